@@ -78,7 +78,8 @@ func NewHESCSVDecoder(opts *HESCSVOptions) *HESCSVDecoder {
 	return d
 }
 
-// IsHeader reports whether line (without its line end) is the HES CSV header.
+// IsHESCSVHeader reports whether line (without its line end) is the HES
+// CSV header.
 func IsHESCSVHeader(line []byte) bool {
 	return string(trimCR(line)) == HESCSVHeader
 }
@@ -93,7 +94,8 @@ func trimCR(b []byte) []byte {
 // DecodeLine decodes one line (without its '\n'; a trailing '\r' is allowed)
 // and appends its six reads to dst. The header line appends nothing. A bad
 // line appends nothing and returns a *ParseError with the given line number
-// and offset. Empty lines append nothing and are not errors.
+// and offset. Empty lines append nothing and are not errors. A header line
+// appends nothing wherever it appears, so that concatenated exports decode.
 func (d *HESCSVDecoder) DecodeLine(dst []Reading, line []byte, lineNo, offset int64) ([]Reading, error) {
 	line = trimCR(line)
 	if len(line) == 0 {

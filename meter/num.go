@@ -164,15 +164,25 @@ func appendDecimal(dst []byte, v float64, shift int) []byte {
 			break
 		}
 	}
-	var digits [40]byte
+	var digits [64]byte
 	d := append(digits[:0], s[:point]...)
 	if point < len(s) {
 		d = append(d, s[point+1:]...)
 	}
 	newPoint := point - shift // digits before the point after the move
-	for newPoint <= 0 {
-		d = append([]byte{'0'}, d...)
-		newPoint++
+	if newPoint <= 0 {
+		// Pad with leading zeros in place: digits has room, and a
+		// prepend would allocate on every voltage written in kV.
+		pad := 1 - newPoint
+		buf := digits[:]
+		if pad+len(d) > len(buf) {
+			buf = make([]byte, pad+len(d)) // only for extreme magnitudes
+		}
+		n := copy(buf[pad:], d)
+		for i := range pad {
+			buf[i] = '0'
+		}
+		d, newPoint = buf[:n+pad], 1
 	}
 	intPart, frac := d[:newPoint], d[newPoint:]
 	// trim leading zeros of the integer part (keep one) and trailing zeros of the fraction

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/fileblob"
+
+	"github.com/openmda/mda"
+	"github.com/openmda/mda/partition"
+	"github.com/openmda/mda/ranges"
+)
+
+func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ingest", "[flags] FILE...", stderr)
+	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL (file://, mem://, s3://...)")
+	workers := fs.Int("workers", 0, "parallel range workers (default: number of CPUs)")
+	nranges := fs.Int("ranges", 0, "split each file into exactly this many ranges (default: the guidance's rule)")
+	strict := fs.Bool("strict", false, "stop at the first bad line with its error, instead of quarantining it")
+	compression := fs.String("compression", "snappy", "Parquet compression: snappy, zstd or none")
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	lake, err := mda.OpenBucket(ctx, *lakeURL)
+	if err != nil {
+		return err
+	}
+	defer lake.Close()
+	opts := &mda.IngestOptions{Workers: *workers, Strict: *strict, Writer: &partition.WriterOptions{Compression: *compression}}
+	if *nranges > 0 {
+		opts.Split = &ranges.SplitOptions{Ranges: *nranges}
+	}
+	var total mda.IngestStats
+	t0 := time.Now()
+	for _, file := range fs.Args() {
+		var pw io.Writer = stderr
+		if *quiet {
+			pw = nil
+		}
+		st, err := ingestFile(ctx, lake, file, opts, pw)
+		if err != nil {
+			return err
+		}
+		printIngestStats(stdout, st)
+		total.Add(st)
+	}
+	if fs.NArg() > 1 {
+		total.Source = fmt.Sprintf("%d files", fs.NArg())
+		total.Elapsed = time.Since(t0)
+		printIngestStats(stdout, total)
+	}
+	return nil
+}
+
+// ingestFile ingests a local file through a bucket over its directory.
+func ingestFile(ctx context.Context, lake *blob.Bucket, file string, opts *mda.IngestOptions, progress io.Writer) (mda.IngestStats, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return mda.IngestStats{}, err
+	}
+	dir, err := fileblob.OpenBucket(filepath.Dir(abs), &fileblob.Options{Metadata: fileblob.MetadataDontWrite})
+	if err != nil {
+		return mda.IngestStats{}, err
+	}
+	defer dir.Close()
+	return ingestObject(ctx, lake, dir, filepath.Base(abs), opts, progress)
+}
+
+func ingestObject(ctx context.Context, lake, in *blob.Bucket, key string, opts *mda.IngestOptions, progress io.Writer) (mda.IngestStats, error) {
+	o := *opts
+	p := newProgress(progress)
+	o.Progress = p.ingest
+	st, err := mda.Ingest(ctx, lake, in, key, &o)
+	p.done()
+	return st, err
+}
+
+func printIngestStats(w io.Writer, st mda.IngestStats) {
+	fmt.Fprintf(w, "ingested %s\n", st.Source)
+	fmt.Fprintf(w, "  rows read          %12d lines (%s, %d ranges)\n", st.Lines, mb(st.Bytes), st.Ranges)
+	fmt.Fprintf(w, "  reads written      %12d\n", st.Reads)
+	fmt.Fprintf(w, "  lines quarantined  %12d\n", st.Quarantined)
+	fmt.Fprintf(w, "  partitions         %12d\n", st.Partitions)
+	fmt.Fprintf(w, "  files              %12d (%s)\n", st.Files, mb(st.OutputBytes))
+	fmt.Fprintf(w, "  elapsed            %12s\n", st.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "  rows/s             %12.0f (%.0f reads/s)\n", st.LinesPerSecond(), float64(st.Reads)/st.Elapsed.Seconds())
+}

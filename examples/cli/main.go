@@ -1,0 +1,108 @@
+// Command mda is the command-line face of the mda library: it simulates
+// meter data, ingests it into a lake and queries the lake.
+//
+//	mda demo                       simulate, ingest and show a meter's consumption
+//	mda simulate --out FILE.csv.gz generate the guidance's HES CSV
+//	mda ingest --lake URL FILE...  ingest HES CSV files (plain, gzip, zstd)
+//	mda query --lake URL --meter ID --type kw --from DATE --to DATE
+//
+// Run "mda COMMAND -h" for the flags of a command. Every command runs on the
+// local file system by default (file://./mda-data) and takes any gocloud.dev
+// bucket URL (mem://, s3://...) instead.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+)
+
+// command is one subcommand.
+type command struct {
+	name, usage string
+	run         func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"demo", "simulate, ingest and show one meter's hourly consumption", runDemo},
+		{"simulate", "generate meter data in the guidance's HES CSV format", runSimulate},
+		{"ingest", "ingest HES CSV files into the lake", runIngest},
+		{"query", "print one meter's reads from the lake", runQuery},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// errUsage marks an error that the usage text already explains.
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(ctx, args[1:], stdout, stderr)
+			switch {
+			case err == nil:
+				return 0
+			case errors.Is(err, flag.ErrHelp):
+				return 0
+			case errors.Is(err, errUsage):
+				return 2
+			}
+			fmt.Fprintf(stderr, "mda %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "mda: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "mda: smart-meter data analytics on a local or cloud data lake")
+	fmt.Fprintln(w, "\nUsage: mda COMMAND [flags]\n\nCommands:")
+	cs := commands()
+	sort.Slice(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.usage)
+	}
+	fmt.Fprintln(w, "\nRun 'mda COMMAND -h' for a command's flags.")
+}
+
+// newFlags returns a flag set whose errors and help go to stderr.
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("mda "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: mda %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags, mapping a parse error to errUsage (already printed).
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}

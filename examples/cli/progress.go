@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/openmda/mda"
+)
+
+// progressLine draws a one-line progress report on stderr, at most four
+// times a second, and ends it with a newline on Done.
+type progressLine struct {
+	w     io.Writer
+	mu    sync.Mutex
+	last  time.Time
+	start time.Time
+	shown bool
+}
+
+func newProgress(w io.Writer) *progressLine { return &progressLine{w: w, start: time.Now()} }
+
+func (p *progressLine) printf(force bool, format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.w == nil {
+		return
+	}
+	now := time.Now()
+	if !force && now.Sub(p.last) < 250*time.Millisecond {
+		return
+	}
+	p.last = now
+	fmt.Fprintf(p.w, "\r\033[K"+format, args...)
+	p.shown = true
+}
+
+// ingest reports an ingest's progress.
+func (p *progressLine) ingest(pr mda.Progress) {
+	pct := 0.0
+	if pr.Total > 0 {
+		pct = 100 * float64(pr.Done) / float64(pr.Total)
+	}
+	switch pr.Stage {
+	case "decompress":
+		p.printf(pr.Done == pr.Total, "decompressing %5.1f%%  %s of %s", pct, mb(pr.Done), mb(pr.Total))
+	default:
+		p.printf(pr.Done == pr.Total, "ingesting     %5.1f%%  %s of %s  %d reads  %d quarantined  %s",
+			pct, mb(pr.Done), mb(pr.Total), pr.Reads, pr.Quarantined, time.Since(p.start).Round(100*time.Millisecond))
+	}
+}
+
+// done ends the progress line.
+func (p *progressLine) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shown && p.w != nil {
+		fmt.Fprintln(p.w)
+	}
+	p.shown = false
+}
+
+func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+
+// countingWriter counts bytes and reports them.
+type countingWriter struct {
+	w      io.Writer
+	n      int64
+	report func(int64)
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	if c.report != nil {
+		c.report(c.n)
+	}
+	return n, err
+}
