@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/url"
 	"path/filepath"
@@ -14,7 +15,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/openmda/mda/internal/blobio"
 	"github.com/openmda/mda/meter"
+	"github.com/parquet-go/parquet-go"
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/fileblob"
 	_ "gocloud.dev/blob/memblob"
@@ -623,5 +626,56 @@ func TestScanIgnoresOtherObjects(t *testing.T) {
 	}
 	if diff := gocmp.Diff(lakeOrder(reads), got); diff != "" {
 		t.Fatalf("ReadAll (-want +got):\n%s", diff)
+	}
+}
+
+// TestBlobioRequests measures what internal/blobio's caching saves: the
+// ranged requests to open a file, check its bloom filters and read every
+// row group, with and without the tail cache, prefetch and read-ahead.
+func TestBlobioRequests(t *testing.T) {
+	ctx := context.Background()
+	b := openBucket(t, "mem://")
+	hour := hourOf("2024-03-01T10:00:00Z")
+	reads := testReads([]meter.Type{meter.TypeKW}, 12000, hour, 1, 4)
+	info, err := WriteFile(ctx, b, KeyOf(reads[0]), "f", reads, &WriterOptions{RowGroupRows: 12000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(opts *blobio.Options, prefetch bool) int64 {
+		ra, err := blobio.NewReaderAt(ctx, b, info.Path, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pf, err := parquet.OpenFile(ra, ra.Size(), parquet.SkipMagicBytes(true), parquet.SkipPageIndex(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		layout, err := layoutOf(pf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := newScanner(&plan{fromMs: math.MinInt64, toMs: math.MaxInt64}, func([]meter.Reading) error { return nil }, &ScanStats{})
+		for g, rg := range pf.RowGroups() {
+			if bf := rg.ColumnChunks()[0].(*parquet.FileColumnChunk).BloomFilter(); bf == nil {
+				t.Fatal("no bloom filter")
+			} else if _, err := bf.Check(parquet.ByteArrayValue([]byte("x"))); err != nil {
+				t.Fatal(err)
+			}
+			if prefetch {
+				ra.Prefetch(rowGroupRange(&pf.Metadata().RowGroups[g], &layout))
+			}
+			if err := s.readRowGroup(KeyOf(reads[0]), rg, &layout); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return ra.Requests()
+	}
+	plain := count(&blobio.Options{Size: info.Bytes, Tail: -1, ReadAhead: -1}, false)
+	tail := count(&blobio.Options{Size: info.Bytes, ReadAhead: -1}, false)
+	ahead := count(&blobio.Options{Size: info.Bytes}, false)
+	full := count(&blobio.Options{Size: info.Bytes}, true)
+	t.Logf("file %d bytes, 4 row groups: requests uncached %d, tail cache %d, +read-ahead %d, +prefetch %d", info.Bytes, plain, tail, ahead, full)
+	if full != 5 || plain < 10*full {
+		t.Errorf("requests: uncached %d, cached %d", plain, full)
 	}
 }

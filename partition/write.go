@@ -332,6 +332,8 @@ type Writer struct {
 	closed bool
 }
 
+var _ meter.Writer = (*Writer)(nil)
+
 // NewWriter returns a Writer of files named name+".parquet" on b. An
 // invalid name or option is reported by Write and Close.
 func NewWriter(b *blob.Bucket, name string, opts *WriterOptions) *Writer {

@@ -3,23 +3,34 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/openmda/mda"
 )
 
-// progressLine draws a one-line progress report on stderr, at most four
-// times a second, and ends it with a newline on Done.
+// progressLine draws a one-line progress report on stderr: redrawn in place
+// at most four times a second on a terminal, or printed as a plain line
+// every five seconds when stderr is a file or a pipe (CI logs).
 type progressLine struct {
 	w     io.Writer
+	tty   bool
 	mu    sync.Mutex
 	last  time.Time
 	start time.Time
 	shown bool
 }
 
-func newProgress(w io.Writer) *progressLine { return &progressLine{w: w, start: time.Now()} }
+func newProgress(w io.Writer) *progressLine {
+	p := &progressLine{w: w, start: time.Now()}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
 
 func (p *progressLine) printf(force bool, format string, args ...any) {
 	p.mu.Lock()
@@ -28,12 +39,23 @@ func (p *progressLine) printf(force bool, format string, args ...any) {
 		return
 	}
 	now := time.Now()
-	if !force && now.Sub(p.last) < 250*time.Millisecond {
+	every := 250 * time.Millisecond
+	if !p.tty {
+		every = 5 * time.Second
+		if p.last.IsZero() {
+			p.last = now // the first plain line after five seconds
+		}
+	}
+	if !force && now.Sub(p.last) < every {
 		return
 	}
 	p.last = now
-	fmt.Fprintf(p.w, "\r\033[K"+format, args...)
-	p.shown = true
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\033[K"+format, args...)
+		p.shown = true
+		return
+	}
+	fmt.Fprintf(p.w, format+"\n", args...)
 }
 
 // ingest reports an ingest's progress.

@@ -209,13 +209,22 @@ func (r *ReaderAt) Prefetch(off, n int64) error {
 	n = min(n, r.size-off)
 	r.mu.Lock()
 	cached := r.window.covers(off, n) || r.tail.covers(off, n)
+	tail := r.tail
 	r.mu.Unlock()
 	if cached {
 		return nil
 	}
-	data, err := r.fetch(off, n)
-	if err != nil {
+	// Download only the part before the tail, and copy the rest from it.
+	fetchN := n
+	if tail.data != nil && off < tail.off && off+n > tail.off {
+		fetchN = tail.off - off
+	}
+	data := make([]byte, n)
+	if err := r.fetchInto(data[:fetchN], off); err != nil {
 		return err
+	}
+	if fetchN < n {
+		copy(data[fetchN:], tail.data[:n-fetchN])
 	}
 	r.mu.Lock()
 	r.window = region{off: off, data: data}

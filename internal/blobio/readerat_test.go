@@ -118,6 +118,16 @@ func TestReaderAtRequests(t *testing.T) {
 	// Prefetch of a cached range: no request.
 	r.Prefetch(size-100, 100)
 	check("prefetch cached", 4, 4096+64<<10+200000+100000)
+	// Prefetch overlapping the tail: only the bytes before it are fetched.
+	if err := r.Prefetch(size-10000, 10000); err != nil {
+		t.Fatal(err)
+	}
+	check("prefetch into tail", 5, 4096+64<<10+200000+100000+10000-4096)
+	q = make([]byte, 10000)
+	if n, err := r.ReadAt(q, size-10000); n != len(q) || err != nil || !bytes.Equal(q, data[size-10000:]) {
+		t.Fatalf("ReadAt across window and tail = %d, %v", n, err)
+	}
+	check("read prefetched", 5, 4096+64<<10+200000+100000+10000-4096)
 }
 
 func TestReaderAtMissing(t *testing.T) {
