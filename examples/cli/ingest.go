@@ -65,11 +65,11 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func ingestFile(ctx context.Context, lake *blob.Bucket, file string, opts *mda.IngestOptions, progress io.Writer) (mda.IngestStats, error) {
 	abs, err := filepath.Abs(file)
 	if err != nil {
-		return mda.IngestStats{}, err
+		return mda.IngestStats{}, fmt.Errorf("%s: %w", file, err)
 	}
 	dir, err := fileblob.OpenBucket(filepath.Dir(abs), &fileblob.Options{Metadata: fileblob.MetadataDontWrite})
 	if err != nil {
-		return mda.IngestStats{}, err
+		return mda.IngestStats{}, fmt.Errorf("%s: %w", file, err)
 	}
 	defer dir.Close()
 	return ingestObject(ctx, lake, dir, filepath.Base(abs), opts, progress)

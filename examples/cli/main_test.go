@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestCLIEndToEnd runs the README's commands: simulate, ingest, query.
+func TestCLIEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "readings.csv.gz")
+	lake := "file://" + filepath.Join(dir, "lake")
+	code, out, errs := runCLI(t, "simulate", "--meters", "20", "--days", "2", "--seed", "4", "--bad-fraction", "0.01", "--out", file)
+	if code != 0 {
+		t.Fatalf("simulate: exit %d: %s%s", code, out, errs)
+	}
+	if !strings.Contains(out, "3840 lines") {
+		t.Errorf("simulate output: %s", out)
+	}
+	code, out, errs = runCLI(t, "ingest", "--lake", lake, "--workers", "3", "--ranges", "5", "--quiet", file)
+	if code != 0 {
+		t.Fatalf("ingest: exit %d: %s%s", code, out, errs)
+	}
+	for _, want := range []string{"rows read", "reads written", "23040", "lines quarantined", "partitions", "files", "elapsed", "rows/s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ingest summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "lines quarantined             0") {
+		t.Errorf("bad lines were not quarantined:\n%s", out)
+	}
+	id := "503d4c60-3ff0-3d2b-9ea0-6fb5b0078031"
+	code, out, errs = runCLI(t, "query", "--lake", lake, "--meter", id, "--type", "kw,vltg", "--from", "2024-03-01", "--to", "2024-03-01")
+	if code != 0 {
+		t.Fatalf("query: exit %d: %s%s", code, out, errs)
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One day, inclusive of its last read at 24:00 (the next day's 00:00 is excluded
+	// by --to's day end), two types: 96 x 2 reads plus the header.
+	if len(rows) != 1+2*96 {
+		t.Errorf("query returned %d rows, want %d", len(rows)-1, 2*96)
+	}
+	for _, r := range rows[1:] {
+		if r[0] != id || (r[1] != "kw" && r[1] != "vltg") || (r[1] == "vltg" && r[4] != "V") {
+			t.Fatalf("unexpected row %v", r)
+		}
+	}
+	code, out, _ = runCLI(t, "query", "--lake", lake, "--meter", id, "--hourly", "--from", "2024-03-02", "--to", "2024-03-02", "--format", "json")
+	if code != 0 || !strings.Contains(out, `"kwh"`) {
+		t.Fatalf("hourly query: exit %d: %s", code, out)
+	}
+	// --strict turns the first bad line into a non-zero exit with its ParseError.
+	code, _, errs = runCLI(t, "ingest", "--lake", lake, "--strict", "--quiet", file)
+	if code != 1 || !strings.Contains(errs, "hes-csv: line ") {
+		t.Errorf("strict ingest: exit %d, stderr %q", code, errs)
+	}
+}
+
+func TestCLIDemo(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := runCLI(t, "demo", "--lake", "file://"+dir, "--meters", "15", "--days", "2", "--quiet")
+	if code != 0 {
+		t.Fatalf("demo: exit %d: %s%s", code, out, errs)
+	}
+	for _, want := range []string{"1. simulating 15 meters", "reads written", "hourly consumption", "total", "kWh"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "readings", "reading_type=kw")); err != nil {
+		t.Errorf("no kw partitions in the lake: %v", err)
+	}
+}
+
+func TestCLIUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "Commands:"},
+		{[]string{"help"}, 0, "Commands:"},
+		{[]string{"nope"}, 2, `unknown command "nope"`},
+		{[]string{"ingest", "-h"}, 0, "Usage: mda ingest"},
+		{[]string{"ingest"}, 2, "Usage: mda ingest"},
+		{[]string{"ingest", "--bogus"}, 2, "flag provided but not defined"},
+		{[]string{"query", "--meter", "x", "--from", "yesterday"}, 1, "--from"},
+		{[]string{"query", "--meter", "x", "--type", "watts"}, 1, `unknown reading type "watts"`},
+		{[]string{"simulate", "--meters", "-3", "--out", "/dev/null"}, 1, "Meters -3"},
+		{[]string{"ingest", "--lake", "nosuch://x", "f.csv"}, 1, "nosuch"},
+		{[]string{"ingest", "--quiet", "--lake", "mem://", "/nonexistent/file.csv"}, 1, "file.csv"},
+	}
+	for _, tt := range tests {
+		code, out, errs := runCLI(t, tt.args...)
+		if code != tt.code || !strings.Contains(out+errs, tt.want) {
+			t.Errorf("mda %v: exit %d, output %q; want exit %d and %q", tt.args, code, out+errs, tt.code, tt.want)
+		}
+	}
+}
