@@ -123,7 +123,7 @@ func (c writerConfig) parquetOptions() []parquet.WriterOption {
 		parquet.Compression(c.codec),
 		// Version 1 data pages: what Spark writes and every engine reads.
 		parquet.DataPageVersion(1),
-		parquet.PageBufferSize(1 << 20),
+		parquet.PageBufferSize(64 << 10),
 		parquet.WriteBufferSize(256 << 10),
 	}
 	if c.bloom {
