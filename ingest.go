@@ -2,30 +2,29 @@ package mda
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"path"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"gocloud.dev/blob"
+	"gocloud.dev/pubsub"
+	"gocloud.dev/pubsub/mempubsub"
 
+	"github.com/openmda/mda/late"
 	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/partition"
 	"github.com/openmda/mda/ranges"
+	"github.com/openmda/mda/staging"
 )
 
 // Prefixes of the objects that Ingest writes besides the partitions.
@@ -34,7 +33,7 @@ const (
 	// inputs while they are ingested (the guidance's data/uncompressed/).
 	InboundUncompressedPrefix = "inbound/uncompressed/"
 	// ErrorsPrefix holds quarantined lines, one JSON object per line.
-	ErrorsPrefix = "errors/"
+	ErrorsPrefix = staging.ErrorsPrefix
 )
 
 // IngestOptions configures Ingest. Nil means the defaults.
@@ -53,8 +52,11 @@ type IngestOptions struct {
 	// Inbound is where a compressed input is decompressed before its ranges
 	// are scanned; default the lake bucket. The copy is deleted afterwards.
 	Inbound *blob.Bucket
-	// Writer configures the Parquet files.
-	Writer *partition.WriterOptions
+	// Writer configures the lake's Parquet files, StagingWriter the
+	// staged ones (default: the same codec, no bloom filter).
+	Writer, StagingWriter *partition.WriterOptions
+	// Late is the late-read policy (see package late).
+	Late late.Policy
 	// MaxAttempts bounds the attempts at one range when reading or writing
 	// fails; default 3. A range's output names are deterministic, so a
 	// retried range overwrites its own earlier output.
@@ -68,7 +70,8 @@ type IngestOptions struct {
 
 // Progress reports how far an ingest has come.
 type Progress struct {
-	// Stage is "decompress" or "scan".
+	// Stage is "decompress", "scan" or "integrate" (Done and Total count
+	// partitions).
 	Stage string
 	// Done and Total count bytes of the stage's input.
 	Done, Total int64
@@ -89,8 +92,12 @@ type IngestStats struct {
 	Ranges int
 	// Lines counts data lines read: every line but the header and empty lines.
 	Lines int64
-	// Reads counts reads written to the lake.
-	Reads int64
+	// Staged counts reads staged by the range workers; Reads the reads
+	// in the partitions the ingest touched after integration (with what
+	// they held before, less duplicates).
+	Staged, Reads int64
+	// Late counts staged reads that the late policy found late.
+	Late int64
 	// Quarantined counts bad lines written under ErrorsPrefix.
 	Quarantined int64
 	// Partitions counts distinct partitions written, Files the Parquet
@@ -99,6 +106,8 @@ type IngestStats struct {
 	OutputBytes       int64
 	// Elapsed is the wall time of the whole ingest.
 	Elapsed time.Duration
+	// Integrate reports the integration that ended the ingest.
+	Integrate staging.IntegrateStats
 }
 
 // LinesPerSecond is the ingest's throughput in input lines.
@@ -114,7 +123,9 @@ func (s *IngestStats) Add(o IngestStats) {
 	s.Bytes += o.Bytes
 	s.Ranges += o.Ranges
 	s.Lines += o.Lines
+	s.Staged += o.Staged
 	s.Reads += o.Reads
+	s.Late += o.Late
 	s.Quarantined += o.Quarantined
 	s.Partitions += o.Partitions
 	s.Files += o.Files
@@ -124,31 +135,21 @@ func (s *IngestStats) Add(o IngestStats) {
 
 // QuarantinedLine is the JSON object written under ErrorsPrefix for every
 // bad line.
-type QuarantinedLine struct {
-	Source   string `json:"source"`
-	SourceID string `json:"source_id"`
-	Format   string `json:"format"`
-	// Line is the 1-based line number in the (uncompressed) source file.
-	Line int64 `json:"line"`
-	// Offset is the byte offset of the line's first byte in that file.
-	Offset int64  `json:"offset"`
-	Column string `json:"column,omitempty"`
-	Reason string `json:"reason"`
-	// Raw is the line as text (at most 4 KiB); RawBase64 replaces it when
-	// the line is not valid UTF-8, so that no byte is lost.
-	Raw       string `json:"raw,omitempty"`
-	RawBase64 []byte `json:"raw_base64,omitempty"`
-}
+type QuarantinedLine = staging.BadLine
 
-const maxRawQuarantine = 4 << 10
 
-// Ingest reads the HES CSV object key of bucket in (plain, gzip or zstd),
-// splits it into byte ranges, scans the ranges with a pool of workers fed by
-// an in-process queue, and writes the reads into the lake's partitions.
+
+// Ingest reads the HES CSV object key of bucket in (plain, gzip or zstd)
+// into the lake, in one process: it splits the object into byte ranges,
+// sends one message per range on an in-process queue, lets opts.Workers
+// workers stage the ranges (Pipeline.Work), and integrates the staged
+// files into the lake's partitions (staging.Integrate) once every range has
+// committed. Late reads are announced on an in-process topic and their
+// partitions re-integrated at once by a late.Handler.
 //
-// Output files are named from the input's identity (key, size and ETag)
-// and the range, so ingesting the same object again overwrites the same
-// files instead of adding new ones. Bad lines never stop the ingest (unless
+// Output names derive from the input's identity (key, size and ETag) and
+// the range, and integration de-duplicates, so ingesting the same object
+// again leaves the lake unchanged. Bad lines never stop the ingest (unless
 // opts.Strict): they are written under ErrorsPrefix with their line number,
 // byte offset and reason, and counted.
 func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *IngestOptions) (IngestStats, error) {
@@ -182,11 +183,10 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 	}
 	stats.Compression = codec
 
-	src, srcKey, size := in, key, attrs.Size
+	src, srcKey := in, key
 	if codec != "" {
 		srcKey = InboundUncompressedPrefix + stats.SourceID + ".csv"
-		size, err = decompress(ctx, in, key, codec, o.Inbound, srcKey, attrs.Size, o.Progress)
-		if err != nil {
+		if _, err := decompress(ctx, in, key, codec, o.Inbound, srcKey, attrs.Size, o.Progress); err != nil {
 			return stats, fmt.Errorf("mda: ingest %s: decompress: %w", key, err)
 		}
 		src = o.Inbound
@@ -196,28 +196,171 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 			}
 		}()
 	}
-	stats.Bytes = size
 
-	rs := ranges.Split(size, o.Split)
-	stats.Ranges = len(rs)
-	ing := &ingestion{ctx: ctx, lake: lake, src: src, srcKey: srcKey, source: key, id: stats.SourceID, opts: &o, total: size}
-	if err := ing.run(rs); err != nil {
+	lateTopic := mempubsub.NewTopic()
+	defer lateTopic.Shutdown(context.WithoutCancel(ctx))
+	lateSub := mempubsub.NewSubscription(lateTopic, time.Minute)
+	defer lateSub.Shutdown(context.WithoutCancel(ctx))
+	p := NewPipeline(lake, &PipelineOptions{
+		Sources:   map[string]*blob.Bucket{"inbound": src},
+		Source:    o.Source,
+		Writer:    o.StagingWriter,
+		Late:      o.Late,
+		LateTopic: lateTopic,
+		Strict:    o.Strict,
+		Logger:    o.Logger,
+	})
+	defer p.Close()
+	msgs, err := p.Plan(ctx, "inbound", srcKey, key, o.Split, time.Now())
+	if err != nil {
+		return stats, err
+	}
+	for i := range msgs { // name the output after the inbound object, not the copy
+		msgs[i].SourceID = stats.SourceID
+	}
+	stats.Bytes = msgs[0].Size
+	stats.Ranges = len(msgs)
+
+	commits, err := runRanges(ctx, p, msgs, lateSub, lake, &o)
+	if err != nil {
+		var pe *meter.ParseError
+		if errors.As(err, &pe) && o.Strict {
+			// Report the first bad line in file order, with its line number
+			// in the file, and leave nothing of this source staged.
+			if derr := staging.Discard(context.WithoutCancel(ctx), lake, stats.SourceID); derr != nil {
+				o.Logger.Warn("could not discard staged output", "source_id", stats.SourceID, "err", derr)
+			}
+			return stats, firstBadLine(ctx, src, srcKey, err)
+		}
 		return stats, fmt.Errorf("mda: ingest %s: %w", key, err)
 	}
-	stats.Lines = ing.lines
-	stats.Reads = ing.reads.Load()
-	stats.Quarantined = ing.quarantined.Load()
-	stats.Files = len(ing.files)
-	parts := make(map[partition.Key]bool)
-	for _, f := range ing.files {
-		parts[f.Key] = true
-		stats.OutputBytes += f.Bytes
+	for _, c := range commits {
+		stats.Lines += c.Lines
+		stats.Staged += c.Reads
+		stats.Quarantined += c.Quarantined
+		stats.Late += c.Late
 	}
-	stats.Partitions = len(parts)
+	ist, err := staging.Integrate(ctx, lake, &staging.IntegrateOptions{Writer: o.Writer, Logger: o.Logger,
+		Progress: func(done, total int) {
+			if o.Progress != nil {
+				o.Progress(Progress{Stage: "integrate", Done: int64(done), Total: int64(total), Reads: stats.Staged, Quarantined: stats.Quarantined})
+			}
+		}})
+	if err != nil {
+		return stats, fmt.Errorf("mda: ingest %s: %w", key, err)
+	}
+	if ist.Locked > 0 {
+		return stats, fmt.Errorf("mda: ingest %s: %d partitions locked by another integrator; run mda integrate later", key, ist.Locked)
+	}
+	stats.Integrate = ist
+	stats.Reads = ist.Reads
+	stats.Partitions = ist.Partitions
+	stats.Files = ist.Partitions
+	stats.OutputBytes = ist.Bytes
 	stats.Elapsed = time.Since(start)
 	return stats, nil
 }
 
+// runRanges enqueues the messages and works them off with opts.Workers
+// workers, handling late events alongside, until every range has
+// committed. A range that fails opts.MaxAttempts times fails the ingest.
+func runRanges(ctx context.Context, p *Pipeline, msgs []ranges.Message, lateSub *pubsub.Subscription, lake *blob.Bucket, o *IngestOptions) ([]*staging.Commit, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	topic := mempubsub.NewTopic()
+	defer topic.Shutdown(context.WithoutCancel(ctx))
+	sub := mempubsub.NewSubscription(topic, 10*time.Minute)
+	defer sub.Shutdown(context.WithoutCancel(ctx))
+	if err := Enqueue(ctx, topic, msgs); err != nil {
+		return nil, err
+	}
+
+	var (
+		mu       sync.Mutex
+		commits  = make([]*staging.Commit, len(msgs))
+		left     = len(msgs)
+		failures = make(map[int]int)
+		done     int64
+		reads    int64
+		bad      int64
+		fatal    error
+	)
+	handler := late.NewHandler(lake, &late.HandlerOptions{Integrate: &staging.IntegrateOptions{Writer: o.Writer}, Logger: o.Logger})
+	lateDone := make(chan error, 1)
+	go func() { lateDone <- handler.Run(ctx, lateSub) }()
+
+	err := p.Work(ctx, sub, &WorkOptions{
+		Workers: o.Workers,
+		OnCommit: func(c *staging.Commit) {
+			mu.Lock()
+			defer mu.Unlock()
+			i := c.Message.Range.Index
+			if commits[i] == nil {
+				left--
+				done += c.Message.Range.Len()
+				reads += c.Reads
+				bad += c.Quarantined
+			}
+			commits[i] = c
+			if o.Progress != nil {
+				o.Progress(Progress{Stage: "scan", Done: done, Total: c.Message.Size, Reads: reads, Quarantined: bad})
+			}
+			if left == 0 {
+				cancel()
+			}
+		},
+		OnError: func(m ranges.Message, err error) error {
+			var pe *meter.ParseError
+			if errors.As(err, &pe) && o.Strict {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			failures[m.Range.Index]++
+			o.Logger.Warn("range failed", "key", m.Key, "range", m.Range.Index, "attempt", failures[m.Range.Index], "err", err)
+			if failures[m.Range.Index] >= o.MaxAttempts {
+				fatal = err
+				return err
+			}
+			return nil
+		},
+	})
+	cancel()
+	<-lateDone
+	mu.Lock()
+	defer mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if fatal != nil {
+		return nil, fatal
+	}
+	if left > 0 {
+		return nil, fmt.Errorf("%d of %d ranges not committed: %w", left, len(msgs), context.Cause(ctx))
+	}
+	return commits, nil
+}
+
+// firstBadLine finds the first bad line of the source by decoding it in
+// order, so that strict mode reports the same line whatever the ranges.
+func firstBadLine(ctx context.Context, b *blob.Bucket, key string, fallback error) error {
+	r, err := b.NewReader(ctx, key, nil)
+	if err != nil {
+		return fallback
+	}
+	defer r.Close()
+	hr := meter.NewHESCSVReader(r, &meter.HESCSVReaderOptions{MaxLineBytes: maxLineBytes})
+	buf := make([]meter.Reading, 4096)
+	for {
+		_, err := hr.Read(buf)
+		if err == io.EOF {
+			return fallback
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
 // sourceID names an input object from its key, size and ETag (or
 // modification time), so that the same object always yields the same
 // output names and a changed object yields new ones.
@@ -323,248 +466,3 @@ func decompress(ctx context.Context, in *blob.Bucket, key, codec string, out *bl
 	return n, w.Close()
 }
 
-// ingestion is the state of one Ingest call.
-type ingestion struct {
-	ctx                context.Context
-	lake, src          *blob.Bucket
-	srcKey, source, id string
-	opts               *IngestOptions
-	total              int64
-	reads, quarantined atomic.Int64
-	done               atomic.Int64
-	lines              int64
-	files              []partition.FileInfo
-	progressMu         sync.Mutex
-}
-
-// rangeResult is what a worker hands back for one range.
-type rangeResult struct {
-	rng     ranges.Range
-	records int64 // lines in the range, all counted, for line numbering
-	lines   int64 // data lines
-	bad     []QuarantinedLine
-	files   []partition.FileInfo
-	err     error
-}
-
-// run scans every range with opts.Workers workers. Results are put in file
-// order, so that the quarantine gets absolute line numbers (the sum of the
-// lines of the ranges before) and strict mode reports the first bad line.
-func (g *ingestion) run(rs []ranges.Range) error {
-	ctx, cancel := context.WithCancel(g.ctx)
-	defer cancel()
-	queue := make(chan ranges.Range)
-	results := make(chan rangeResult)
-	var wg sync.WaitGroup
-	for range min(g.opts.Workers, len(rs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for rng := range queue {
-				res := g.scanWithRetry(ctx, rng)
-				select {
-				case results <- res:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
-	}
-	go func() {
-		defer close(queue)
-		for _, rng := range rs {
-			select {
-			case queue <- rng:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() { wg.Wait(); close(results) }()
-
-	pending := make(map[int]rangeResult)
-	next := 0
-	var lineBase int64
-	var firstErr error
-	for res := range results {
-		if res.err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("range %d [%d,%d): %w", res.rng.Index, res.rng.Start, res.rng.End, res.err)
-			cancel()
-		}
-		if firstErr != nil {
-			continue
-		}
-		pending[res.rng.Index] = res
-		for {
-			r, ok := pending[next]
-			if !ok {
-				break
-			}
-			delete(pending, next)
-			next++
-			for i := range r.bad {
-				r.bad[i].Line += lineBase
-			}
-			lineBase += r.records
-			g.lines += r.lines
-			g.files = append(g.files, r.files...)
-			if len(r.bad) > 0 {
-				if g.opts.Strict {
-					b := r.bad[0]
-					firstErr = &meter.ParseError{Format: b.Format, Line: b.Line, Offset: b.Offset, Column: b.Column, Err: errors.New(b.Reason)}
-					cancel()
-					break
-				}
-				if err := g.writeQuarantine(ctx, r.rng, r.bad); err != nil {
-					firstErr = err
-					cancel()
-					break
-				}
-			}
-		}
-	}
-	if firstErr != nil {
-		return firstErr
-	}
-	if err := g.ctx.Err(); err != nil {
-		return err
-	}
-	slices.SortFunc(g.files, func(a, b partition.FileInfo) int { return cmpString(a.Path, b.Path) })
-	return nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func (g *ingestion) outputName(rng ranges.Range) string {
-	return g.id + "-" + fmt.Sprintf("%05d", rng.Index)
-}
-
-func (g *ingestion) scanWithRetry(ctx context.Context, rng ranges.Range) rangeResult {
-	var res rangeResult
-	for attempt := 1; attempt <= g.opts.MaxAttempts; attempt++ {
-		res = g.scan(ctx, rng)
-		if res.err == nil || ctx.Err() != nil {
-			break
-		}
-		g.opts.Logger.Warn("range failed, retrying", "key", g.source, "range_off", rng.Start, "range_len", rng.Len(), "attempt", attempt, "err", res.err)
-	}
-	if res.err == nil {
-		g.reads.Add(countReads(res.files))
-		g.quarantined.Add(int64(len(res.bad)))
-		done := g.done.Add(rng.Len())
-		g.report(Progress{Stage: "scan", Done: done, Total: g.total, Reads: g.reads.Load(), Quarantined: g.quarantined.Load()})
-	}
-	return res
-}
-
-func countReads(files []partition.FileInfo) int64 {
-	var n int64
-	for _, f := range files {
-		n += f.Rows
-	}
-	return n
-}
-
-func (g *ingestion) report(p Progress) {
-	if g.opts.Progress == nil {
-		return
-	}
-	g.progressMu.Lock()
-	defer g.progressMu.Unlock()
-	g.opts.Progress(p)
-}
-
-// scan decodes one range and writes its partitions.
-func (g *ingestion) scan(ctx context.Context, rng ranges.Range) (res rangeResult) {
-	res.rng = rng
-	rc, err := g.src.NewRangeReader(ctx, g.srcKey, rng.ReadFrom(), -1, nil)
-	if err != nil {
-		res.err = err
-		return res
-	}
-	defer rc.Close()
-	sc := ranges.NewScanner(rc, rng, &ranges.ScanOptions{MaxRecordBytes: 1 << 20})
-	dec := meter.NewHESCSVDecoder(&meter.HESCSVOptions{Source: g.opts.Source})
-	w := partition.NewWriter(g.lake, g.outputName(rng), g.opts.Writer)
-	const batchSize = 8192
-	batch := make([]meter.Reading, 0, batchSize+len(meter.HESTypes))
-	for sc.Scan() {
-		rec := sc.Record()
-		if sc.TooLong() {
-			res.lines++
-			res.bad = append(res.bad, quarantined(g, sc.Line(), sc.Offset(), "", fmt.Errorf("%w: more than 1 MiB", meter.ErrTooLong), rec))
-			continue
-		}
-		if len(bytes.TrimSuffix(rec, []byte{'\r'})) == 0 || (sc.Offset() == 0 && meter.IsHESCSVHeader(rec)) {
-			continue
-		}
-		res.lines++
-		batch, err = dec.DecodeLine(batch, rec, sc.Line(), sc.Offset())
-		if err != nil {
-			var pe *meter.ParseError
-			if !errors.As(err, &pe) {
-				res.err = err
-				return res
-			}
-			res.bad = append(res.bad, quarantined(g, pe.Line, pe.Offset, pe.Column, pe.Err, rec))
-			continue
-		}
-		if len(batch) >= batchSize {
-			if _, err := w.Write(batch); err != nil {
-				res.err = err
-				return res
-			}
-			batch = batch[:0]
-		}
-	}
-	if err := sc.Err(); err != nil {
-		res.err = err
-		return res
-	}
-	res.records = sc.Line()
-	if _, err := w.Write(batch); err != nil {
-		res.err = err
-		return res
-	}
-	res.files, res.err = w.Close(ctx)
-	return res
-}
-
-func quarantined(g *ingestion, line, offset int64, column string, reason error, raw []byte) QuarantinedLine {
-	q := QuarantinedLine{Source: g.source, SourceID: g.id, Format: meter.HESCSVFormat, Line: line, Offset: offset, Column: column, Reason: reason.Error()}
-	raw = bytes.TrimSuffix(raw, []byte{'\r'})
-	if len(raw) > maxRawQuarantine {
-		raw = raw[:maxRawQuarantine]
-	}
-	if utf8.Valid(raw) {
-		q.Raw = string(raw)
-	} else {
-		q.RawBase64 = bytes.Clone(raw)
-	}
-	return q
-}
-
-// writeQuarantine writes one range's bad lines as JSON lines, named like
-// the range's Parquet files so that a retry overwrites them.
-func (g *ingestion) writeQuarantine(ctx context.Context, rng ranges.Range, bad []QuarantinedLine) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	for i := range bad {
-		if err := enc.Encode(&bad[i]); err != nil {
-			return err
-		}
-	}
-	key := path.Join(ErrorsPrefix, "source="+g.id, g.outputName(rng)+".jsonl")
-	if err := g.lake.WriteAll(ctx, key, buf.Bytes(), &blob.WriterOptions{ContentType: "application/x-ndjson"}); err != nil {
-		return fmt.Errorf("write quarantine %s: %w", key, err)
-	}
-	return nil
-}

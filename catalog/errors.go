@@ -120,20 +120,18 @@ func (e *PartitionError) Error() string {
 // Unwrap returns the underlying error.
 func (e *PartitionError) Unwrap() error { return e.Err }
 
-// wrap makes err an *Error of op. An *Error from the driver keeps its code
-// and gains op and target; any other error is classified by the driver.
+// wrap makes err an *Error of op. A driver-made *Error keeps its code and
+// gains op and target; an *Error of a Catalog method is returned as it is
+// (no double wrapping); any other error is classified by the driver.
 func (c *Catalog) wrap(err error, op, target string) error {
 	if err == nil {
 		return nil
 	}
-	var e *Error
-	if errors.As(err, &e) && e.Op == "" {
-		// A driver-made *Error (or one wrapping a joined batch): fill in.
-		if err == error(e) {
-			return &Error{Code: e.Code, Op: op, Target: target, Err: e.Err}
+	if e, ok := err.(*Error); ok {
+		if e.Op != "" {
+			return e
 		}
-	} else if e != nil {
-		return err // already wrapped by a Catalog method: don't double-wrap
+		return &Error{Code: e.Code, Op: op, Target: target, Err: e.Err}
 	}
 	return &Error{Code: c.classify(err), Op: op, Target: target, Err: err}
 }

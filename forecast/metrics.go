@@ -98,15 +98,15 @@ var Levels = [3]float64{0.1, 0.5, 0.9}
 // (WQL, CV(RMSE), NMBE) are ratios of totals, as the benchmarks define
 // them, rather than means of per-window ratios. The zero value is ready.
 type Accumulator struct {
-	n                            int
-	sumAbs, sumSq, sumErr        float64
-	sumY, sumAbsY, sumSMAPE      float64
-	nScaled                      int
-	sumScaled                    float64
-	nQ                           int
-	sumAbsYQ                     float64
-	pinball                      [3]float64
-	covered                      [3]int
+	n                     int
+	sumAbs, sumSq, sumErr float64
+	sumY, sumSMAPE        float64
+	nScaled               int
+	sumScaled             float64
+	nQ                    int
+	sumAbsYQ              float64
+	pinball               [3]float64
+	covered               [3]int
 }
 
 // AddPoint adds a point forecast; scale is the MASE denominator for this
@@ -173,7 +173,6 @@ func (a *Accumulator) Merge(b *Accumulator) {
 	a.sumSq += b.sumSq
 	a.sumErr += b.sumErr
 	a.sumY += b.sumY
-	a.sumAbsY += b.sumAbsY
 	a.sumSMAPE += b.sumSMAPE
 	a.nScaled += b.nScaled
 	a.sumScaled += b.sumScaled

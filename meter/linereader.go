@@ -16,7 +16,11 @@ var errStop = errors.New("meter: end of data")
 // appends the reads of one line to dst; end is called once at the end of the
 // input so that a decoder that holds a record back (NEM12 waits for the 400
 // records of a day) can flush it. A *ParseError return rejects the record and
-// goes to OnError; errStop ends the input; any other error is fatal.
+// goes to OnError; errStop ends the input; any other error is fatal. A
+// decoder that finds an earlier record bad while decoding a line (NEM12
+// learns that a day of quality V lacks 400 records only at the next record)
+// reports it through the report function it was given, before appending
+// the line's reads.
 type lineDecoder interface {
 	line(dst []Reading, line []byte, lineNo, offset int64) ([]Reading, error)
 	end(dst []Reading) ([]Reading, error)
@@ -87,8 +91,8 @@ type lineDriver struct {
 	lineNo  int64
 	pending []Reading // reads decoded, not yet returned
 	scratch []Reading // backing array of pending, reused
-	ended   bool // input exhausted or stopped
-	flushed bool // dec.end called
+	ended   bool      // input exhausted or stopped
+	flushed bool      // dec.end called
 	err     error
 }
 
@@ -160,6 +164,12 @@ func (d *lineDriver) Read(buf []Reading) (int, error) {
 		}
 		out, e := d.dec.line(d.scratch[:0], line, d.lineNo, offset)
 		d.scratch, d.pending = out, out
+		if d.err != nil {
+			// The decoder reported an earlier record (see lineDecoder) and
+			// OnError stopped the reader: nothing after that record counts.
+			d.pending = nil
+			continue
+		}
 		switch {
 		case e == errStop:
 			d.ended = true

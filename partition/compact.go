@@ -100,6 +100,7 @@ func Compact(ctx context.Context, b *blob.Bucket, k Key, sources []Source, opts 
 	if err != nil {
 		return st, err
 	}
+	cfg.root = "" // the compacted file is the partition's, wherever staging was
 	files, err := listFiles(ctx, b, k.Path())
 	if err != nil {
 		return st, err

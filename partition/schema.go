@@ -2,6 +2,7 @@ package partition
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
@@ -75,6 +76,10 @@ type WriterOptions struct {
 	// Concurrency bounds how many files Writer.Close writes at once;
 	// default 8. WriteFile ignores it.
 	Concurrency int
+	// Root is prepended to every file's path, e.g. "staging/" to write
+	// the lake's layout under a staging area. It must be empty or end in
+	// '/'. FileInfo.Path includes it.
+	Root string
 }
 
 // writerConfig is WriterOptions resolved to parquet-go options.
@@ -83,6 +88,7 @@ type writerConfig struct {
 	rowGroupRows int
 	bloom        bool
 	concurrency  int
+	root         string
 }
 
 func (o *WriterOptions) config() (writerConfig, error) {
@@ -106,6 +112,10 @@ func (o *WriterOptions) config() (writerConfig, error) {
 		c.rowGroupRows = o.RowGroupRows
 	}
 	c.bloom = !o.NoBloomFilter
+	if o.Root != "" && (!strings.HasSuffix(o.Root, "/") || strings.HasPrefix(o.Root, "/") || strings.Contains(o.Root, "..")) {
+		return c, fmt.Errorf("partition: Root %q must be a relative directory ending in '/'", o.Root)
+	}
+	c.root = o.Root
 	switch {
 	case o.Concurrency < 0:
 		return c, fmt.Errorf("partition: negative Concurrency %d", o.Concurrency)

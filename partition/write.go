@@ -65,7 +65,7 @@ func WriteFile(ctx context.Context, b *blob.Bucket, k Key, name string, reads []
 }
 
 func writeFile(ctx context.Context, b *blob.Bucket, k Key, name string, reads []meter.Reading, cfg writerConfig) (FileInfo, error) {
-	info := FileInfo{Key: k, Path: k.Path() + name + ".parquet", Rows: int64(len(reads))}
+	info := FileInfo{Key: k, Path: cfg.root + k.Path() + name + ".parquet", Rows: int64(len(reads))}
 	minMs, maxMs, err := checkReads(k, reads)
 	if err != nil {
 		return FileInfo{}, fmt.Errorf("partition: %s: %w", info.Path, err)

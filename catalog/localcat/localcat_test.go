@@ -1,0 +1,284 @@
+package localcat_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/openmda/mda/catalog"
+	"github.com/openmda/mda/catalog/catalogtest"
+	"github.com/openmda/mda/catalog/localcat"
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/fileblob"
+	"gocloud.dev/blob/memblob"
+)
+
+type bucketHarness struct{ b *blob.Bucket }
+
+func (h *bucketHarness) MakeCatalog(ctx context.Context) (*catalog.Catalog, error) {
+	return localcat.Open(h.b, nil)
+}
+func (h *bucketHarness) Close() { h.b.Close() }
+
+type dirHarness struct{ dir string }
+
+func (h *dirHarness) MakeCatalog(ctx context.Context) (*catalog.Catalog, error) {
+	return localcat.OpenDir(h.dir, nil)
+}
+func (h *dirHarness) Close() {}
+
+// urlHarness opens every handle by URL.
+type urlHarness struct{ url string }
+
+func (h *urlHarness) MakeCatalog(ctx context.Context) (*catalog.Catalog, error) {
+	return catalog.OpenCatalog(ctx, h.url)
+}
+func (h *urlHarness) Close() {}
+
+type bucketAs struct{}
+
+func (bucketAs) Name() string { return "bucket" }
+func (bucketAs) CatalogCheck(c *catalog.Catalog) error {
+	var b *blob.Bucket
+	if !c.As(&b) || b == nil {
+		return errors.New("As(**blob.Bucket) failed")
+	}
+	var s string
+	if c.As(&s) {
+		return errors.New("As(*string) succeeded on a bucket catalog")
+	}
+	return nil
+}
+func (bucketAs) ErrorCheck(c *catalog.Catalog, err error) error {
+	var e *catalog.Error
+	if !errors.As(err, &e) || e.Code != catalog.NotFound {
+		return fmt.Errorf("%v is not a NotFound *catalog.Error", err)
+	}
+	return nil
+}
+
+type dirAs struct{ dir string }
+
+func (dirAs) Name() string { return "dir" }
+func (a dirAs) CatalogCheck(c *catalog.Catalog) error {
+	var s string
+	if !c.As(&s) || s != a.dir {
+		return fmt.Errorf("As(*string) = %q, want %q", s, a.dir)
+	}
+	return nil
+}
+func (dirAs) ErrorCheck(c *catalog.Catalog, err error) error {
+	if !errors.Is(err, catalog.ErrNotFound) {
+		return fmt.Errorf("%v is not ErrNotFound", err)
+	}
+	return nil
+}
+
+func TestConformanceMem(t *testing.T) {
+	catalogtest.RunConformanceTests(t, func(ctx context.Context, t *testing.T) (catalogtest.Harness, error) {
+		return &bucketHarness{b: memblob.OpenBucket(nil)}, nil
+	}, &catalogtest.Options{AsTests: []catalogtest.AsTest{bucketAs{}}})
+}
+
+func TestConformanceDir(t *testing.T) {
+	var dir string
+	catalogtest.RunConformanceTests(t, func(ctx context.Context, t *testing.T) (catalogtest.Harness, error) {
+		dir = t.TempDir()
+		return &dirHarness{dir: dir}, nil
+	}, nil)
+	d := t.TempDir()
+	catalogtest.RunConformanceTests(t, func(ctx context.Context, t *testing.T) (catalogtest.Harness, error) {
+		return &dirHarness{dir: d}, nil
+	}, &catalogtest.Options{AsTests: []catalogtest.AsTest{dirAs{d}}})
+}
+
+func TestConformanceFileURL(t *testing.T) {
+	catalogtest.RunConformanceTests(t, func(ctx context.Context, t *testing.T) (catalogtest.Harness, error) {
+		return &urlHarness{url: "file://" + filepath.ToSlash(t.TempDir()) + "?metadata=skip"}, nil
+	}, nil)
+}
+
+// TestConformanceMoreWriters runs the concurrency tests with 32 writers on
+// a directory, where every conditional write is a real file system race.
+func TestConformanceMoreWriters(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	catalogtest.RunConformanceTests(t, func(ctx context.Context, t *testing.T) (catalogtest.Harness, error) {
+		return &dirHarness{dir: t.TempDir()}, nil
+	}, &catalogtest.Options{Writers: 32})
+}
+
+func TestOpenRefusesFileblob(t *testing.T) {
+	b, err := fileblob.OpenBucket(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := localcat.Open(b, nil); err == nil || !strings.Contains(err.Error(), "OpenDir") {
+		t.Errorf("Open(fileblob bucket): got %v, want an error pointing to OpenDir", err)
+	}
+}
+
+func TestLayout(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	c, err := localcat.OpenDir(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tbl := catalog.ReadingsTable("s3://lake/")
+	if err := c.EnsureDatabase(ctx, &catalog.Database{Name: tbl.Database}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EnsureTable(ctx, tbl); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		p := catalog.Partition{Values: []string{"kw", "2024", "03", "01", fmt.Sprintf("%02d", i)}}
+		if err := c.AddPartitions(ctx, tbl.Database, tbl.Name, []catalog.Partition{p, p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Re-adding changes nothing, so writes no version.
+	if err := c.AddPartitions(ctx, tbl.Database, tbl.Name, []catalog.Partition{{Values: []string{"kw", "2024", "03", "01", "00"}}}); err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"_catalog/mda_database_integrated/database.json",
+		"_catalog/mda_database_integrated/meter_readings_integrated_parquet/v00000000000000000001.json",
+		"_catalog/mda_database_integrated/meter_readings_integrated_parquet/v00000000000000000002.json",
+		"_catalog/mda_database_integrated/meter_readings_integrated_parquet/v00000000000000000003.json",
+		"_catalog/mda_database_integrated/meter_readings_integrated_parquet/v00000000000000000004.json",
+	}
+	if strings.Join(files, "\n") != strings.Join(want, "\n") {
+		t.Errorf("files:\n%s\nwant:\n%s", strings.Join(files, "\n"), strings.Join(want, "\n"))
+	}
+	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(want[4])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{`"Format": "mda-localcat/1"`, `"Version": 4`, `"Location": "s3://lake/readings/reading_type=kw/year=2024/month=03/day=01/hour=02/"`} {
+		if !strings.Contains(string(data), s) {
+			t.Errorf("manifest lacks %s:\n%s", s, data)
+		}
+	}
+}
+
+func TestURLs(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	tests := []struct {
+		url    string
+		db     string
+		errSub string
+	}{
+		{url: "mem://", db: catalog.DatabaseIntegrated},
+		{url: "mem://?database=mydb", db: "mydb"},
+		{url: "file://" + filepath.ToSlash(dir) + "?metadata=skip&create_dir=true&catalog_prefix=meta/", db: catalog.DatabaseIntegrated},
+		{url: "file://" + filepath.ToSlash(dir) + "?bogus=1", errSub: `invalid query parameter "bogus"`},
+		{url: "mem://?bogus=1", errSub: "bogus"},
+		{url: "mem://?catalog_prefix=/x/", errSub: "prefix"},
+		{url: "nope://x", errSub: "unknown scheme"},
+	}
+	for _, tc := range tests {
+		c, err := catalog.OpenCatalog(ctx, tc.url)
+		if tc.errSub != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.errSub) {
+				t.Errorf("OpenCatalog(%q): got %v, want error with %q", tc.url, err, tc.errSub)
+			}
+			if c != nil {
+				c.Close()
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("OpenCatalog(%q): %v", tc.url, err)
+			continue
+		}
+		if got := c.DefaultDatabase(); got != tc.db {
+			t.Errorf("OpenCatalog(%q).DefaultDatabase() = %q, want %q", tc.url, got, tc.db)
+		}
+		if err := c.EnsureDatabase(ctx, &catalog.Database{Name: "x"}); err != nil {
+			t.Errorf("OpenCatalog(%q): EnsureDatabase: %v", tc.url, err)
+		}
+		c.Close()
+	}
+	if _, err := os.Stat(filepath.Join(dir, "meta", "x", "database.json")); err != nil {
+		t.Errorf("catalog_prefix not applied: %v", err)
+	}
+}
+
+func TestAborted(t *testing.T) {
+	// With one attempt, a writer that lost its race gives up with Aborted.
+	// Simulate the race by writing the next version behind its back.
+	ctx := t.Context()
+	b := memblob.OpenBucket(nil)
+	defer b.Close()
+	c, err := localcat.Open(b, &localcat.Options{MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl := catalog.ReadingsTable("s3://lake/")
+	if err := c.EnsureDatabase(ctx, &catalog.Database{Name: tbl.Database}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EnsureTable(ctx, tbl); err != nil {
+		t.Fatal(err)
+	}
+	// Occupy version 2 with a copy of version 1.
+	dirKey := "_catalog/" + tbl.Database + "/" + tbl.Name + "/"
+	v1, err := b.ReadAll(ctx, dirKey+"v00000000000000000001.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := strings.Replace(string(v1), `"Version": 1`, `"Version": 2`, 1)
+	if err := b.WriteAll(ctx, dirKey+"v00000000000000000002.json", []byte(v2), nil); err != nil {
+		t.Fatal(err)
+	}
+	// A stale writer: a handle whose next version is taken. With
+	// MaxAttempts 1 it reads v2 and writes v3, so it succeeds; to lose,
+	// it must race. Run many single-attempt writers at once instead.
+	errs := make(chan error, 16)
+	for i := range 16 {
+		go func() {
+			c, _ := localcat.Open(b, &localcat.Options{MaxAttempts: 1})
+			errs <- c.AddPartitions(ctx, tbl.Database, tbl.Name, []catalog.Partition{{Values: []string{"kw", "2024", "01", "01", fmt.Sprintf("%02d", i)}}})
+		}()
+	}
+	var aborted, ok int
+	for range 16 {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case errors.Is(err, catalog.ErrAborted):
+			aborted++
+		default:
+			t.Errorf("unexpected error %v", err)
+		}
+	}
+	ps, err := c.ListPartitions(ctx, tbl.Database, tbl.Name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != ok {
+		t.Errorf("%d partitions for %d successful writers (%d aborted)", len(ps), ok, aborted)
+	}
+}

@@ -1,0 +1,180 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/openmda/mda/meter"
+	"github.com/openmda/mda/partition"
+	"gocloud.dev/blob"
+)
+
+// ReadingsValues returns the values of the readings table's partition keys
+// for a lake partition: reading_type, then year, month, day and hour,
+// zero-padded as in the lake's paths.
+func ReadingsValues(k partition.Key) []string {
+	t := k.Hour.UTC()
+	return []string{
+		string(k.Type),
+		fmt.Sprintf("%04d", t.Year()),
+		fmt.Sprintf("%02d", int(t.Month())),
+		fmt.Sprintf("%02d", t.Day()),
+		fmt.Sprintf("%02d", t.Hour()),
+	}
+}
+
+// ReadingsKey is the inverse of ReadingsValues: it parses partition values
+// of the readings table as strictly as partition.ParseKey parses paths.
+func ReadingsKey(values []string) (partition.Key, error) {
+	if len(values) != len(ReadingsPartitionKeys) {
+		return partition.Key{}, fmt.Errorf("catalog: readings partition %q: want %d values", values, len(ReadingsPartitionKeys))
+	}
+	var b strings.Builder
+	b.WriteString(partition.Prefix)
+	for i, k := range ReadingsPartitionKeys {
+		fmt.Fprintf(&b, "%s=%s/", k, values[i])
+	}
+	return partition.ParseKey(b.String())
+}
+
+// ReadingsFilter translates the types and time range of a lake filter into
+// a filter of the readings table's partitions: the partitions that can
+// hold matching reads (a partition's hour meets [From, To)). MeterIDs are
+// not partition keys and are ignored. A nil f gives a nil Filter.
+func ReadingsFilter(f *partition.Filter) *Filter {
+	if f == nil || len(f.Types) == 0 && f.From.IsZero() && f.To.IsZero() {
+		return nil
+	}
+	out := &Filter{}
+	if len(f.Types) > 0 {
+		vs := make([]string, len(f.Types))
+		for i, t := range f.Types {
+			vs[i] = string(t)
+		}
+		out.Values = map[string][]string{"reading_type": vs}
+	}
+	if !f.From.IsZero() || !f.To.IsZero() {
+		r := &Range{Keys: ReadingsPartitionKeys[1:]}
+		if !f.From.IsZero() {
+			// The hour holding From is the first that can match.
+			r.From = ReadingsValues(partition.Key{Hour: f.From.UTC().Truncate(time.Hour)})[1:]
+		}
+		if !f.To.IsZero() {
+			// Hours starting before To match: those before To rounded up.
+			to := f.To.UTC()
+			up := to.Truncate(time.Hour)
+			if up.Before(to) {
+				up = up.Add(time.Hour)
+			}
+			r.To = ReadingsValues(partition.Key{Hour: up})[1:]
+		}
+		out.Range = r
+	}
+	return out
+}
+
+// SyncOptions configures SyncReadings. Nil means the defaults.
+type SyncOptions struct {
+	// Filter limits the sync to part of the lake (its types and time
+	// range); nil syncs everything.
+	Filter *partition.Filter
+	// Drop removes partitions from the catalog that the lake no longer has
+	// (within Filter). By default they are kept.
+	Drop bool
+	// DryRun computes the changes without making them.
+	DryRun bool
+}
+
+// SyncStats reports what SyncReadings found and did.
+type SyncStats struct {
+	// Lake is the number of partitions in the lake, Catalog the number the
+	// catalog had (within the filter).
+	Lake, Catalog int
+	// Added and Dropped are the partitions registered and removed.
+	Added, Dropped []partition.Key
+}
+
+// SyncReadings repairs the readings table of database db from the lake,
+// like Athena's MSCK REPAIR TABLE: it ensures db and the table
+// (ReadingsTable(location), renamed into db) exist, lists the lake's
+// partitions with partition.Partitions and registers those the catalog
+// lacks. With SyncOptions.Drop it also drops partitions that are no longer
+// in the lake. location is the lake's root as engines see it (e.g.
+// "s3://bucket/"); lake is the same bucket, opened for listing.
+//
+// Catalog partitions whose values are not a valid lake partition are left
+// alone.
+func SyncReadings(ctx context.Context, cat *Catalog, lake *blob.Bucket, db, location string, opts *SyncOptions) (SyncStats, error) {
+	var st SyncStats
+	if opts == nil {
+		opts = new(SyncOptions)
+	}
+	t := ReadingsTable(location)
+	t.Database = db
+	if !opts.DryRun {
+		if err := cat.EnsureDatabase(ctx, &Database{Name: db, Description: "Integrated meter data"}); err != nil {
+			return st, err
+		}
+		if err := cat.EnsureTable(ctx, t); err != nil {
+			return st, err
+		}
+	}
+	keys, err := partition.Partitions(ctx, lake, opts.Filter)
+	if err != nil {
+		return st, fmt.Errorf("catalog: SyncReadings: listing the lake: %w", err)
+	}
+	st.Lake = len(keys)
+	have, err := cat.ListPartitions(ctx, db, t.Name, ReadingsFilter(opts.Filter))
+	if err != nil && !(opts.DryRun && Code(err) == NotFound) {
+		return st, err
+	}
+	st.Catalog = len(have)
+	inCatalog := make(map[partition.Key]bool, len(have))
+	for _, p := range have {
+		if k, err := ReadingsKey(p.Values); err == nil {
+			inCatalog[k] = true
+		}
+	}
+	inLake := make(map[partition.Key]bool, len(keys))
+	var add []Partition
+	for _, k := range keys {
+		inLake[k] = true
+		if !inCatalog[k] {
+			st.Added = append(st.Added, k)
+			add = append(add, Partition{Values: ReadingsValues(k), Location: t.PartitionLocation(ReadingsValues(k))})
+		}
+	}
+	var drop [][]string
+	if opts.Drop {
+		for _, p := range have {
+			if k, err := ReadingsKey(p.Values); err == nil && !inLake[k] && typeSelected(opts.Filter, k.Type) {
+				st.Dropped = append(st.Dropped, k)
+				drop = append(drop, p.Values)
+			}
+		}
+	}
+	if opts.DryRun {
+		return st, nil
+	}
+	if err := cat.AddPartitions(ctx, db, t.Name, add); err != nil {
+		return st, err
+	}
+	if err := cat.DropPartitions(ctx, db, t.Name, drop); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+func typeSelected(f *partition.Filter, t meter.Type) bool {
+	if f == nil || len(f.Types) == 0 {
+		return true
+	}
+	for _, x := range f.Types {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,243 @@
+package catalog
+
+import (
+	"strings"
+
+	"github.com/openmda/mda/meter"
+	"github.com/openmda/mda/partition"
+)
+
+// The guidance's databases.
+const (
+	// DatabaseIntegrated holds the lake's integrated tables: readings,
+	// weather and grid topology.
+	DatabaseIntegrated = "mda_database_integrated"
+	// DatabaseFeatureML holds the results of the forecasting and anomaly
+	// detection jobs.
+	DatabaseFeatureML = "mda_database_feature_ml"
+)
+
+// The guidance's table names.
+const (
+	ReadingsTableName        = "meter_readings_integrated_parquet"
+	WeatherTableName         = "weather_data_integrated_weather"
+	TopologyTablePrefix      = "topology_data_integrated_"
+	ForecastResultsTableName = "meter_forecast_results"
+	AnomalyResultsTableName  = "meter_anomaly_results"
+)
+
+// Databases returns the guidance's databases.
+func Databases() []*Database {
+	return []*Database{
+		{Name: DatabaseIntegrated, Description: "Integrated meter readings, weather and grid topology"},
+		{Name: DatabaseFeatureML, Description: "Forecast and anomaly detection results"},
+	}
+}
+
+// dir returns root with a trailing slash, followed by sub.
+func dir(root, sub string) string {
+	if root != "" && !strings.HasSuffix(root, "/") {
+		root += "/"
+	}
+	return root + sub
+}
+
+// ReadingsPartitionKeys are the partition keys of the readings table, in
+// the lake's directory order.
+var ReadingsPartitionKeys = []string{"reading_type", "year", "month", "day", "hour"}
+
+// ReadingsTable returns the guidance's integrated readings table,
+// mda_database_integrated.meter_readings_integrated_parquet, over the lake
+// whose root is lake (e.g. "s3://bucket/" or "s3://bucket/prefix/"): files
+// under lake+"readings/" as written by package partition, with the columns
+// of its Parquet schema and the partition keys reading_type, year, month,
+// day, hour (strings, zero-padded to 4, 2, 2 and 2 digits).
+//
+// Its Projection describes the lake's layout for Athena: reading_type an
+// enum of the types registered in package meter (meter.Types, at the time
+// of the call), year 2000 to 2099, month, day and hour integer ranges with
+// their padding, and the storage location template.
+func ReadingsTable(lake string) *Table {
+	loc := dir(lake, partition.Prefix)
+	types := meter.Types()
+	names := make([]string, len(types))
+	for i, t := range types {
+		names[i] = string(t.Type)
+	}
+	return &Table{
+		Database:    DatabaseIntegrated,
+		Name:        ReadingsTableName,
+		Description: "Meter reads, Hive-partitioned by reading type and UTC hour",
+		Columns: []Column{
+			{Name: partition.ColMeterID, Type: "string"},
+			{Name: partition.ColReadingValue, Type: "double"},
+			{Name: partition.ColReadingDateTime, Type: "timestamp", Comment: "UTC"},
+			{Name: partition.ColReadingSource, Type: "string"},
+			{Name: partition.ColArrivalTime, Type: "timestamp", Comment: "UTC"},
+			{Name: partition.ColQuality, Type: "string"},
+		},
+		PartitionKeys: stringColumns(ReadingsPartitionKeys...),
+		Location:      loc,
+		Format:        Parquet(),
+		Parameters:    map[string]string{"classification": "parquet"},
+		Projection: map[string]string{
+			"projection.enabled":             "true",
+			"projection.reading_type.type":   "enum",
+			"projection.reading_type.values": strings.Join(names, ","),
+			"projection.year.type":           "integer",
+			"projection.year.range":          "2000,2099",
+			"projection.year.digits":         "4",
+			"projection.month.type":          "integer",
+			"projection.month.range":         "1,12",
+			"projection.month.digits":        "2",
+			"projection.day.type":            "integer",
+			"projection.day.range":           "1,31",
+			"projection.day.digits":          "2",
+			"projection.hour.type":           "integer",
+			"projection.hour.range":          "0,23",
+			"projection.hour.digits":         "2",
+			"storage.location.template":      loc + "reading_type=${reading_type}/year=${year}/month=${month}/day=${day}/hour=${hour}/",
+		},
+	}
+}
+
+// WeatherTable returns the guidance's integrated weather table,
+// mda_database_integrated.weather_data_integrated_weather: hourly Meteostat
+// observations with the guidance's renamed columns (all double but time),
+// under lake+"weather/", partitioned by date (YYYY-MM-DD). Its Projection
+// makes date a date range from 2000-01-01 to now.
+func WeatherTable(lake string) *Table {
+	loc := dir(lake, "weather/")
+	cols := []Column{{Name: "time", Type: "timestamp"}}
+	for _, n := range []string{"temperature", "dew_point", "relative_humidity", "precipitation", "snow_depth",
+		"wind_direction", "wind_speed", "wind_gust", "sealevel_air_pressure", "sunshine_hours", "weather_condition_code"} {
+		cols = append(cols, Column{Name: n, Type: "double"})
+	}
+	return &Table{
+		Database:      DatabaseIntegrated,
+		Name:          WeatherTableName,
+		Description:   "Hourly weather observations, partitioned by UTC date",
+		Columns:       cols,
+		PartitionKeys: stringColumns("date"),
+		Location:      loc,
+		Format:        Parquet(),
+		Parameters:    map[string]string{"classification": "parquet"},
+		Projection: map[string]string{
+			"projection.enabled":            "true",
+			"projection.date.type":          "date",
+			"projection.date.format":        "yyyy-MM-dd",
+			"projection.date.range":         "2000-01-01,NOW",
+			"projection.date.interval":      "1",
+			"projection.date.interval.unit": "DAYS",
+			"storage.location.template":     loc + "date=${date}/",
+		},
+	}
+}
+
+// TopologyTables returns the guidance's seven grid topology tables,
+// mda_database_integrated.topology_data_integrated_<name>, unpartitioned,
+// each under lake+"topology/<name>/", with the JSON keys of the guidance's
+// topology files lower-cased (as Glue's crawler names them): power_grid,
+// substation, distribution_transformer, service_transformer, smart_meter,
+// location and voltage_control_zone.
+func TopologyTables(lake string) []*Table {
+	defs := []struct {
+		name string
+		cols []Column
+	}{
+		{"power_grid", stringColumns("id", "name", "status", "validfrom")},
+		{"substation", stringColumns("id", "name", "status", "gridid", "locationid")},
+		{"distribution_transformer", stringColumns("id", "substationid", "status", "capacity", "locationid", "voltagecontrolzoneid")},
+		{"service_transformer", stringColumns("id", "distributiontransformerid", "locationid", "capacity")},
+		{"smart_meter", stringColumns("id", "locationid", "servicetransformerid")},
+		{"location", []Column{
+			{Name: "id", Type: "string"}, {Name: "latitude", Type: "double"}, {Name: "longitude", Type: "double"},
+			{Name: "address", Type: "string"}, {Name: "locationtype", Type: "string"},
+		}},
+		{"voltage_control_zone", stringColumns("id", "name")},
+	}
+	out := make([]*Table, len(defs))
+	for i, d := range defs {
+		out[i] = &Table{
+			Database:    DatabaseIntegrated,
+			Name:        TopologyTablePrefix + d.name,
+			Description: "Grid topology: " + strings.ReplaceAll(d.name, "_", " "),
+			Columns:     d.cols,
+			Location:    dir(lake, "topology/"+d.name+"/"),
+			Format:      Parquet(),
+			Parameters:  map[string]string{"classification": "parquet"},
+		}
+	}
+	return out
+}
+
+// ForecastResultsTable returns the guidance's
+// mda_database_feature_ml.meter_forecast_results under
+// ml+"inference/results/" (ml is the root of the ML results bucket): per
+// meter, the forecast's start, the target series and the forecast's mean
+// and 0.1, 0.5 and 0.9 quantiles, partitioned by model_name and
+// forecast_start.
+func ForecastResultsTable(ml string) *Table {
+	return &Table{
+		Database:    DatabaseFeatureML,
+		Name:        ForecastResultsTableName,
+		Description: "Hourly consumption forecasts per meter",
+		Columns: []Column{
+			{Name: "meter_id", Type: "string"},
+			{Name: "start", Type: "string"},
+			{Name: "target", Type: "array<double>"},
+			{Name: "mean", Type: "array<double>"},
+			{Name: "quantiles", Type: "struct<`0.1`:array<double>,`0.5`:array<double>,`0.9`:array<double>>"},
+		},
+		PartitionKeys: stringColumns("model_name", "forecast_start"),
+		Location:      dir(ml, "inference/results/"),
+		Format:        Parquet(),
+		Parameters:    map[string]string{"classification": "parquet"},
+	}
+}
+
+// AnomalyResultsTable returns the guidance's
+// mda_database_feature_ml.meter_anomaly_results under
+// ml+"anomaly-detection/results/", unpartitioned: daily consumption per
+// meter with the model's prediction interval, the anomaly flag (1 spike,
+// -1 dip, 0 none) and its importance.
+func AnomalyResultsTable(ml string) *Table {
+	return &Table{
+		Database:    DatabaseFeatureML,
+		Name:        AnomalyResultsTableName,
+		Description: "Daily consumption anomalies per meter",
+		Columns: []Column{
+			{Name: "ds", Type: "date"},
+			{Name: "meter_id", Type: "string"},
+			{Name: "consumption", Type: "float"},
+			{Name: "yhat", Type: "float"},
+			{Name: "yhat_upper", Type: "float"},
+			{Name: "yhat_lower", Type: "float"},
+			{Name: "anomaly", Type: "int"},
+			{Name: "importance", Type: "float"},
+		},
+		Location:   dir(ml, "anomaly-detection/results/"),
+		Format:     Parquet(),
+		Parameters: map[string]string{"classification": "parquet"},
+	}
+}
+
+// Tables returns every table of the guidance: the readings, weather and
+// topology tables over the lake root lake, and the ML result tables over
+// the ML bucket root ml (the lake root too if ml is "").
+func Tables(lake, ml string) []*Table {
+	if ml == "" {
+		ml = lake
+	}
+	ts := []*Table{ReadingsTable(lake), WeatherTable(lake)}
+	ts = append(ts, TopologyTables(lake)...)
+	return append(ts, ForecastResultsTable(ml), AnomalyResultsTable(ml))
+}
+
+func stringColumns(names ...string) []Column {
+	cols := make([]Column, len(names))
+	for i, n := range names {
+		cols[i] = Column{Name: n, Type: "string"}
+	}
+	return cols
+}

@@ -1,0 +1,156 @@
+package forecast
+
+import (
+	"math"
+	"time"
+)
+
+// Exog configures exogenous regressors for Linear: values known for the
+// forecast period, which a meter's own past cannot tell (is tomorrow a
+// Sunday, a holiday, a hot day?).
+//
+// The model is direct multi-horizon, so every regressor is a property of the
+// forecast origin (the first forecast interval) and gets its own weight for
+// each of the H outputs. A one-hot of the origin's interval of the day
+// therefore lets the model learn a separate daily profile for every phase.
+type Exog struct {
+	// TimeOfDay adds a one-hot of the origin's interval of the day (48
+	// columns for half-hourly data, 24 for hourly), in the series' location.
+	TimeOfDay bool
+	// DayOfWeek adds a one-hot of the origin's day of the week.
+	DayOfWeek bool
+	// Fourier adds K sine/cosine pairs of the daily and of the weekly cycle
+	// at the origin: a smooth, cheaper alternative to the one-hots.
+	Fourier int
+	// Holidays are dates (their year, month and day, in the series'
+	// location) that behave like Sundays. Two columns: the share of forecast
+	// intervals, and the share of the last day of the look-back, that fall
+	// on one.
+	Holidays []time.Time
+	// Temperature, when non-empty, adds the forecast period's mean
+	// temperature and mean heating and cooling degrees below and above
+	// BaseTemp, looked up by time (it must cover the forecast period: in
+	// operation, a weather forecast). Missing values are skipped.
+	Temperature Series
+	// BaseTemp is the balance point of the degree columns; 0 means 18 (°C).
+	BaseTemp float64
+}
+
+// exogSpec is an Exog resolved for one step and horizon.
+type exogSpec struct {
+	x        Exog
+	step     time.Duration
+	lookback int
+	horizon  int
+	slots    int // intervals per day for TimeOfDay
+	holidays map[[3]int]bool
+	width    int
+}
+
+func newExogSpec(x *Exog, step time.Duration, lookback, horizon int) *exogSpec {
+	if x == nil || step <= 0 {
+		return nil
+	}
+	s := &exogSpec{x: *x, step: step, lookback: lookback, horizon: horizon}
+	if x.TimeOfDay {
+		s.slots = int(24 * time.Hour / step)
+		if s.slots < 1 {
+			s.slots = 1
+		}
+		s.width += s.slots
+	}
+	if x.DayOfWeek {
+		s.width += 7
+	}
+	s.width += 4 * x.Fourier
+	if len(x.Holidays) > 0 {
+		s.holidays = map[[3]int]bool{}
+		for _, d := range x.Holidays {
+			s.holidays[[3]int{d.Year(), int(d.Month()), d.Day()}] = true
+		}
+		s.width += 2
+	}
+	if x.Temperature.Len() > 0 {
+		if s.x.BaseTemp == 0 {
+			s.x.BaseTemp = 18
+		}
+		s.width += 3
+	}
+	if s.width == 0 {
+		return nil
+	}
+	return s
+}
+
+// features appends the sparse regressors of the window whose first forecast
+// interval starts at origin.
+func (s *exogSpec) features(origin time.Time, idx []int, val []float64) ([]int, []float64) {
+	col := 0
+	if s.x.TimeOfDay {
+		sod := origin.Hour()*3600 + origin.Minute()*60 + origin.Second()
+		slot := int(time.Duration(sod) * time.Second / s.step)
+		if slot >= s.slots {
+			slot = s.slots - 1
+		}
+		idx, val = append(idx, col+slot), append(val, 1)
+		col += s.slots
+	}
+	if s.x.DayOfWeek {
+		idx, val = append(idx, col+int(origin.Weekday())), append(val, 1)
+		col += 7
+	}
+	if k := s.x.Fourier; k > 0 {
+		sod := float64(origin.Hour()*3600+origin.Minute()*60+origin.Second()) / 86400
+		sow := (float64(origin.Weekday()) + sod) / 7
+		for j := 1; j <= k; j++ {
+			a, b := 2*math.Pi*float64(j)*sod, 2*math.Pi*float64(j)*sow
+			idx = append(idx, col, col+1, col+2, col+3)
+			val = append(val, math.Sin(a), math.Cos(a), math.Sin(b), math.Cos(b))
+			col += 4
+		}
+	}
+	if s.holidays != nil {
+		hit := func(t time.Time) bool { return s.holidays[[3]int{t.Year(), int(t.Month()), t.Day()}] }
+		var fut, past float64
+		for h := 0; h < s.horizon; h++ {
+			if hit(origin.Add(time.Duration(h) * s.step)) {
+				fut++
+			}
+		}
+		day := int(24 * time.Hour / s.step)
+		if day < 1 {
+			day = 1
+		}
+		if day > s.lookback {
+			day = s.lookback
+		}
+		for h := 1; h <= day; h++ {
+			if hit(origin.Add(-time.Duration(h) * s.step)) {
+				past++
+			}
+		}
+		idx, val = append(idx, col, col+1), append(val, fut/float64(s.horizon), past/float64(day))
+		col += 2
+	}
+	if t := s.x.Temperature; t.Len() > 0 {
+		var sum, hdd, cdd float64
+		n := 0
+		for h := 0; h < s.horizon; h++ {
+			at := origin.Add(time.Duration(h) * s.step)
+			i := int(math.Floor(float64(at.Sub(t.Start)) / float64(t.Step)))
+			if i < 0 || i >= t.Len() || math.IsNaN(t.Values[i]) {
+				continue
+			}
+			v := t.Values[i]
+			sum += v
+			hdd += math.Max(s.x.BaseTemp-v, 0)
+			cdd += math.Max(v-s.x.BaseTemp, 0)
+			n++
+		}
+		if n > 0 {
+			k := float64(n)
+			idx, val = append(idx, col, col+1, col+2), append(val, sum/k, hdd/k, cdd/k)
+		}
+	}
+	return idx, val
+}

@@ -1,0 +1,178 @@
+package late
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/pubsub"
+
+	"github.com/openmda/mda/partition"
+	"github.com/openmda/mda/staging"
+)
+
+// DefaultGrace is the default Policy.Grace.
+const DefaultGrace = 2 * time.Hour
+
+// Policy decides which reads are late. The zero value uses DefaultGrace.
+type Policy struct {
+	// Grace is how far behind the watermark a read may be without being late.
+	Grace time.Duration
+}
+
+func (p Policy) grace() time.Duration {
+	if p.Grace <= 0 {
+		return DefaultGrace
+	}
+	return p.Grace
+}
+
+// Tracker applies the policy to one stream (one range), in stream order.
+type Tracker struct {
+	grace time.Duration
+	lake  time.Time // the lake's watermark
+	seen  time.Time // the latest reading time seen in the stream
+}
+
+// NewTracker starts a stream whose lake watermark is lake (zero if none).
+func (p Policy) NewTracker(lake time.Time) *Tracker {
+	return &Tracker{grace: p.grace(), lake: lake}
+}
+
+// Late reports whether a read of time t, next in the stream, is late, and
+// then counts it as seen.
+func (tr *Tracker) Late(t time.Time) bool {
+	w := tr.seen
+	if tr.lake.After(w) {
+		w = tr.lake
+	}
+	late := !w.IsZero() && t.Before(w.Add(-tr.grace))
+	if t.After(tr.seen) {
+		tr.seen = t
+	}
+	return late
+}
+
+// Event announces late reads in one staged file.
+type Event struct {
+	// Partition is the partition's path, readings/reading_type=.../hour=HH/.
+	Partition string `json:"partition"`
+	// StagingKey is the staged Parquet file in the lake bucket.
+	StagingKey string `json:"staging_key"`
+	// Source is the inbound object the reads came from.
+	Source string `json:"source"`
+	// Reads counts the late reads; Earliest and Latest bound their times.
+	Reads    int64     `json:"reads"`
+	Earliest time.Time `json:"earliest"`
+	Latest   time.Time `json:"latest"`
+	// Arrival is when the inbound object arrived.
+	Arrival time.Time `json:"arrival_time"`
+}
+
+// Publish sends one event per staged file of c that holds late reads.
+func Publish(ctx context.Context, topic *pubsub.Topic, c *staging.Commit) (int, error) {
+	n := 0
+	for _, f := range c.Files {
+		if f.Late == 0 {
+			continue
+		}
+		ev := Event{Partition: f.Partition, StagingKey: f.Key, Source: c.Message.Source, Reads: f.Late,
+			Earliest: f.LateMin, Latest: f.LateMax, Arrival: c.Message.Arrival}
+		body, err := json.Marshal(ev)
+		if err != nil {
+			return n, err
+		}
+		if err := topic.Send(ctx, &pubsub.Message{Body: body, Metadata: map[string]string{"partition": f.Partition}}); err != nil {
+			return n, fmt.Errorf("late: publish: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// HandlerOptions configures a Handler. Nil means the defaults.
+type HandlerOptions struct {
+	Integrate *staging.IntegrateOptions
+	Logger    *slog.Logger
+}
+
+// Handler re-integrates the partitions named by late events.
+type Handler struct {
+	lake *blob.Bucket
+	opts HandlerOptions
+}
+
+// NewHandler returns a handler for the lake.
+func NewHandler(lake *blob.Bucket, opts *HandlerOptions) *Handler {
+	h := &Handler{lake: lake}
+	if opts != nil {
+		h.opts = *opts
+	}
+	if h.opts.Logger == nil {
+		h.opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return h
+}
+
+// Handle re-integrates the partitions of a batch of events.
+func (h *Handler) Handle(ctx context.Context, events []Event) (staging.IntegrateStats, error) {
+	var keys []partition.Key
+	seen := make(map[string]bool)
+	for _, ev := range events {
+		if seen[ev.Partition] {
+			continue
+		}
+		seen[ev.Partition] = true
+		k, err := partition.ParseKey(ev.Partition)
+		if err != nil {
+			return staging.IntegrateStats{}, fmt.Errorf("late: event names partition %q: %w", ev.Partition, err)
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return staging.IntegrateStats{}, nil
+	}
+	o := staging.IntegrateOptions{}
+	if h.opts.Integrate != nil {
+		o = *h.opts.Integrate
+	}
+	o.Partitions = keys
+	return staging.Integrate(ctx, h.lake, &o)
+}
+
+// Run receives events from sub and handles them one by one until ctx is
+// done or the subscription fails, acknowledging each event once its
+// partition is re-integrated. A malformed event is logged and acked (a
+// retry cannot fix it); a failed integration is nacked, for redelivery.
+func (h *Handler) Run(ctx context.Context, sub *pubsub.Subscription) error {
+	for {
+		msg, err := sub.Receive(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("late: receive: %w", err)
+		}
+		var ev Event
+		if err := json.Unmarshal(msg.Body, &ev); err != nil {
+			h.opts.Logger.Warn("malformed late event", "err", err)
+			msg.Ack()
+			continue
+		}
+		if _, err := h.Handle(ctx, []Event{ev}); err != nil {
+			h.opts.Logger.Warn("re-integration failed", "partition", ev.Partition, "err", err)
+			if msg.Nackable() {
+				msg.Nack()
+			}
+			if errors.Is(err, context.Canceled) {
+				return nil
+			}
+			continue
+		}
+		msg.Ack()
+	}
+}

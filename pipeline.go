@@ -1,0 +1,440 @@
+package mda
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/pubsub"
+
+	"github.com/openmda/mda/late"
+	"github.com/openmda/mda/meter"
+	"github.com/openmda/mda/partition"
+	"github.com/openmda/mda/ranges"
+	"github.com/openmda/mda/staging"
+)
+
+// Pipeline is the ingest path shared by every host: the CLI runs it in one
+// process over an in-process queue, and the Lambda examples run its pieces
+// (Enqueue, ProcessRange, staging.Integrate, late.Handler) as separate
+// functions fed by S3 events and SQS. Its methods are safe for concurrent use.
+type Pipeline struct {
+	lake *blob.Bucket
+	opts PipelineOptions
+
+	mu      sync.Mutex
+	buckets map[string]*blob.Bucket // opened by URL, cached
+}
+
+// PipelineOptions configures a Pipeline. Nil means the defaults.
+type PipelineOptions struct {
+	// Sources maps the bucket names of range messages to open buckets. A
+	// name not in the map is opened as a URL with OpenBucket (and kept
+	// open). In-process buckets (mem://) must be listed here, since
+	// opening "mem://" again gives a new, empty bucket.
+	Sources map[string]*blob.Bucket
+	// Source is the reading_source of the reads; default "B".
+	Source string
+	// Writer configures the staged Parquet files.
+	Writer *partition.WriterOptions
+	// Late is the late-read policy.
+	Late late.Policy
+	// LateTopic, if set, receives one late.Event per staged file with
+	// late reads, after the range's commit.
+	LateTopic *pubsub.Topic
+	// Strict makes a range with a bad line fail with the first bad line's
+	// *meter.ParseError, staging nothing.
+	Strict bool
+	// Logger receives warnings; nil discards them.
+	Logger *slog.Logger
+	// AfterStage, if set, is called after a range's files and quarantine
+	// are durable and before its commit is written. Tests inject crashes
+	// with it.
+	AfterStage func(ranges.Message) error
+}
+
+// NewPipeline returns a pipeline that writes to lake.
+func NewPipeline(lake *blob.Bucket, opts *PipelineOptions) *Pipeline {
+	p := &Pipeline{lake: lake, buckets: make(map[string]*blob.Bucket)}
+	if opts != nil {
+		p.opts = *opts
+	}
+	if p.opts.Logger == nil {
+		p.opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return p
+}
+
+// Close closes the buckets the pipeline opened by URL.
+func (p *Pipeline) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	for _, b := range p.buckets {
+		errs = append(errs, b.Close())
+	}
+	p.buckets = nil
+	return errors.Join(errs...)
+}
+
+func (p *Pipeline) bucket(ctx context.Context, name string) (*blob.Bucket, error) {
+	if b, ok := p.opts.Sources[name]; ok {
+		return b, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if b, ok := p.buckets[name]; ok {
+		return b, nil
+	}
+	b, err := OpenBucket(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	p.buckets[name] = b
+	return b, nil
+}
+
+// Plan returns the range messages of an object: its identity and ranges.
+// bucketName is what workers will resolve (a URL, or a key of
+// PipelineOptions.Sources). source names the original inbound object when
+// key is a decompressed copy ("" means key).
+func (p *Pipeline) Plan(ctx context.Context, bucketName, key, source string, split *ranges.SplitOptions, arrival time.Time) ([]ranges.Message, error) {
+	b, err := p.bucket(ctx, bucketName)
+	if err != nil {
+		return nil, err
+	}
+	attrs, err := b.Attributes(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("mda: plan %s: %w", key, err)
+	}
+	if source == "" {
+		source = key
+	}
+	base := ranges.Message{Bucket: bucketName, Key: key, Version: version(attrs), Size: attrs.Size,
+		SourceID: sourceID(source, attrs), Source: source, Format: meter.HESCSVFormat, Arrival: arrival.UTC()}
+	return ranges.Messages(base, ranges.Split(attrs.Size, split)), nil
+}
+
+// version is what identifies one version of an object: its ETag, else its
+// MD5, else its modification time.
+func version(a *blob.Attributes) string {
+	switch {
+	case a.ETag != "":
+		return a.ETag
+	case len(a.MD5) > 0:
+		return fmt.Sprintf("md5:%x", a.MD5)
+	}
+	return fmt.Sprintf("mtime:%d", a.ModTime.UnixNano())
+}
+
+// Enqueue sends messages to a topic as JSON.
+func Enqueue(ctx context.Context, topic *pubsub.Topic, msgs []ranges.Message) error {
+	for i := range msgs {
+		body, err := json.Marshal(&msgs[i])
+		if err != nil {
+			return err
+		}
+		if err := topic.Send(ctx, &pubsub.Message{Body: body}); err != nil {
+			return fmt.Errorf("mda: enqueue range %d of %s: %w", msgs[i].Range.Index, msgs[i].Key, err)
+		}
+	}
+	return nil
+}
+
+// ErrSourceChanged reports a range message whose object has changed since
+// the message was made; processing it would mix two versions.
+var ErrSourceChanged = errors.New("mda: source object changed since the range was planned")
+
+// ProcessRange scans one range, stages its reads (one Parquet file per
+// partition under staging/), quarantines its bad lines, writes its commit
+// and publishes its late events. It is idempotent: every name it writes
+// derives from the message, so processing a message twice leaves what
+// processing it once leaves. Acknowledge the message only after it returns
+// nil.
+func (p *Pipeline) ProcessRange(ctx context.Context, msg ranges.Message) (*staging.Commit, error) {
+	if err := msg.Validate(); err != nil {
+		return nil, err
+	}
+	src, err := p.bucket(ctx, msg.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if msg.Version != "" {
+		attrs, err := src.Attributes(ctx, msg.Key)
+		if err != nil {
+			return nil, fmt.Errorf("mda: range %d of %s: %w", msg.Range.Index, msg.Key, err)
+		}
+		if v := version(attrs); v != msg.Version {
+			return nil, fmt.Errorf("%w: %s is %s, message says %s", ErrSourceChanged, msg.Key, v, msg.Version)
+		}
+	}
+	wm, err := staging.ReadWatermark(ctx, p.lake)
+	if err != nil {
+		return nil, err
+	}
+	name := staging.OutputName(msg.SourceID, msg.Range.Index)
+	wopts := partition.WriterOptions{}
+	if p.opts.Writer != nil {
+		wopts = *p.opts.Writer
+	}
+	wopts.Root = staging.Prefix
+	c := &staging.Commit{Message: msg}
+	bad, lateParts, err := p.scan(ctx, src, msg, name, &wopts, wm.MaxReadingTime, c)
+	if err != nil {
+		return nil, fmt.Errorf("mda: range %d [%d,%d) of %s: %w", msg.Range.Index, msg.Range.Start, msg.Range.End, msg.Key, err)
+	}
+	if len(bad) > 0 {
+		if p.opts.Strict {
+			b := bad[0]
+			return nil, &meter.ParseError{Format: b.Format, Line: b.Line, Offset: b.Offset, Column: b.Column, Err: errors.New(b.Reason)}
+		}
+		c.Errors = staging.ErrorsKey(msg.SourceID, msg.Range.Index)
+		if err := staging.WriteBadLines(ctx, p.lake, c.Errors, bad); err != nil {
+			return nil, err
+		}
+	}
+	for i := range c.Files {
+		if lp := lateParts[c.Files[i].Partition]; lp != nil {
+			c.Files[i].Late, c.Files[i].LateMin, c.Files[i].LateMax = lp.n, lp.min, lp.max
+		}
+	}
+	if p.opts.AfterStage != nil {
+		if err := p.opts.AfterStage(msg); err != nil {
+			return nil, err
+		}
+	}
+	c.Committed = time.Now().UTC()
+	if err := staging.WriteCommit(ctx, p.lake, c); err != nil {
+		return nil, err
+	}
+	if p.opts.LateTopic != nil && c.Late > 0 {
+		if _, err := late.Publish(ctx, p.opts.LateTopic, c); err != nil {
+			// The commit stands and integration will carry the reads; the
+			// event only made it faster. Retrying the range republishes.
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+type lateStat struct {
+	n        int64
+	min, max time.Time
+}
+
+// scan decodes one range into staged Parquet files and bad lines.
+func (p *Pipeline) scan(ctx context.Context, src *blob.Bucket, msg ranges.Message, name string, wopts *partition.WriterOptions,
+	watermark time.Time, c *staging.Commit) ([]staging.BadLine, map[string]*lateStat, error) {
+	rc, err := src.NewRangeReader(ctx, msg.Key, msg.Range.ReadFrom(), -1, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rc.Close()
+	sc := ranges.NewScanner(rc, msg.Range, &ranges.ScanOptions{MaxRecordBytes: maxLineBytes})
+	dec := meter.NewHESCSVDecoder(&meter.HESCSVOptions{Source: p.opts.Source})
+	w := partition.NewWriter(p.lake, name, wopts)
+	tracker := p.opts.Late.NewTracker(watermark)
+	lateParts := make(map[string]*lateStat)
+	var bad []staging.BadLine
+	const batchSize = 8192
+	batch := make([]meter.Reading, 0, batchSize+len(meter.HESTypes))
+	for sc.Scan() {
+		rec := sc.Record()
+		if sc.TooLong() {
+			c.Lines++
+			bad = append(bad, badLine(msg, sc.Line(), sc.Offset(), "", fmt.Errorf("%w: more than %d bytes", meter.ErrTooLong, maxLineBytes), rec))
+			if p.opts.Strict {
+				break
+			}
+			continue
+		}
+		if len(bytes.TrimSuffix(rec, []byte{'\r'})) == 0 || (sc.Offset() == 0 && meter.IsHESCSVHeader(rec)) {
+			continue
+		}
+		c.Lines++
+		n := len(batch)
+		batch, err = dec.DecodeLine(batch, rec, sc.Line(), sc.Offset())
+		if err != nil {
+			var pe *meter.ParseError
+			if !errors.As(err, &pe) {
+				return nil, nil, err
+			}
+			bad = append(bad, badLine(msg, pe.Line, pe.Offset, pe.Column, pe.Err, rec))
+			if p.opts.Strict {
+				break
+			}
+			continue
+		}
+		if len(batch) > n && tracker.Late(batch[n].Time) {
+			// One line, one time: all its reads are late together.
+			for i := n; i < len(batch); i++ {
+				k := partition.KeyOf(batch[i]).Path()
+				ls := lateParts[k]
+				if ls == nil {
+					ls = &lateStat{min: batch[i].Time, max: batch[i].Time}
+					lateParts[k] = ls
+				}
+				ls.n++
+				ls.min = minTime(ls.min, batch[i].Time)
+				ls.max = maxTime(ls.max, batch[i].Time)
+				c.Late++
+			}
+		}
+		if len(batch) >= batchSize {
+			if _, err := w.Write(batch); err != nil {
+				return nil, nil, err
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, err
+	}
+	c.Records = sc.Line()
+	if len(bad) > 0 && p.opts.Strict {
+		return bad, nil, nil
+	}
+	if _, err := w.Write(batch); err != nil {
+		return nil, nil, err
+	}
+	files, err := w.Close(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, f := range files {
+		c.Files = append(c.Files, staging.File{Key: f.Path, Partition: f.Key.Path(), Reads: f.Rows, MinTime: f.MinTime, MaxTime: f.MaxTime})
+		c.Reads += f.Rows
+	}
+	c.Quarantined = int64(len(bad))
+	return bad, lateParts, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+const (
+	maxLineBytes     = 1 << 20
+	maxRawQuarantine = 4 << 10
+)
+
+func badLine(msg ranges.Message, line, offset int64, column string, reason error, raw []byte) staging.BadLine {
+	b := staging.BadLine{Source: msg.Source, SourceID: msg.SourceID, Format: msg.Format, RangeLine: line, Range: msg.Range.Index,
+		Offset: offset, Column: column, Reason: reason.Error()}
+	if msg.Range.Index == 0 {
+		b.Line = line // the first range's lines are the file's
+	}
+	raw = bytes.TrimSuffix(raw, []byte{'\r'})
+	if len(raw) > maxRawQuarantine {
+		raw = raw[:maxRawQuarantine]
+	}
+	if utf8.Valid(raw) {
+		b.Raw = string(raw)
+	} else {
+		b.RawBase64 = bytes.Clone(raw)
+	}
+	return b
+}
+
+// WorkOptions configures Work. Nil means the defaults.
+type WorkOptions struct {
+	// Workers is the number of messages processed at once; default 1.
+	Workers int
+	// OnCommit, if set, is called after each range is committed, before
+	// its message is acknowledged.
+	OnCommit func(*staging.Commit)
+	// OnError, if set, is called when a range fails; its message is
+	// nacked (or left to time out) for redelivery. If OnError returns an
+	// error, Work stops with it.
+	OnError func(ranges.Message, error) error
+	// BeforeAck, if set, can veto an acknowledgement (tests simulate a
+	// worker that dies after its commit and before its ack).
+	BeforeAck func(*staging.Commit) bool
+}
+
+// Work receives range messages from sub and processes them until ctx is
+// done, acknowledging each message only after its commit is durable. A
+// message that is not valid JSON is acknowledged and reported to OnError:
+// redelivery cannot fix it.
+func (p *Pipeline) Work(ctx context.Context, sub *pubsub.Subscription, opts *WorkOptions) error {
+	o := WorkOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	if o.Workers <= 0 {
+		o.Workers = 1
+	}
+	var (
+		wg      sync.WaitGroup
+		errOnce sync.Once
+		stopErr error
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fail := func(err error) {
+		errOnce.Do(func() { stopErr = err; cancel() })
+	}
+	for range o.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				m, err := sub.Receive(ctx)
+				if err != nil {
+					if ctx.Err() == nil {
+						fail(fmt.Errorf("mda: receive: %w", err))
+					}
+					return
+				}
+				var msg ranges.Message
+				if err := json.Unmarshal(m.Body, &msg); err != nil {
+					m.Ack()
+					if o.OnError != nil {
+						if err := o.OnError(msg, fmt.Errorf("mda: malformed range message: %w", err)); err != nil {
+							fail(err)
+						}
+					}
+					continue
+				}
+				c, err := p.ProcessRange(ctx, msg)
+				if err != nil {
+					if m.Nackable() {
+						m.Nack()
+					}
+					if o.OnError != nil {
+						if err := o.OnError(msg, err); err != nil {
+							fail(err)
+						}
+					}
+					continue
+				}
+				if o.OnCommit != nil {
+					o.OnCommit(c)
+				}
+				if o.BeforeAck != nil && !o.BeforeAck(c) {
+					continue // the worker "died": no ack, the queue redelivers
+				}
+				m.Ack()
+			}
+		}()
+	}
+	wg.Wait()
+	return stopErr
+}

@@ -1,0 +1,148 @@
+package staging
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"gocloud.dev/blob"
+
+	"github.com/openmda/mda/ranges"
+)
+
+// Layout of the staging area in the lake bucket.
+const (
+	// Prefix is the root of staged Parquet files; below it the layout is
+	// the lake's (readings/reading_type=...).
+	Prefix = "staging/"
+	// CommitPrefix holds one Commit per processed range.
+	CommitPrefix = "staging/_commits/"
+	// LockPrefix holds partition locks.
+	LockPrefix = "staging/_locks/"
+	// WatermarkKey holds the Watermark.
+	WatermarkKey = "staging/_state/watermark.json"
+)
+
+// Commit records that one range's output is durable. A worker writes it
+// last, and acknowledges its message only after.
+type Commit struct {
+	Message ranges.Message `json:"message"`
+	// Files are the staged Parquet files, one per partition.
+	Files []File `json:"files"`
+	// Errors is the key of the range's quarantine file, if it had bad lines.
+	Errors string `json:"errors,omitempty"`
+	// Records counts every line of the range (for line numbering), Lines
+	// the data lines, Reads the reads staged, Quarantined the bad lines
+	// and Late the reads found late.
+	Records, Lines, Reads, Quarantined, Late int64
+	// Committed is when the worker finished.
+	Committed time.Time `json:"committed"`
+	// Integrated is set once Integrate consumed the files; the commit is
+	// kept, without its files, until every range of its source is
+	// integrated, so that quarantined lines can get absolute numbers.
+	Integrated bool `json:"integrated,omitempty"`
+}
+
+func (c *Commit) integrated() bool { return c.Integrated }
+
+// File is one staged Parquet file.
+type File struct {
+	Key string `json:"key"`
+	// Partition is the partition's path, readings/reading_type=.../hour=HH/.
+	Partition string    `json:"partition"`
+	Reads     int64     `json:"reads"`
+	Late      int64     `json:"late"`
+	MinTime   time.Time `json:"min_time"`
+	MaxTime   time.Time `json:"max_time"`
+	// LateMin and LateMax bound the times of the late reads, if any.
+	LateMin time.Time `json:"late_min,omitzero"`
+	LateMax time.Time `json:"late_max,omitzero"`
+}
+
+// CommitKey is where the commit of one range is kept.
+func CommitKey(sourceID string, rangeIndex int) string {
+	return fmt.Sprintf("%ssource=%s/%05d.json", CommitPrefix, sourceID, rangeIndex)
+}
+
+// OutputName is the file stem of everything one range writes.
+func OutputName(sourceID string, rangeIndex int) string {
+	return fmt.Sprintf("%s-%05d", sourceID, rangeIndex)
+}
+
+// WriteCommit writes c; call it only when every file it names is durable.
+func WriteCommit(ctx context.Context, lake *blob.Bucket, c *Commit) error {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	key := CommitKey(c.Message.SourceID, c.Message.Range.Index)
+	if err := lake.WriteAll(ctx, key, b, &blob.WriterOptions{ContentType: "application/json"}); err != nil {
+		return fmt.Errorf("staging: write commit %s: %w", key, err)
+	}
+	return nil
+}
+
+// ListCommits returns every commit in the lake, by source and range. If
+// sourceID is not empty, only that source's.
+func ListCommits(ctx context.Context, lake *blob.Bucket, sourceID string) ([]Commit, error) {
+	prefix := CommitPrefix
+	if sourceID != "" {
+		prefix += "source=" + sourceID + "/"
+	}
+	it := lake.List(&blob.ListOptions{Prefix: prefix})
+	var out []Commit
+	for {
+		obj, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("staging: list commits: %w", err)
+		}
+		if obj.IsDir || !strings.HasSuffix(obj.Key, ".json") {
+			continue
+		}
+		b, err := lake.ReadAll(ctx, obj.Key)
+		if err != nil {
+			return nil, fmt.Errorf("staging: read commit %s: %w", obj.Key, err)
+		}
+		var c Commit
+		if err := json.Unmarshal(b, &c); err != nil {
+			return nil, fmt.Errorf("staging: commit %s: %w", obj.Key, err)
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b Commit) int {
+		if c := strings.Compare(a.Message.SourceID, b.Message.SourceID); c != 0 {
+			return c
+		}
+		return a.Message.Range.Index - b.Message.Range.Index
+	})
+	return out, nil
+}
+
+// Discard deletes everything staged for a source: files, quarantine files
+// and commits (the commits last). Use it to abandon a source, e.g. when a
+// strict ingest fails.
+func Discard(ctx context.Context, lake *blob.Bucket, sourceID string) error {
+	commits, err := ListCommits(ctx, lake, sourceID)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, c := range commits {
+		for _, f := range c.Files {
+			errs = append(errs, deleteIfExists(ctx, lake, f.Key))
+		}
+		if c.Errors != "" {
+			errs = append(errs, deleteIfExists(ctx, lake, c.Errors))
+		}
+		errs = append(errs, deleteIfExists(ctx, lake, CommitKey(c.Message.SourceID, c.Message.Range.Index)))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,20 @@
+// Package staging holds what range workers write before integration, and
+// integrates it into the lake with an exactly-once effect.
+//
+// A worker writes, for its range, one Parquet file per partition under
+// Prefix (staging/readings/reading_type=.../hour=HH/<source-id>-<range>.parquet),
+// its bad lines under errors/, and last a [Commit] under CommitPrefix that
+// lists them. Names derive from the source object's identity and the range,
+// so a redelivered range overwrites its own output. Only committed output is
+// integrated: a worker that dies before its commit leaves files that the
+// redelivery overwrites and that integration never reads.
+//
+// [Integrate] merges the committed files of each partition into the lake's
+// one file per partition (partition.Compact: de-duplication on meter, type
+// and time, latest arrival wins, and an atomic overwrite, so a reader never
+// sees a partition half-written or doubled), then deletes the staging files
+// and commits it consumed. A crash anywhere leaves either the staging files
+// (integrated again, idempotently) or nothing to do. Partitions are locked
+// while they are compacted, so a late-read handler and the scheduled
+// integrator can run at once without losing each other's work.
+package staging

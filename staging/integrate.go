@@ -1,0 +1,307 @@
+package staging
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
+
+	"github.com/openmda/mda/partition"
+)
+
+// IntegrateOptions configures Integrate. Nil means the defaults.
+type IntegrateOptions struct {
+	// Partitions, if not empty, restricts the run to these partitions (the
+	// late-read handler re-integrates exactly the partitions a late batch
+	// touched). Such a run compacts but deletes nothing: the next full run
+	// consumes the staging files, idempotently.
+	Partitions []partition.Key
+	// Writer configures the compacted files.
+	Writer *partition.WriterOptions
+	// Concurrency bounds the partitions compacted at once; default 4.
+	Concurrency int
+	// LockTTL is how long a partition lock holds before another integrator
+	// may break it; default 10 minutes. LockWait is how long to wait for
+	// a held lock before giving up on the partition for this run; default
+	// 1 minute.
+	LockTTL, LockWait time.Duration
+	// AfterCompact, if set, is called after a partition's compacted file is
+	// durable and before anything is deleted; an error aborts the run
+	// there. Tests use it to inject a crash.
+	AfterCompact func(partition.FileInfo) error
+	// Progress, if set, is called after each partition with the counts so far.
+	Progress func(done, total int)
+	// Logger receives warnings; nil discards them.
+	Logger *slog.Logger
+}
+
+// IntegrateStats reports an Integrate run.
+type IntegrateStats struct {
+	// Commits counts the range commits integrated, Files the staging files
+	// merged, Partitions the partitions compacted.
+	Commits, Files, Partitions int
+	// Inputs counts reads read (lake and staging), Duplicates those
+	// dropped, Reads those now in the compacted partitions.
+	Inputs, Duplicates, Reads int64
+	// Bytes is the size of the compacted files.
+	Bytes int64
+	// Locked counts partitions skipped because another integrator held
+	// them; their staging files wait for the next run.
+	Locked int
+	// Sources counts sources completed (every range integrated and their
+	// quarantine line numbers resolved).
+	Sources int
+	Elapsed time.Duration
+}
+
+// Watermark is the integrator's persistent state: the latest reading time
+// it has integrated. The late-read policy compares reads with it.
+type Watermark struct {
+	MaxReadingTime time.Time `json:"max_reading_time"`
+}
+
+// ReadWatermark returns the lake's watermark (zero if none yet).
+func ReadWatermark(ctx context.Context, lake *blob.Bucket) (Watermark, error) {
+	var w Watermark
+	b, err := lake.ReadAll(ctx, WatermarkKey)
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return w, nil
+	}
+	if err != nil {
+		return w, fmt.Errorf("staging: read watermark: %w", err)
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return w, fmt.Errorf("staging: watermark: %w", err)
+	}
+	return w, nil
+}
+
+// advanceWatermark raises the watermark to t. A lost race between two
+// integrators can only leave it lower than it could be, which makes the
+// late policy flag fewer reads; it never loses reads.
+func advanceWatermark(ctx context.Context, lake *blob.Bucket, t time.Time) error {
+	w, err := ReadWatermark(ctx, lake)
+	if err != nil {
+		return err
+	}
+	if !t.After(w.MaxReadingTime) {
+		return nil
+	}
+	w.MaxReadingTime = t.UTC()
+	b, _ := json.Marshal(w)
+	return lake.WriteAll(ctx, WatermarkKey, b, &blob.WriterOptions{ContentType: "application/json"})
+}
+
+// Integrate merges committed staging files into the lake's partitions.
+// See the package documentation for why this loses and doubles nothing.
+func Integrate(ctx context.Context, lake *blob.Bucket, opts *IntegrateOptions) (IntegrateStats, error) {
+	start := time.Now()
+	var st IntegrateStats
+	o := IntegrateOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.LockTTL <= 0 {
+		o.LockTTL = 10 * time.Minute
+	}
+	if o.LockWait <= 0 {
+		o.LockWait = time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	only := make(map[string]bool)
+	for _, k := range o.Partitions {
+		only[k.Path()] = true
+	}
+	partial := len(only) > 0
+
+	commits, err := ListCommits(ctx, lake, "")
+	if err != nil {
+		return st, err
+	}
+	// Group the committed staging files by partition.
+	byPart := make(map[string][]partition.Source)
+	var maxTime time.Time
+	for _, c := range commits {
+		if c.integrated() {
+			continue
+		}
+		for _, f := range c.Files {
+			if partial && !only[f.Partition] {
+				continue
+			}
+			byPart[f.Partition] = append(byPart[f.Partition], partition.Source{Bucket: lake, Key: f.Key})
+			if f.MaxTime.After(maxTime) {
+				maxTime = f.MaxTime
+			}
+		}
+	}
+	parts := make([]string, 0, len(byPart))
+	for p := range byPart {
+		parts = append(parts, p)
+	}
+	slices.Sort(parts)
+
+	// Compact the partitions, a few at a time.
+	var (
+		mu     sync.Mutex
+		done   = make(map[string]bool)
+		errs   []error
+		wg     sync.WaitGroup
+		sem    = make(chan struct{}, o.Concurrency)
+		finish int
+	)
+	for _, p := range parts {
+		k, err := partition.ParseKey(p)
+		if err != nil {
+			return st, fmt.Errorf("staging: commit names partition %q: %w", p, err)
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			cst, err := compactLocked(ctx, lake, k, byPart[p], &o)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case errors.Is(err, ErrLocked):
+				st.Locked++
+				o.Logger.Warn("partition locked; left for the next run", "partition", p)
+			case err != nil:
+				errs = append(errs, fmt.Errorf("staging: integrate %s: %w", p, err))
+			default:
+				done[p] = true
+				st.Partitions++
+				st.Files += len(byPart[p])
+				st.Inputs += cst.Inputs
+				st.Duplicates += cst.Duplicates
+				st.Reads += cst.Reads
+				st.Bytes += cst.File.Bytes
+			}
+			finish++
+			if o.Progress != nil {
+				o.Progress(finish, len(parts))
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return st, errors.Join(errs...)
+	}
+	if partial {
+		st.Elapsed = time.Since(start)
+		return st, nil
+	}
+	if !maxTime.IsZero() && st.Locked == 0 {
+		if err := advanceWatermark(ctx, lake, maxTime); err != nil {
+			return st, err
+		}
+	}
+	// Forget what was consumed: staging files, then the commit, which is
+	// kept in a small "integrated" form until its source is complete, for
+	// line numbering.
+	for i := range commits {
+		c := &commits[i]
+		if c.integrated() {
+			continue
+		}
+		all := true
+		for _, f := range c.Files {
+			all = all && done[f.Partition]
+		}
+		if !all {
+			continue
+		}
+		for _, f := range c.Files {
+			if err := deleteIfExists(ctx, lake, f.Key); err != nil {
+				return st, fmt.Errorf("staging: delete %s: %w", f.Key, err)
+			}
+		}
+		c.Files = nil
+		c.Integrated = true
+		if err := WriteCommit(ctx, lake, c); err != nil {
+			return st, err
+		}
+		st.Commits++
+	}
+	n, err := completeSources(ctx, lake, commits)
+	st.Sources = n
+	st.Elapsed = time.Since(start)
+	return st, err
+}
+
+func compactLocked(ctx context.Context, lake *blob.Bucket, k partition.Key, sources []partition.Source, o *IntegrateOptions) (partition.CompactStats, error) {
+	release, err := acquire(ctx, lake, k.Path(), o.LockTTL, o.LockWait)
+	if err != nil {
+		return partition.CompactStats{}, err
+	}
+	defer release()
+	return partition.Compact(ctx, lake, k, sources, &partition.CompactOptions{Writer: o.Writer, AfterWrite: o.AfterCompact})
+}
+
+// completeSources resolves the quarantine line numbers of every source
+// whose ranges are all integrated, then deletes its commits.
+func completeSources(ctx context.Context, lake *blob.Bucket, commits []Commit) (int, error) {
+	bySource := make(map[string][]*Commit)
+	for i := range commits {
+		c := &commits[i]
+		bySource[c.Message.SourceID] = append(bySource[c.Message.SourceID], c)
+	}
+	n := 0
+	for _, cs := range bySource {
+		want := cs[0].Message.Ranges
+		if len(cs) != want {
+			continue
+		}
+		complete := true
+		for i, c := range cs { // sorted by range index
+			complete = complete && c.integrated() && c.Message.Range.Index == i
+		}
+		if !complete {
+			continue
+		}
+		var base int64
+		for _, c := range cs {
+			if c.Errors != "" && c.Message.Range.Index > 0 {
+				if err := resolveLines(ctx, lake, c.Errors, base); err != nil {
+					return n, err
+				}
+			}
+			base += c.Records
+		}
+		for _, c := range cs {
+			if err := deleteIfExists(ctx, lake, CommitKey(c.Message.SourceID, c.Message.Range.Index)); err != nil {
+				return n, err
+			}
+		}
+		n++
+	}
+	return n, nil
+}
+
+// resolveLines sets Line = base + RangeLine in a quarantine file.
+func resolveLines(ctx context.Context, lake *blob.Bucket, key string, base int64) error {
+	bad, err := ReadBadLines(ctx, lake, key)
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for i := range bad {
+		bad[i].Line = base + bad[i].RangeLine
+	}
+	return WriteBadLines(ctx, lake, key, bad)
+}
