@@ -61,6 +61,19 @@ type IngestOptions struct {
 	// fails; default 3. A range's output names are deterministic, so a
 	// retried range overwrites its own earlier output.
 	MaxAttempts int
+	// Queue carries the range messages; nil means an in-process queue.
+	// With an at-most-once queue (NATS core) a lost message is sent again
+	// after Redeliver without a commit; with at-least-once queues (SQS,
+	// mem) nacks and ack deadlines do it too.
+	Queue *Queue
+	// Redeliver is how long the ingest waits without any range committing
+	// before it sends the uncommitted ranges again; default 1 minute.
+	Redeliver time.Duration
+	// Faults injects failures, for tests and drills.
+	Faults *Faults
+	// Duplicate sends every range message twice, to prove (in tests and
+	// drills) that redelivery changes nothing.
+	Duplicate bool
 	// Progress, if set, is called from one goroutine at a time as the
 	// ingest advances.
 	Progress func(Progress)
@@ -133,11 +146,28 @@ func (s *IngestStats) Add(o IngestStats) {
 	s.Elapsed += o.Elapsed
 }
 
+// Faults are hooks that inject failures at the moments that matter for
+// exactly-once: each returns an error (or false) to make that step fail.
+type Faults struct {
+	// AfterStage runs when a range's files are durable, before its commit.
+	AfterStage func(ranges.Message) error
+	// BeforeAck runs after a range's commit; false skips the ack, as if
+	// the worker died.
+	BeforeAck func(*staging.Commit) bool
+	// AfterCompact runs when a partition's compacted file is durable,
+	// before the files it replaces are deleted.
+	AfterCompact func(partition.FileInfo) error
+}
+
+// Queue is a topic and a subscription that receives what is sent on it.
+type Queue struct {
+	Topic        *pubsub.Topic
+	Subscription *pubsub.Subscription
+}
+
 // QuarantinedLine is the JSON object written under ErrorsPrefix for every
 // bad line.
 type QuarantinedLine = staging.BadLine
-
-
 
 // Ingest reads the HES CSV object key of bucket in (plain, gzip or zstd)
 // into the lake, in one process: it splits the object into byte ranges,
@@ -210,6 +240,9 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 		Strict:    o.Strict,
 		Logger:    o.Logger,
 	})
+	if o.Faults != nil {
+		p.opts.AfterStage = o.Faults.AfterStage
+	}
 	defer p.Close()
 	msgs, err := p.Plan(ctx, "inbound", srcKey, key, o.Split, time.Now())
 	if err != nil {
@@ -240,7 +273,11 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 		stats.Quarantined += c.Quarantined
 		stats.Late += c.Late
 	}
-	ist, err := staging.Integrate(ctx, lake, &staging.IntegrateOptions{Writer: o.Writer, Logger: o.Logger,
+	var afterCompact func(partition.FileInfo) error
+	if o.Faults != nil {
+		afterCompact = o.Faults.AfterCompact
+	}
+	ist, err := staging.Integrate(ctx, lake, &staging.IntegrateOptions{Writer: o.Writer, Logger: o.Logger, AfterCompact: afterCompact,
 		Progress: func(done, total int) {
 			if o.Progress != nil {
 				o.Progress(Progress{Stage: "integrate", Done: int64(done), Total: int64(total), Reads: stats.Staged, Quarantined: stats.Quarantined})
@@ -267,13 +304,31 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 func runRanges(ctx context.Context, p *Pipeline, msgs []ranges.Message, lateSub *pubsub.Subscription, lake *blob.Bucket, o *IngestOptions) ([]*staging.Commit, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	topic := mempubsub.NewTopic()
-	defer topic.Shutdown(context.WithoutCancel(ctx))
-	sub := mempubsub.NewSubscription(topic, 10*time.Minute)
-	defer sub.Shutdown(context.WithoutCancel(ctx))
-	if err := Enqueue(ctx, topic, msgs); err != nil {
+	q := o.Queue
+	if q == nil {
+		topic := mempubsub.NewTopic()
+		defer topic.Shutdown(context.WithoutCancel(ctx))
+		sub := mempubsub.NewSubscription(topic, 10*time.Minute)
+		defer sub.Shutdown(context.WithoutCancel(ctx))
+		q = &Queue{Topic: topic, Subscription: sub}
+	}
+	send := func(ms []ranges.Message) error {
+		if err := Enqueue(ctx, q.Topic, ms); err != nil {
+			return err
+		}
+		if o.Duplicate {
+			return Enqueue(ctx, q.Topic, ms)
+		}
+		return nil
+	}
+	if err := send(msgs); err != nil {
 		return nil, err
 	}
+	redeliver := o.Redeliver
+	if redeliver <= 0 {
+		redeliver = time.Minute
+	}
+	lastCommit := time.Now()
 
 	var (
 		mu       sync.Mutex
@@ -288,9 +343,45 @@ func runRanges(ctx context.Context, p *Pipeline, msgs []ranges.Message, lateSub 
 	handler := late.NewHandler(lake, &late.HandlerOptions{Integrate: &staging.IntegrateOptions{Writer: o.Writer}, Logger: o.Logger})
 	lateDone := make(chan error, 1)
 	go func() { lateDone <- handler.Run(ctx, lateSub) }()
+	// The sweeper: ranges that have not committed for a while are sent
+	// again. Their names are deterministic, so a range processed twice
+	// costs time, never correctness.
+	go func() {
+		tick := time.NewTicker(redeliver / 4)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			mu.Lock()
+			var again []ranges.Message
+			if time.Since(lastCommit) >= redeliver {
+				for i, c := range commits {
+					if c == nil {
+						again = append(again, msgs[i])
+					}
+				}
+				lastCommit = time.Now()
+			}
+			mu.Unlock()
+			if len(again) > 0 {
+				o.Logger.Warn("re-sending uncommitted ranges", "ranges", len(again))
+				if err := Enqueue(ctx, q.Topic, again); err != nil && ctx.Err() == nil {
+					o.Logger.Warn("re-send failed", "err", err)
+				}
+			}
+		}
+	}()
 
-	err := p.Work(ctx, sub, &WorkOptions{
-		Workers: o.Workers,
+	var beforeAck func(*staging.Commit) bool
+	if o.Faults != nil {
+		beforeAck = o.Faults.BeforeAck
+	}
+	err := p.Work(ctx, q.Subscription, &WorkOptions{
+		Workers:   o.Workers,
+		BeforeAck: beforeAck,
 		OnCommit: func(c *staging.Commit) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -302,6 +393,7 @@ func runRanges(ctx context.Context, p *Pipeline, msgs []ranges.Message, lateSub 
 				bad += c.Quarantined
 			}
 			commits[i] = c
+			lastCommit = time.Now()
 			if o.Progress != nil {
 				o.Progress(Progress{Stage: "scan", Done: done, Total: c.Message.Size, Reads: reads, Quarantined: bad})
 			}
@@ -361,6 +453,7 @@ func firstBadLine(ctx context.Context, b *blob.Bucket, key string, fallback erro
 		}
 	}
 }
+
 // sourceID names an input object from its key, size and ETag (or
 // modification time), so that the same object always yields the same
 // output names and a changed object yields new ones.
@@ -465,4 +558,3 @@ func decompress(ctx context.Context, in *blob.Bucket, key, codec string, out *bl
 	}
 	return n, w.Close()
 }
-

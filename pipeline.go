@@ -417,6 +417,11 @@ func (p *Pipeline) Work(ctx context.Context, sub *pubsub.Subscription, opts *Wor
 				if err != nil {
 					if m.Nackable() {
 						m.Nack()
+					} else {
+						// At-most-once queues (NATS core) have nothing to
+						// nack: the message is gone either way, and the
+						// sender re-sends ranges that never commit.
+						m.Ack()
 					}
 					if o.OnError != nil {
 						if err := o.OnError(msg, err); err != nil {

@@ -214,7 +214,7 @@ func (c *Catalog) AddPartitions(ctx context.Context, db, table string, parts []P
 	}
 	var errs []error
 	for chunk := range chunks(todo, c.d.Limits().AddPartitions) {
-		if err := c.d.AddPartitions(ctx, db, table, chunk); err != nil {
+		if err := c.d.AddPartitions(ctx, t, chunk); err != nil {
 			if !isPartitionErrors(err) {
 				return c.wrap(err, op, target)
 			}
@@ -284,7 +284,7 @@ func (c *Catalog) DropPartitions(ctx context.Context, db, table string, values [
 	}
 	var errs []error
 	for chunk := range chunks(todo, c.d.Limits().DropPartitions) {
-		if err := c.d.DropPartitions(ctx, db, table, chunk); err != nil {
+		if err := c.d.DropPartitions(ctx, t, chunk); err != nil {
 			if !isPartitionErrors(err) {
 				return c.wrap(err, op, target)
 			}

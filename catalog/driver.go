@@ -25,20 +25,22 @@ type Driver interface {
 	// UpdateTable replaces the definition of an existing table, keeping
 	// its partitions.
 	UpdateTable(ctx context.Context, t *Table) error
-	// AddPartitions adds partitions, at most Limits().AddPartitions of
+	// AddPartitions adds partitions to table t (as GetTable returned it),
+	// at most Limits().AddPartitions of
 	// them (if that is positive), all distinct. Partitions that exist
 	// already are not errors (and are left as they are). Failures of
 	// single partitions are returned as *PartitionError values joined with
 	// errors.Join; the others must still be added.
-	AddPartitions(ctx context.Context, db, table string, parts []Partition) error
+	AddPartitions(ctx context.Context, t *Table, parts []Partition) error
 	// ListPartitions returns the partitions that pass f (nil: all), in
 	// any order, following the service's pagination to the end.
 	ListPartitions(ctx context.Context, db, table string, f *Filter) ([]Partition, error)
-	// DropPartitions deletes partitions given by their values, at most
+	// DropPartitions deletes partitions of table t given by their values,
+	// at most
 	// Limits().DropPartitions of them (if positive). Partitions that do
 	// not exist are not errors. Failures of single partitions are
 	// *PartitionError values joined with errors.Join.
-	DropPartitions(ctx context.Context, db, table string, values [][]string) error
+	DropPartitions(ctx context.Context, t *Table, values [][]string) error
 	// Limits reports the driver's batch sizes.
 	Limits() Limits
 	// ErrorCode classifies an error returned by the driver.

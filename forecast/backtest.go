@@ -306,31 +306,24 @@ func BacktestLastWindow(ctx context.Context, meters []Meter, opts *LastWindowOpt
 	}
 	res.Lambda, res.Lookback = model.Lambda(), model.Options().Lookback
 	naive := SeasonalNaive{Season: o.Season}
+	ro := &RollingOptions{Horizon: H, Origins: K, Stride: S, Season: o.Season}
+	rb := *ro
+	rb.Point = true
 	var pm, pb, pmr, pbr Accumulator
 	for _, m := range meters {
-		if err := ctx.Err(); err != nil {
-			return res, err
+		accM, err := RollingOrigin(ctx, model, m.Series, ro)
+		if err != nil {
+			return res, fmt.Errorf("forecast: meter %s: %w", m.ID, err)
 		}
-		var am, ab, amr, abr Accumulator
-		for k := 0; k < K; k++ {
-			end := m.Len() - H - k*S
-			hist := m.Slice(0, end)
-			actual := m.Values[end : end+H]
-			scale := SeasonalScale(hist.Values, o.Season)
-			fm, err := model.Predict(hist, H)
-			if err != nil {
-				return res, fmt.Errorf("forecast: meter %s origin %v: %w", m.ID, hist.End(), err)
-			}
-			fb, err := naive.Predict(hist, H)
-			if err != nil {
-				return res, fmt.Errorf("forecast: meter %s origin %v: %w", m.ID, hist.End(), err)
-			}
-			if k == 0 {
-				am.Add(actual, fm.P50, fm, scale)
-				ab.Add(actual, fb.Point, fb, scale)
-			}
-			amr.Add(actual, fm.P50, fm, scale)
-			abr.Add(actual, fb.Point, fb, scale)
+		accB, err := RollingOrigin(ctx, naive, m.Series, &rb)
+		if err != nil {
+			return res, fmt.Errorf("forecast: meter %s: %w", m.ID, err)
+		}
+		am, ab := accM[0], accB[0]
+		var amr, abr Accumulator
+		for k := range accM {
+			amr.Merge(&accM[k])
+			abr.Merge(&accB[k])
 		}
 		pm.Merge(&am)
 		pb.Merge(&ab)
@@ -368,4 +361,63 @@ func summarise(rs []MeterResult, pooled Metrics, get func(MeterResult) Metrics) 
 		MeanWQL:  mean(func(m Metrics) float64 { return m.WQL }),
 		Pooled:   pooled,
 	}
+}
+
+// RollingOptions configure RollingOrigin; nil means one day-ahead window of
+// half-hours.
+type RollingOptions struct {
+	Horizon int // intervals per window; 0 means 48
+	Origins int // number of windows; 0 means 1 (the last window only)
+	Stride  int // intervals between window ends; 0 means Horizon
+	Season  int // MASE season; 0 means Horizon
+	// Point scores Forecast.Point instead of P50 (MSE-style models and the
+	// seasonal-naive baseline).
+	Point bool
+}
+
+// RollingOrigin evaluates a fitted model on the last Origins windows of s,
+// each Horizon long and ending Stride intervals before the next, forecast
+// from all of s before the window. It returns one Accumulator per window,
+// the last window first, so callers can report the last window alone and
+// pool the rest with Merge. MASE is scaled by the seasonal-naive MAE of the
+// history before each window.
+func RollingOrigin(ctx context.Context, m Model, s Series, opts *RollingOptions) ([]Accumulator, error) {
+	var o RollingOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Horizon <= 0 {
+		o.Horizon = 48
+	}
+	if o.Origins <= 0 {
+		o.Origins = 1
+	}
+	if o.Stride <= 0 {
+		o.Stride = o.Horizon
+	}
+	if o.Season <= 0 {
+		o.Season = o.Horizon
+	}
+	H := o.Horizon
+	out := make([]Accumulator, o.Origins)
+	for k := range out {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		end := s.Len() - H - k*o.Stride
+		if end <= 0 {
+			return nil, fmt.Errorf("%w: %d intervals for origin %d", ErrHistory, s.Len(), k)
+		}
+		hist := s.Slice(0, end)
+		f, err := m.Predict(hist, H)
+		if err != nil {
+			return nil, fmt.Errorf("origin %v: %w", hist.End(), err)
+		}
+		point := f.P50
+		if o.Point {
+			point = f.Point
+		}
+		out[k].Add(s.Values[end:end+H], point, f, SeasonalScale(hist.Values, o.Season))
+	}
+	return out, nil
 }

@@ -41,7 +41,6 @@ func parseValue(s string) (float64, error) {
 	return strconv.ParseFloat(s, 64)
 }
 
-
 // OpenFile opens a file for the CSV readers, transparently decompressing
 // gzip (detected by its magic bytes, not the name). Close the returned
 // closer when done.

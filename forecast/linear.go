@@ -654,4 +654,3 @@ func allNaN(x []float64) bool {
 	}
 	return true
 }
-

@@ -181,11 +181,22 @@ func fillGaps(x []float64, season int) []float64 {
 }
 
 // SeasonalNaive forecasts each interval with the value one season earlier
-// (k seasons earlier for steps beyond the first season). Its intervals come
+// (k seasons earlier for steps beyond the first season). Its quantiles come
 // from the empirical distribution of the same forecast's errors over the
-// history, per step: no fitting, so Fit only checks its configuration.
+// recent history, so there is nothing to fit: Fit only checks the season.
 type SeasonalNaive struct {
 	Season int // intervals per season, e.g. 48 for a day of half-hours
+	// Window is how many of the latest history intervals the error
+	// quantiles come from; 0 means 28 seasons (four weeks of days), recent
+	// enough to follow the time of year.
+	Window int
+}
+
+func (m SeasonalNaive) window() int {
+	if m.Window > 0 {
+		return m.Window
+	}
+	return 28 * m.Season
 }
 
 // Fit checks the season; the model has nothing to learn.
@@ -212,8 +223,11 @@ func (m SeasonalNaive) Predict(history Series, horizon int) (Forecast, error) {
 	}
 	n := len(x)
 	f := newForecast(history, horizon)
-	res := make([][]float64, horizon)
-	byLag := map[int][]float64{}
+	from := 0
+	if w := m.window(); n > w {
+		from = n - w
+	}
+	byLag := map[int][3]float64{}
 	for h := 0; h < horizon; h++ {
 		k := h/s + 1 // seasons back
 		v := math.NaN()
@@ -223,24 +237,26 @@ func (m SeasonalNaive) Predict(history Series, horizon int) (Forecast, error) {
 			}
 		}
 		f.Point[h] = v
-		// Errors of the same k-season-back forecast within the history.
+		// Quantiles of the errors of the same k-seasons-back forecast over
+		// the recent history.
 		lag := k * s
-		r, ok := byLag[lag]
+		q, ok := byLag[lag]
 		if !ok {
-			for t := lag; t < n; t++ {
+			var r []float64
+			for t := max(lag, from); t < n; t++ {
 				if d := x[t] - x[t-lag]; !math.IsNaN(d) {
 					r = append(r, d)
 				}
 			}
-			byLag[lag] = r
+			sort.Float64s(r)
+			for i, l := range Levels {
+				if q[i] = quantile(r, l); math.IsNaN(q[i]) {
+					q[i] = 0
+				}
+			}
+			byLag[lag] = q
 		}
-		res[h] = r
-	}
-	q := residualQuantiles(res)
-	for h := range f.Point {
-		f.P10[h] = f.Point[h] + q[0][h]
-		f.P50[h] = f.Point[h] + q[1][h]
-		f.P90[h] = f.Point[h] + q[2][h]
+		f.P10[h], f.P50[h], f.P90[h] = v+q[0], v+q[1], v+q[2]
 	}
 	return f, nil
 }

@@ -154,7 +154,6 @@ type csvMapper struct {
 	source    string
 	fields    [][]byte
 	ids       interner
-	types     map[string]Type // accepted type names, cached
 	seenData  bool
 }
 
@@ -376,3 +375,7 @@ func splitQuoted(dst [][]byte, line []byte, sep byte) [][]byte {
 	}
 	return dst
 }
+
+// Read implements Reader: it fills buf with the next reads and returns
+// io.EOF at the end of the input.
+func (r *MappedCSVReader) Read(buf []Reading) (int, error) { return r.lineDriver.Read(buf) }

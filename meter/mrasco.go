@@ -355,3 +355,7 @@ func (d *mrascoDecoder) d0275(dst []Reading, f [][]byte, lineNo, offset int64) (
 	}
 	return dst, d.err(lineNo, offset, "", fmt.Errorf("%w: %q", ErrRecordType, clip(f[0])))
 }
+
+// Read implements Reader: it fills buf with the next reads and returns
+// io.EOF at the end of the input.
+func (r *MRASCoReader) Read(buf []Reading) (int, error) { return r.lineDriver.Read(buf) }

@@ -478,3 +478,7 @@ func (d *nem12Decoder) flush(dst []Reading) []Reading {
 	}
 	return dst
 }
+
+// Read implements Reader: it fills buf with the next reads and returns
+// io.EOF at the end of the input.
+func (r *NEM12Reader) Read(buf []Reading) (int, error) { return r.lineDriver.Read(buf) }

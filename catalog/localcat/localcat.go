@@ -265,8 +265,8 @@ func (d *driver) UpdateTable(ctx context.Context, t *catalog.Table) error {
 
 func valuesKey(v []string) string { return strings.Join(v, "\x00") }
 
-func (d *driver) AddPartitions(ctx context.Context, db, table string, parts []catalog.Partition) error {
-	return d.update(ctx, db, table, func(m *manifest) (bool, error) {
+func (d *driver) AddPartitions(ctx context.Context, t *catalog.Table, parts []catalog.Partition) error {
+	return d.update(ctx, t.Database, t.Name, func(m *manifest) (bool, error) {
 		have := make(map[string]bool, len(m.Partitions))
 		for _, p := range m.Partitions {
 			have[valuesKey(p.Values)] = true
@@ -300,12 +300,12 @@ func (d *driver) ListPartitions(ctx context.Context, db, table string, f *catalo
 	return out, nil
 }
 
-func (d *driver) DropPartitions(ctx context.Context, db, table string, values [][]string) error {
+func (d *driver) DropPartitions(ctx context.Context, t *catalog.Table, values [][]string) error {
 	drop := make(map[string]bool, len(values))
 	for _, v := range values {
 		drop[valuesKey(v)] = true
 	}
-	return d.update(ctx, db, table, func(m *manifest) (bool, error) {
+	return d.update(ctx, t.Database, t.Name, func(m *manifest) (bool, error) {
 		n := len(m.Partitions)
 		m.Partitions = slices.DeleteFunc(m.Partitions, func(p catalog.Partition) bool { return drop[valuesKey(p.Values)] })
 		return len(m.Partitions) != n, nil
