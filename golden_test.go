@@ -20,8 +20,8 @@ import (
 	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/partition"
 	"github.com/openmda/mda/ranges"
-	"github.com/openmda/mda/staging"
 	"github.com/openmda/mda/simulator"
+	"github.com/openmda/mda/staging"
 )
 
 // TestGoldenFaults is the exactly-once proof: on s3:// (gofakes3 through

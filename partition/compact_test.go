@@ -33,7 +33,7 @@ func TestCompactDedup(t *testing.T) {
 		t.Fatal(err)
 	}
 	stage := "staging/" + k.Path() + "s2.parquet"
-	staged := []meter.Reading{rd("b", 15, 2.5, 60 * 24), rd("c", 45, 4, 46)}
+	staged := []meter.Reading{rd("b", 15, 2.5, 60*24), rd("c", 45, 4, 46)}
 	if _, err := partition.WriteFile(ctx, b, k, "tmp", staged, nil); err != nil {
 		t.Fatal(err)
 	}

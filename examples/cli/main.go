@@ -34,6 +34,7 @@ func commands() []command {
 		{"simulate", "generate meter data in the guidance's HES CSV format", runSimulate},
 		{"ingest", "ingest HES CSV files into the lake", runIngest},
 		{"query", "print one meter's reads from the lake", runQuery},
+		{"forecast", "backtest forecasters on benchmark protocols", runForecast},
 	}
 }
 
