@@ -16,6 +16,8 @@ type DDLOptions struct {
 	// ProjectionProperties override or add projection properties of every
 	// table that has a Projection, e.g. "projection.year.range":
 	// "2020,2030" to narrow the years that unfiltered queries enumerate.
+	// Properties of a column ("projection.<column>.<name>") apply only to
+	// tables with that partition key.
 	ProjectionProperties map[string]string
 }
 
@@ -38,7 +40,14 @@ func AthenaDDL(t *Table, opts *DDLOptions) (string, error) {
 	}
 	if opts.Projection && len(t.Projection) > 0 {
 		t = t.WithProjection()
+		keys := t.PartitionKeyNames()
 		for k, v := range opts.ProjectionProperties {
+			// Skip column properties of columns t does not have.
+			if rest, ok := strings.CutPrefix(k, "projection."); ok {
+				if col, _, ok := strings.Cut(rest, "."); ok && !slices.Contains(keys, col) {
+					continue
+				}
+			}
 			t.Parameters[k] = v
 		}
 	}

@@ -597,6 +597,15 @@ func TestDDLOverrides(t *testing.T) {
 	if got := ts[0].Properties["projection.year.range"]; got != "2020,2030" {
 		t.Errorf("projection.year.range = %q", got)
 	}
+	// The weather table has no year key: the override does not apply.
+	s, err = catalog.AthenaDDL(catalog.WeatherTable("s3://lake/"), &catalog.DDLOptions{
+		Projection: true, ProjectionProperties: map[string]string{"projection.year.range": "2020,2030"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(s, "projection.year") {
+		t.Errorf("year projection in the weather table:\n%s", s)
+	}
 	// Tables without projection ignore the overrides.
 	s, err = catalog.AthenaDDL(catalog.AnomalyResultsTable("s3://ml/"), &catalog.DDLOptions{
 		Projection: true, ProjectionProperties: map[string]string{"projection.year.range": "2020,2030"}})

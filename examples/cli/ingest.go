@@ -13,6 +13,7 @@ import (
 	"github.com/openmda/mda"
 	"github.com/openmda/mda/partition"
 	"github.com/openmda/mda/ranges"
+	"github.com/openmda/mda/staging"
 )
 
 func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -87,10 +88,39 @@ func ingestObject(ctx context.Context, lake, in *blob.Bucket, key string, opts *
 func printIngestStats(w io.Writer, st mda.IngestStats) {
 	fmt.Fprintf(w, "ingested %s\n", st.Source)
 	fmt.Fprintf(w, "  rows read          %12d lines (%s, %d ranges)\n", st.Lines, mb(st.Bytes), st.Ranges)
-	fmt.Fprintf(w, "  reads written      %12d\n", st.Reads)
+	fmt.Fprintf(w, "  reads staged       %12d (%d late)\n", st.Staged, st.Late)
+	fmt.Fprintf(w, "  reads written      %12d (after de-duplication: %d duplicates dropped)\n", st.Reads, st.Integrate.Duplicates)
 	fmt.Fprintf(w, "  lines quarantined  %12d\n", st.Quarantined)
 	fmt.Fprintf(w, "  partitions         %12d\n", st.Partitions)
 	fmt.Fprintf(w, "  files              %12d (%s)\n", st.Files, mb(st.OutputBytes))
 	fmt.Fprintf(w, "  elapsed            %12s\n", st.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(w, "  rows/s             %12.0f (%.0f reads/s)\n", st.LinesPerSecond(), float64(st.Reads)/st.Elapsed.Seconds())
+	fmt.Fprintf(w, "  rows/s             %12.0f (%.0f reads/s)\n", st.LinesPerSecond(), float64(st.Staged)/st.Elapsed.Seconds())
+}
+
+func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("integrate", "[flags]", stderr)
+	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL")
+	compression := fs.String("compression", "snappy", "Parquet compression: snappy, zstd or none")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	lake, err := mda.OpenBucket(ctx, *lakeURL)
+	if err != nil {
+		return err
+	}
+	defer lake.Close()
+	st, err := staging.Integrate(ctx, lake, &staging.IntegrateOptions{Writer: &partition.WriterOptions{Compression: *compression}})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "integrated %d range commits, %d staged files into %d partitions: %d reads (%d duplicates dropped), %d partitions locked, %d sources completed, in %s\n",
+		st.Commits, st.Files, st.Partitions, st.Reads, st.Duplicates, st.Locked, st.Sources, st.Elapsed.Round(time.Millisecond))
+	if st.Locked > 0 {
+		return fmt.Errorf("%d partitions were locked by another integrator; run again", st.Locked)
+	}
+	return nil
 }

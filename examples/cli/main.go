@@ -4,6 +4,9 @@
 //	mda demo                       simulate, ingest and show a meter's consumption
 //	mda simulate --out FILE.csv.gz generate the guidance's HES CSV
 //	mda ingest --lake URL FILE...  ingest HES CSV files (plain, gzip, zstd)
+//	mda integrate --lake URL       merge staged reads into the partitions
+//	mda catalog sync|ddl           register the lake in a catalog (local or Glue)
+//	mda forecast backtest          measure forecasters on ETT and meter data
 //	mda query --lake URL --meter ID --type kw --from DATE --to DATE
 //
 // Run "mda COMMAND -h" for the flags of a command. Every command runs on the
@@ -33,6 +36,7 @@ func commands() []command {
 		{"demo", "simulate, ingest and show one meter's hourly consumption", runDemo},
 		{"simulate", "generate meter data in the guidance's HES CSV format", runSimulate},
 		{"ingest", "ingest HES CSV files into the lake", runIngest},
+		{"integrate", "merge staged reads into the lake's partitions", runIntegrate},
 		{"query", "print one meter's reads from the lake", runQuery},
 		{"forecast", "backtest forecasters on benchmark protocols", runForecast},
 	}

@@ -33,7 +33,7 @@ func TestCLIEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("ingest: exit %d: %s%s", code, out, errs)
 	}
-	for _, want := range []string{"rows read", "reads written", "23040", "lines quarantined", "partitions", "files", "elapsed", "rows/s"} {
+	for _, want := range []string{"rows read", "reads staged", "reads written", "23040", "lines quarantined", "partitions", "files", "elapsed", "rows/s"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("ingest summary lacks %q:\n%s", want, out)
 		}
@@ -68,6 +68,34 @@ func TestCLIEndToEnd(t *testing.T) {
 	code, _, errs = runCLI(t, "ingest", "--lake", lake, "--strict", "--quiet", file)
 	if code != 1 || !strings.Contains(errs, "hes-csv: line ") {
 		t.Errorf("strict ingest: exit %d, stderr %q", code, errs)
+	}
+}
+
+// TestCLILateReads: simulate with late reads; they are counted as late and
+// end up in their partitions; a second ingest changes nothing.
+func TestCLILateReads(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "late.csv.gz")
+	lake := "file://" + filepath.Join(dir, "lake")
+	if code, out, errs := runCLI(t, "simulate", "--meters", "10", "--days", "3", "--late-fraction", "0.05", "--late-offset", "24h", "--out", file); code != 0 {
+		t.Fatalf("simulate: %s%s", out, errs)
+	}
+	code, out, errs := runCLI(t, "ingest", "--lake", lake, "--quiet", file)
+	if code != 0 {
+		t.Fatalf("ingest: %s%s", out, errs)
+	}
+	if strings.Contains(out, "(0 late)") || !strings.Contains(out, "late)") {
+		t.Errorf("late reads not counted:\n%s", out)
+	}
+	if !strings.Contains(out, "reads written             17280") {
+		t.Errorf("want all 10 x 3 x 96 x 6 reads in the lake:\n%s", out)
+	}
+	code, out2, errs := runCLI(t, "ingest", "--lake", lake, "--quiet", file)
+	if code != 0 || !strings.Contains(out2, "reads written             17280") {
+		t.Fatalf("second ingest: %s%s", out2, errs)
+	}
+	if code, out, errs := runCLI(t, "integrate", "--lake", lake); code != 0 || !strings.Contains(out, "integrated 0 range commits") {
+		t.Errorf("integrate with nothing staged: exit %d %s%s", code, out, errs)
 	}
 }
 
