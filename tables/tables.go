@@ -1,0 +1,99 @@
+// Package tables defines the lake's tables other than the readings: their
+// paths and their Parquet rows, in one place, so that the jobs that write
+// them (forecast, dataflow, grid) and the code that reads them (api,
+// catalog) agree. The readings table is package partition's.
+//
+// Every table is Hive-partitioned like the readings, with zero-padded
+// partition values, and every timestamp is UTC with millisecond precision.
+package tables
+
+import (
+	"fmt"
+	"time"
+)
+
+// Forecasts: forecasts/model_name=<name>/forecast_start=<yyyyMMddHHmmss>/<part>.parquet
+//
+// One row per meter and forecast step. Values are energy in kWh over the
+// step that ends at ForecastTime (hourly steps: kWh per hour), never power
+// samples summed. The guidance stores arrays per meter (target, mean,
+// quantiles); a long table is what Athena, Grafana and our API filter on.
+type ForecastRow struct {
+	MeterID string `parquet:"meter_id,dict"`
+	// ForecastTime is the end of the step the values cover.
+	ForecastTime time.Time `parquet:"forecast_time,timestamp(millisecond)"`
+	P10          float64   `parquet:"p10"`
+	P50          float64   `parquet:"p50"`
+	P90          float64   `parquet:"p90"`
+	// ModelVersion identifies the fitted model (its key in the model store).
+	ModelVersion string `parquet:"model_version,dict"`
+}
+
+// ForecastsPrefix is the root of the forecasts table.
+const ForecastsPrefix = "forecasts/"
+
+// ForecastStartLayout formats the forecast_start partition value.
+const ForecastStartLayout = "20060102150405"
+
+// ForecastDir is the directory of one model's forecasts made at start.
+func ForecastDir(model string, start time.Time) string {
+	return fmt.Sprintf("%smodel_name=%s/forecast_start=%s/", ForecastsPrefix, model, start.UTC().Format(ForecastStartLayout))
+}
+
+// Anomalies: anomalies/year=YYYY/<part>.parquet
+//
+// One row per meter and day that was scored. Consumption is the day's
+// energy in kWh; Expected, Lower and Upper are the model's P50 and
+// interval. Anomaly is +1 (above Upper: spike), -1 (below Lower: dip) or 0.
+// Importance is the relative excess outside the interval, as in the
+// guidance: (y-upper)/y for a spike, (lower-y)/y for a dip, 0 otherwise, and
+// 0 when y is 0 (the guidance divides by zero there).
+type AnomalyRow struct {
+	MeterID     string    `parquet:"meter_id,dict"`
+	Day         time.Time `parquet:"ds,timestamp(millisecond)"` // midnight UTC of the day
+	Consumption float64   `parquet:"consumption"`
+	Expected    float64   `parquet:"yhat"`
+	Lower       float64   `parquet:"yhat_lower"`
+	Upper       float64   `parquet:"yhat_upper"`
+	Anomaly     int32     `parquet:"anomaly"`
+	Importance  float64   `parquet:"importance"`
+	Model       string    `parquet:"model,dict"`
+}
+
+// AnomaliesPrefix is the root of the anomalies table.
+const AnomaliesPrefix = "anomalies/"
+
+// AnomalyDir is the directory of one year's anomaly scores.
+func AnomalyDir(year int) string { return fmt.Sprintf("%syear=%04d/", AnomaliesPrefix, year) }
+
+// Weather: weather/date=YYYY-MM-DD/<part>.parquet, hourly observations with
+// the guidance's column names (Meteostat's, renamed). Missing values are NaN.
+type WeatherRow struct {
+	Time                 time.Time `parquet:"time,timestamp(millisecond)"`
+	Station              string    `parquet:"station,dict"`
+	Temperature          float64   `parquet:"temperature"`            // °C
+	DewPoint             float64   `parquet:"dew_point"`              // °C
+	RelativeHumidity     float64   `parquet:"relative_humidity"`      // %
+	Precipitation        float64   `parquet:"precipitation"`          // mm
+	SnowDepth            float64   `parquet:"snow_depth"`             // mm
+	WindDirection        float64   `parquet:"wind_direction"`         // degrees
+	WindSpeed            float64   `parquet:"wind_speed"`             // km/h
+	WindGust             float64   `parquet:"wind_gust"`              // km/h
+	SeaLevelAirPressure  float64   `parquet:"sealevel_air_pressure"`  // hPa
+	SunshineMinutes      float64   `parquet:"sunshine_hours"`         // minutes (Meteostat tsun), guidance's name
+	WeatherConditionCode float64   `parquet:"weather_condition_code"` // Meteostat coco
+}
+
+// WeatherPrefix is the root of the weather table.
+const WeatherPrefix = "weather/"
+
+// WeatherDir is the directory of one day's weather.
+func WeatherDir(day time.Time) string {
+	return WeatherPrefix + "date=" + day.UTC().Format("2006-01-02") + "/"
+}
+
+// TopologyPrefix is the root of the topology tables: topology/<table>/<part>.parquet.
+const TopologyPrefix = "topology/"
+
+// TopologyDir is the directory of one topology table (e.g. "smart_meter").
+func TopologyDir(table string) string { return TopologyPrefix + table + "/" }
