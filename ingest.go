@@ -52,9 +52,8 @@ type IngestOptions struct {
 	// Inbound is where a compressed input is decompressed before its ranges
 	// are scanned; default the lake bucket. The copy is deleted afterwards.
 	Inbound *blob.Bucket
-	// Writer configures the lake's Parquet files, StagingWriter the
-	// staged ones (default: the same codec, no bloom filter).
-	Writer, StagingWriter *partition.WriterOptions
+	// Writer configures the Parquet files, staged and integrated.
+	Writer *partition.WriterOptions
 	// Late is the late-read policy (see package late).
 	Late late.Policy
 	// MaxAttempts bounds the attempts at one range when reading or writing
@@ -234,7 +233,7 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 	p := NewPipeline(lake, &PipelineOptions{
 		Sources:   map[string]*blob.Bucket{"inbound": src},
 		Source:    o.Source,
-		Writer:    o.StagingWriter,
+		Writer:    o.Writer,
 		Late:      o.Late,
 		LateTopic: lateTopic,
 		Strict:    o.Strict,

@@ -184,7 +184,7 @@ func TestIngestFileLakeAndCodecs(t *testing.T) {
 			if diff := cmp.Diff(want, allReads(t, lake)); diff != "" {
 				t.Fatalf("lake differs (-want +got):\n%s", diff)
 			}
-			if stats.Compression != codec || stats.Reads != int64(len(want)) || stats.Staged != st.Reads || stats.Late == 0 {
+			if stats.Compression != codec || stats.Reads != int64(len(want)) || stats.Staged < int64(len(want)) || stats.Staged > st.Reads || stats.Late == 0 {
 				t.Errorf("stats %+v", stats)
 			}
 		})

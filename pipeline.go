@@ -42,7 +42,9 @@ type PipelineOptions struct {
 	Sources map[string]*blob.Bucket
 	// Source is the reading_source of the reads; default "B".
 	Source string
-	// Writer configures the staged Parquet files.
+	// Writer configures the staged Parquet files; give it the options the
+	// integrator uses, so that a partition fed by one staged file is
+	// integrated by a copy (staged files are always de-duplicated).
 	Writer *partition.WriterOptions
 	// Late is the late-read policy.
 	Late late.Policy
@@ -185,6 +187,7 @@ func (p *Pipeline) ProcessRange(ctx context.Context, msg ranges.Message) (*stagi
 		wopts = *p.opts.Writer
 	}
 	wopts.Root = staging.Prefix
+	wopts.Dedup = true
 	c := &staging.Commit{Message: msg}
 	bad, lateParts, err := p.scan(ctx, src, msg, name, &wopts, wm.MaxReadingTime, c)
 	if err != nil {
@@ -309,7 +312,7 @@ func (p *Pipeline) scan(ctx context.Context, src *blob.Bucket, msg ranges.Messag
 		return nil, nil, err
 	}
 	for _, f := range files {
-		c.Files = append(c.Files, staging.File{Key: f.Path, Partition: f.Key.Path(), Reads: f.Rows, MinTime: f.MinTime, MaxTime: f.MaxTime})
+		c.Files = append(c.Files, staging.File{Key: f.Path, Partition: f.Key.Path(), Reads: f.Rows, MinTime: f.MinTime, MaxTime: f.MaxTime, Verbatim: true})
 		c.Reads += f.Rows
 	}
 	c.Quarantined = int64(len(bad))

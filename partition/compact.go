@@ -3,14 +3,18 @@ package partition
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/parquet-go/parquet-go"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 
+	"github.com/openmda/mda/internal/blobio"
 	"github.com/openmda/mda/meter"
 )
 
@@ -58,6 +62,10 @@ func ReadFile(ctx context.Context, b *blob.Bucket, path string) ([]meter.Reading
 type Source struct {
 	Bucket *blob.Bucket
 	Key    string
+	// Verbatim promises that the file was written with WriterOptions.Dedup
+	// and the options Compact is given: when it is a partition's only
+	// input, Compact copies it instead of decoding and encoding it again.
+	Verbatim bool
 }
 
 // CompactOptions configures Compact. Nil means the defaults.
@@ -105,6 +113,13 @@ func Compact(ctx context.Context, b *blob.Bucket, k Key, sources []Source, opts 
 	if err != nil {
 		return st, err
 	}
+	keep := k.Path() + CompactedName + ".parquet"
+	if len(files) == 0 && len(sources) == 1 && sources[0].Verbatim && sources[0].Bucket == b {
+		// The common case of a first load: one staged file that is already
+		// what Compact would write. A copy is one server-side request on
+		// S3 and no Parquet work at all.
+		return copyVerbatim(ctx, b, k, sources[0].Key, keep, opts)
+	}
 	var reads []meter.Reading
 	for _, fe := range files {
 		rs, err := ReadFile(ctx, b, fe.path)
@@ -132,7 +147,6 @@ func Compact(ctx context.Context, b *blob.Bucket, k Key, sources []Source, opts 
 	reads = Dedup(reads)
 	st.Reads = int64(len(reads))
 	st.Duplicates = st.Inputs - st.Reads
-	keep := k.Path() + CompactedName + ".parquet"
 	if len(reads) > 0 {
 		st.File, err = writeFile(ctx, b, k, CompactedName, reads, cfg)
 		if err != nil {
@@ -198,4 +212,63 @@ func preference(a, b meter.Reading) int {
 		return c
 	}
 	return cmp.Compare(a.Quality, b.Quality)
+}
+
+// copyVerbatim makes a verbatim source the partition's compacted file.
+func copyVerbatim(ctx context.Context, b *blob.Bucket, k Key, src, dst string, opts *CompactOptions) (CompactStats, error) {
+	var st CompactStats
+	attrs, err := b.Attributes(ctx, src)
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return st, nil // consumed by an earlier run
+	}
+	if err != nil {
+		return st, fmt.Errorf("partition: compact %s: %w", src, err)
+	}
+	rows, minT, maxT, err := fileRows(ctx, b, src, attrs.Size)
+	if err != nil {
+		return st, fmt.Errorf("partition: compact %s: %w", src, err)
+	}
+	if err := b.Copy(ctx, dst, src, nil); err != nil {
+		return st, fmt.Errorf("partition: compact: copy %s: %w", src, err)
+	}
+	st.Inputs, st.Reads = rows, rows
+	st.File = FileInfo{Key: k, Path: dst, Rows: rows, Bytes: attrs.Size, MinTime: minT, MaxTime: maxT}
+	if opts.AfterWrite != nil {
+		if err := opts.AfterWrite(st.File); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// fileRows reads a file's footer: its row count and the range of its
+// reading times (from the column statistics).
+func fileRows(ctx context.Context, b *blob.Bucket, key string, size int64) (rows int64, minT, maxT time.Time, err error) {
+	ra, err := blobio.NewReaderAt(ctx, b, key, &blobio.Options{Size: size})
+	if err != nil {
+		return 0, minT, maxT, err
+	}
+	pf, err := parquet.OpenFile(ra, size, parquet.SkipMagicBytes(true), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return 0, minT, maxT, err
+	}
+	layout, err := layoutOf(pf)
+	if err != nil {
+		return 0, minT, maxT, err
+	}
+	col := layout.col[colTime]
+	var lo, hi int64 = math.MaxInt64, math.MinInt64
+	for _, rg := range pf.Metadata().RowGroups {
+		rows += rg.NumRows
+		st := rg.Columns[col].MetaData.Statistics
+		if len(st.MinValue) == 8 && len(st.MaxValue) == 8 {
+			lo = min(lo, int64(binary.LittleEndian.Uint64(st.MinValue)))
+			hi = max(hi, int64(binary.LittleEndian.Uint64(st.MaxValue)))
+		}
+	}
+	if lo <= hi {
+		minT = time.UnixMilli(toMillis(lo, layout.unit[colTime])).UTC()
+		maxT = time.UnixMilli(toMillis(hi, layout.unit[colTime])).UTC()
+	}
+	return rows, minT, maxT, nil
 }

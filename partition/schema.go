@@ -76,6 +76,11 @@ type WriterOptions struct {
 	// Concurrency bounds how many files Writer.Close writes at once;
 	// default 8. WriteFile ignores it.
 	Concurrency int
+	// Dedup keeps one read per (meter_id, reading_date_time) in each file,
+	// the one Compact would keep. Files written with Dedup and the
+	// options Compact uses can be copied into a partition as they are
+	// (Source.Verbatim).
+	Dedup bool
 	// Root is prepended to every file's path, e.g. "staging/" to write
 	// the lake's layout under a staging area. It must be empty or end in
 	// '/'. FileInfo.Path includes it.
@@ -89,6 +94,7 @@ type writerConfig struct {
 	bloom        bool
 	concurrency  int
 	root         string
+	dedup        bool
 }
 
 func (o *WriterOptions) config() (writerConfig, error) {
@@ -116,6 +122,7 @@ func (o *WriterOptions) config() (writerConfig, error) {
 		return c, fmt.Errorf("partition: Root %q must be a relative directory ending in '/'", o.Root)
 	}
 	c.root = o.Root
+	c.dedup = o.Dedup
 	switch {
 	case o.Concurrency < 0:
 		return c, fmt.Errorf("partition: negative Concurrency %d", o.Concurrency)

@@ -75,6 +75,10 @@ func writeFile(ctx context.Context, b *blob.Bucket, k Key, name string, reads []
 		info.MaxTime = time.UnixMilli(maxMs).UTC()
 	}
 	order := sortOrder(reads)
+	if cfg.dedup {
+		order = dedupOrder(reads, order)
+		info.Rows = int64(len(order))
+	}
 
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -244,8 +248,12 @@ func encode(w io.Writer, reads []meter.Reading, order []int32, cfg writerConfig)
 		values[c] = make([]parquet.Value, batchRows)
 	}
 	inGroup := 0
-	for start := 0; start < len(reads); {
-		end := min(start+batchRows, len(reads), start+cfg.rowGroupRows-inGroup)
+	total := len(reads)
+	if order != nil {
+		total = len(order) // de-duplication may have dropped rows
+	}
+	for start := 0; start < total; {
+		end := min(start+batchRows, total, start+cfg.rowGroupRows-inGroup)
 		mid, val, tim, src, arr, qua := values[colMeterID], values[colValue], values[colTime],
 			values[colSource], values[colArrival], values[colQuality]
 		for j := range end - start {
@@ -433,4 +441,32 @@ func (w *Writer) Close(ctx context.Context) ([]FileInfo, error) {
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// dedupOrder keeps, of each run of reads with one (meter, time) in sorted
+// order, the one that Dedup would keep, and returns the surviving indexes.
+func dedupOrder(reads []meter.Reading, order []int32) []int32 {
+	if order == nil {
+		order = make([]int32, len(reads))
+		for i := range order {
+			order[i] = int32(i)
+		}
+	}
+	out := order[:0]
+	for i := 0; i < len(order); {
+		best := order[i]
+		j := i + 1
+		for ; j < len(order); j++ {
+			a, b := &reads[best], &reads[order[j]]
+			if a.MeterID != b.MeterID || !a.Time.Equal(b.Time) {
+				break
+			}
+			if preference(*b, *a) > 0 {
+				best = order[j]
+			}
+		}
+		out = append(out, best)
+		i = j
+	}
+	return out
 }

@@ -59,6 +59,9 @@ type File struct {
 	Late      int64     `json:"late"`
 	MinTime   time.Time `json:"min_time"`
 	MaxTime   time.Time `json:"max_time"`
+	// Verbatim marks a file that is sorted, de-duplicated and written with
+	// the lake's options, which integration may copy as it is.
+	Verbatim bool `json:"verbatim,omitempty"`
 	// LateMin and LateMax bound the times of the late reads, if any.
 	LateMin time.Time `json:"late_min,omitzero"`
 	LateMax time.Time `json:"late_max,omitzero"`

@@ -141,7 +141,7 @@ func Integrate(ctx context.Context, lake *blob.Bucket, opts *IntegrateOptions) (
 			if partial && !only[f.Partition] {
 				continue
 			}
-			byPart[f.Partition] = append(byPart[f.Partition], partition.Source{Bucket: lake, Key: f.Key})
+			byPart[f.Partition] = append(byPart[f.Partition], partition.Source{Bucket: lake, Key: f.Key, Verbatim: f.Verbatim})
 			if f.MaxTime.After(maxTime) {
 				maxTime = f.MaxTime
 			}

@@ -39,6 +39,7 @@ func commands() []command {
 		{"integrate", "merge staged reads into the lake's partitions", runIntegrate},
 		{"query", "print one meter's reads from the lake", runQuery},
 		{"forecast", "backtest forecasters on benchmark protocols", runForecast},
+		{"catalog", "register the lake in a catalog; print Athena DDL", runCatalog},
 	}
 }
 

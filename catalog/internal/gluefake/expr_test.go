@@ -24,7 +24,7 @@ func TestExpression(t *testing.T) {
 		{"month BETWEEN '02' AND '03'", true},
 		{"n > 10", false},     // numeric: 9 < 10
 		{"n > '10'", false},   // int key, string literal: still numeric
-		{"month > '1'", true}, // string key: '03' > '1' is false as numbers, but strings compare
+		{"month < '1'", true}, // string key: '03' < '1' as strings, not as numbers
 		{"year = 'it''s'", false},
 	}
 	for _, tc := range tests {

@@ -1,0 +1,32 @@
+// Package query answers questions about meters from the lake: their reads
+// over a time range, their energy per hour, day or month, their voltage
+// statistics, and the forecasts and anomaly scores the ML jobs stored in
+// the tables of package tables.
+//
+// A [Lake] wraps a bucket. Its methods take a context first and prune as
+// package partition does: by reading type and time through the Hive
+// layout, by meter through row-group statistics and bloom filters. Long
+// ranges are split into days scanned concurrently.
+//
+// # Energy
+//
+// Reading times are interval ends: a read stamped 10:00 covers (09:45,
+// 10:00] for 15-minute data and counts toward the hour that starts at
+// 09:00, the day that holds 09:59:59.999, and so on. Energy is kW times the
+// interval length, never a sum of kW samples; the interval is inferred per
+// meter from the data (the most frequent gap between its reads) unless
+// [Options.Interval] fixes it. Meters that deliver interval energy (kwh
+// reads) have those summed instead. Voltage statistics use the same
+// buckets.
+//
+// Periods (hour, day, month) follow [Options.Location], UTC by default:
+// days and months start at local midnight, so a daylight-saving day has 23
+// or 25 hours.
+//
+// # Arrow
+//
+// Results convert to Apache Arrow record batches ([EnergyRecord],
+// [VoltageRecord], ...) and Arrow IPC streams ([WriteIPCStream]) for
+// columnar hand-off to DuckDB, Polars, pandas or Flight. Arrow stays in
+// this package; the lake's own packages do not depend on it.
+package query

@@ -1,0 +1,73 @@
+package query
+
+import (
+	"fmt"
+	"time"
+)
+
+// Period is the length of the buckets that aggregates are grouped by.
+type Period int
+
+// Periods.
+const (
+	Hour Period = iota + 1
+	Day
+	Month
+)
+
+// String returns "hour", "day" or "month".
+func (p Period) String() string {
+	switch p {
+	case Hour:
+		return "hour"
+	case Day:
+		return "day"
+	case Month:
+		return "month"
+	}
+	return fmt.Sprintf("Period(%d)", int(p))
+}
+
+// ParsePeriod parses "hour", "day" or "month".
+func ParsePeriod(s string) (Period, error) {
+	switch s {
+	case "hour":
+		return Hour, nil
+	case "day":
+		return Day, nil
+	case "month":
+		return Month, nil
+	}
+	return 0, fmt.Errorf("query: unknown period %q (want hour, day or month)", s)
+}
+
+// Bucket returns the period of loc that holds the instant t: its start and
+// end, [start, end). Hours follow the UTC offset in force at t, so that
+// zones with half-hour offsets and daylight-saving changes give 60-minute
+// buckets that never merge two hours; days and months start at local
+// midnight.
+func (p Period) Bucket(t time.Time, loc *time.Location) (start, end time.Time) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	lt := t.In(loc)
+	switch p {
+	case Hour:
+		_, off := lt.Zone()
+		d := time.Duration(off) * time.Second
+		start = t.Add(d).Truncate(time.Hour).Add(-d)
+		return start.In(loc), start.Add(time.Hour).In(loc)
+	case Day:
+		y, m, d := lt.Date()
+		start = time.Date(y, m, d, 0, 0, 0, 0, loc)
+		return start, time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+	case Month:
+		y, m, _ := lt.Date()
+		start = time.Date(y, m, 1, 0, 0, 0, 0, loc)
+		return start, time.Date(y, m+1, 1, 0, 0, 0, 0, loc)
+	}
+	panic(fmt.Sprintf("query: invalid %v", p))
+}
+
+// valid reports whether p is one of the defined periods.
+func (p Period) valid() bool { return p >= Hour && p <= Month }
