@@ -68,6 +68,10 @@ type IngestOptions struct {
 	// Redeliver is how long the ingest waits without any range committing
 	// before it sends the uncommitted ranges again; default 1 minute.
 	Redeliver time.Duration
+	// Register, if set, is called with the partitions each integration
+	// compacted (see staging.IntegrateOptions.Register); the CLI uses it
+	// to keep a catalog current.
+	Register func(ctx context.Context, keys []partition.Key) error
 	// Faults injects failures, for tests and drills.
 	Faults *Faults
 	// Duplicate sends every range message twice, to prove (in tests and
@@ -276,7 +280,7 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 	if o.Faults != nil {
 		afterCompact = o.Faults.AfterCompact
 	}
-	ist, err := staging.Integrate(ctx, lake, &staging.IntegrateOptions{Writer: o.Writer, Logger: o.Logger, AfterCompact: afterCompact,
+	ist, err := staging.Integrate(ctx, lake, &staging.IntegrateOptions{Writer: o.Writer, Logger: o.Logger, AfterCompact: afterCompact, Register: o.Register,
 		Progress: func(done, total int) {
 			if o.Progress != nil {
 				o.Progress(Progress{Stage: "integrate", Done: int64(done), Total: int64(total), Reads: stats.Staged, Quarantined: stats.Quarantined})
@@ -339,7 +343,7 @@ func runRanges(ctx context.Context, p *Pipeline, msgs []ranges.Message, lateSub 
 		bad      int64
 		fatal    error
 	)
-	handler := late.NewHandler(lake, &late.HandlerOptions{Integrate: &staging.IntegrateOptions{Writer: o.Writer}, Logger: o.Logger})
+	handler := late.NewHandler(lake, &late.HandlerOptions{Integrate: &staging.IntegrateOptions{Writer: o.Writer, Register: o.Register}, Logger: o.Logger})
 	lateDone := make(chan error, 1)
 	go func() { lateDone <- handler.Run(ctx, lateSub) }()
 	// The sweeper: ranges that have not committed for a while are sent

@@ -178,3 +178,43 @@ func typeSelected(f *partition.Filter, t meter.Type) bool {
 	}
 	return false
 }
+
+// RegisterReadings registers lake partitions in the readings table of db
+// (creating database and table if needed); partitions already there are
+// left as they are. Integration calls it with the partitions it wrote, so
+// that engines see new data without a repair.
+func RegisterReadings(ctx context.Context, cat *Catalog, db, location string, keys []partition.Key) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	t := ReadingsTable(location)
+	t.Database = db
+	if err := cat.EnsureDatabase(ctx, &Database{Name: db, Description: "Integrated meter data"}); err != nil {
+		return err
+	}
+	if err := cat.EnsureTable(ctx, t); err != nil {
+		return err
+	}
+	parts := make([]Partition, len(keys))
+	for i, k := range keys {
+		parts[i] = Partition{Values: ReadingsValues(k), Location: t.PartitionLocation(ReadingsValues(k))}
+	}
+	return cat.AddPartitions(ctx, db, t.Name, parts)
+}
+
+// ReadingsPartitions returns the readings partitions the catalog knows that
+// match f, for partition.Filter.Keys: a scan then reads the catalog instead
+// of listing the bucket, as Athena does.
+func ReadingsPartitions(ctx context.Context, cat *Catalog, db string, f *partition.Filter) ([]partition.Key, error) {
+	parts, err := cat.ListPartitions(ctx, db, ReadingsTableName, ReadingsFilter(f))
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]partition.Key, 0, len(parts))
+	for _, p := range parts {
+		if k, err := ReadingsKey(p.Values); err == nil {
+			keys = append(keys, k)
+		}
+	}
+	return keys, nil
+}

@@ -86,3 +86,28 @@ func TestDedupTieBreakIsOrderIndependent(t *testing.T) {
 		t.Fatalf("got %v and %v", x, y)
 	}
 }
+
+func TestScanGivenKeys(t *testing.T) {
+	ctx := context.Background()
+	b := memblob.OpenBucket(nil)
+	defer b.Close()
+	h := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+	var keys []partition.Key
+	for i := range 3 {
+		k := partition.Key{Type: meter.TypeKW, Hour: h.Add(time.Duration(i) * time.Hour)}
+		keys = append(keys, k)
+		r := meter.Reading{MeterID: "m", Type: meter.TypeKW, Value: float64(i), Time: k.Hour.Add(15 * time.Minute), Arrival: k.Hour.Add(16 * time.Minute)}
+		if _, err := partition.WriteFile(ctx, b, k, "f", []meter.Reading{r}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Only the keys given are read (a catalog that does not know hour 11
+	// hides it), and keys outside the time range are pruned.
+	got, st, err := partition.ReadAll(ctx, b, &partition.Filter{Keys: []partition.Key{keys[0], keys[2]}, To: h.Add(2 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Value != 0 || st.PartitionsPruned != 1 {
+		t.Fatalf("got %v, stats %+v", got, st)
+	}
+}

@@ -26,6 +26,11 @@ type Filter struct {
 	From, To time.Time
 	// MeterIDs selects meters; empty means all.
 	MeterIDs []string
+	// Keys, if not nil, is the list of partitions to consider instead of
+	// listing the bucket: e.g. from a catalog (catalog.ReadingsPartitions),
+	// which answers faster than a listing of a large lake. Keys that do
+	// not match Types, From and To are still pruned.
+	Keys []Key
 }
 
 // ScanStats reports what a Scan read and what it skipped.
@@ -60,6 +65,8 @@ type plan struct {
 	fromMs, toMs int64 // [fromMs, toMs); math.MinInt64/MaxInt64 if unbounded
 	ids          map[string]struct{}
 	sortedIDs    []string
+	keys         []Key // given partitions, nil = list the bucket
+	haveKeys     bool
 }
 
 func newPlan(f *Filter) (*plan, error) {
@@ -90,6 +97,10 @@ func newPlan(f *Filter) (*plan, error) {
 		if f.To.Nanosecond()%1e6 != 0 {
 			p.toMs++
 		}
+	}
+	if f.Keys != nil {
+		p.keys, p.haveKeys = slices.SortedFunc(slices.Values(f.Keys), Key.Compare), true
+		p.keys = slices.CompactFunc(p.keys, func(a, b Key) bool { return a == b })
 	}
 	if len(f.MeterIDs) > 0 {
 		p.ids = make(map[string]struct{}, len(f.MeterIDs))
@@ -123,6 +134,17 @@ func Partitions(ctx context.Context, b *blob.Bucket, f *Filter) ([]Key, error) {
 }
 
 func (p *plan) partitions(ctx context.Context, b *blob.Bucket, st *ScanStats) ([]Key, error) {
+	if p.haveKeys {
+		var out []Key
+		for _, k := range p.keys {
+			if (p.types == nil || slices.Contains(p.types, k.Type)) && p.overlaps(k.Hour, k.Hour.Add(time.Hour)) {
+				out = append(out, k)
+			} else {
+				st.PartitionsPruned++
+			}
+		}
+		return out, nil
+	}
 	types := p.types
 	if types == nil {
 		names, err := listDirs(ctx, b, Prefix)

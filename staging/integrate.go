@@ -36,6 +36,11 @@ type IntegrateOptions struct {
 	// durable and before anything is deleted; an error aborts the run
 	// there. Tests use it to inject a crash.
 	AfterCompact func(partition.FileInfo) error
+	// Register, if set, is called with the partitions compacted, before
+	// any staging file is deleted, e.g. to add them to a catalog
+	// (catalog.RegisterReadings). If it fails, the run fails and the next
+	// run compacts and registers again.
+	Register func(ctx context.Context, keys []partition.Key) error
 	// Progress, if set, is called after each partition with the counts so far.
 	Progress func(done, total int)
 	// Logger receives warnings; nil discards them.
@@ -52,6 +57,8 @@ type IntegrateStats struct {
 	Inputs, Duplicates, Reads int64
 	// Bytes is the size of the compacted files.
 	Bytes int64
+	// Compacted lists the partitions compacted, in key order.
+	Compacted []partition.Key
 	// Locked counts partitions skipped because another integrator held
 	// them; their staging files wait for the next run.
 	Locked int
@@ -183,6 +190,7 @@ func Integrate(ctx context.Context, lake *blob.Bucket, opts *IntegrateOptions) (
 				errs = append(errs, fmt.Errorf("staging: integrate %s: %w", p, err))
 			default:
 				done[p] = true
+				st.Compacted = append(st.Compacted, k)
 				st.Partitions++
 				st.Files += len(byPart[p])
 				st.Inputs += cst.Inputs
@@ -199,6 +207,12 @@ func Integrate(ctx context.Context, lake *blob.Bucket, opts *IntegrateOptions) (
 	wg.Wait()
 	if len(errs) > 0 {
 		return st, errors.Join(errs...)
+	}
+	slices.SortFunc(st.Compacted, partition.Key.Compare)
+	if o.Register != nil && len(st.Compacted) > 0 {
+		if err := o.Register(ctx, st.Compacted); err != nil {
+			return st, fmt.Errorf("staging: register partitions: %w", err)
+		}
 	}
 	if partial {
 		st.Elapsed = time.Since(start)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -196,4 +197,48 @@ func runCatalogDDL(args []string, stdout, stderr io.Writer) error {
 	}
 	_, err = io.WriteString(stdout, script)
 	return err
+}
+
+// catalogFlags are the flags with which ingest and integrate register the
+// partitions they write.
+type catalogFlags struct {
+	url, database, location string
+}
+
+func (c *catalogFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.url, "catalog", "", "catalog to register new partitions in: glue://[DATABASE]?region=..., a bucket URL for a\nJSON manifest catalog, or 'none'; default: a manifest catalog in the lake's bucket")
+	fs.StringVar(&c.database, "database", "", "database of the readings table; default: the catalog URL's, else "+catalog.DatabaseIntegrated)
+	fs.StringVar(&c.location, "location", "", "the lake's root as query engines see it, e.g. s3://bucket/; default: derived from --lake")
+}
+
+// open returns the function that registers partitions, or nil for 'none'.
+func (c *catalogFlags) open(ctx context.Context, lakeURL string) (func(context.Context, []partition.Key) error, func() error, error) {
+	if c.url == "none" {
+		return nil, func() error { return nil }, nil
+	}
+	u := c.url
+	if u == "" {
+		u = lakeURL
+	}
+	loc := c.location
+	if loc == "" {
+		var err error
+		if loc, err = lakeLocation(lakeURL); err != nil {
+			return nil, nil, err
+		}
+	} else if !strings.HasSuffix(loc, "/") {
+		loc += "/"
+	}
+	cat, err := catalog.OpenCatalog(ctx, u)
+	if err != nil {
+		return nil, nil, err
+	}
+	db := c.database
+	if db == "" {
+		db = cat.DefaultDatabase()
+	}
+	reg := func(ctx context.Context, keys []partition.Key) error {
+		return catalog.RegisterReadings(ctx, cat, db, loc, keys)
+	}
+	return reg, cat.Close, nil
 }

@@ -24,6 +24,8 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	strict := fs.Bool("strict", false, "stop at the first bad line with its error, instead of quarantining it")
 	compression := fs.String("compression", "snappy", "Parquet compression: snappy, zstd or none")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	var cf catalogFlags
+	cf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -36,7 +38,12 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer lake.Close()
-	opts := &mda.IngestOptions{Workers: *workers, Strict: *strict, Writer: &partition.WriterOptions{Compression: *compression}}
+	register, closeCat, err := cf.open(ctx, *lakeURL)
+	if err != nil {
+		return err
+	}
+	defer closeCat()
+	opts := &mda.IngestOptions{Workers: *workers, Strict: *strict, Writer: &partition.WriterOptions{Compression: *compression}, Register: register}
 	if *nranges > 0 {
 		opts.Split = &ranges.SplitOptions{Ranges: *nranges}
 	}
@@ -101,6 +108,8 @@ func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := newFlags("integrate", "[flags]", stderr)
 	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL")
 	compression := fs.String("compression", "snappy", "Parquet compression: snappy, zstd or none")
+	var cf catalogFlags
+	cf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -113,7 +122,12 @@ func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer lake.Close()
-	st, err := staging.Integrate(ctx, lake, &staging.IntegrateOptions{Writer: &partition.WriterOptions{Compression: *compression}})
+	register, closeCat, err := cf.open(ctx, *lakeURL)
+	if err != nil {
+		return err
+	}
+	defer closeCat()
+	st, err := staging.Integrate(ctx, lake, &staging.IntegrateOptions{Writer: &partition.WriterOptions{Compression: *compression}, Register: register})
 	if err != nil {
 		return err
 	}

@@ -64,6 +64,15 @@ func TestCLIEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"kwh"`) {
 		t.Fatalf("hourly query: exit %d: %s", code, out)
 	}
+	// Integration registered the partitions in the lake's manifest catalog.
+	code, out, errs = runCLI(t, "catalog", "sync", "--lake", lake, "--dry-run")
+	if code != 0 || !strings.Contains(out, "would add 0") || !strings.Contains(out, "288 partitions in the lake, 288 in the catalog") {
+		t.Errorf("catalog after ingest: exit %d: %s%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "catalog", "ddl", "--projection")
+	if code != 0 || !strings.Contains(out, "CREATE EXTERNAL TABLE") || !strings.Contains(out, "projection.enabled") {
+		t.Errorf("catalog ddl: exit %d: %s%s", code, out, errs)
+	}
 	// --strict turns the first bad line into a non-zero exit with its ParseError.
 	code, _, errs = runCLI(t, "ingest", "--lake", lake, "--strict", "--quiet", file)
 	if code != 1 || !strings.Contains(errs, "hes-csv: line ") {

@@ -1,0 +1,356 @@
+// Package handler holds the logic of the Lambda functions in examples/lambda,
+// one type per function, each with a constructor that wires it from the
+// environment and a Handle method that aws-lambda-go calls. The main
+// packages only call the constructor and lambda.Start, so everything that
+// can go wrong is reachable from tests.
+package handler
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
+	"gocloud.dev/pubsub"
+
+	"github.com/openmda/mda"
+	"github.com/openmda/mda/examples/lambda/internal/decompress"
+	"github.com/openmda/mda/examples/lambda/internal/lambdaenv"
+	"github.com/openmda/mda/ranges"
+)
+
+// Inbound is the inbound-object function: for every object created in the
+// inbound bucket it plans the object's byte ranges (mda.Pipeline.Plan) and
+// sends one range message per range to the ranges queue (mda.Enqueue), where
+// the worker function picks them up.
+//
+// A compressed object (gzip or zstd, by magic number) cannot be cut into
+// byte ranges, so it is first decompressed into the same bucket, under
+// mda.InboundUncompressedPrefix ("inbound/uncompressed/<id>.csv", the
+// guidance's data/uncompressed/ area), and the ranges are planned over that
+// copy; the messages still name the original object as their source. An
+// S3 lifecycle rule (see template.yaml) deletes the copies once no message
+// can refer to them any more.
+//
+// Events arrive at least once, and a retried invocation plans the same
+// ranges with the same source ID again: the workers' output names derive
+// from them, so a duplicate costs work, never correctness.
+type Inbound struct {
+	// Pipeline plans the ranges; its Sources map BucketURL to Bucket.
+	Pipeline *mda.Pipeline
+	// Bucket is the inbound bucket, BucketName its name in S3 events and
+	// BucketURL the URL the range messages carry for the workers.
+	Bucket     *blob.Bucket
+	BucketName string
+	BucketURL  string
+	// Ranges receives the range messages.
+	Ranges *pubsub.Topic
+	// Split chooses the ranges (MAX_WORKERS, MIN_CHUNK).
+	Split  *ranges.SplitOptions
+	Logger *slog.Logger
+}
+
+// NewInbound wires an Inbound from the environment:
+//
+//	INBOUND_URL       the inbound bucket, s3://<bucket>?region=<region> (required)
+//	LAKE_URL          the lake bucket (required; the pipeline reads nothing there
+//	                  when planning, but it is the pipeline's home)
+//	RANGES_TOPIC_URL  the ranges queue, awssqs://sqs.<region>.amazonaws.com/<account>/<queue>?region=<region> (required)
+//	MAX_WORKERS       ranges per object, before the chunk limits (default 150)
+//	MIN_CHUNK         smallest range in bytes, e.g. 4MiB (default 4 MiB)
+//	MAX_CHUNK         largest range in bytes (default 300 MB)
+func NewInbound(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger) (*Inbound, error) {
+	inURL := env.Required("INBOUND_URL", "the inbound bucket, s3://<bucket>?region=<region>")
+	lakeURL := env.Required("LAKE_URL", "the lake bucket, s3://<bucket>?region=<region>")
+	topicURL := env.Required("RANGES_TOPIC_URL", "the ranges queue, awssqs://sqs.<region>.amazonaws.com/<account>/<queue>?region=<region>")
+	split := &ranges.SplitOptions{
+		MaxWorkers: env.Int("MAX_WORKERS", 0),
+		MinChunk:   env.Bytes("MIN_CHUNK", 0),
+		MaxChunk:   env.Bytes("MAX_CHUNK", 0),
+	}
+	if err := env.Err(); err != nil {
+		return nil, err
+	}
+	name, err := lambdaenv.BucketName(inURL)
+	if err != nil {
+		return nil, fmt.Errorf("lambda configuration: INBOUND_URL: %w", err)
+	}
+	in, err := lambdaenv.OpenBucket(ctx, "INBOUND_URL", inURL)
+	if err != nil {
+		return nil, err
+	}
+	lake, err := lambdaenv.OpenBucket(ctx, "LAKE_URL", lakeURL)
+	if err != nil {
+		return nil, err
+	}
+	topic, err := lambdaenv.OpenTopic(ctx, "RANGES_TOPIC_URL", topicURL)
+	if err != nil {
+		return nil, err
+	}
+	return &Inbound{
+		Pipeline:   mda.NewPipeline(lake, &mda.PipelineOptions{Sources: map[string]*blob.Bucket{inURL: in}, Logger: logger}),
+		Bucket:     in,
+		BucketName: name,
+		BucketURL:  inURL,
+		Ranges:     topic,
+		Split:      split,
+		Logger:     logger,
+	}, nil
+}
+
+// Object is one created object, as an event names it.
+type Object struct {
+	Bucket string
+	// Key is the key as the event carries it: URL-encoded in S3
+	// notifications ("hes+file%3D1.csv" for "hes file=1.csv").
+	Key string
+	// Size, ETag and VersionID are what the event says; the handler reads
+	// the object's own attributes rather than trusting them.
+	Size      int64
+	ETag      string
+	VersionID string
+	// Time is when the object was created: the range messages' arrival time.
+	Time time.Time
+}
+
+// Planned reports what the handler did with one object.
+type Planned struct {
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+	// Skipped says why the object was not planned, if it was not.
+	Skipped string `json:"skipped,omitempty"`
+	// Compression is "gzip" or "zstd" for a compressed object, whose ranges
+	// were planned over the uncompressed copy Planned.
+	Compression  string `json:"compression,omitempty"`
+	Uncompressed string `json:"uncompressed,omitempty"`
+	SourceID     string `json:"source_id,omitempty"`
+	Size         int64  `json:"size,omitempty"`
+	Ranges       int    `json:"ranges,omitempty"`
+}
+
+// InboundResult is the function's response (visible in synchronous and
+// test invocations; EventBridge and S3 invoke asynchronously and drop it).
+type InboundResult struct {
+	Objects []Planned `json:"objects"`
+}
+
+// Handle accepts either shape of "object created" event, told apart by
+// their fields: an S3 event notification ({"Records":[...]}, what a bucket
+// notification configuration sends) or an EventBridge event
+// ({"detail-type":"Object Created","source":"aws.s3",...}, what the AWS
+// guidance and template.yaml use). The one function serves both, so that
+// the deployment can pick either without a rebuild.
+//
+// An object that fails makes the invocation fail, after the other objects
+// of the event are handled; Lambda's asynchronous retries then plan the
+// event again, and the objects that succeeded the first time produce
+// duplicate range messages, which the workers absorb.
+func (h *Inbound) Handle(ctx context.Context, raw json.RawMessage) (*InboundResult, error) {
+	var probe struct {
+		Records    json.RawMessage `json:"Records"`
+		DetailType string          `json:"detail-type"`
+		Source     string          `json:"source"`
+		Event      string          `json:"Event"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, fmt.Errorf("inbound: event is not a JSON object: %w", err)
+	}
+	switch {
+	case probe.Records != nil:
+		var ev events.S3Event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("inbound: S3 event notification: %w", err)
+		}
+		return h.HandleS3(ctx, ev)
+	case probe.DetailType != "":
+		var ev events.EventBridgeEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("inbound: EventBridge event: %w", err)
+		}
+		return h.HandleEventBridge(ctx, ev)
+	case probe.Event == "s3:TestEvent":
+		// S3 sends this once when a notification configuration is saved.
+		h.Logger.Info("S3 test event ignored")
+		return &InboundResult{}, nil
+	}
+	return nil, fmt.Errorf("inbound: neither an S3 event notification nor an EventBridge event: %.200s", raw)
+}
+
+// HandleS3 handles an S3 event notification. Records other than
+// ObjectCreated:* (a notification configuration may send deletes too) are
+// skipped.
+func (h *Inbound) HandleS3(ctx context.Context, ev events.S3Event) (*InboundResult, error) {
+	var objs []Object
+	res := &InboundResult{}
+	for _, r := range ev.Records {
+		if !strings.HasPrefix(r.EventName, "ObjectCreated:") {
+			res.Objects = append(res.Objects, Planned{Bucket: r.S3.Bucket.Name, Key: r.S3.Object.URLDecodedKey, Skipped: "event " + r.EventName})
+			continue
+		}
+		objs = append(objs, Object{Bucket: r.S3.Bucket.Name, Key: r.S3.Object.Key, Size: r.S3.Object.Size,
+			ETag: r.S3.Object.ETag, VersionID: r.S3.Object.VersionID, Time: r.EventTime})
+	}
+	return h.handle(ctx, objs, res)
+}
+
+// objectCreated is the detail of an EventBridge "Object Created" event.
+type objectCreated struct {
+	Bucket struct {
+		Name string `json:"name"`
+	} `json:"bucket"`
+	Object struct {
+		Key       string `json:"key"`
+		Size      int64  `json:"size"`
+		ETag      string `json:"etag"`
+		VersionID string `json:"version-id"`
+	} `json:"object"`
+	Reason string `json:"reason"`
+}
+
+// HandleEventBridge handles an EventBridge "Object Created" event from S3.
+func (h *Inbound) HandleEventBridge(ctx context.Context, ev events.EventBridgeEvent) (*InboundResult, error) {
+	if ev.Source != "aws.s3" || ev.DetailType != "Object Created" {
+		// The rule in template.yaml lets only these through; anything else
+		// is a misconfigured rule, which should be seen, not ignored.
+		return nil, fmt.Errorf("inbound: EventBridge event %q from %q: want \"Object Created\" from \"aws.s3\"", ev.DetailType, ev.Source)
+	}
+	var d objectCreated
+	if err := json.Unmarshal(ev.Detail, &d); err != nil {
+		return nil, fmt.Errorf("inbound: EventBridge event %s: detail: %w", ev.ID, err)
+	}
+	if d.Bucket.Name == "" || d.Object.Key == "" {
+		return nil, fmt.Errorf("inbound: EventBridge event %s names no bucket or key", ev.ID)
+	}
+	obj := Object{Bucket: d.Bucket.Name, Key: d.Object.Key, Size: d.Object.Size, ETag: d.Object.ETag,
+		VersionID: d.Object.VersionID, Time: ev.Time}
+	return h.handle(ctx, []Object{obj}, &InboundResult{})
+}
+
+func (h *Inbound) handle(ctx context.Context, objs []Object, res *InboundResult) (*InboundResult, error) {
+	var errs []error
+	for _, o := range objs {
+		p, err := h.Plan(ctx, o)
+		if err != nil {
+			h.Logger.Error("object not planned", "bucket", o.Bucket, "key", o.Key, "err", err)
+			errs = append(errs, err)
+			continue
+		}
+		if p.Skipped != "" {
+			h.Logger.Info("object skipped", "bucket", p.Bucket, "key", p.Key, "reason", p.Skipped)
+		} else {
+			h.Logger.Info("object planned", "bucket", p.Bucket, "key", p.Key, "source_id", p.SourceID,
+				"compression", p.Compression, "size", p.Size, "ranges", p.Ranges)
+		}
+		res.Objects = append(res.Objects, p)
+	}
+	return res, errors.Join(errs...)
+}
+
+// Plan decompresses the object if needed, plans its ranges and sends them.
+func (h *Inbound) Plan(ctx context.Context, o Object) (Planned, error) {
+	p := Planned{Bucket: o.Bucket, Key: o.Key}
+	if o.Bucket != h.BucketName {
+		// One function serves one inbound bucket: its messages carry that
+		// bucket's URL, and its role may read only that bucket.
+		return p, fmt.Errorf("inbound: event for bucket %q, but this function serves %q (INBOUND_URL)", o.Bucket, h.BucketName)
+	}
+	key, attrs, err := h.resolve(ctx, o.Key)
+	p.Key = key
+	if err != nil {
+		return p, err
+	}
+	switch {
+	case strings.HasSuffix(key, "/"):
+		p.Skipped = "folder marker"
+		return p, nil
+	case strings.HasPrefix(key, mda.InboundUncompressedPrefix):
+		// Our own copy; its ranges were planned when it was made.
+		p.Skipped = "uncompressed copy made by this function"
+		return p, nil
+	}
+	codec, err := decompress.Sniff(ctx, h.Bucket, key)
+	if err != nil {
+		return p, fmt.Errorf("inbound: %s: %w", key, err)
+	}
+	src := key
+	if codec != decompress.None {
+		p.Compression = string(codec)
+		src = mda.InboundUncompressedPrefix + copyID(key, attrs) + ".csv"
+		p.Uncompressed = src
+		if err := h.decompress(ctx, key, codec, src); err != nil {
+			return p, err
+		}
+	}
+	msgs, err := h.Pipeline.Plan(ctx, h.BucketURL, src, key, h.Split, o.Time)
+	if err != nil {
+		return p, fmt.Errorf("inbound: %w", err)
+	}
+	if err := mda.Enqueue(ctx, h.Ranges, msgs); err != nil {
+		return p, fmt.Errorf("inbound: %w", err)
+	}
+	p.SourceID, p.Size, p.Ranges = msgs[0].SourceID, msgs[0].Size, len(msgs)
+	return p, nil
+}
+
+// resolve decodes an event's key and reads the object's attributes.
+//
+// S3 event notifications URL-encode keys in query style ('+' for a space,
+// %XX for the rest); the AWS guidance decodes EventBridge keys the same way
+// (unquote_plus). Decoding a key that was not encoded would corrupt one
+// with a literal '+' or '%', so when the decoded key does not exist and the
+// key as sent does, the key as sent wins.
+func (h *Inbound) resolve(ctx context.Context, key string) (string, *blob.Attributes, error) {
+	decoded, derr := url.QueryUnescape(key)
+	if derr != nil {
+		decoded = key // not valid encoding, so not encoded
+	}
+	attrs, err := h.Bucket.Attributes(ctx, decoded)
+	if err == nil {
+		return decoded, attrs, nil
+	}
+	if decoded != key && gcerrors.Code(err) == gcerrors.NotFound {
+		if a, rerr := h.Bucket.Attributes(ctx, key); rerr == nil {
+			return key, a, nil
+		}
+	}
+	return decoded, nil, fmt.Errorf("inbound: %s: %w", decoded, err)
+}
+
+// decompress makes the uncompressed copy, unless it exists: a copy is
+// written whole or not at all, and its name derives from the compressed
+// object's identity, so an existing copy is the right one, and rewriting
+// it under workers that are reading it would only cost time.
+func (h *Inbound) decompress(ctx context.Context, key string, codec decompress.Codec, dst string) error {
+	ok, err := h.Bucket.Exists(ctx, dst)
+	if err != nil {
+		return fmt.Errorf("inbound: %s: %w", dst, err)
+	}
+	if ok {
+		h.Logger.Info("uncompressed copy exists", "key", key, "copy", dst)
+		return nil
+	}
+	start := time.Now()
+	n, err := decompress.Copy(ctx, h.Bucket, key, codec, h.Bucket, dst)
+	if err != nil {
+		return fmt.Errorf("inbound: %w", err)
+	}
+	h.Logger.Info("decompressed", "key", key, "copy", dst, "codec", string(codec), "bytes", n, "elapsed_ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+// copyID names the uncompressed copy of an object after its key, size and
+// ETag, so that a new version of the object gets a new copy while a
+// redelivered event finds the existing one.
+func copyID(key string, a *blob.Attributes) string {
+	s := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%s\x00%x", key, a.Size, a.ETag, a.MD5))
+	return hex.EncodeToString(s[:8])
+}

@@ -1,0 +1,282 @@
+package forecast
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"gocloud.dev/blob"
+
+	"github.com/openmda/mda/meter"
+	"github.com/openmda/mda/partition"
+)
+
+// Progress is a report from a batch job (Train, Run, DetectAnomalies),
+// passed to the job's Options.Progress as the job goes. Done and Total
+// count the stage's units: hours of reads for "scan", meters for "fit",
+// "forecast" and "score", files for "write". Total is 0 when unknown.
+type Progress struct {
+	Stage       string
+	Done, Total int64
+}
+
+// DefaultMemoryBudget bounds the per-meter grid a batch job keeps while it
+// scans the lake. 10,000 meters × 56 days of hours take 80 MB; a year of
+// hours for 10,000 meters would take 525 MB, so the default splits that
+// into two passes over the lake.
+const DefaultMemoryBudget = 512 << 20
+
+// ErrNoData reports a lake without kW reads in the requested period.
+var ErrNoData = errors.New("forecast: no kW reads in the lake")
+
+// gridCellBytes is the memory of one meter-interval of a grid.
+const gridCellBytes = 6 // float32 sum + uint16 count
+
+// grid accumulates kW reads of some meters on a regular grid of intervals
+// (hours or days). A read at t covers (t-interval, t] (reading times are
+// interval ends), so it belongs to the interval that holds t-1ms, as in
+// mda.HourlyEnergy.
+//
+// It keeps the sum and count of the kW values per cell rather than the sum
+// of kW × read interval: the cell's energy is then mean kW × cell length,
+// which is right for any read interval that divides the cell, needs no
+// interval to be configured, and imputes a missing read of a partly read
+// cell with the cell's mean instead of counting it as zero. Exact duplicate
+// reads leave the mean unchanged. float32 sums and uint16 counts keep a
+// meter-year of hours at 52 KB.
+type grid struct {
+	ids   []string
+	index map[string]int32
+	start time.Time // first cell, UTC
+	step  time.Duration
+	n     int // cells per meter
+	sum   []float32
+	cnt   []uint16
+}
+
+func newGrid(ids []string, start time.Time, step time.Duration, n int) *grid {
+	g := &grid{ids: ids, index: make(map[string]int32, len(ids)), start: start.UTC(), step: step, n: n,
+		sum: make([]float32, len(ids)*n), cnt: make([]uint16, len(ids)*n)}
+	for i, id := range ids {
+		g.index[id] = int32(i)
+	}
+	return g
+}
+
+// add adds a batch of reads; reads of other meters or types, outside the
+// grid, or flagged as having no value are ignored.
+func (g *grid) add(reads []meter.Reading) {
+	startMs, stepMs := g.start.UnixMilli(), g.step.Milliseconds()
+	for i := range reads {
+		r := &reads[i]
+		if r.Type != meter.TypeKW || r.Quality == meter.QualityNull || math.IsNaN(r.Value) {
+			continue
+		}
+		row, ok := g.index[r.MeterID]
+		if !ok {
+			continue
+		}
+		off := r.Time.UnixMilli() - 1 - startMs
+		if off < 0 {
+			continue
+		}
+		c := off / stepMs
+		if c >= int64(g.n) {
+			continue
+		}
+		k := int(row)*g.n + int(c)
+		if g.cnt[k] == math.MaxUint16 {
+			continue
+		}
+		g.sum[k] += float32(r.Value)
+		g.cnt[k]++
+	}
+}
+
+// energy writes meter row's energy per cell in kWh (mean kW × cell hours)
+// into dst, NaN for cells without reads, and returns dst.
+func (g *grid) energy(row int, dst []float64) []float64 {
+	dst = slices.Grow(dst[:0], g.n)[:g.n]
+	hours := g.step.Hours()
+	sum, cnt := g.sum[row*g.n:(row+1)*g.n], g.cnt[row*g.n:(row+1)*g.n]
+	for i := range dst {
+		if cnt[i] == 0 {
+			dst[i] = math.NaN()
+		} else {
+			dst[i] = float64(sum[i]) / float64(cnt[i]) * hours
+		}
+	}
+	return dst
+}
+
+// scanGrid fills a grid for ids over n cells of step from start with one
+// scan of the lake's kW partitions. filterIDs restricts the scan itself
+// (worth it when ids are a fraction of the lake's meters).
+func scanGrid(ctx context.Context, lake *blob.Bucket, ids []string, start time.Time, step time.Duration, n int,
+	filterIDs bool, progress func(Progress)) (*grid, partition.ScanStats, error) {
+	g := newGrid(ids, start, step, n)
+	end := start.Add(time.Duration(n) * step)
+	f := &partition.Filter{Types: []meter.Type{meter.TypeKW},
+		From: start.Add(time.Millisecond), To: end.Add(time.Millisecond)}
+	if filterIDs {
+		f.MeterIDs = ids
+	}
+	total := int64(end.Sub(start)/time.Hour) + 1
+	var done int64
+	last := time.Time{}
+	st, err := partition.Scan(ctx, lake, f, func(reads []meter.Reading) error {
+		g.add(reads)
+		// A batch holds one partition's reads: count partitions as hours.
+		if h := reads[0].Time.Truncate(time.Hour); !h.Equal(last) {
+			last = h
+			done++
+			if progress != nil {
+				progress(Progress{Stage: "scan", Done: done, Total: total})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, st, fmt.Errorf("forecast: scanning kW reads %v to %v: %w", start, end, err)
+	}
+	return g, st, nil
+}
+
+// passes splits sorted ids into consecutive groups whose grid of n cells
+// fits budget, each a whole number of chunks of chunk ids (so that a file
+// of chunk meters never spans two passes).
+func passes(ids []string, n, chunk int, budget int64) [][]string {
+	if budget <= 0 {
+		budget = DefaultMemoryBudget
+	}
+	per := int(budget / int64(max(n, 1)*gridCellBytes))
+	if chunk > 0 {
+		per = max(per/chunk, 1) * chunk
+	}
+	per = max(per, 1)
+	var out [][]string
+	for len(ids) > 0 {
+		k := min(per, len(ids))
+		out = append(out, ids[:k])
+		ids = ids[k:]
+	}
+	return out
+}
+
+// DataEnd returns the end of the lake's kW data: the latest reading time,
+// found by descending the partition directories to the last hour (a handful
+// of listings, whatever the lake's size) and scanning that one partition.
+func DataEnd(ctx context.Context, lake *blob.Bucket) (time.Time, error) {
+	prefix := partition.Prefix + "reading_type=" + string(meter.TypeKW) + "/"
+	for _, level := range []string{"year=", "month=", "day=", "hour="} {
+		dirs, err := listDirs(ctx, lake, prefix)
+		if err != nil {
+			return time.Time{}, err
+		}
+		var best string
+		for _, d := range dirs {
+			if strings.HasPrefix(d, level) && d > best {
+				best = d
+			}
+		}
+		if best == "" {
+			return time.Time{}, ErrNoData
+		}
+		prefix += best + "/"
+	}
+	k, err := partition.ParseKey(prefix)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("forecast: last partition: %w", err)
+	}
+	var end time.Time
+	_, err = partition.Scan(ctx, lake, &partition.Filter{Types: []meter.Type{meter.TypeKW}, From: k.Hour, To: k.Hour.Add(time.Hour)},
+		func(reads []meter.Reading) error {
+			for i := range reads {
+				if reads[i].Time.After(end) {
+					end = reads[i].Time
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("forecast: scanning %s: %w", k.Path(), err)
+	}
+	if end.IsZero() {
+		return time.Time{}, fmt.Errorf("%w: last partition %s is empty", ErrNoData, k.Path())
+	}
+	return end.UTC(), nil
+}
+
+// completeHoursEnd is the end of the last complete hour of energy at data
+// end e: a read at e ends the interval before it, so the hour that starts at
+// e.Truncate(hour) is complete only if e is on the hour.
+func completeHoursEnd(e time.Time) time.Time { return e.UTC().Truncate(time.Hour) }
+
+// listDirs returns the names (without slashes) of prefix's subdirectories.
+func listDirs(ctx context.Context, b *blob.Bucket, prefix string) ([]string, error) {
+	it := b.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
+	var out []string
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("forecast: listing %s: %w", prefix, err)
+		}
+		if obj.IsDir {
+			out = append(out, strings.TrimSuffix(strings.TrimPrefix(obj.Key, prefix), "/"))
+		}
+	}
+}
+
+// meterIDs returns the sorted ids of the meters with kW reads in
+// (from, to]. It is how a job finds "all meters" without a meter table: the
+// meters that reported recently.
+func meterIDs(ctx context.Context, lake *blob.Bucket, from, to time.Time) ([]string, error) {
+	seen := map[string]struct{}{}
+	_, err := partition.Scan(ctx, lake, &partition.Filter{Types: []meter.Type{meter.TypeKW},
+		From: from.Add(time.Millisecond), To: to.Add(time.Millisecond)}, func(reads []meter.Reading) error {
+		for i := range reads {
+			seen[reads[i].MeterID] = struct{}{}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("forecast: listing meters: %w", err)
+	}
+	ids := make([]string, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// selectIDs returns the sorted, distinct ids of want (or of all if want is
+// empty), cut to the first limit if limit > 0.
+func selectIDs(all, want []string, limit int) []string {
+	var ids []string
+	if len(want) > 0 {
+		ids = slices.Compact(slices.Sorted(slices.Values(want)))
+	} else {
+		ids = all
+	}
+	if limit > 0 && len(ids) > limit {
+		ids = ids[:limit]
+	}
+	return ids
+}
+
+func workers(n int) int {
+	if n > 0 {
+		return n
+	}
+	return runtime.GOMAXPROCS(0)
+}
