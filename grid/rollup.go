@@ -180,6 +180,9 @@ func aggregate(ctx context.Context, lake *blob.Bucket, topo *topology.Topology, 
 	if err := checkRange(from, to); err != nil {
 		return nil, err
 	}
+	if topo == nil {
+		topo = &topology.Topology{}
+	}
 	switch level {
 	case topology.LevelMeter, topology.LevelServiceTransformer, topology.LevelDistributionTransformer, topology.LevelSubstation:
 	default:
@@ -217,7 +220,7 @@ func aggregate(ctx context.Context, lake *blob.Bucket, topo *topology.Topology, 
 			k := hourKey{id, h.UnixMilli()}
 			a := sums[k]
 			if a == nil {
-				a = &agg{id: id, hour: h}
+				a = &agg{id: id, hour: h, peak: math.Inf(-1)}
 				sums[k] = a
 				meters[k] = make(map[string]struct{})
 			}
