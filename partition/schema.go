@@ -98,12 +98,13 @@ type writerConfig struct {
 }
 
 func (o *WriterOptions) config() (writerConfig, error) {
-	c := writerConfig{codec: &parquet.Snappy, rowGroupRows: DefaultRowGroupRows, bloom: true, concurrency: 8}
+	c := writerConfig{codec: fastSnappy{}, rowGroupRows: DefaultRowGroupRows, bloom: true, concurrency: 8}
 	if o == nil {
 		return c, nil
 	}
 	switch o.Compression {
 	case "", "snappy":
+		c.codec = fastSnappy{}
 	case "zstd":
 		c.codec = &parquet.Zstd
 	case "none":

@@ -65,18 +65,30 @@ func WriteFile(ctx context.Context, b *blob.Bucket, k Key, name string, reads []
 }
 
 func writeFile(ctx context.Context, b *blob.Bucket, k Key, name string, reads []meter.Reading, cfg writerConfig) (FileInfo, error) {
-	info := FileInfo{Key: k, Path: cfg.root + k.Path() + name + ".parquet", Rows: int64(len(reads))}
-	minMs, maxMs, err := checkReads(k, reads)
-	if err != nil {
-		return FileInfo{}, fmt.Errorf("partition: %s: %w", info.Path, err)
+	path := cfg.root + k.Path() + name + ".parquet"
+	var d dict
+	var c columns
+	if err := c.appendReads(&d, k, reads, 0); err != nil {
+		return FileInfo{}, fmt.Errorf("partition: %s: %w", path, err)
 	}
-	if len(reads) > 0 {
-		info.MinTime = time.UnixMilli(minMs).UTC()
-		info.MaxTime = time.UnixMilli(maxMs).UTC()
+	return writeColumns(ctx, b, k, path, &c, &d, d.ranks(), cfg)
+}
+
+// writeColumns sorts (and, with cfg.dedup, de-duplicates) one partition's
+// columns and uploads them as a Parquet file.
+func writeColumns(ctx context.Context, b *blob.Bucket, k Key, path string, c *columns, d *dict, ranks []int32, cfg writerConfig) (FileInfo, error) {
+	info := FileInfo{Key: k, Path: path, Rows: int64(c.len())}
+	if c.len() > 0 {
+		lo, hi := c.ms[0], c.ms[0]
+		for _, ms := range c.ms {
+			lo, hi = min(lo, ms), max(hi, ms)
+		}
+		info.MinTime = time.UnixMilli(lo).UTC()
+		info.MaxTime = time.UnixMilli(hi).UTC()
 	}
-	order := sortOrder(reads)
+	order := c.sortOrder(ranks)
 	if cfg.dedup {
-		order = dedupOrder(reads, order)
+		order = c.dedupOrder(d, order)
 		info.Rows = int64(len(order))
 	}
 
@@ -87,7 +99,7 @@ func writeFile(ctx context.Context, b *blob.Bucket, k Key, name string, reads []
 		return FileInfo{}, fmt.Errorf("partition: %w", err)
 	}
 	cw := &countingWriter{w: bw}
-	if err := encode(cw, reads, order, cfg); err != nil {
+	if err := encode(cw, c, d, order, cfg); err != nil {
 		cancel() // abort the upload
 		bw.Close()
 		return FileInfo{}, fmt.Errorf("partition: writing %s: %w", info.Path, err)
@@ -99,119 +111,136 @@ func writeFile(ctx context.Context, b *blob.Bucket, k Key, name string, reads []
 	return info, nil
 }
 
-// checkReads checks that every read belongs to k and can be stored, and
-// returns the range of their times in milliseconds.
-func checkReads(k Key, reads []meter.Reading) (minMs, maxMs int64, err error) {
+// dict interns the strings of buffered reads (meter ids and sources), so
+// that the columns hold small integers instead of string headers.
+type dict struct {
+	strs  []string
+	index map[string]int32
+}
+
+// id returns the index of s, checking a new string is valid UTF-8.
+func (d *dict) id(s string, what string) (int32, error) {
+	if i, ok := d.index[s]; ok {
+		return i, nil
+	}
+	if !utf8.ValidString(s) {
+		return 0, fmt.Errorf("%s is not valid UTF-8", what)
+	}
+	if d.index == nil {
+		d.index = make(map[string]int32)
+	}
+	i := int32(len(d.strs))
+	d.strs = append(d.strs, s)
+	d.index[s] = i
+	return i, nil
+}
+
+// ranks returns, for every interned string, its rank in sorted order.
+func (d *dict) ranks() []int32 {
+	byStr := make([]int32, len(d.strs))
+	for i := range byStr {
+		byStr[i] = int32(i)
+	}
+	slices.SortFunc(byStr, func(a, b int32) int { return strings.Compare(d.strs[a], d.strs[b]) })
+	rank := make([]int32, len(d.strs))
+	for r, i := range byStr {
+		rank[i] = int32(r)
+	}
+	return rank
+}
+
+// columns holds the reads of one partition without pointers: millions of
+// buffered reads cost the garbage collector nothing to scan and nothing to
+// copy through write barriers, which with []meter.Reading buffers took about
+// a third of an ingest's CPU time. A read takes 33 bytes instead of 112.
+type columns struct {
+	meter   []int32 // index in the dict
+	value   []float64
+	ms      []int64 // reading time, ms since the epoch
+	arr     []int64 // arrival time, ms since the epoch
+	source  []int32 // index in the dict
+	quality []meter.Quality
+}
+
+func (c *columns) len() int { return len(c.ms) }
+
+// appendReads checks that reads belong to k and can be stored, and appends
+// them. base is the index of reads[0] in the caller's input, for errors.
+func (c *columns) appendReads(d *dict, k Key, reads []meter.Reading, base int) error {
 	hour := k.Hour.UnixMilli()
-	minMs, maxMs = hour+hourMillis, hour-1
 	for i := range reads {
 		r := &reads[i]
 		ms := r.Time.UnixMilli()
 		if r.Type != k.Type || ms < hour || ms >= hour+hourMillis {
-			return 0, 0, fmt.Errorf("read %d (%v) is not in partition %s", i, r, k.Path())
+			return fmt.Errorf("read %d (%v) is not in partition %s", base+i, r, k.Path())
 		}
-		if err := checkRead(r); err != nil {
-			return 0, 0, fmt.Errorf("read %d (%v): %w", i, r, err)
+		if err := c.append(d, r, ms); err != nil {
+			return fmt.Errorf("read %d (%v): %w", base+i, r, err)
 		}
-		minMs = min(minMs, ms)
-		maxMs = max(maxMs, ms)
 	}
-	return minMs, maxMs, nil
+	return nil
 }
 
-// checkRead checks the fields of r that the file format constrains.
-func checkRead(r *meter.Reading) error {
+// append adds one read whose reading time is ms.
+func (c *columns) append(d *dict, r *meter.Reading, ms int64) error {
 	switch r.Quality {
 	case 0, meter.QualityActual, meter.QualityEstimated, meter.QualitySubstituted, meter.QualityFinal, meter.QualityNull:
 	default:
 		return fmt.Errorf("invalid quality %q", byte(r.Quality))
 	}
-	if !utf8.ValidString(r.MeterID) {
-		return errors.New("meter id is not valid UTF-8")
+	m, err := d.id(r.MeterID, "meter id")
+	if err != nil {
+		return err
 	}
-	if !utf8.ValidString(r.Source) {
-		return errors.New("source is not valid UTF-8")
+	src, err := d.id(r.Source, "source")
+	if err != nil {
+		return err
 	}
+	c.meter = append(c.meter, m)
+	c.value = append(c.value, r.Value)
+	c.ms = append(c.ms, ms)
+	c.arr = append(c.arr, r.Arrival.UnixMilli())
+	c.source = append(c.source, src)
+	c.quality = append(c.quality, r.Quality)
 	return nil
 }
 
-// sortOrder returns the indexes of reads in file order: by meter, then
-// time, then arrival (meter.Compare within one partition, at millisecond
-// precision), ties in input order. It returns nil if reads are already in
-// that order.
-//
-// It sorts the distinct meter ids only, places the reads by a counting sort
-// on the rank of their meter (stable), and then sorts each meter's few reads
-// by time. An hourly partition has many reads of each meter, so this does a
-// fraction of the string comparisons of a comparison sort of the reads, and
-// it moves 4-byte indexes, not Readings; the caller's slice is not touched.
-func sortOrder(reads []meter.Reading) []int32 {
-	n := len(reads)
-	ms := make([]int64, n)
-	arr := make([]int64, n)
+// sortOrder returns the row indexes in file order: by meter id, then time,
+// then arrival, ties in input order; nil if the rows are in that order
+// already. It counting-sorts the rows on the rank of their meter and then
+// sorts each meter's few rows by time, moving 4-byte indexes.
+func (c *columns) sortOrder(rank []int32) []int32 {
+	n := c.len()
 	sorted := true
-	for i := range reads {
-		ms[i], arr[i] = reads[i].Time.UnixMilli(), reads[i].Arrival.UnixMilli()
-		if sorted && i > 0 {
-			a, b := &reads[i-1], &reads[i]
-			if c := strings.Compare(a.MeterID, b.MeterID); c > 0 || c == 0 && (ms[i-1] > ms[i] || ms[i-1] == ms[i] && arr[i-1] > arr[i]) {
-				sorted = false
-			}
+	for i := 1; i < n && sorted; i++ {
+		a, b := rank[c.meter[i-1]], rank[c.meter[i]]
+		if a > b || a == b && (c.ms[i-1] > c.ms[i] || c.ms[i-1] == c.ms[i] && c.arr[i-1] > c.arr[i]) {
+			sorted = false
 		}
 	}
 	if sorted {
 		return nil
 	}
-	// Rank the distinct meter ids.
-	rank := make([]int32, n)
-	ranks := make(map[string]int32)
-	var ids []string
-	last := ""
-	lastRank := int32(-1)
-	for i := range reads {
-		id := reads[i].MeterID
-		if lastRank < 0 || id != last {
-			r, ok := ranks[id]
-			if !ok {
-				r = int32(len(ids))
-				ranks[id] = r
-				ids = append(ids, id)
-			}
-			last, lastRank = id, r
-		}
-		rank[i] = lastRank
+	// Counting sort by meter rank: start[r] is where rank r's rows go.
+	start := make([]int32, len(rank)+1)
+	for _, m := range c.meter {
+		start[rank[m]+1]++
 	}
-	byID := make([]int32, len(ids))
-	for i := range byID {
-		byID[i] = int32(i)
-	}
-	slices.SortFunc(byID, func(a, b int32) int { return strings.Compare(ids[a], ids[b]) })
-	pos := make([]int32, len(ids)) // rank -> position in id order
-	for p, r := range byID {
-		pos[r] = int32(p)
-	}
-	// Counting sort by id position: start[p] is where meter p's reads go.
-	start := make([]int32, len(ids)+1)
-	for i := range rank {
-		start[pos[rank[i]]+1]++
-	}
-	for p := 1; p < len(start); p++ {
-		start[p] += start[p-1]
+	for r := 1; r < len(start); r++ {
+		start[r] += start[r-1]
 	}
 	order := make([]int32, n)
-	next := slices.Clone(start[:len(ids)])
-	for i := range rank {
-		p := pos[rank[i]]
-		order[next[p]] = int32(i)
-		next[p]++
+	next := slices.Clone(start[:len(rank)])
+	for i, m := range c.meter {
+		r := rank[m]
+		order[next[r]] = int32(i)
+		next[r]++
 	}
-	// Sort each meter's reads by time and arrival; the counting sort kept
-	// them in input order, which breaks the remaining ties.
 	less := func(a, b int32) bool {
-		return ms[a] < ms[b] || ms[a] == ms[b] && (arr[a] < arr[b] || arr[a] == arr[b] && a < b)
+		return c.ms[a] < c.ms[b] || c.ms[a] == c.ms[b] && (c.arr[a] < c.arr[b] || c.arr[a] == c.arr[b] && a < b)
 	}
-	for p := range ids {
-		g := order[start[p]:start[p+1]]
+	for r := range rank {
+		g := order[start[r]:start[r+1]]
 		if len(g) > 12 {
 			slices.SortFunc(g, func(a, b int32) int {
 				if less(a, b) {
@@ -233,22 +262,69 @@ func sortOrder(reads []meter.Reading) []int32 {
 	return order
 }
 
+// dedupOrder keeps, of each run of rows with one (meter, time) in sorted
+// order, the one Dedup would keep, and returns the surviving indexes.
+func (c *columns) dedupOrder(d *dict, order []int32) []int32 {
+	if order == nil {
+		order = make([]int32, c.len())
+		for i := range order {
+			order[i] = int32(i)
+		}
+	}
+	out := order[:0]
+	for i := 0; i < len(order); {
+		best := order[i]
+		j := i + 1
+		for ; j < len(order); j++ {
+			x := order[j]
+			if c.meter[x] != c.meter[best] || c.ms[x] != c.ms[best] {
+				break
+			}
+			if c.prefer(d, x, best) {
+				best = x
+			}
+		}
+		out = append(out, best)
+		i = j
+	}
+	return out
+}
+
+// prefer reports whether row a wins over row b of the same key, by the
+// rule of preference: later arrival, then larger value, source, quality.
+func (c *columns) prefer(d *dict, a, b int32) bool {
+	if c.arr[a] != c.arr[b] {
+		return c.arr[a] > c.arr[b]
+	}
+	if c.value[a] != c.value[b] {
+		return c.value[a] > c.value[b]
+	}
+	if sa, sb := d.strs[c.source[a]], d.strs[c.source[b]]; sa != sb {
+		return sa > sb
+	}
+	return c.quality[a] > c.quality[b]
+}
+
 // batchRows is how many rows encode hands to the column writers at a time.
 const batchRows = 4096
 
-// encode writes reads, in the given order (nil: as they are), as a Parquet
-// file to w.
-func encode(w io.Writer, reads []meter.Reading, order []int32, cfg writerConfig) error {
-	if len(reads) > 1<<31-1 {
+// encode writes the rows of c, in the given order (nil: as they are), as a
+// Parquet file to w.
+func encode(w io.Writer, c *columns, d *dict, order []int32, cfg writerConfig) error {
+	if c.len() > 1<<31-1 {
 		return errors.New("too many reads for one file")
 	}
 	pw := parquet.NewWriter(w, cfg.parquetOptions()...)
 	var values [numColumns][]parquet.Value
-	for c := range values {
-		values[c] = make([]parquet.Value, batchRows)
+	for col := range values {
+		values[col] = make([]parquet.Value, batchRows)
+	}
+	strs := make([][]byte, len(d.strs))
+	for i, s := range d.strs {
+		strs[i] = stringBytes(s)
 	}
 	inGroup := 0
-	total := len(reads)
+	total := c.len()
 	if order != nil {
 		total = len(order) // de-duplication may have dropped rows
 	}
@@ -261,17 +337,16 @@ func encode(w io.Writer, reads []meter.Reading, order []int32, cfg writerConfig)
 			if order != nil {
 				i = int(order[i])
 			}
-			r := &reads[i]
-			mid[j] = parquet.ByteArrayValue(stringBytes(r.MeterID))
-			val[j] = parquet.DoubleValue(r.Value)
-			tim[j] = parquet.Int64Value(r.Time.UnixMilli())
-			src[j] = parquet.ByteArrayValue(stringBytes(r.Source))
-			arr[j] = parquet.Int64Value(r.Arrival.UnixMilli())
-			qua[j] = parquet.ByteArrayValue(stringBytes(qualityString(r.Quality)))
+			mid[j] = parquet.ByteArrayValue(strs[c.meter[i]])
+			val[j] = parquet.DoubleValue(c.value[i])
+			tim[j] = parquet.Int64Value(c.ms[i])
+			src[j] = parquet.ByteArrayValue(strs[c.source[i]])
+			arr[j] = parquet.Int64Value(c.arr[i])
+			qua[j] = parquet.ByteArrayValue(stringBytes(qualityString(c.quality[i])))
 		}
 		cols := pw.ColumnWriters()
-		for c := range cols {
-			if _, err := cols[c].WriteRowValues(values[c][:end-start]); err != nil {
+		for col := range cols {
+			if _, err := cols[col].WriteRowValues(values[col][:end-start]); err != nil {
 				return err
 			}
 		}
@@ -284,10 +359,10 @@ func encode(w io.Writer, reads []meter.Reading, order []int32, cfg writerConfig)
 			inGroup = 0
 		}
 	}
-	// The values alias the reads' strings; drop them before the buffers
-	// could outlive this call.
-	for c := range values {
-		clear(values[c])
+	// The values alias the dictionary's strings; drop them before the
+	// buffers could outlive this call.
+	for col := range values {
+		clear(values[col])
 	}
 	return pw.Close()
 }
@@ -333,11 +408,13 @@ type Writer struct {
 	cfg    writerConfig
 	cfgErr error
 
-	mu     sync.Mutex
-	parts  map[Key]*[]meter.Reading
-	last   Key
-	lastP  *[]meter.Reading
-	closed bool
+	mu       sync.Mutex
+	dict     dict
+	parts    map[Key]*columns
+	last     Key
+	lastP    *columns
+	lastHour int64 // partition hour of last, in ms
+	closed   bool
 }
 
 var _ meter.Writer = (*Writer)(nil)
@@ -345,7 +422,7 @@ var _ meter.Writer = (*Writer)(nil)
 // NewWriter returns a Writer of files named name+".parquet" on b. An
 // invalid name or option is reported by Write and Close.
 func NewWriter(b *blob.Bucket, name string, opts *WriterOptions) *Writer {
-	w := &Writer{b: b, name: name, parts: make(map[Key]*[]meter.Reading)}
+	w := &Writer{b: b, name: name, parts: make(map[Key]*columns)}
 	w.cfg, w.cfgErr = opts.config()
 	if w.cfgErr == nil {
 		w.cfgErr = validStem(name)
@@ -372,23 +449,23 @@ func (w *Writer) Write(reads []meter.Reading) (int, error) {
 	}
 	for i := range reads {
 		r := &reads[i]
-		k := KeyOf(*r)
+		ms := r.Time.UnixMilli()
 		p := w.lastP
-		if p == nil || k != w.last {
+		if p == nil || r.Type != w.last.Type || ms < w.lastHour || ms >= w.lastHour+hourMillis {
+			k := KeyOf(*r)
 			p = w.parts[k]
 			if p == nil {
 				if err := k.Valid(); err != nil {
 					return i, fmt.Errorf("partition: read %d (%v): %w", i, r, err)
 				}
-				p = new([]meter.Reading)
+				p = new(columns)
 				w.parts[k] = p
 			}
-			w.last, w.lastP = k, p
+			w.last, w.lastP, w.lastHour = k, p, k.Hour.UnixMilli()
 		}
-		if err := checkRead(r); err != nil {
+		if err := p.append(&w.dict, r, ms); err != nil {
 			return i, fmt.Errorf("partition: read %d (%v): %w", i, r, err)
 		}
-		*p = append(*p, *r)
 	}
 	return len(reads), nil
 }
@@ -417,6 +494,7 @@ func (w *Writer) Close(ctx context.Context) ([]FileInfo, error) {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, Key.Compare)
+	ranks := w.dict.ranks() // shared by every partition
 	infos := make([]FileInfo, len(keys))
 	errs := make([]error, len(keys))
 	sem := make(chan struct{}, w.cfg.concurrency)
@@ -429,8 +507,9 @@ func (w *Writer) Close(ctx context.Context) ([]FileInfo, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			infos[i], errs[i] = writeFile(ctx, w.b, k, w.name, *parts[k], w.cfg)
-			*parts[k] = nil // free the reads as soon as they are written
+			path := w.cfg.root + k.Path() + w.name + ".parquet"
+			infos[i], errs[i] = writeColumns(ctx, w.b, k, path, parts[k], &w.dict, ranks, w.cfg)
+			*parts[k] = columns{} // free the rows as soon as they are written
 		})
 	}
 	wg.Wait()
@@ -441,32 +520,4 @@ func (w *Writer) Close(ctx context.Context) ([]FileInfo, error) {
 		}
 	}
 	return out, errors.Join(errs...)
-}
-
-// dedupOrder keeps, of each run of reads with one (meter, time) in sorted
-// order, the one that Dedup would keep, and returns the surviving indexes.
-func dedupOrder(reads []meter.Reading, order []int32) []int32 {
-	if order == nil {
-		order = make([]int32, len(reads))
-		for i := range order {
-			order[i] = int32(i)
-		}
-	}
-	out := order[:0]
-	for i := 0; i < len(order); {
-		best := order[i]
-		j := i + 1
-		for ; j < len(order); j++ {
-			a, b := &reads[best], &reads[order[j]]
-			if a.MeterID != b.MeterID || !a.Time.Equal(b.Time) {
-				break
-			}
-			if preference(*b, *a) > 0 {
-				best = order[j]
-			}
-		}
-		out = append(out, best)
-		i = j
-	}
-	return out
 }

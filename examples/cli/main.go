@@ -40,6 +40,7 @@ func commands() []command {
 		{"query", "print one meter's reads from the lake", runQuery},
 		{"forecast", "backtest forecasters on benchmark protocols", runForecast},
 		{"catalog", "register the lake in a catalog; print Athena DDL", runCatalog},
+		{"bench", "measure ingest and queries: wall and CPU time, peak memory, throughput", runBench},
 	}
 }
 

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"syscall"
+	"time"
+
+	"github.com/openmda/mda"
+	"github.com/openmda/mda/meter"
+	"github.com/openmda/mda/partition"
+	"github.com/openmda/mda/simulator"
+)
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "ingest" && args[0] != "query") {
+		fmt.Fprintln(stderr, "Usage: mda bench ingest|query [flags]")
+		return errUsage
+	}
+	if args[0] == "query" {
+		return runBenchQuery(ctx, args[1:], stdout, stderr)
+	}
+	fs := newFlags("bench ingest", "[--meters 12000 --days 7] [--file F] [flags]", stderr)
+	meters := fs.Int("meters", 12000, "meters to simulate")
+	days := fs.Int("days", 7, "days to simulate")
+	file := fs.String("file", "", "ingest this file instead of simulating one (plain, gzip or zstd)")
+	dir := fs.String("dir", "", "work directory for the file and the lake (default: a temporary directory, removed after)")
+	workers := fs.Int("workers", 0, "parallel range workers (default: number of CPUs)")
+	compression := fs.String("compression", "snappy", "Parquet compression: snappy, zstd or none")
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the ingest to this file")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	work := *dir
+	if work == "" {
+		d, err := os.MkdirTemp("", "mda-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		work = d
+	}
+	in := *file
+	if in == "" {
+		in = filepath.Join(work, fmt.Sprintf("hes-%dm-%dd.csv", *meters, *days))
+		if _, err := os.Stat(in); err != nil {
+			g, err := simulator.New(&simulator.Options{Meters: *meters, Days: *days, Seed: 1})
+			if err != nil {
+				return err
+			}
+			t0 := time.Now()
+			st, err := simulator.WriteFile(in, g)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "generated %s: %d lines, %.1f MB in %s\n", in, st.Lines, float64(st.Bytes)/1e6, time.Since(t0).Round(time.Millisecond))
+		}
+	}
+	lakeDir := filepath.Join(work, "lake")
+	if err := os.RemoveAll(lakeDir); err != nil {
+		return err
+	}
+	lake, err := mda.OpenBucket(ctx, "file://"+lakeDir)
+	if err != nil {
+		return err
+	}
+	defer lake.Close()
+	var pw io.Writer = stderr
+	if *quiet {
+		pw = nil
+	}
+	runtime.GC()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	before := rusage()
+	st, err := ingestFile(ctx, lake, in, &mda.IngestOptions{Workers: *workers, Writer: &partition.WriterOptions{Compression: *compression}}, pw)
+	if err != nil {
+		return err
+	}
+	after := rusage()
+	cpu := after.cpu - before.cpu
+	fmt.Fprintf(stdout, "bench ingest: %s\n", in)
+	fmt.Fprintf(stdout, "  input              %12.1f MB, %d lines, %d ranges\n", float64(st.Bytes)/1e6, st.Lines, st.Ranges)
+	fmt.Fprintf(stdout, "  reads              %12d staged, %d in the lake\n", st.Staged, st.Reads)
+	fmt.Fprintf(stdout, "  wall time          %12s (integration %s)\n", st.Elapsed.Round(time.Millisecond), st.Integrate.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(stdout, "  CPU time           %12s (%.2f cores)\n", cpu.Round(time.Millisecond), cpu.Seconds()/st.Elapsed.Seconds())
+	fmt.Fprintf(stdout, "  peak memory        %12.0f MiB (max RSS of the process)\n", float64(after.maxRSS)/(1<<20))
+	fmt.Fprintf(stdout, "  throughput         %12.0f reads/s, %.1f MB/s\n", float64(st.Staged)/st.Elapsed.Seconds(), float64(st.Bytes)/1e6/st.Elapsed.Seconds())
+	fmt.Fprintf(stdout, "  output             %12.1f MB in %d files, %d partitions\n", float64(st.OutputBytes)/1e6, st.Files, st.Partitions)
+	return nil
+}
+
+func runBenchQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench query", "--lake URL [flags]", stderr)
+	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL")
+	meterID := fs.String("meter", simulator.MeterID(1), "meter of the one-meter-week query")
+	from := fs.String("from", "2024-03-01", "first day of the week")
+	runs := fs.Int("runs", 5, "repetitions; the best and the median are printed")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	start, err := time.Parse("2006-01-02", *from)
+	if err != nil {
+		return fmt.Errorf("--from: %w", err)
+	}
+	lake, err := mda.OpenBucket(ctx, *lakeURL)
+	if err != nil {
+		return err
+	}
+	defer lake.Close()
+	week := &partition.Filter{Types: []meter.Type{meter.TypeKW}, MeterIDs: []string{*meterID}, From: start, To: start.AddDate(0, 0, 7)}
+	times := make([]time.Duration, 0, *runs)
+	var n int
+	for range *runs {
+		t0 := time.Now()
+		reads, _, err := partition.ReadAll(ctx, lake, week)
+		if err != nil {
+			return err
+		}
+		times = append(times, time.Since(t0))
+		n = len(reads)
+	}
+	best, med := summarize(times)
+	fmt.Fprintf(stdout, "one meter, one week of kw: %d reads; best %s, median %s\n", n, best, med)
+
+	// kWh per meter per day over the whole lake.
+	times = times[:0]
+	var cells int
+	for range *runs {
+		t0 := time.Now()
+		daily := make(map[string]map[int64]float64)
+		_, err := partition.Scan(ctx, lake, &partition.Filter{Types: []meter.Type{meter.TypeKW}}, func(rs []meter.Reading) error {
+			for i := range rs {
+				r := &rs[i]
+				m := daily[r.MeterID]
+				if m == nil {
+					m = make(map[int64]float64)
+					daily[r.MeterID] = m
+				}
+				// A read at t covers the interval before t; 15-minute reads.
+				m[r.Time.Add(-time.Millisecond).Truncate(24*time.Hour).Unix()] += r.Value * 0.25
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		times = append(times, time.Since(t0))
+		cells = 0
+		for _, m := range daily {
+			cells += len(m)
+		}
+	}
+	best, med = summarize(times)
+	fmt.Fprintf(stdout, "kWh per meter per day, whole lake: %d meter-days; best %s, median %s\n", cells, best, med)
+	return nil
+}
+
+func summarize(ts []time.Duration) (best, median time.Duration) {
+	s := append([]time.Duration(nil), ts...)
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s[0].Round(time.Microsecond), s[len(s)/2].Round(time.Microsecond)
+}
+
+type procUsage struct {
+	cpu    time.Duration
+	maxRSS int64 // bytes
+}
+
+// rusage reads the process's CPU time and peak resident memory.
+func rusage() procUsage {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return procUsage{}
+	}
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return procUsage{cpu: cpu, maxRSS: ru.Maxrss * 1024} // Linux reports KiB
+}
