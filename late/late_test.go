@@ -1,0 +1,73 @@
+package late_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"gocloud.dev/pubsub/mempubsub"
+
+	"github.com/openmda/mda/late"
+	"github.com/openmda/mda/ranges"
+	"github.com/openmda/mda/staging"
+)
+
+func TestTrackerRule(t *testing.T) {
+	at := func(s string) time.Time { tm, _ := time.Parse("2006-01-02 15:04", s); return tm }
+	tests := []struct {
+		name  string
+		lake  time.Time
+		times []string
+		late  []bool
+	}{
+		// Normal latency: a 10:45 read after 11:00 reads is not late (the
+		// guidance's rule flags it).
+		{"normal latency", time.Time{}, []string{"2024-03-01 11:00", "2024-03-01 11:15", "2024-03-01 10:45"}, []bool{false, false, false}},
+		// Yesterday's read among today's is late.
+		{"a day late", time.Time{}, []string{"2024-03-02 10:00", "2024-03-01 10:00"}, []bool{false, true}},
+		// The lake's watermark counts from the first read on.
+		{"behind the lake", at("2024-03-05 00:00"), []string{"2024-03-01 10:00", "2024-03-04 23:00"}, []bool{true, false}},
+		// Exactly at the grace is not late.
+		{"at the grace", time.Time{}, []string{"2024-03-01 12:00", "2024-03-01 10:00", "2024-03-01 09:59"}, []bool{false, false, true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := late.Policy{}.NewTracker(tt.lake)
+			for i, s := range tt.times {
+				if got := tr.Late(at(s)); got != tt.late[i] {
+					t.Errorf("read %s: late %v, want %v", s, got, tt.late[i])
+				}
+			}
+		})
+	}
+}
+
+func TestPublishOneEventPerLateFile(t *testing.T) {
+	ctx := context.Background()
+	topic := mempubsub.NewTopic()
+	defer topic.Shutdown(ctx)
+	sub := mempubsub.NewSubscription(topic, time.Minute)
+	defer sub.Shutdown(ctx)
+	h := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+	c := &staging.Commit{Message: ranges.Message{Source: "f.csv", Arrival: h.Add(26 * time.Hour)}, Files: []staging.File{
+		{Key: "staging/a.parquet", Partition: "readings/reading_type=kw/year=2024/month=03/day=01/hour=10/", Late: 3, LateMin: h, LateMax: h.Add(time.Hour)},
+		{Key: "staging/b.parquet", Partition: "readings/reading_type=kw/year=2024/month=03/day=02/hour=12/"},
+	}}
+	n, err := late.Publish(ctx, topic, c)
+	if err != nil || n != 1 {
+		t.Fatalf("published %d, %v", n, err)
+	}
+	m, err := sub.Receive(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Ack()
+	var ev late.Event
+	if err := json.Unmarshal(m.Body, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.StagingKey != "staging/a.parquet" || ev.Reads != 3 || !ev.Earliest.Equal(h) || ev.Source != "f.csv" {
+		t.Errorf("event %+v", ev)
+	}
+}

@@ -1,0 +1,119 @@
+package staging
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"gocloud.dev/blob/memblob"
+
+	"github.com/openmda/mda/meter"
+	"github.com/openmda/mda/partition"
+	"github.com/openmda/mda/ranges"
+)
+
+func TestLock(t *testing.T) {
+	ctx := context.Background()
+	b := memblob.OpenBucket(nil)
+	defer b.Close()
+	const part = "readings/reading_type=kw/year=2024/month=03/day=01/hour=10/"
+	release, err := acquire(ctx, b, part, time.Minute, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Held: a second integrator gives up after its wait.
+	if _, err := acquire(ctx, b, part, time.Minute, 50*time.Millisecond); !errors.Is(err, ErrLocked) {
+		t.Fatalf("got %v, want ErrLocked", err)
+	}
+	release()
+	r2, err := acquire(ctx, b, part, time.Millisecond, 0)
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	_ = r2 // never released: it expires
+	time.Sleep(5 * time.Millisecond)
+	if _, err := acquire(ctx, b, part, time.Minute, 0); err != nil {
+		t.Fatalf("an expired lock was not broken: %v", err)
+	}
+}
+
+func TestWatermarkOnlyAdvances(t *testing.T) {
+	ctx := context.Background()
+	b := memblob.OpenBucket(nil)
+	defer b.Close()
+	t1 := time.Date(2024, 3, 2, 0, 0, 0, 0, time.UTC)
+	for _, ts := range []time.Time{t1, t1.Add(-time.Hour), t1.Add(time.Hour)} {
+		if err := advanceWatermark(ctx, b, ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := ReadWatermark(ctx, b)
+	if err != nil || !w.MaxReadingTime.Equal(t1.Add(time.Hour)) {
+		t.Fatalf("watermark %v, %v", w, err)
+	}
+}
+
+func TestIntegrateResolvesLinesAndForgets(t *testing.T) {
+	ctx := context.Background()
+	lake := memblob.OpenBucket(nil)
+	defer lake.Close()
+	h := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+	k := partition.Key{Type: meter.TypeKW, Hour: h}
+	rd := func(m string, v float64) meter.Reading {
+		return meter.Reading{MeterID: m, Type: meter.TypeKW, Value: v, Time: h.Add(15 * time.Minute), Source: "B", Arrival: h.Add(16 * time.Minute), Quality: meter.QualityActual}
+	}
+	// Two ranges of one source: range 0 has 10 lines, range 1 a bad line
+	// at its 3rd line, which is the file's 13th.
+	for i, reads := range [][]meter.Reading{{rd("a", 1)}, {rd("b", 2)}} {
+		msg := ranges.Message{Bucket: "in", Key: "f.csv", SourceID: "s1", Source: "f.csv", Size: 100, Ranges: 2,
+			Range: ranges.Range{Index: i, Start: int64(i * 50), End: int64(i*50 + 50)}}
+		info, err := partition.WriteFile(ctx, lake, k, OutputName("s1", i), reads, &partition.WriterOptions{Root: Prefix, Dedup: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &Commit{Message: msg, Records: 10, Files: []File{{Key: info.Path, Partition: k.Path(), Reads: 1, MaxTime: info.MaxTime, Verbatim: true}}}
+		if i == 1 {
+			c.Errors = ErrorsKey("s1", 1)
+			if err := WriteBadLines(ctx, lake, c.Errors, []BadLine{{SourceID: "s1", RangeLine: 3, Range: 1, Reason: "bad"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := WriteCommit(ctx, lake, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A partial run (a late handler) compacts but forgets nothing.
+	if _, err := Integrate(ctx, lake, &IntegrateOptions{Partitions: []partition.Key{k}}); err != nil {
+		t.Fatal(err)
+	}
+	if cs, _ := ListCommits(ctx, lake, ""); len(cs) != 2 {
+		t.Fatalf("partial run forgot commits: %d left", len(cs))
+	}
+	st, err := Integrate(ctx, lake, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Commits != 2 || st.Sources != 1 || st.Reads != 2 || len(st.Compacted) != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	if cs, _ := ListCommits(ctx, lake, ""); len(cs) != 0 {
+		t.Errorf("%d commits left after the source completed", len(cs))
+	}
+	bad, err := ReadBadLines(ctx, lake, ErrorsKey("s1", 1))
+	if err != nil || len(bad) != 1 || bad[0].Line != 13 {
+		t.Errorf("quarantine after integration: %+v, %v", bad, err)
+	}
+	got, _, err := partition.ReadAll(ctx, lake, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]meter.Reading{rd("a", 1), rd("b", 2)}, got); diff != "" {
+		t.Errorf("lake (-want +got):\n%s", diff)
+	}
+	w, _ := ReadWatermark(ctx, lake)
+	if !w.MaxReadingTime.Equal(h.Add(15 * time.Minute)) {
+		t.Errorf("watermark %v", w)
+	}
+}
