@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -51,6 +52,12 @@ type PipelineOptions struct {
 	// LateTopic, if set, receives one late.Event per staged file with
 	// late reads, after the range's commit.
 	LateTopic *pubsub.Topic
+	// NoAlign keeps Plan's cuts where ranges.Split puts them. By default
+	// Plan moves each cut to the next change of reading hour (the file is
+	// time-ordered, as head-end exports are), so that each (type, hour)
+	// partition comes from one range and integration copies it instead of
+	// merging several.
+	NoAlign bool
 	// Strict makes a range with a bad line fail with the first bad line's
 	// *meter.ParseError, staging nothing.
 	Strict bool
@@ -121,7 +128,39 @@ func (p *Pipeline) Plan(ctx context.Context, bucketName, key, source string, spl
 	}
 	base := ranges.Message{Bucket: bucketName, Key: key, Version: version(attrs), Size: attrs.Size,
 		SourceID: sourceID(source, attrs), Source: source, Format: meter.HESCSVFormat, Arrival: arrival.UTC()}
-	return ranges.Messages(base, ranges.Split(attrs.Size, split)), nil
+	rs := ranges.Split(attrs.Size, split)
+	if !p.opts.NoAlign && len(rs) > 1 {
+		rs, err = ranges.Align(&bucketReaderAt{ctx: ctx, b: b, key: key}, attrs.Size, rs, hesHourKey, nil)
+		if err != nil {
+			return nil, fmt.Errorf("mda: plan %s: %w", key, err)
+		}
+	}
+	return ranges.Messages(base, rs), nil
+}
+
+// hesHourKey keys a HES CSV line by its reading hour, "yyyy-MM-dd HH".
+func hesHourKey(line []byte) ([]byte, bool) {
+	if len(line) < 19 || line[4] != '-' || line[10] != ' ' || line[13] != ':' {
+		return nil, false
+	}
+	return line[:13], true
+}
+
+// bucketReaderAt reads an object with one range request per ReadAt; safe
+// for concurrent use.
+type bucketReaderAt struct {
+	ctx context.Context
+	b   *blob.Bucket
+	key string
+}
+
+func (r *bucketReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	rr, err := r.b.NewRangeReader(r.ctx, r.key, off, int64(len(p)), nil)
+	if err != nil {
+		return 0, err
+	}
+	defer rr.Close()
+	return io.ReadFull(rr, p)
 }
 
 // version is what identifies one version of an object: its ETag, else its
