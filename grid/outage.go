@@ -197,7 +197,7 @@ func DetectOutages(ctx context.Context, lake *blob.Bucket, topo *topology.Topolo
 			for j < hi && mask[j] {
 				j++
 			}
-			ev := OutageEvent{Level: n.level, ID: n.id, Start: slot(k), End: slot(j), Ongoing: j == hi, StartedBefore: k == lo && lo > 0}
+			ev := OutageEvent{Level: n.level, ID: n.id, Start: slot(k), End: slot(j), Ongoing: j == hi, StartedBefore: k == lo}
 			if ev.Duration() >= o.MinDuration {
 				d.describe(&ev, n, k, j)
 				events = append(events, ev)

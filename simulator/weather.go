@@ -95,7 +95,7 @@ func (g *Generator) appendObservation(b []byte, t time.Time) []byte {
 	}
 	mean /= 9
 	dep := 1.5 + 4*unit(hd)
-	dwpt := round1(math.Min(temp, mean-dep))
+	dwpt := round1(math.Min(temp-0.3-1.5*unit(mix(hh^6)), mean-dep))
 	rhum := math.Round(100 * magnus(dwpt) / magnus(temp))
 	rhum = math.Min(100, math.Max(1, rhum))
 
