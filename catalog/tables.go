@@ -108,7 +108,7 @@ func ReadingsTable(lake string) *Table {
 // makes date a date range from 2000-01-01 to now.
 func WeatherTable(lake string) *Table {
 	loc := dir(lake, "weather/")
-	cols := []Column{{Name: "time", Type: "timestamp"}}
+	cols := []Column{{Name: "time", Type: "timestamp"}, {Name: "station", Type: "string"}}
 	for _, n := range []string{"temperature", "dew_point", "relative_humidity", "precipitation", "snow_depth",
 		"wind_direction", "wind_speed", "wind_gust", "sealevel_air_pressure", "sunshine_hours", "weather_condition_code"} {
 		cols = append(cols, Column{Name: n, Type: "double"})
@@ -147,8 +147,10 @@ func TopologyTables(lake string) []*Table {
 	}{
 		{"power_grid", stringColumns("id", "name", "status", "validfrom")},
 		{"substation", stringColumns("id", "name", "status", "gridid", "locationid")},
-		{"distribution_transformer", stringColumns("id", "substationid", "status", "capacity", "locationid", "voltagecontrolzoneid")},
-		{"service_transformer", stringColumns("id", "distributiontransformerid", "locationid", "capacity")},
+		{"distribution_transformer", append(stringColumns("id", "substationid", "status", "capacity", "locationid", "voltagecontrolzoneid"),
+			Column{Name: "capacity_kva", Type: "double"})},
+		{"service_transformer", append(stringColumns("id", "distributiontransformerid", "locationid", "capacity"),
+			Column{Name: "capacity_kva", Type: "double"})},
 		{"smart_meter", stringColumns("id", "locationid", "servicetransformerid")},
 		{"location", []Column{
 			{Name: "id", Type: "string"}, {Name: "latitude", Type: "double"}, {Name: "longitude", Type: "double"},
