@@ -180,3 +180,14 @@ func WriteIPCStream(w io.Writer, rec arrow.RecordBatch) error {
 	}
 	return nil
 }
+
+// MeterSchema is the schema of a list of meters.
+var MeterSchema = arrow.NewSchema([]arrow.Field{field("meter_id", strType, "")}, nil)
+
+// MeterRecord returns meter ids as a record of MeterSchema. The caller must
+// Release it.
+func MeterRecord(mem memory.Allocator, ids []string) arrow.RecordBatch {
+	return newRecord(mem, MeterSchema, len(ids), func(b *array.RecordBuilder) {
+		str(b.Field(0)).AppendValues(ids, nil)
+	})
+}

@@ -13,7 +13,7 @@ func ExampleSplit() {
 	rs := ranges.Split(1_000_000, &ranges.SplitOptions{MinChunk: 1})
 	fmt.Println(len(rs), "ranges:", rs[0], rs[1], "...", rs[len(rs)-1])
 
-	// With the defaults, a file below the 4 MiB floor is one range.
+	// With the defaults, a file below the 1 MiB floor is one range.
 	fmt.Println(ranges.Split(1_000_000, nil))
 
 	// Beyond 45 GB the 300 MB chunk cap binds.

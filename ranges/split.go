@@ -15,8 +15,8 @@ const (
 	// DefaultMaxRanges is the default SplitOptions.MaxRanges, the guard that
 	// keeps one file from producing more than 50,000 work messages (SQS).
 	DefaultMaxRanges = 50_000
-	// DefaultMinChunk is the default SplitOptions.MinChunk (4 MiB).
-	DefaultMinChunk int64 = 4 << 20
+	// DefaultMinChunk is the default SplitOptions.MinChunk (1 MiB).
+	DefaultMinChunk int64 = 1 << 20
 )
 
 // Range is a half-open byte range [Start, End) of a file; Index is its
@@ -66,7 +66,7 @@ type SplitOptions struct {
 	// MaxRanges caps the number of ranges (the SQS guard: at most one
 	// message per range). Default 50,000 (DefaultMaxRanges).
 	MaxRanges int
-	// MinChunk is the smallest chunk in bytes. Default 4 MiB
+	// MinChunk is the smallest chunk in bytes. Default 1 MiB
 	// (DefaultMinChunk); set 1 for the guidance's rule unchanged. The
 	// guidance has no floor, so a small file becomes 150 tiny ranges, each
 	// a message, a worker start and a set of small output files; a range
@@ -140,13 +140,13 @@ func (o *SplitOptions) limits() (workers int, maxChunk int64, maxRanges int) {
 // fewer than MaxRanges ranges exist; then the remainder becomes a final,
 // shorter range of its own. Consequences with the defaults:
 //
-//   - files up to 4 MiB (MinChunk) are one range; up to 600 MiB
+//   - files up to 1 MiB (MinChunk) are one range; up to 150 MiB
 //     (150 × MinChunk), ranges are MinChunk bytes long;
 //   - with MinChunk set to 1 (the guidance's rule), files under 300 bytes
 //     get one range per byte, and files under 22,500 bytes chunks of
 //     size/150 bytes, which may make up to 299 ranges: MaxWorkers sets the
 //     chunk size, not a cap on the count (as in the AWS guidance);
-//   - from 600 MiB up to 45 GB (150 × 300 MB) there are 150 ranges of
+//   - from 150 MiB up to 45 GB (150 × 300 MB) there are 150 ranges of
 //     size/150 bytes, the last one up to 149 bytes longer (just below
 //     45 GB, where that would exceed MaxChunk, those bytes form a 151st
 //     range instead);

@@ -234,9 +234,9 @@ func TestSplitMinChunk(t *testing.T) {
 		first, last int64
 	}{
 		{"small file is one range", 1_000_000, nil, 1, 1_000_000, 1_000_000},
-		{"exactly the floor", 4 * MiB, nil, 1, 4 * MiB, 4 * MiB},
-		{"100 MiB: 25 ranges of 4 MiB", 100 * MiB, nil, 25, 4 * MiB, 4 * MiB},
-		{"100 MiB + 1: last absorbs", 100*MiB + 1, nil, 25, 4 * MiB, 4*MiB + 1},
+		{"exactly the floor", MiB, nil, 1, MiB, MiB},
+		{"100 MiB: 100 ranges of 1 MiB", 100 * MiB, nil, 100, MiB, MiB},
+		{"100 MiB + 1: last absorbs", 100*MiB + 1, nil, 100, MiB, MiB + 1},
 		{"1 GiB: the guidance's 150 ranges", 1 << 30, nil, 150, 7158278, 7158278 + 124},
 		{"custom floor", 10_000, &ranges.SplitOptions{MinChunk: 3000}, 3, 3000, 4000},
 	}

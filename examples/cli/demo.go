@@ -1,16 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"strings"
+	"testing/fstest"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"gocloud.dev/blob"
 
 	"github.com/openmda/mda"
+	"github.com/openmda/mda/dataflow"
+	"github.com/openmda/mda/grid/topology"
 	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/partition"
 	"github.com/openmda/mda/simulator"
@@ -64,7 +68,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	printIngestStats(stdout, st)
 
-	// 3. Query one meter's first day back and show its hourly energy.
+	// 3. Weather and topology, from the same generator: the weather that
+	// drove the simulated load, and the grid the meters hang off.
+	if err := loadContext(ctx, lake, g, stdout); err != nil {
+		return err
+	}
+
+	// 4. Query one meter's first day back and show its hourly energy.
 	id := simulator.MeterID(o.FirstMeter)
 	day := o.Start
 	f := &partition.Filter{Types: []meter.Type{meter.TypeKW}, MeterIDs: []string{id}, From: day, To: day.Add(24*time.Hour + o.Interval)}
@@ -74,7 +84,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	energy := mda.HourlyEnergy(reads, o.Interval)
-	fmt.Fprintf(stdout, "3. meter %s, %s: hourly consumption (queried %d reads in %s; %d of %d row groups pruned)\n",
+	fmt.Fprintf(stdout, "4. meter %s, %s: hourly consumption (queried %d reads in %s; %d of %d row groups pruned)\n",
 		id, day.Format("2006-01-02"), len(reads), time.Since(t1).Round(time.Microsecond), qs.RowGroupsPruned, qs.RowGroups)
 	var totalKWh, peak float64
 	for _, e := range energy {
@@ -119,4 +129,40 @@ func simulate(ctx context.Context, b *blob.Bucket, key string, g *simulator.Gene
 		err = cerr
 	}
 	return st, err
+}
+
+// loadContext loads the generator's weather and topology through their
+// dataflows.
+func loadContext(ctx context.Context, lake *blob.Bucket, g *simulator.Generator, stdout io.Writer) error {
+	fsys := fstest.MapFS{}
+	var buf bytes.Buffer
+	n, err := g.WriteWeatherCSV(&buf, nil)
+	if err != nil {
+		return err
+	}
+	fsys["weather/hourly.csv"] = &fstest.MapFile{Data: bytes.Clone(buf.Bytes())}
+	topo, err := g.Topology(nil)
+	if err != nil {
+		return err
+	}
+	for _, table := range topology.TableNames {
+		buf.Reset()
+		if err := topo.EncodeJSON(&buf, table); err != nil {
+			return err
+		}
+		fsys["topology/"+table+".json"] = &fstest.MapFile{Data: bytes.Clone(buf.Bytes())}
+	}
+	wf := dataflow.NewWeatherFlow(&dataflow.WeatherOptions{Files: []string{"weather/hourly.csv"}})
+	if err := dataflow.Run(ctx, wf, fsys, lake, nil); err != nil {
+		return fmt.Errorf("weather: %w", err)
+	}
+	tf := dataflow.NewTopologyFlow(&dataflow.TopologyOptions{Dir: "topology"})
+	if err := dataflow.Run(ctx, tf, fsys, lake, nil); err != nil {
+		return fmt.Errorf("topology: %w", err)
+	}
+	rep := tf.Report()
+	fmt.Fprintf(stdout, "3. loaded %d hours of weather and a topology of %d meters, %d service transformers, %d distribution transformers, %d substations (%d issues, %d meters without topology)\n",
+		n, rep.Counts[topology.TableSmartMeter], rep.Counts[topology.TableServiceTransformer],
+		rep.Counts[topology.TableDistributionTransformer], rep.Counts[topology.TableSubstation], len(rep.Issues), len(rep.MetersWithoutTopology))
+	return nil
 }

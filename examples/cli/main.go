@@ -41,6 +41,7 @@ func commands() []command {
 		{"forecast", "backtest forecasters on benchmark protocols", runForecast},
 		{"catalog", "register the lake in a catalog; print Athena DDL", runCatalog},
 		{"bench", "measure ingest and queries: wall and CPU time, peak memory, throughput", runBench},
+		{"serve", "serve the HTTP API and the meter page", runServe},
 		{"grid", "grid analytics: outages, volt-var, roll-ups, transformer loading", runGrid},
 		{"dataflow", "load weather and topology into the lake", runDataflow},
 	}

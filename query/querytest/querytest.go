@@ -71,17 +71,11 @@ func Build(ctx context.Context, b *blob.Bucket, opts *Options) (*Lake, error) {
 	if opts != nil {
 		o = *opts
 	}
-	o.Meters = cmp.Or(o.Meters, 5)
-	o.Days = cmp.Or(o.Days, 3)
-	o.Seed = cmp.Or(o.Seed, 1)
-	g, err := simulator.New(&simulator.Options{Meters: o.Meters, Days: o.Days, Seed: o.Seed})
+	l, err := Describe(&o)
 	if err != nil {
 		return nil, err
 	}
-	so := g.Options()
-	l := &Lake{Gen: g, MeterIDs: g.MeterIDs(), Start: so.Start, End: so.Start.AddDate(0, 0, so.Days)}
-	slices.Sort(l.MeterIDs)
-	l.ForecastStart = l.End.AddDate(0, 0, -1)
+	g := l.Gen
 	wo := &partition.WriterOptions{RowGroupRows: o.RowGroupRows}
 	if o.KWOnly {
 		err = writeKW(ctx, b, g, wo)
@@ -263,4 +257,22 @@ func writeParquet[T any](ctx context.Context, b *blob.Bucket, key string, rows [
 		return fmt.Errorf("querytest: %s: %w", key, err)
 	}
 	return b.WriteAll(ctx, key, buf.Bytes(), nil)
+}
+
+// Describe returns the Lake that Build would make with opts, without
+// writing anything: for reopening a lake built earlier.
+func Describe(opts *Options) (*Lake, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	g, err := simulator.New(&simulator.Options{Meters: cmp.Or(o.Meters, 5), Days: cmp.Or(o.Days, 3), Seed: cmp.Or(o.Seed, 1)})
+	if err != nil {
+		return nil, err
+	}
+	so := g.Options()
+	l := &Lake{Gen: g, MeterIDs: g.MeterIDs(), Start: so.Start, End: so.Start.AddDate(0, 0, so.Days)}
+	slices.Sort(l.MeterIDs)
+	l.ForecastStart = l.End.AddDate(0, 0, -1)
+	return l, nil
 }

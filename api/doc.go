@@ -1,0 +1,54 @@
+// Package api is the lake's HTTP API: an [http.Handler] that a utility
+// mounts in its own server (or runs behind API Gateway, see
+// examples/lambda/api). It serves the AWS guidance's routes, with their
+// bugs fixed:
+//
+//	GET /consumption/{meter_id}?reading_date_from=yyyyMMdd&reading_date_to=yyyyMMdd[&period=hour|day|month]
+//	GET /voltage/{meter_id}?reading_date_from=yyyyMMdd&reading_date_to=yyyyMMdd[&period=hour|day]
+//	GET /forecast/{meter_id}[?forecast_start=yyyyMMddHHmmss][&model=NAME]
+//	GET /anomaly/{meter_id}?year=yyyy[&kind=both|spike|dip|all][&model=NAME]
+//	GET /meters
+//	GET /healthz
+//
+// Consumption is energy in kWh per period (kW times the read interval,
+// never summed kW samples), and the date range includes its last day.
+// Voltage is the minimum, mean and maximum in volts per period. A forecast
+// is the latest stored run made at or before forecast_start, its steps
+// after it, with the 10%, 50% and 90% quantiles labelled p10, p50 and p90
+// (the guidance served the 90% quantile as "consumption"). Anomalies are
+// spikes and dips (the guidance returned dips only). /meters lists the
+// meters that reported in the lake's latest hour; /healthz checks that the
+// lake is reachable and needs no key.
+//
+// # Formats
+//
+// Responses are JSON objects whose "data" member holds the rows, or, by
+// the Accept header (or ?format=json|csv|arrow), CSV with a header line
+// (text/csv) or an Apache Arrow IPC stream
+// (application/vnd.apache.arrow.stream) of the same rows.
+//
+// # Errors
+//
+// Errors are JSON objects {"error": "..."} with status 400 for bad
+// parameters (unknown parameters, malformed dates, ranges longer than
+// Options.MaxDays, invalid meter ids, too many reads), 401 without a valid
+// key, 404 for an unknown route or a meter the lake knows nothing about,
+// 406 for an Accept header it cannot satisfy, 503 when a request exceeds
+// Options.Timeout or the lake is unreachable, and 500 only for failures of
+// the lake itself (logged, never detailed to the client).
+//
+// A meter is unknown (404) when it has no data in the range asked for and
+// is not among the meters of the latest hour (see query.Lake.Meters): row
+// group statistics and bloom filters make that scan cheap. A known meter
+// with no data in the range gets 200 and no rows.
+//
+// Meter ids are 1 to 128 bytes of [A-Za-z0-9._:-], other than "." and
+// "..".
+//
+// # Authentication
+//
+// With Options.RequireAuth, every route but /healthz needs one of
+// Options.APIKeys, as "Authorization: Bearer KEY" (or, for browsers, as the
+// password of Basic authentication); keys are compared in constant time.
+// A server decides RequireAuth from its listen address: [IsLoopback].
+package api

@@ -1,0 +1,395 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/openmda/mda/query"
+	"github.com/openmda/mda/tables"
+)
+
+// Consumption is the body of /consumption/{meter_id}.
+type Consumption struct {
+	MeterID string `json:"meter_id"`
+	// From and To bound the range, [From, To): To is the day after
+	// reading_date_to.
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	Period string    `json:"period"`
+	Unit   string    `json:"unit"`
+	Data   []Energy  `json:"data"`
+}
+
+// Energy is one period of Consumption.
+type Energy struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	KWh   Float     `json:"kwh"`
+	Reads int       `json:"reads"`
+	// IntervalSeconds is the interval each kW read stood for (0 for kWh
+	// reads).
+	IntervalSeconds int64 `json:"interval_seconds"`
+}
+
+// VoltageStats is the body of /voltage/{meter_id}.
+type VoltageStats struct {
+	MeterID string    `json:"meter_id"`
+	From    time.Time `json:"from"`
+	To      time.Time `json:"to"`
+	Period  string    `json:"period"`
+	Unit    string    `json:"unit"`
+	Data    []Voltage `json:"data"`
+}
+
+// Voltage is one period of VoltageStats.
+type Voltage struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	Min   Float     `json:"min"`
+	Avg   Float     `json:"avg"`
+	Max   Float     `json:"max"`
+	Reads int       `json:"reads"`
+}
+
+// ForecastRun is the body of /forecast/{meter_id}.
+type ForecastRun struct {
+	MeterID   string `json:"meter_id"`
+	ModelName string `json:"model_name"`
+	// ModelVersion identifies the fitted model.
+	ModelVersion string `json:"model_version"`
+	// ForecastStart is when the run was made.
+	ForecastStart time.Time `json:"forecast_start"`
+	Unit          string    `json:"unit"`
+	Data          []Step    `json:"data"`
+}
+
+// Step is one step of a forecast: the energy of the interval that ends at
+// Time, as the 10%, 50% (median) and 90% quantiles.
+type Step struct {
+	Time time.Time `json:"time"`
+	P10  Float     `json:"p10"`
+	P50  Float     `json:"p50"`
+	P90  Float     `json:"p90"`
+}
+
+// Anomalies is the body of /anomaly/{meter_id}.
+type Anomalies struct {
+	MeterID string    `json:"meter_id"`
+	Year    int       `json:"year"`
+	Kind    string    `json:"kind"`
+	Unit    string    `json:"unit"`
+	Data    []Anomaly `json:"data"`
+}
+
+// Anomaly is one scored day.
+type Anomaly struct {
+	Day time.Time `json:"day"`
+	// Kind is "spike", "dip" or "none".
+	Kind        string `json:"kind"`
+	Consumption Float  `json:"consumption"`
+	Expected    Float  `json:"expected"`
+	Lower       Float  `json:"lower"`
+	Upper       Float  `json:"upper"`
+	Importance  Float  `json:"importance"`
+	Model       string `json:"model"`
+}
+
+// Meters is the body of /meters.
+type Meters struct {
+	// Hour is the partition hour the list comes from.
+	Hour  time.Time `json:"hour"`
+	Count int       `json:"count"`
+	Data  []string  `json:"data"`
+}
+
+// notFound answers a request whose scan found nothing: 404 unless the
+// meter is known, in which case the empty table is served.
+func (h *handler) emptyOr404(w http.ResponseWriter, r *http.Request, id, what string, t *table) {
+	known, err := h.lake.KnownMeter(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if !known {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown meter %q: no %s and not among the meters reporting in the lake's latest hour", id, what))
+		return
+	}
+	h.write(w, r, t)
+}
+
+// badRequest answers a parameter error.
+func badRequest(w http.ResponseWriter, err error) {
+	var pe *paramError
+	if errors.As(err, &pe) {
+		writeError(w, http.StatusBadRequest, pe.msg)
+		return
+	}
+	writeError(w, http.StatusBadRequest, err.Error())
+}
+
+// rangeParams parses a meter's date range request.
+func (h *handler) rangeParams(r *http.Request, periods ...query.Period) (id string, from, to time.Time, p query.Period, err error) {
+	q := r.URL.Query()
+	if err = checkParams(q, "reading_date_from", "reading_date_to", "period"); err != nil {
+		return
+	}
+	if id, err = meterID(r); err != nil {
+		return
+	}
+	if from, to, err = dateRange(q, h.opts.Location, h.opts.MaxDays); err != nil {
+		return
+	}
+	p, err = period(q, periods...)
+	return
+}
+
+func (h *handler) consumption(w http.ResponseWriter, r *http.Request) {
+	id, from, to, p, err := h.rangeParams(r, query.Hour, query.Day, query.Month)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	rows, _, err := h.lake.Energy(r.Context(), query.Filter{MeterIDs: []string{id}, From: from, To: to}, p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	body := Consumption{MeterID: id, From: from, To: to, Period: p.String(), Unit: "kWh", Data: make([]Energy, len(rows))}
+	for i, e := range rows {
+		body.Data[i] = Energy{Start: e.Start, End: e.End, KWh: Float(e.KWh), Reads: e.Reads, IntervalSeconds: int64(e.Interval.Seconds())}
+	}
+	t := &table{
+		json:   body,
+		header: []string{"meter_id", "start", "end", "kwh", "reads", "interval_seconds"},
+		rows: func(yield func([]string) bool) {
+			for _, e := range rows {
+				if !yield([]string{e.MeterID, fmtTime(e.Start), fmtTime(e.End), fmtFloat(e.KWh), strconv.Itoa(e.Reads), strconv.FormatInt(int64(e.Interval.Seconds()), 10)}) {
+					return
+				}
+			}
+		},
+		arrow: func(mem memory.Allocator) arrow.RecordBatch { return query.EnergyRecord(mem, rows) },
+	}
+	if len(rows) == 0 {
+		h.emptyOr404(w, r, id, "kW or kWh reads in the range", t)
+		return
+	}
+	h.write(w, r, t)
+}
+
+func (h *handler) voltage(w http.ResponseWriter, r *http.Request) {
+	id, from, to, p, err := h.rangeParams(r, query.Hour, query.Day)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	rows, _, err := h.lake.Voltage(r.Context(), query.Filter{MeterIDs: []string{id}, From: from, To: to}, p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	body := VoltageStats{MeterID: id, From: from, To: to, Period: p.String(), Unit: "V", Data: make([]Voltage, len(rows))}
+	for i, v := range rows {
+		body.Data[i] = Voltage{Start: v.Start, End: v.End, Min: Float(v.Min), Avg: Float(v.Avg), Max: Float(v.Max), Reads: v.Reads}
+	}
+	t := &table{
+		json:   body,
+		header: []string{"meter_id", "start", "end", "min", "avg", "max", "reads"},
+		rows: func(yield func([]string) bool) {
+			for _, v := range rows {
+				if !yield([]string{v.MeterID, fmtTime(v.Start), fmtTime(v.End), fmtFloat(v.Min), fmtFloat(v.Avg), fmtFloat(v.Max), strconv.Itoa(v.Reads)}) {
+					return
+				}
+			}
+		},
+		arrow: func(mem memory.Allocator) arrow.RecordBatch { return query.VoltageRecord(mem, rows) },
+	}
+	if len(rows) == 0 {
+		h.emptyOr404(w, r, id, "voltage reads in the range", t)
+		return
+	}
+	h.write(w, r, t)
+}
+
+func (h *handler) forecast(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if err := checkParams(q, "forecast_start", "model"); err != nil {
+		badRequest(w, err)
+		return
+	}
+	id, err := meterID(r)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	var start time.Time
+	if s := q.Get("forecast_start"); s != "" {
+		if len(s) != len(tables.ForecastStartLayout) {
+			badRequest(w, badParam("forecast_start %q: want yyyyMMddHHmmss", s))
+			return
+		}
+		if start, err = time.ParseInLocation(tables.ForecastStartLayout, s, h.opts.Location); err != nil || start.Year() < 1 {
+			badRequest(w, badParam("forecast_start %q: not a time yyyyMMddHHmmss", s))
+			return
+		}
+	}
+	m, err := model(q)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	run, ok, err := h.lake.LatestRun(r.Context(), m, start)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if !ok {
+		msg := "no forecast run in the lake"
+		if !start.IsZero() {
+			msg = fmt.Sprintf("no forecast run at or before %s", start.UTC().Format(time.RFC3339))
+		}
+		if m != "" {
+			msg += " of model " + strconv.Quote(m)
+		}
+		writeError(w, http.StatusNotFound, msg)
+		return
+	}
+	f := query.ForecastFilter{Run: run, MeterIDs: []string{id}}
+	if !start.IsZero() {
+		f.From = start.Add(time.Millisecond) // steps that end after start
+	}
+	rows, err := h.lake.Forecasts(r.Context(), f)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if len(rows) == 0 {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no forecast for meter %q in run %s of model %q", id,
+			run.Start.UTC().Format(tables.ForecastStartLayout), run.Model))
+		return
+	}
+	body := ForecastRun{MeterID: id, ModelName: run.Model, ModelVersion: rows[0].ModelVersion, ForecastStart: run.Start.UTC(), Unit: "kWh", Data: make([]Step, len(rows))}
+	for i, s := range rows {
+		body.Data[i] = Step{Time: s.Time, P10: Float(s.P10), P50: Float(s.P50), P90: Float(s.P90)}
+	}
+	h.write(w, r, &table{
+		json:   body,
+		header: []string{"meter_id", "model_name", "forecast_start", "time", "p10", "p50", "p90", "model_version"},
+		rows: func(yield func([]string) bool) {
+			for _, s := range rows {
+				if !yield([]string{s.MeterID, s.Model, fmtTime(s.Start), fmtTime(s.Time), fmtFloat(s.P10), fmtFloat(s.P50), fmtFloat(s.P90), s.ModelVersion}) {
+					return
+				}
+			}
+		},
+		arrow: func(mem memory.Allocator) arrow.RecordBatch { return query.ForecastRecord(mem, rows) },
+	})
+}
+
+// anomalyKinds maps the kind parameter.
+var anomalyKinds = map[string]query.AnomalyKind{
+	"both": query.SpikesAndDips, "spike": query.Spikes, "dip": query.Dips, "all": query.AllDays,
+}
+
+func (h *handler) anomaly(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if err := checkParams(q, "year", "kind", "model"); err != nil {
+		badRequest(w, err)
+		return
+	}
+	id, err := meterID(r)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	y, err := year(q)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	kindName := q.Get("kind")
+	if kindName == "" {
+		kindName = "both"
+	}
+	kind, ok := anomalyKinds[kindName]
+	if !ok {
+		badRequest(w, badParam("kind %q: want both, spike, dip or all", kindName))
+		return
+	}
+	m, err := model(q)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	rows, err := h.lake.Anomalies(r.Context(), query.AnomalyFilter{Year: y, MeterIDs: []string{id}, Model: m, Kind: kind})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	body := Anomalies{MeterID: id, Year: y, Kind: kindName, Unit: "kWh", Data: make([]Anomaly, len(rows))}
+	for i, a := range rows {
+		body.Data[i] = Anomaly{Day: a.Day, Kind: a.Kind(), Consumption: Float(a.Consumption), Expected: Float(a.Expected),
+			Lower: Float(a.Lower), Upper: Float(a.Upper), Importance: Float(a.Importance), Model: a.Model}
+	}
+	t := &table{
+		json:   body,
+		header: []string{"meter_id", "day", "kind", "consumption", "expected", "lower", "upper", "anomaly", "importance", "model"},
+		rows: func(yield func([]string) bool) {
+			for _, a := range rows {
+				if !yield([]string{a.MeterID, a.Day.Format(time.DateOnly), a.Kind(), fmtFloat(a.Consumption), fmtFloat(a.Expected),
+					fmtFloat(a.Lower), fmtFloat(a.Upper), strconv.Itoa(int(a.Flag)), fmtFloat(a.Importance), a.Model}) {
+					return
+				}
+			}
+		},
+		arrow: func(mem memory.Allocator) arrow.RecordBatch { return query.AnomalyRecord(mem, rows) },
+	}
+	if len(rows) == 0 {
+		h.emptyOr404(w, r, id, "anomaly scores in "+strconv.Itoa(y), t)
+		return
+	}
+	h.write(w, r, t)
+}
+
+func (h *handler) meters(w http.ResponseWriter, r *http.Request) {
+	if err := checkParams(r.URL.Query()); err != nil {
+		badRequest(w, err)
+		return
+	}
+	ml, err := h.lake.Meters(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ids := ml.IDs
+	if ids == nil {
+		ids = []string{}
+	}
+	h.write(w, r, &table{
+		json:   Meters{Hour: ml.Hour, Count: len(ids), Data: ids},
+		header: []string{"meter_id"},
+		rows: func(yield func([]string) bool) {
+			for _, id := range ids {
+				if !yield([]string{id}) {
+					return
+				}
+			}
+		},
+		arrow: func(mem memory.Allocator) arrow.RecordBatch { return query.MeterRecord(mem, ids) },
+	})
+}
+
+func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
+	ok, err := h.lake.Bucket().IsAccessible(r.Context())
+	if err != nil || !ok {
+		writeError(w, http.StatusServiceUnavailable, "lake bucket not accessible")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}

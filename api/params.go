@@ -1,0 +1,150 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/openmda/mda/query"
+)
+
+// paramError is a bad request parameter: 400.
+type paramError struct{ msg string }
+
+func (e *paramError) Error() string { return e.msg }
+
+func badParam(format string, args ...any) error {
+	return &paramError{fmt.Sprintf(format, args...)}
+}
+
+// ValidMeterID reports whether id is a meter id the API accepts: 1 to 128
+// bytes of [A-Za-z0-9._:-], other than "." and "..".
+func ValidMeterID(id string) bool {
+	if len(id) == 0 || len(id) > 128 || id == "." || id == ".." {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// meterID returns the validated meter id of the path.
+func meterID(r *http.Request) (string, error) {
+	id := r.PathValue("meter_id")
+	if !ValidMeterID(id) {
+		return "", badParam("invalid meter id %q: want 1 to 128 characters of A-Z a-z 0-9 . _ : -", id)
+	}
+	return id, nil
+}
+
+// checkParams rejects parameters other than allowed (and format), and
+// repeated ones.
+func checkParams(q url.Values, allowed ...string) error {
+	for k, v := range q {
+		if k != "format" && !slices.Contains(allowed, k) {
+			if len(allowed) == 0 {
+				return badParam("unknown parameter %q: this route takes none", k)
+			}
+			return badParam("unknown parameter %q: want %s", k, strings.Join(allowed, ", "))
+		}
+		if len(v) > 1 {
+			return badParam("parameter %q given %d times", k, len(v))
+		}
+	}
+	return nil
+}
+
+// dateRange parses reading_date_from and reading_date_to (yyyyMMdd, both
+// required, both inclusive) into [from, to) in loc, at most maxDays long.
+func dateRange(q url.Values, loc *time.Location, maxDays int) (from, to time.Time, err error) {
+	parse := func(name string) (time.Time, error) {
+		s := q.Get(name)
+		if s == "" {
+			return time.Time{}, badParam("%s is required (yyyyMMdd)", name)
+		}
+		if len(s) != 8 {
+			return time.Time{}, badParam("%s %q: want yyyyMMdd", name, s)
+		}
+		t, err := time.ParseInLocation("20060102", s, loc)
+		if err != nil || t.Year() < 1 {
+			return time.Time{}, badParam("%s %q: not a date yyyyMMdd", name, s)
+		}
+		return t, nil
+	}
+	if from, err = parse("reading_date_from"); err != nil {
+		return
+	}
+	last, err := parse("reading_date_to")
+	if err != nil {
+		return
+	}
+	if last.Before(from) {
+		return from, to, badParam("reading_date_to %s is before reading_date_from %s", q.Get("reading_date_to"), q.Get("reading_date_from"))
+	}
+	to = last.AddDate(0, 0, 1)
+	if days := int(to.Sub(from).Round(24*time.Hour) / (24 * time.Hour)); days > maxDays {
+		return from, to, badParam("range of %d days exceeds the limit of %d", days, maxDays)
+	}
+	return from, to, nil
+}
+
+// period parses the period parameter, hour if absent.
+func period(q url.Values, allowed ...query.Period) (query.Period, error) {
+	s := q.Get("period")
+	if s == "" {
+		return query.Hour, nil
+	}
+	p, err := query.ParsePeriod(s)
+	if err != nil || !slices.Contains(allowed, p) {
+		names := make([]string, len(allowed))
+		for i, a := range allowed {
+			names[i] = a.String()
+		}
+		return 0, badParam("period %q: want %s", s, strings.Join(names, ", "))
+	}
+	return p, nil
+}
+
+// validModel checks a model name: 1 to 64 bytes of [A-Za-z0-9._-], not
+// starting with '.'. It becomes part of a key in the lake.
+func validModel(s string) bool {
+	if len(s) == 0 || len(s) > 64 || s[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func model(q url.Values) (string, error) {
+	m := q.Get("model")
+	if m != "" && !validModel(m) {
+		return "", badParam("invalid model %q: want 1 to 64 characters of A-Z a-z 0-9 . _ -", m)
+	}
+	return m, nil
+}
+
+// year parses a 4-digit year.
+func year(q url.Values) (int, error) {
+	s := q.Get("year")
+	if s == "" {
+		return 0, badParam("year is required (yyyy)")
+	}
+	y, err := strconv.Atoi(s)
+	if len(s) != 4 || err != nil || y < 1 {
+		return 0, badParam("year %q: want yyyy", s)
+	}
+	return y, nil
+}

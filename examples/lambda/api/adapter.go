@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// Adapter serves API Gateway HTTP API (v2) events with an http.Handler.
+type Adapter struct {
+	Handler http.Handler
+}
+
+// Handle converts the event to an *http.Request, serves it, and converts
+// the response. Malformed events are answered with 400, not an error, so
+// that API Gateway passes the answer on.
+func (a *Adapter) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	r, err := NewRequest(ctx, ev)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusBadRequest,
+			Headers: map[string]string{"Content-Type": "application/json"},
+			Body:    fmt.Sprintf("{\"error\":%q}\n", err.Error())}, nil
+	}
+	w := newRecorder()
+	a.Handler.ServeHTTP(w, r)
+	return w.response(), nil
+}
+
+// NewRequest converts an HTTP API v2 event to a request. A named stage
+// ("prod") is removed from the front of the path, so that the handler sees
+// its own routes; "$default" has none.
+func NewRequest(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (*http.Request, error) {
+	path := ev.RawPath
+	if path == "" {
+		path = ev.RequestContext.HTTP.Path
+	}
+	if st := ev.RequestContext.Stage; st != "" && st != "$default" {
+		if rest, ok := strings.CutPrefix(path, "/"+st); ok && (rest == "" || rest[0] == '/') {
+			path = rest
+		}
+	}
+	if path == "" {
+		path = "/"
+	}
+	host := ev.RequestContext.DomainName
+	if host == "" {
+		host = "lambda"
+	}
+	u, err := url.Parse("https://" + host + path)
+	if err != nil {
+		return nil, fmt.Errorf("bad path %q: %w", path, err)
+	}
+	u.RawQuery = ev.RawQueryString
+	body := []byte(ev.Body)
+	if ev.IsBase64Encoded {
+		if body, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
+			return nil, fmt.Errorf("bad base64 body: %w", err)
+		}
+	}
+	method := ev.RequestContext.HTTP.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	r, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range ev.Headers { // v2 joins repeated headers with commas
+		r.Header.Set(k, v)
+	}
+	if len(ev.Cookies) > 0 {
+		r.Header.Set("Cookie", strings.Join(ev.Cookies, "; "))
+	}
+	r.Host = host
+	r.RequestURI = u.RequestURI()
+	r.RemoteAddr = ev.RequestContext.HTTP.SourceIP
+	r.ContentLength = int64(len(body))
+	return r, nil
+}
+
+// recorder is a minimal http.ResponseWriter that buffers the response.
+type recorder struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func newRecorder() *recorder { return &recorder{header: make(http.Header)} }
+
+func (w *recorder) Header() http.Header { return w.header }
+
+func (w *recorder) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+}
+
+func (w *recorder) Write(p []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.body.Write(p)
+}
+
+func (w *recorder) response() events.APIGatewayV2HTTPResponse {
+	res := events.APIGatewayV2HTTPResponse{StatusCode: w.code, Headers: map[string]string{}}
+	if res.StatusCode == 0 {
+		res.StatusCode = http.StatusOK
+	}
+	for k, vs := range w.header {
+		if k == "Set-Cookie" {
+			res.Cookies = append(res.Cookies, vs...)
+			continue
+		}
+		if len(vs) == 1 {
+			res.Headers[k] = vs[0]
+		} else {
+			if res.MultiValueHeaders == nil {
+				res.MultiValueHeaders = map[string][]string{}
+			}
+			res.MultiValueHeaders[k] = vs
+		}
+	}
+	if isText(w.header.Get("Content-Type")) {
+		res.Body = w.body.String()
+	} else {
+		res.Body = base64.StdEncoding.EncodeToString(w.body.Bytes())
+		res.IsBase64Encoded = true
+	}
+	return res
+}
+
+// isText reports whether a content type can travel as a string body.
+func isText(ct string) bool {
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return strings.HasPrefix(mt, "text/") || mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "application/xml"
+}

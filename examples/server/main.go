@@ -1,0 +1,83 @@
+// Command server hosts the lake's HTTP API and a page that charts a meter's
+// consumption, forecast and anomalies (package web).
+//
+//	go run ./examples/server --lake file://./mda-data --addr 127.0.0.1:8080
+//	go run ./examples/server --demo            # a simulated lake in memory
+//
+// On an address other than loopback, API keys are required: pass
+// --api-key (repeatable) or set MDA_API_KEYS (comma-separated). Requests
+// then send "Authorization: Bearer KEY"; browsers are asked for the key as
+// a Basic password.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+
+	"gocloud.dev/blob"
+
+	"github.com/openmda/mda"
+	"github.com/openmda/mda/examples/server/web"
+	"github.com/openmda/mda/query/querytest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+// keyList is a repeatable flag.
+type keyList []string
+
+func (k *keyList) String() string     { return strings.Join(*k, ",") }
+func (k *keyList) Set(s string) error { *k = append(*k, s); return nil }
+
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	demo := fs.Bool("demo", false, "serve a simulated 20-meter, 7-day lake held in memory")
+	var keys keyList
+	fs.Var(&keys, "api-key", "API key (repeatable); required unless --addr is loopback")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if env := os.Getenv("MDA_API_KEYS"); env != "" {
+		for k := range strings.SplitSeq(env, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				keys = append(keys, k)
+			}
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	var lake *blob.Bucket
+	var err error
+	if *demo {
+		lake, err = blob.OpenBucket(ctx, "mem://")
+		if err == nil {
+			logger.Info("simulating a demo lake")
+			_, err = querytest.Build(ctx, lake, &querytest.Options{Meters: 20, Days: 7})
+		}
+	} else {
+		lake, err = mda.OpenBucket(ctx, *lakeURL)
+	}
+	if err != nil {
+		return err
+	}
+	defer lake.Close()
+	return web.Serve(ctx, lake, *addr, keys, logger, func(a net.Addr) {
+		fmt.Fprintf(stderr, "open http://%s/ui/\n", a)
+	})
+}

@@ -1,0 +1,263 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"gocloud.dev/blob"
+
+	"github.com/openmda/mda/api"
+	"github.com/openmda/mda/query"
+)
+
+// Options configures the site. Nil means the defaults.
+type Options struct {
+	// API configures the API and the page alike: its RequireAuth and
+	// APIKeys protect both, its Logger, Timeout, Location and Interval
+	// apply to both.
+	API *api.Options
+}
+
+// New returns the site over lake: GET / redirects to the page at /ui/,
+// every other path is the API.
+func New(lake *blob.Bucket, opts *Options) http.Handler {
+	var ao api.Options
+	if opts != nil && opts.API != nil {
+		ao = *opts.API
+	}
+	pg := &page{
+		lake:    query.New(lake, &query.Options{Interval: ao.Interval, Location: ao.Location, MaxReads: cmp.Or(ao.MaxReads, api.DefaultMaxReads)}),
+		timeout: cmp.Or(ao.Timeout, api.DefaultTimeout),
+		log:     ao.Logger,
+	}
+	if pg.log == nil {
+		pg.log = slog.New(slog.DiscardHandler)
+	}
+	var ph http.Handler = pg
+	if ao.RequireAuth {
+		ph = api.Authenticate(pg, ao.APIKeys)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /ui/{$}", ph)
+	mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
+	mux.Handle("/", api.New(lake, &ao))
+	return mux
+}
+
+// page serves /ui/.
+type page struct {
+	lake    *query.Lake
+	timeout time.Duration
+	log     *slog.Logger
+}
+
+// view is the page's template data.
+type view struct {
+	Meters                    []string
+	Meter, From, To, Period   string
+	Year                      int
+	Error                     string
+	Consumption, Forecast     template.HTML
+	Anomalies                 template.HTML
+	TotalKWh                  float64
+	Hours                     int
+	ForecastNote, AnomalyNote string
+	AnomalyRows               []query.Anomaly
+	APIQuery                  string
+}
+
+const dateLayout = "2006-01-02"
+
+func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(r.Context(), p.timeout)
+	defer cancel()
+	v, code, err := p.build(ctx, r.URL.Query())
+	if err != nil {
+		v.Error = err.Error()
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'")
+	w.WriteHeader(code)
+	if err := pageTmpl.Execute(w, v); err != nil {
+		p.log.ErrorContext(ctx, "web: rendering page", "error", err)
+	}
+	p.log.LogAttrs(ctx, slog.LevelInfo, "page", slog.String("query", r.URL.RawQuery), slog.Int("status", code),
+		slog.Duration("duration", time.Since(start)))
+}
+
+// build gathers the page's data.
+func (p *page) build(ctx context.Context, q url.Values) (v view, code int, err error) {
+	ml, err := p.lake.Meters(ctx)
+	if err != nil {
+		return v, p.status(err), p.message(err)
+	}
+	v.Meters = ml.IDs
+	loc := p.lake.Location()
+	v.Meter = q.Get("meter")
+	if v.Meter == "" && len(ml.IDs) > 0 {
+		v.Meter = ml.IDs[0]
+	}
+	last := ml.Hour.In(loc)
+	if last.IsZero() {
+		last = time.Now().In(loc)
+	}
+	to := time.Date(last.Year(), last.Month(), last.Day(), 0, 0, 0, 0, loc)
+	from := to.AddDate(0, 0, -6)
+	if s := q.Get("from"); s != "" {
+		if from, err = time.ParseInLocation(dateLayout, s, loc); err != nil {
+			return v, http.StatusBadRequest, fmt.Errorf("from %q: want YYYY-MM-DD", s)
+		}
+	}
+	if s := q.Get("to"); s != "" {
+		if to, err = time.ParseInLocation(dateLayout, s, loc); err != nil {
+			return v, http.StatusBadRequest, fmt.Errorf("to %q: want YYYY-MM-DD", s)
+		}
+	}
+	v.From, v.To = from.Format(dateLayout), to.Format(dateLayout)
+	v.Period = cmp.Or(q.Get("period"), "hour")
+	v.Year = to.Year()
+	if v.Meter == "" {
+		return v, http.StatusOK, errors.New("the lake has no meters yet")
+	}
+	switch {
+	case !api.ValidMeterID(v.Meter):
+		return v, http.StatusBadRequest, fmt.Errorf("invalid meter id %q", v.Meter)
+	case to.Before(from):
+		return v, http.StatusBadRequest, errors.New("the range ends before it starts")
+	case to.Sub(from) > 366*24*time.Hour:
+		return v, http.StatusBadRequest, errors.New("the range is longer than 366 days")
+	case v.Period != "hour" && v.Period != "day":
+		return v, http.StatusBadRequest, fmt.Errorf("period %q: want hour or day", v.Period)
+	}
+	period, _ := query.ParsePeriod(v.Period)
+	end := to.AddDate(0, 0, 1) // the last day is included
+	v.APIQuery = url.Values{"reading_date_from": {from.Format("20060102")}, "reading_date_to": {to.Format("20060102")}, "period": {v.Period}}.Encode()
+	ids := []string{v.Meter}
+
+	energy, _, err := p.lake.Energy(ctx, query.Filter{MeterIDs: ids, From: from, To: end}, period)
+	if err != nil {
+		return v, p.status(err), p.message(err)
+	}
+	for _, e := range energy {
+		v.TotalKWh += e.KWh
+	}
+	v.Hours = int(end.Sub(from).Hours())
+	if v.Consumption, err = html(consumptionChart(v.Meter, energy, period)); err != nil {
+		return v, http.StatusInternalServerError, err
+	}
+
+	run, ok, err := p.lake.LatestRun(ctx, "", end)
+	if err != nil {
+		return v, p.status(err), p.message(err)
+	}
+	if !ok {
+		v.ForecastNote = "No forecast run at or before the end of the range."
+	} else {
+		steps, err := p.lake.Forecasts(ctx, query.ForecastFilter{Run: run, MeterIDs: ids})
+		if err != nil {
+			return v, p.status(err), p.message(err)
+		}
+		if len(steps) == 0 {
+			v.ForecastNote = fmt.Sprintf("The %s run of %s has no forecast for this meter.", run.Model, run.Start.Format(time.RFC3339))
+		} else {
+			actual, _, err := p.lake.Energy(ctx, query.Filter{MeterIDs: ids, From: steps[0].Time.Add(-time.Hour), To: steps[len(steps)-1].Time}, query.Hour)
+			if err != nil {
+				return v, p.status(err), p.message(err)
+			}
+			if v.Forecast, err = html(forecastChart(v.Meter, steps, actual)); err != nil {
+				return v, http.StatusInternalServerError, err
+			}
+		}
+	}
+
+	days, err := p.lake.Anomalies(ctx, query.AnomalyFilter{Year: v.Year, MeterIDs: ids, Kind: query.AllDays})
+	if err != nil {
+		return v, p.status(err), p.message(err)
+	}
+	for _, a := range days {
+		if a.Flag != 0 {
+			v.AnomalyRows = append(v.AnomalyRows, a)
+		}
+	}
+	if len(days) == 0 {
+		v.AnomalyNote = fmt.Sprintf("No anomaly scores for this meter in %d.", v.Year)
+	}
+	if v.Anomalies, err = html(anomalyChart(v.Meter, v.Year, days)); err != nil {
+		return v, http.StatusInternalServerError, err
+	}
+	return v, http.StatusOK, nil
+}
+
+// html marks a chart we rendered ourselves as safe HTML.
+func html(s string, err error) (template.HTML, error) { return template.HTML(s), err }
+
+func (p *page) status(err error) int {
+	switch {
+	case errors.Is(err, query.ErrTooManyReads):
+		return http.StatusBadRequest
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+func (p *page) message(err error) error {
+	switch p.status(err) {
+	case http.StatusBadRequest:
+		return errors.New("the range holds too many reads: narrow it")
+	case http.StatusServiceUnavailable:
+		return errors.New("the lake took too long to answer")
+	}
+	p.log.Error("web: lake error", "error", err)
+	return errors.New("internal error reading the lake")
+}
+
+var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
+	"day": func(t time.Time) string { return t.Format(dateLayout) },
+}).Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Meter {{.Meter}} – mda</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 1.5rem auto; max-width: 60rem; padding: 0 1rem; color: #222; }
+form { display: flex; flex-wrap: wrap; gap: .75rem; align-items: end; margin-bottom: 1rem; }
+label { display: flex; flex-direction: column; font-size: .85rem; gap: .2rem; }
+figure { margin: 1rem 0; } figure svg { max-width: 100%; height: auto; }
+.error { background: #fde8e8; border: 1px solid #d33; padding: .5rem .75rem; }
+.note { color: #666; } table { border-collapse: collapse; } td, th { padding: .2rem .6rem; border-bottom: 1px solid #ddd; text-align: right; }
+.spike { color: #d62728; } .dip { color: #2ca02c; }
+</style>
+</head>
+<body>
+<h1>Meter data</h1>
+<form method="get" action="/ui/">
+<label>Meter <select name="meter">{{range .Meters}}<option value="{{.}}"{{if eq . $.Meter}} selected{{end}}>{{.}}</option>{{end}}</select></label>
+<label>From <input type="date" name="from" value="{{.From}}"></label>
+<label>To (included) <input type="date" name="to" value="{{.To}}"></label>
+<label>Energy per <select name="period"><option value="hour"{{if eq .Period "hour"}} selected{{end}}>hour</option><option value="day"{{if eq .Period "day"}} selected{{end}}>day</option></select></label>
+<button type="submit">Show</button>
+</form>
+{{if .Error}}<p class="error" id="error">{{.Error}}</p>{{end}}
+{{if .Consumption}}
+<figure id="consumption">{{.Consumption}}<figcaption>{{printf "%.2f" .TotalKWh}} kWh from {{.From}} to {{.To}} ({{.Hours}} h). Data: <a href="/consumption/{{.Meter}}?{{.APIQuery}}">JSON</a>, <a href="/consumption/{{.Meter}}?{{.APIQuery}}&amp;format=csv">CSV</a>.</figcaption></figure>
+{{else if not .Error}}<p class="note" id="no-consumption">No energy reads for this meter in the range.</p>{{end}}
+{{if .Forecast}}<figure id="forecast">{{.Forecast}}<figcaption>Shaded: the 10% to 90% quantiles; line: the median (P50); dots: the actual energy.</figcaption></figure>{{end}}
+{{if .ForecastNote}}<p class="note" id="no-forecast">{{.ForecastNote}}</p>{{end}}
+{{if .Anomalies}}<figure id="anomalies">{{.Anomalies}}<figcaption>Shaded: the model's expected range; triangles: spikes (red) and dips (green).</figcaption></figure>{{end}}
+{{if .AnomalyNote}}<p class="note" id="no-anomalies">{{.AnomalyNote}}</p>{{end}}
+{{if .AnomalyRows}}<table id="anomaly-table"><thead><tr><th>Day</th><th>Kind</th><th>kWh</th><th>Expected</th><th>Range</th></tr></thead><tbody>
+{{range .AnomalyRows}}<tr class="{{.Kind}}"><td>{{day .Day}}</td><td>{{.Kind}}</td><td>{{printf "%.2f" .Consumption}}</td><td>{{printf "%.2f" .Expected}}</td><td>{{printf "%.2f" .Lower}}–{{printf "%.2f" .Upper}}</td></tr>
+{{end}}</tbody></table>{{end}}
+</body>
+</html>
+`))
