@@ -40,4 +40,30 @@
 //
 //	mda forecast backtest --protocol ett --csv ETTh1.csv --horizon all --lookback 336
 //	mda forecast backtest --protocol last-window --csv meters.csv.gz --season 48 --horizon 48 --origins 7
+//
+// # Batch jobs on the lake
+//
+// [Train], [Run] and [DetectAnomalies] replace the guidance's SageMaker
+// DeepAR training, batch transform and Glue/Prophet anomaly jobs. They read
+// kW reads from the lake with partition.Scan and turn them into energy
+// (mean kW × hours, never summed kW samples); they keep per-meter grids of
+// 6 bytes per meter-interval within a memory budget, cutting the meters
+// into passes over the lake when needed, and report progress.
+//
+//   - Train fits the hourly Linear model (one-week look-back and horizon,
+//     calendar regressors) per shard of meters or per meter, scores it on
+//     each meter's held-out last week against seasonal-naive, and stores a
+//     version under models/<model>/<version>/ ([Manifest], [LoadShard]).
+//   - Run loads a version one shard at a time and writes P10/P50/P90 kWh per
+//     hour to the forecasts table (tables.ForecastRow), replacing the files
+//     of the same forecast_start.
+//   - DetectAnomalies scores each day's energy against a weekday median of
+//     the previous weeks with a robust 98% interval, flags spikes and dips,
+//     and writes the anomalies table (tables.AnomalyRow) per year.
+//
+// The mda command runs them:
+//
+//	mda forecast train --lake URL [--meters N] [--window 56d]
+//	mda forecast run --lake URL [--horizon 168] [--start 2024-04-01T00]
+//	mda forecast anomalies --lake URL [--year 2024]
 package forecast

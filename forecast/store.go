@@ -70,13 +70,13 @@ type Manifest struct {
 	SeasonalNaive Scores `json:"seasonal_naive_holdout"`
 }
 
-// Shard is one file of a model version: the models of the meters First to
-// Last (sorted by id).
+// Shard is one file of a model version: the models of meters IDs (sorted).
+// The ids are in the manifest so that Run can read the history of a group
+// of shards before it loads their models one shard at a time.
 type Shard struct {
-	Path   string `json:"path"`
-	Meters int    `json:"meters"`
-	First  string `json:"first"`
-	Last   string `json:"last"`
+	Path   string   `json:"path"`
+	Meters int      `json:"meters"`
+	IDs    []string `json:"meter_ids"`
 }
 
 // Scores summarise per-meter forecast errors: MASE (season 24) per meter,

@@ -104,7 +104,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "   %s  %7.3f kWh  %s\n", e.Start.Format("15:04"), e.KWh, strings.Repeat("#", bar))
 	}
 	fmt.Fprintf(stdout, "   total %.2f kWh\n", totalKWh)
-	fmt.Fprintf(stdout, "\nNext: go run ./examples/cli query --lake %s --meter %s --type kw,vltg --from %s --to %s\n",
+	fmt.Fprintf(stdout, "\nNext:\n")
+	fmt.Fprintf(stdout, "  go run ./examples/cli serve --lake %s\n", *lakeURL)
+	fmt.Fprintf(stdout, "  then open http://127.0.0.1:8080/ui/?meter=%s\n", id)
+	fmt.Fprintf(stdout, "  go run ./examples/cli query --lake %s --meter %s --type kw,vltg --from %s --to %s\n",
 		*lakeURL, id, day.Format("2006-01-02"), day.Format("2006-01-02"))
 	return nil
 }

@@ -4,19 +4,28 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
+	"github.com/openmda/mda"
 	"github.com/openmda/mda/forecast"
 )
 
-// runForecast dispatches "mda forecast SUBCOMMAND". Only backtest exists so
-// far: it reproduces published benchmark protocols so that a change to the
-// models is measured, not guessed.
+// runForecast dispatches "mda forecast SUBCOMMAND": backtest reproduces
+// published benchmark protocols so that a change to the models is
+// measured, not guessed; train, run and anomalies are the batch jobs that
+// replace the guidance's DeepAR and Prophet pipeline on the lake.
 func runForecast(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(stderr, "Usage: mda forecast backtest --protocol ett|last-window --csv PATH [flags]")
-		fmt.Fprintln(stderr, "\nSubcommands:\n  backtest   score the linear model against seasonal-naive on a benchmark protocol")
+		fmt.Fprintln(stderr, "Usage: mda forecast SUBCOMMAND [flags]")
+		fmt.Fprintln(stderr, "\nSubcommands:")
+		fmt.Fprintln(stderr, "  backtest   score the linear model against seasonal-naive on a benchmark protocol")
+		fmt.Fprintln(stderr, "  train      fit hourly forecasters on the lake's kW reads and store a model version")
+		fmt.Fprintln(stderr, "  run        forecast the next hours of every meter into the forecasts table")
+		fmt.Fprintln(stderr, "  anomalies  score a year of daily energy per meter into the anomalies table")
 		if len(args) == 0 {
 			return errUsage
 		}
@@ -25,9 +34,244 @@ func runForecast(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	switch args[0] {
 	case "backtest":
 		return runForecastBacktest(ctx, args[1:], stdout, stderr)
+	case "train":
+		return runForecastTrain(ctx, args[1:], stdout, stderr)
+	case "run":
+		return runForecastRun(ctx, args[1:], stdout, stderr)
+	case "anomalies":
+		return runForecastAnomalies(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "mda forecast: unknown subcommand %q\n", args[0])
 	return errUsage
+}
+
+func runForecastTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("forecast train", "--lake URL [flags]", stderr)
+	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL (file://, mem://, s3://...)")
+	model := fs.String("model", forecast.DefaultModel, "model name in the store and the forecasts table")
+	meters := fs.Int("meters", 0, "train the first N meters by id only (0: all that reported in the window's last day)")
+	window := fs.String("window", "56d", "training window before --end, e.g. 56d or 1344h")
+	end := fs.String("end", "", "end of the training window, e.g. 2024-04-01 or 2024-04-01T12 (default: end of data)")
+	perMeter := fs.Bool("per-meter", false, "one model per meter instead of one per shard of meters")
+	workers := fs.Int("workers", 0, "models fitted at once (default: number of CPUs)")
+	memMB := fs.Int("memory", 0, "memory budget of the hourly grid in MB (default 512)")
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	w, err := parseDays(*window)
+	if err != nil {
+		return fmt.Errorf("--window: %w", err)
+	}
+	opts := &forecast.TrainOptions{Model: *model, MaxMeters: *meters, Window: w, PerMeter: *perMeter,
+		Workers: *workers, MemoryBudget: int64(*memMB) << 20}
+	if *end != "" {
+		if opts.End, err = parseHour(*end); err != nil {
+			return fmt.Errorf("--end: %w", err)
+		}
+	}
+	lake, err := mda.OpenBucket(ctx, *lakeURL)
+	if err != nil {
+		return err
+	}
+	defer lake.Close()
+	pl, mem := jobProgress(stderr, *quiet)
+	opts.Progress = pl
+	st, err := forecast.Train(ctx, lake, opts)
+	peak := mem()
+	if err != nil {
+		return err
+	}
+	m := st.Manifest
+	fmt.Fprintf(stdout, "trained %s version %s (%s): %d meters, %d skipped, window %s to %s\n", m.Model, m.Version, m.Kind,
+		m.Meters, m.Skipped, m.From.Format(time.DateTime), m.To.Format(time.DateTime))
+	fmt.Fprintf(stdout, "holdout (last %dh): median MASE %s (seasonal-naive %s), WQL %s (seasonal-naive %s); in-sample median MASE %s\n",
+		m.Linear.Horizon, f3(m.Holdout.MedianMASE), f3(m.SeasonalNaive.MedianMASE), f3(m.Holdout.WQL), f3(m.SeasonalNaive.WQL), f3(m.InSample.MedianMASE))
+	fmt.Fprintf(stdout, "%d shards, %s stored in %s; %d reads scanned in %d passes; %v, peak memory %s\n", len(m.Shards), mb(st.Bytes),
+		forecast.ModelDir(m.Model, m.Version), st.Scan.Reads, st.Passes, st.Elapsed.Round(time.Millisecond), peak)
+	return nil
+}
+
+func runForecastRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("forecast run", "--lake URL [flags]", stderr)
+	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL (file://, mem://, s3://...)")
+	model := fs.String("model", forecast.DefaultModel, "model name")
+	version := fs.String("version", "", "model version (default: the latest)")
+	horizon := fs.Int("horizon", 168, "hours to forecast (at most the model's horizon)")
+	start := fs.String("start", "", "first forecast hour, e.g. 2024-04-01T00 (default: end of data)")
+	workers := fs.Int("workers", 0, "meters forecast at once (default: number of CPUs)")
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 || *horizon < 1 {
+		fs.Usage()
+		return errUsage
+	}
+	opts := &forecast.RunOptions{Model: *model, Version: *version, Horizon: *horizon, Workers: *workers}
+	if *start != "" {
+		t, err := parseHour(*start)
+		if err != nil {
+			return fmt.Errorf("--start: %w", err)
+		}
+		opts.Start = t
+	}
+	lake, err := mda.OpenBucket(ctx, *lakeURL)
+	if err != nil {
+		return err
+	}
+	defer lake.Close()
+	pl, mem := jobProgress(stderr, *quiet)
+	opts.Progress = pl
+	st, err := forecast.Run(ctx, lake, opts)
+	peak := mem()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "forecast %s version %s: %d meters (%d skipped) × %d hours from %s\n", st.Model, st.Version,
+		st.Meters, st.Skipped, st.Horizon, st.Start.Format(time.DateTime))
+	dir := ""
+	if len(st.Files) > 0 {
+		dir = st.Files[0][:strings.LastIndex(st.Files[0], "/")+1]
+	}
+	fmt.Fprintf(stdout, "%d rows in %d files (%s) under %s; %v, peak memory %s\n", st.Rows, len(st.Files), mb(st.Bytes), dir,
+		st.Elapsed.Round(time.Millisecond), peak)
+	return nil
+}
+
+func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("forecast anomalies", "--lake URL [flags]", stderr)
+	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL (file://, mem://, s3://...)")
+	year := fs.Int("year", 0, "year to score (default: the year of the last complete day of data)")
+	weeks := fs.Int("weeks", 8, "weeks of history behind each day's expected value")
+	interval := fs.Float64("interval", 0.98, "probability of the normal range")
+	workers := fs.Int("workers", 0, "meters scored at once (default: number of CPUs)")
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 || *interval <= 0 || *interval >= 1 {
+		fs.Usage()
+		return errUsage
+	}
+	lake, err := mda.OpenBucket(ctx, *lakeURL)
+	if err != nil {
+		return err
+	}
+	defer lake.Close()
+	pl, mem := jobProgress(stderr, *quiet)
+	st, err := forecast.DetectAnomalies(ctx, lake, &forecast.AnomalyOptions{Year: *year, Weeks: *weeks, Interval: *interval,
+		Workers: *workers, Progress: pl})
+	peak := mem()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "anomalies %d (%s to %s, model %s): %d meters, %d meter-days scored, %d spikes, %d dips\n", st.Year,
+		st.From.Format(time.DateOnly), st.To.Add(-24*time.Hour).Format(time.DateOnly), st.Model, st.Meters, st.Days, st.Spikes, st.Dips)
+	fmt.Fprintf(stdout, "%d rows in %d files (%s); %d reads scanned; %v, peak memory %s\n", st.Days, len(st.Files), mb(st.Bytes),
+		st.Scan.Reads, st.Elapsed.Round(time.Millisecond), peak)
+	return nil
+}
+
+// jobProgress returns a progress callback that draws a line on stderr
+// (none if quiet) and a function that stops the memory sampler and
+// returns the peak memory as text.
+func jobProgress(stderr io.Writer, quiet bool) (func(forecast.Progress), func() string) {
+	var w io.Writer = stderr
+	if quiet {
+		w = nil
+	}
+	p := newProgress(w)
+	stop := sampleMemory()
+	report := func(pr forecast.Progress) {
+		if pr.Total > 0 {
+			p.printf(pr.Done == pr.Total, "%-9s %d of %d  %s", pr.Stage, pr.Done, pr.Total, time.Since(p.start).Round(100*time.Millisecond))
+		} else {
+			p.printf(false, "%-9s %s", pr.Stage, time.Since(p.start).Round(100*time.Millisecond))
+		}
+	}
+	return report, func() string {
+		heap, total := stop()
+		p.done()
+		return fmt.Sprintf("%s heap, %s from the OS", mb(int64(heap)), mb(int64(total)))
+	}
+}
+
+// sampleMemory samples the Go heap (live and unswept objects) and all the
+// memory the runtime mapped, every 50 ms from runtime/metrics (which does
+// not stop the world, unlike ReadMemStats), until stop returns their peaks.
+// Peak RSS from getrusage would be simpler but is not portable.
+func sampleMemory() (stop func() (heap, total uint64)) {
+	samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/total:bytes"}}
+	var peakHeap, peakTotal uint64
+	read := func() {
+		metrics.Read(samples)
+		if samples[0].Value.Kind() == metrics.KindUint64 {
+			peakHeap = max(peakHeap, samples[0].Value.Uint64())
+		}
+		if samples[1].Value.Kind() == metrics.KindUint64 {
+			peakTotal = max(peakTotal, samples[1].Value.Uint64())
+		}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			read()
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return func() (uint64, uint64) {
+		close(done)
+		wg.Wait()
+		read()
+		return peakHeap, peakTotal
+	}
+}
+
+// parseDays parses a duration that may be given in days: "56d", "1.5d",
+// or anything time.ParseDuration takes ("1344h").
+func parseDays(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseFloat(d, 64)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("%q is not a positive number of days", s)
+		}
+		return time.Duration(n * float64(24*time.Hour)), nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration (e.g. 56d, 1344h)", s)
+	}
+	return v, nil
+}
+
+// parseHour parses a UTC time given to the hour or finer.
+func parseHour(s string) (time.Time, error) {
+	for _, l := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02T15", time.DateOnly} {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time like 2024-04-01, 2024-04-01T13 or RFC 3339", s)
+}
+
+// f3 formats a score, "n/a" when it could not be computed.
+func f3[T ~float64](v T) string {
+	if f := float64(v); f != f {
+		return "n/a"
+	}
+	return strconv.FormatFloat(float64(v), 'f', 3, 64)
 }
 
 func runForecastBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) error {

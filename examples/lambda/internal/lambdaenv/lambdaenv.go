@@ -20,6 +20,7 @@ import (
 
 	"gocloud.dev/blob"
 	"gocloud.dev/pubsub"
+	_ "gocloud.dev/pubsub/awssnssqs" // awssqs:// and awssns:// topics
 	_ "gocloud.dev/pubsub/mempubsub" // mem:// topics, for tests and local runs
 
 	"github.com/openmda/mda"
@@ -151,19 +152,9 @@ func OpenBucket(ctx context.Context, name, urlstr string) (*blob.Bucket, error) 
 }
 
 // OpenTopic opens a topic by URL (awssqs://sqs.<region>.amazonaws.com/<account>/<queue>?region=<region>,
-// awssns:///<topic-arn>?region=<region>, or mem://<name> in tests).
-//
-// A binary built without the AWS pubsub driver (see SQSDriver) fails here
-// with a message that says how to build it, instead of gocloud's generic
-// "no driver registered" error at the first invocation.
+// awssns:///<topic-arn>?region=<region>, or mem://<name> in tests). Opening
+// contacts nothing: a wrong queue shows at the first send.
 func OpenTopic(ctx context.Context, name, urlstr string) (*pubsub.Topic, error) {
-	u, err := url.Parse(urlstr)
-	if err != nil {
-		return nil, fmt.Errorf("%s: bad topic URL %q: %w", name, urlstr, err)
-	}
-	if (u.Scheme == "awssqs" || u.Scheme == "awssns") && !SQSDriver {
-		return nil, fmt.Errorf("%s: %q needs the gocloud.dev/pubsub/awssnssqs driver, which this binary was built without: build with -tags awssqs (see examples/lambda/README.md)", name, urlstr)
-	}
 	t, err := pubsub.OpenTopic(ctx, urlstr)
 	if err != nil {
 		return nil, fmt.Errorf("%s: open topic %q: %w", name, urlstr, err)
