@@ -92,23 +92,27 @@ func ExampleAthenaDDL() {
 	fmt.Print(ddl)
 	// Output:
 	// CREATE EXTERNAL TABLE IF NOT EXISTS `mda_database_feature_ml`.`meter_anomaly_results` (
-	//   `ds` date,
 	//   `meter_id` string,
-	//   `consumption` float,
-	//   `yhat` float,
-	//   `yhat_upper` float,
-	//   `yhat_lower` float,
+	//   `ds` timestamp,
+	//   `consumption` double,
+	//   `yhat` double,
+	//   `yhat_lower` double,
+	//   `yhat_upper` double,
 	//   `anomaly` int,
-	//   `importance` float
+	//   `importance` double,
+	//   `model` string
 	// )
-	// COMMENT 'Daily consumption anomalies per meter'
+	// COMMENT 'Daily energy anomalies per meter'
+	// PARTITIONED BY (
+	//   `year` string
+	// )
 	// ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
 	// WITH SERDEPROPERTIES (
 	//   'serialization.format'='1'
 	// )
 	// STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat'
 	// OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat'
-	// LOCATION 's3://my-ml-bucket/anomaly-detection/results/'
+	// LOCATION 's3://my-ml-bucket/anomalies/'
 	// TBLPROPERTIES (
 	//   'classification'='parquet'
 	// );

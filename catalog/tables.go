@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"github.com/openmda/mda/tables"
 	"strings"
 
 	"github.com/openmda/mda/meter"
@@ -173,54 +174,59 @@ func TopologyTables(lake string) []*Table {
 	return out
 }
 
-// ForecastResultsTable returns the guidance's
-// mda_database_feature_ml.meter_forecast_results under
-// ml+"inference/results/" (ml is the root of the ML results bucket): per
-// meter, the forecast's start, the target series and the forecast's mean
-// and 0.1, 0.5 and 0.9 quantiles, partitioned by model_name and
-// forecast_start.
+// ForecastResultsTable returns mda_database_feature_ml.meter_forecast_results,
+// the guidance's name over our layout (package tables): under
+// ml+"forecasts/", one row per meter and forecast step (forecast_time is
+// the step's end) with P10/P50/P90 energy in kWh, partitioned by
+// model_name and forecast_start (yyyyMMddHHmmss). The guidance stores a
+// row per meter with arrays (target, mean, quantiles); a long table is
+// what Athena, Grafana and the API filter on.
 func ForecastResultsTable(ml string) *Table {
 	return &Table{
 		Database:    DatabaseFeatureML,
 		Name:        ForecastResultsTableName,
-		Description: "Hourly consumption forecasts per meter",
+		Description: "Hourly energy forecasts per meter, P10/P50/P90 in kWh",
 		Columns: []Column{
 			{Name: "meter_id", Type: "string"},
-			{Name: "start", Type: "string"},
-			{Name: "target", Type: "array<double>"},
-			{Name: "mean", Type: "array<double>"},
-			{Name: "quantiles", Type: "struct<`0.1`:array<double>,`0.5`:array<double>,`0.9`:array<double>>"},
+			{Name: "forecast_time", Type: "timestamp"},
+			{Name: "p10", Type: "double"},
+			{Name: "p50", Type: "double"},
+			{Name: "p90", Type: "double"},
+			{Name: "model_version", Type: "string"},
 		},
 		PartitionKeys: stringColumns("model_name", "forecast_start"),
-		Location:      dir(ml, "inference/results/"),
+		Location:      dir(ml, tables.ForecastsPrefix),
 		Format:        Parquet(),
 		Parameters:    map[string]string{"classification": "parquet"},
 	}
 }
 
-// AnomalyResultsTable returns the guidance's
-// mda_database_feature_ml.meter_anomaly_results under
-// ml+"anomaly-detection/results/", unpartitioned: daily consumption per
-// meter with the model's prediction interval, the anomaly flag (1 spike,
-// -1 dip, 0 none) and its importance.
+// AnomalyResultsTable returns mda_database_feature_ml.meter_anomaly_results
+// over our layout (package tables): under ml+"anomalies/", partitioned by
+// year, one row per meter and day with its energy (kWh), the model's
+// expected value and interval, the anomaly flag (1 spike, -1 dip, 0 none)
+// and its importance. The guidance's columns, with ds a timestamp (the
+// day's midnight, UTC) and the model's name added.
 func AnomalyResultsTable(ml string) *Table {
 	return &Table{
 		Database:    DatabaseFeatureML,
 		Name:        AnomalyResultsTableName,
-		Description: "Daily consumption anomalies per meter",
+		Description: "Daily energy anomalies per meter",
 		Columns: []Column{
-			{Name: "ds", Type: "date"},
 			{Name: "meter_id", Type: "string"},
-			{Name: "consumption", Type: "float"},
-			{Name: "yhat", Type: "float"},
-			{Name: "yhat_upper", Type: "float"},
-			{Name: "yhat_lower", Type: "float"},
+			{Name: "ds", Type: "timestamp"},
+			{Name: "consumption", Type: "double"},
+			{Name: "yhat", Type: "double"},
+			{Name: "yhat_lower", Type: "double"},
+			{Name: "yhat_upper", Type: "double"},
 			{Name: "anomaly", Type: "int"},
-			{Name: "importance", Type: "float"},
+			{Name: "importance", Type: "double"},
+			{Name: "model", Type: "string"},
 		},
-		Location:   dir(ml, "anomaly-detection/results/"),
-		Format:     Parquet(),
-		Parameters: map[string]string{"classification": "parquet"},
+		PartitionKeys: stringColumns("year"),
+		Location:      dir(ml, tables.AnomaliesPrefix),
+		Format:        Parquet(),
+		Parameters:    map[string]string{"classification": "parquet"},
 	}
 }
 
