@@ -1,0 +1,368 @@
+package lambda_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/openmda/mda/examples/lambda/internal/handler"
+	"github.com/openmda/mda/examples/lambda/internal/lambdaenv"
+)
+
+func TestParseYAML(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      map[string]any
+		wantErr   string
+	}{{
+		name: "mappings, sequences and scalars",
+		src: `# comment
+A: plain # trailing comment
+B: "double # not a comment"
+C: 'single ''quoted'''
+D:
+  - one
+  - k: v
+    l: w
+  -
+    - nested
+E: [x, !Ref Y]
+F: >-
+  folded
+  text
+G:
+- same indent
+H: !GetAtt Q.Arn
+I: !Sub "s3://${B}?region=${AWS::Region}"
+`,
+		want: map[string]any{"A": "plain", "B": "double # not a comment", "C": "single 'quoted'",
+			"D": []any{"one", map[string]any{"k": "v", "l": "w"}, []any{"nested"}},
+			"E": []any{"x", map[string]any{"Ref": "Y"}}, "F": "folded text", "G": []any{"same indent"},
+			"H": map[string]any{"Fn::GetAtt": "Q.Arn"}, "I": map[string]any{"Fn::Sub": "s3://${B}?region=${AWS::Region}"}},
+	}, {
+		name:    "duplicate key",
+		src:     "A: 1\nA: 2\n",
+		wantErr: `duplicate key "A"`,
+	}, {
+		name:    "bad indentation",
+		src:     "A:\n  b: 1\n    c: 2\n",
+		wantErr: "line 3: unexpected indentation",
+	}, {
+		name:    "tag outside the subset",
+		src:     "A: !If [c, a, b]\n",
+		wantErr: "tag !If is outside the subset",
+	}, {
+		name:    "flow mapping",
+		src:     "A: [{prefix: x}]\n",
+		wantErr: "flow sequence outside the subset",
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseYAML(tc.src)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// tmpl is template.yaml, parsed.
+type tmpl map[string]any
+
+func loadTemplate(t *testing.T) tmpl {
+	t.Helper()
+	b, err := os.ReadFile("template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := parseYAML(string(b))
+	if err != nil {
+		t.Fatalf("template.yaml: %v", err)
+	}
+	return m
+}
+
+// get walks a path of mapping keys and sequence indexes.
+func get(v any, path ...string) any {
+	for _, p := range path {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[p]
+		case []any:
+			i, err := strconv.Atoi(p)
+			if err != nil || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+func (tp tmpl) resource(name string) map[string]any {
+	r, _ := get(map[string]any(tp), "Resources", name).(map[string]any)
+	return r
+}
+
+// prop is a function's property, or the Globals' if it has none.
+func (tp tmpl) prop(fn string, path ...string) any {
+	if v := get(tp.resource(fn), append([]string{"Properties"}, path...)...); v != nil {
+		return v
+	}
+	return get(map[string]any(tp), append([]string{"Globals", "Function"}, path...)...)
+}
+
+func (tp tmpl) functions() []string {
+	var out []string
+	for name, r := range get(map[string]any(tp), "Resources").(map[string]any) {
+		if get(r, "Type") == "AWS::Serverless::Function" {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// arnOf returns X for {"Fn::GetAtt": "X.Arn"}.
+func arnOf(v any) string {
+	s, _ := get(v, "Fn::GetAtt").(string)
+	x, _ := strings.CutSuffix(s, ".Arn")
+	return x
+}
+
+func atoi(t *testing.T, v any) int {
+	t.Helper()
+	s, _ := v.(string)
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("%v is not a number", v)
+	}
+	return n
+}
+
+// TestTemplate checks the deployment template against the code: every
+// function is built from a main package here as bootstrap for
+// provided.al2023 on arm64; the SQS functions report partial batch
+// failures from queues with a redrive policy and a visibility timeout
+// longer than their timeout; and each function gets exactly the access
+// it needs.
+func TestTemplate(t *testing.T) {
+	tp := loadTemplate(t)
+	if tp["Transform"] != "AWS::Serverless-2016-10-31" {
+		t.Errorf("Transform %v", tp["Transform"])
+	}
+	tests := []struct {
+		fn, dir string
+		// sqs is the queue of an SQS event source, if the function has one.
+		sqs string
+		// policies are "PolicyTemplate:Resource".
+		policies []string
+	}{
+		{"InboundFunction", "inbound", "", []string{"S3CrudPolicy:InboundBucket", "SQSSendMessagePolicy:RangesQueue"}},
+		{"WorkerFunction", "worker", "RangesQueue", []string{"S3ReadPolicy:InboundBucket", "S3CrudPolicy:LakeBucket", "SQSSendMessagePolicy:LateQueue"}},
+		{"LateFunction", "late", "LateQueue", []string{"S3CrudPolicy:LakeBucket"}},
+		{"IntegratorFunction", "integrator", "", []string{"S3CrudPolicy:LakeBucket"}},
+	}
+	var fns []string
+	for _, tc := range tests {
+		fns = append(fns, tc.fn)
+	}
+	slices.Sort(fns)
+	if diff := cmp.Diff(fns, tp.functions()); diff != "" {
+		t.Errorf("functions (-tested +template):\n%s", diff)
+	}
+	for _, tc := range tests {
+		t.Run(tc.fn, func(t *testing.T) {
+			if got, want := tp.prop(tc.fn, "CodeUri"), "build/"+tc.dir+"/"; got != want {
+				t.Errorf("CodeUri %v, want %s (where README.md builds ./%s)", got, want, tc.dir)
+			}
+			src, err := os.ReadFile(filepath.Join(tc.dir, "main.go"))
+			if err != nil {
+				t.Fatalf("CodeUri has no source: %v", err)
+			}
+			if !strings.Contains(string(src), "package main") || !strings.Contains(string(src), "lambda.Start(") {
+				t.Errorf("%s/main.go is not a Lambda main package", tc.dir)
+			}
+			for path, want := range map[string]any{"Handler": "bootstrap", "Runtime": "provided.al2023", "Architectures": []any{"arm64"}} {
+				if diff := cmp.Diff(want, tp.prop(tc.fn, path)); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", path, diff)
+				}
+			}
+			var policies []string
+			for _, p := range tp.prop(tc.fn, "Policies").([]any) {
+				for name, args := range p.(map[string]any) {
+					target := get(args, "BucketName", "Ref")
+					if target == nil {
+						target, _ = strings.CutSuffix(fmt.Sprint(get(args, "QueueName", "Fn::GetAtt")), ".QueueName")
+					}
+					policies = append(policies, fmt.Sprintf("%s:%v", name, target))
+				}
+			}
+			if diff := cmp.Diff(tc.policies, policies); diff != "" {
+				t.Errorf("policies (-want +got):\n%s", diff)
+			}
+			if tc.sqs == "" {
+				return
+			}
+			var found bool
+			for _, ev := range tp.prop(tc.fn, "Events").(map[string]any) {
+				if get(ev, "Type") != "SQS" {
+					continue
+				}
+				found = true
+				if q := arnOf(get(ev, "Properties", "Queue")); q != tc.sqs {
+					t.Errorf("SQS event source %s, want %s", q, tc.sqs)
+				}
+				if !slices.Contains(get(ev, "Properties", "FunctionResponseTypes").([]any), any("ReportBatchItemFailures")) {
+					t.Error("the SQS event source does not report batch item failures: the partial batch responses would be ignored")
+				}
+			}
+			if !found {
+				t.Fatal("no SQS event source")
+			}
+			q := get(tp.resource(tc.sqs), "Properties")
+			dlq := arnOf(get(q, "RedrivePolicy", "deadLetterTargetArn"))
+			if get(tp.resource(dlq), "Type") != "AWS::SQS::Queue" {
+				t.Errorf("%s has no dead-letter queue (redrive target %q)", tc.sqs, dlq)
+			}
+			if n := atoi(t, get(q, "RedrivePolicy", "maxReceiveCount")); n != 5 {
+				t.Errorf("maxReceiveCount %d, want 5", n)
+			}
+			if vt, to := atoi(t, get(q, "VisibilityTimeout")), atoi(t, tp.prop(tc.fn, "Timeout")); vt < 6*to {
+				t.Errorf("%s visibility timeout %d s < 6 x the function's timeout %d s", tc.sqs, vt, to)
+			}
+		})
+	}
+
+	t.Run("triggers", func(t *testing.T) {
+		if get(tp.resource("InboundBucket"), "Properties", "NotificationConfiguration", "EventBridgeConfiguration", "EventBridgeEnabled") != "true" {
+			t.Error("the inbound bucket does not send events to EventBridge")
+		}
+		pattern := get(tp.prop("InboundFunction", "Events"), "ObjectCreated", "Properties", "Pattern")
+		want := map[string]any{"source": []any{"aws.s3"}, "detail-type": []any{"Object Created"},
+			"detail": map[string]any{"bucket": map[string]any{"name": []any{map[string]any{"Ref": "InboundBucket"}}},
+				"object": map[string]any{"key": []any{map[string]any{"prefix": "data/landing/"}}}}}
+		if diff := cmp.Diff(want, pattern); diff != "" {
+			t.Errorf("inbound rule pattern (-want +got):\n%s", diff)
+		}
+		sched := get(tp.prop("IntegratorFunction", "Events"), "IntegratorSchedule", "Properties", "ScheduleExpression")
+		if sched != "rate(15 minutes)" {
+			t.Errorf("integrator schedule %v", sched)
+		}
+		if to := atoi(t, tp.prop("IntegratorFunction", "Timeout")); to >= 15*60 {
+			t.Errorf("integrator timeout %d s is not shorter than its schedule", to)
+		}
+		if tp.prop("IntegratorFunction", "ReservedConcurrentExecutions") != "1" {
+			t.Error("integrator runs may overlap")
+		}
+	})
+}
+
+// TestTemplateEnvironment wires every handler from the environment the
+// template gives its function, with the intrinsic functions resolved as
+// CloudFormation would: a variable the code needs and the template
+// forgets, or a value the code cannot parse, fails here, not at the
+// first cold start.
+func TestTemplateEnvironment(t *testing.T) {
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "eu-west-1",
+		"AWS_CONFIG_FILE": filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(t.TempDir(), "none"),
+		"AWS_EC2_METADATA_DISABLED": "true"} {
+		t.Setenv(k, v)
+	}
+	tp := loadTemplate(t)
+	wire := map[string]func(context.Context, *lambdaenv.Env) error{
+		"InboundFunction": func(ctx context.Context, e *lambdaenv.Env) error {
+			_, err := handler.NewInbound(ctx, e, lambdaenv.Logger(t.Output(), ""))
+			return err
+		},
+		"WorkerFunction": func(ctx context.Context, e *lambdaenv.Env) error {
+			_, err := handler.NewWorker(ctx, e, lambdaenv.Logger(t.Output(), ""))
+			return err
+		},
+		"LateFunction": func(ctx context.Context, e *lambdaenv.Env) error {
+			_, err := handler.NewLate(ctx, e, lambdaenv.Logger(t.Output(), ""))
+			return err
+		},
+		"IntegratorFunction": func(ctx context.Context, e *lambdaenv.Env) error {
+			_, err := handler.NewIntegrator(ctx, e, lambdaenv.Logger(t.Output(), ""))
+			return err
+		},
+	}
+	for _, fn := range tp.functions() {
+		t.Run(fn, func(t *testing.T) {
+			vars := map[string]string{}
+			for _, scope := range []any{get(map[string]any(tp), "Globals", "Function"), get(tp.resource(fn), "Properties")} {
+				for k, v := range get(scope, "Environment", "Variables").(map[string]any) {
+					s, err := resolve(tp, v)
+					if err != nil {
+						t.Fatalf("%s: %v", k, err)
+					}
+					vars[k] = s
+				}
+			}
+			err := wire[fn](context.Background(), lambdaenv.New(lambdaenv.Map(vars)))
+			if err != nil {
+				t.Errorf("with %v: %v", vars, err)
+			}
+		})
+	}
+}
+
+var subVar = regexp.MustCompile(`\$\{([^}]+)\}`)
+
+// resolve evaluates a value as CloudFormation would, with made-up names:
+// a bucket or queue's name is its logical ID in lower case.
+func resolve(tp tmpl, v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case map[string]any:
+		if ref, ok := x["Ref"].(string); ok {
+			if d, ok := get(map[string]any(tp), "Parameters", ref, "Default").(string); ok {
+				return d, nil
+			}
+			if tp.resource(ref) == nil {
+				return "", fmt.Errorf("Ref to unknown %s", ref)
+			}
+			return strings.ToLower(ref), nil
+		}
+		if sub, ok := x["Fn::Sub"].(string); ok {
+			var err error
+			out := subVar.ReplaceAllStringFunc(sub, func(m string) string {
+				name := m[2 : len(m)-1]
+				switch name {
+				case "AWS::Region":
+					return "eu-west-1"
+				case "AWS::AccountId":
+					return "111122223333"
+				}
+				res, _, _ := strings.Cut(name, ".")
+				if tp.resource(res) == nil {
+					err = fmt.Errorf("Sub of unknown %s", name)
+				}
+				return strings.ToLower(res)
+			})
+			return out, err
+		}
+	}
+	return "", fmt.Errorf("cannot resolve %v", v)
+}
