@@ -1,21 +1,15 @@
 package mda
 
 import (
-	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 	"gocloud.dev/blob"
 	"gocloud.dev/pubsub"
 	"gocloud.dev/pubsub/mempubsub"
@@ -209,8 +203,8 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 	if err != nil {
 		return stats, fmt.Errorf("mda: ingest %s: %w", key, err)
 	}
-	stats.SourceID = sourceID(key, attrs)
-	codec, err := sniffCompression(ctx, in, key, attrs.Size)
+	stats.SourceID = SourceID(key, attrs)
+	codec, err := SniffCompression(ctx, in, key)
 	if err != nil {
 		return stats, fmt.Errorf("mda: ingest %s: %w", key, err)
 	}
@@ -219,7 +213,11 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 	src, srcKey := in, key
 	if codec != "" {
 		srcKey = InboundUncompressedPrefix + stats.SourceID + ".csv"
-		if _, err := decompress(ctx, in, key, codec, o.Inbound, srcKey, attrs.Size, o.Progress); err != nil {
+		var progress func(int64)
+		if o.Progress != nil {
+			progress = func(done int64) { o.Progress(Progress{Stage: "decompress", Done: done, Total: attrs.Size}) }
+		}
+		if _, err := Decompress(ctx, in, key, codec, o.Inbound, srcKey, progress); err != nil {
 			return stats, fmt.Errorf("mda: ingest %s: decompress: %w", key, err)
 		}
 		src = o.Inbound
@@ -247,12 +245,10 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 		p.opts.AfterStage = o.Faults.AfterStage
 	}
 	defer p.Close()
-	msgs, err := p.Plan(ctx, "inbound", srcKey, key, o.Split, time.Now())
+	// The output is named after the inbound object, not the copy.
+	msgs, err := p.Plan(ctx, "inbound", srcKey, &PlanOptions{Source: key, SourceID: stats.SourceID, Split: o.Split, Arrival: time.Now()})
 	if err != nil {
 		return stats, err
-	}
-	for i := range msgs { // name the output after the inbound object, not the copy
-		msgs[i].SourceID = stats.SourceID
 	}
 	stats.Bytes = msgs[0].Size
 	stats.Ranges = len(msgs)
@@ -457,107 +453,3 @@ func firstBadLine(ctx context.Context, b *blob.Bucket, key string, fallback erro
 	}
 }
 
-// sourceID names an input object from its key, size and ETag (or
-// modification time), so that the same object always yields the same
-// output names and a changed object yields new ones.
-func sourceID(key string, attrs *blob.Attributes) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%d\x00%s\x00%x", key, attrs.Size, attrs.ETag, attrs.MD5)
-	if attrs.ETag == "" && len(attrs.MD5) == 0 {
-		fmt.Fprintf(h, "\x00%d", attrs.ModTime.UnixNano())
-	}
-	return hex.EncodeToString(h.Sum(nil)[:8])
-}
-
-func sniffCompression(ctx context.Context, b *blob.Bucket, key string, size int64) (string, error) {
-	if size < 4 {
-		return "", nil
-	}
-	r, err := b.NewRangeReader(ctx, key, 0, 4, nil)
-	if err != nil {
-		return "", err
-	}
-	defer r.Close()
-	var magic [4]byte
-	if _, err := io.ReadFull(r, magic[:]); err != nil {
-		return "", err
-	}
-	switch {
-	case magic[0] == 0x1f && magic[1] == 0x8b:
-		return "gzip", nil
-	case magic == [4]byte{0x28, 0xb5, 0x2f, 0xfd}:
-		return "zstd", nil
-	}
-	return "", nil
-}
-
-// countingReader counts the compressed bytes consumed, for progress.
-type countingReader struct {
-	r io.Reader
-	n atomic.Int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
-}
-
-func decompress(ctx context.Context, in *blob.Bucket, key, codec string, out *blob.Bucket, outKey string, size int64, progress func(Progress)) (int64, error) {
-	r, err := in.NewReader(ctx, key, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer r.Close()
-	cr := &countingReader{r: bufio.NewReaderSize(r, 1<<20)}
-	var dr io.Reader
-	switch codec {
-	case "gzip":
-		gz, err := gzip.NewReader(cr)
-		if err != nil {
-			return 0, err
-		}
-		defer gz.Close()
-		dr = gz
-	case "zstd":
-		zr, err := zstd.NewReader(cr)
-		if err != nil {
-			return 0, err
-		}
-		defer zr.Close()
-		dr = zr
-	default:
-		return 0, fmt.Errorf("unknown compression %q", codec)
-	}
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	w, err := out.NewWriter(wctx, outKey, &blob.WriterOptions{ContentType: "text/csv", BufferSize: 8 << 20})
-	if err != nil {
-		return 0, err
-	}
-	buf := make([]byte, 1<<20)
-	var n int64
-	for {
-		k, rerr := dr.Read(buf)
-		if k > 0 {
-			if _, err := w.Write(buf[:k]); err != nil {
-				cancel()
-				w.Close()
-				return n, err
-			}
-			n += int64(k)
-			if progress != nil {
-				progress(Progress{Stage: "decompress", Done: cr.n.Load(), Total: size})
-			}
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			cancel()
-			w.Close()
-			return n, rerr
-		}
-	}
-	return n, w.Close()
-}

@@ -110,11 +110,31 @@ func (p *Pipeline) bucket(ctx context.Context, name string) (*blob.Bucket, error
 	return b, nil
 }
 
+// PlanOptions configures Plan. Nil means the defaults.
+type PlanOptions struct {
+	// Source names the original inbound object when the planned object is
+	// a decompressed copy of it; default the planned key.
+	Source string
+	// SourceID is the identity that names the output; default
+	// SourceID(Source, attributes of the planned object). Give the
+	// original's when planning a copy, so that a new copy of the same
+	// inbound object writes the same names.
+	SourceID string
+	// Split chooses the byte ranges; nil means the guidance's rule.
+	Split *ranges.SplitOptions
+	// Arrival is when the object arrived (the object-created event time);
+	// default now.
+	Arrival time.Time
+}
+
 // Plan returns the range messages of an object: its identity and ranges.
 // bucketName is what workers will resolve (a URL, or a key of
-// PipelineOptions.Sources). source names the original inbound object when
-// key is a decompressed copy ("" means key).
-func (p *Pipeline) Plan(ctx context.Context, bucketName, key, source string, split *ranges.SplitOptions, arrival time.Time) ([]ranges.Message, error) {
+// PipelineOptions.Sources).
+func (p *Pipeline) Plan(ctx context.Context, bucketName, key string, opts *PlanOptions) ([]ranges.Message, error) {
+	o := PlanOptions{}
+	if opts != nil {
+		o = *opts
+	}
 	b, err := p.bucket(ctx, bucketName)
 	if err != nil {
 		return nil, err
@@ -123,12 +143,18 @@ func (p *Pipeline) Plan(ctx context.Context, bucketName, key, source string, spl
 	if err != nil {
 		return nil, fmt.Errorf("mda: plan %s: %w", key, err)
 	}
-	if source == "" {
-		source = key
+	if o.Source == "" {
+		o.Source = key
+	}
+	if o.SourceID == "" {
+		o.SourceID = SourceID(o.Source, attrs)
+	}
+	if o.Arrival.IsZero() {
+		o.Arrival = time.Now()
 	}
 	base := ranges.Message{Bucket: bucketName, Key: key, Version: version(attrs), Size: attrs.Size,
-		SourceID: sourceID(source, attrs), Source: source, Format: meter.HESCSVFormat, Arrival: arrival.UTC()}
-	rs := ranges.Split(attrs.Size, split)
+		SourceID: o.SourceID, Source: o.Source, Format: meter.HESCSVFormat, Arrival: o.Arrival.UTC()}
+	rs := ranges.Split(attrs.Size, o.Split)
 	if !p.opts.NoAlign && len(rs) > 1 {
 		rs, err = ranges.Align(&bucketReaderAt{ctx: ctx, b: b, key: key}, attrs.Size, rs, hesHourKey, nil)
 		if err != nil {

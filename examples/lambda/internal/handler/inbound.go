@@ -7,8 +7,6 @@ package handler
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,7 +21,6 @@ import (
 	"gocloud.dev/pubsub"
 
 	"github.com/openmda/mda"
-	"github.com/openmda/mda/examples/lambda/internal/decompress"
 	"github.com/openmda/mda/examples/lambda/internal/lambdaenv"
 	"github.com/openmda/mda/ranges"
 )
@@ -277,20 +274,21 @@ func (h *Inbound) Plan(ctx context.Context, o Object) (Planned, error) {
 		p.Skipped = "uncompressed copy made by this function"
 		return p, nil
 	}
-	codec, err := decompress.Sniff(ctx, h.Bucket, key)
+	codec, err := mda.SniffCompression(ctx, h.Bucket, key)
 	if err != nil {
 		return p, fmt.Errorf("inbound: %s: %w", key, err)
 	}
 	src := key
-	if codec != decompress.None {
-		p.Compression = string(codec)
-		src = mda.InboundUncompressedPrefix + copyID(key, attrs) + ".csv"
+	id := mda.SourceID(key, attrs)
+	if codec != "" {
+		p.Compression = codec
+		src = mda.InboundUncompressedPrefix + id + ".csv"
 		p.Uncompressed = src
 		if err := h.decompress(ctx, key, codec, src); err != nil {
 			return p, err
 		}
 	}
-	msgs, err := h.Pipeline.Plan(ctx, h.BucketURL, src, key, h.Split, o.Time)
+	msgs, err := h.Pipeline.Plan(ctx, h.BucketURL, src, &mda.PlanOptions{Source: key, SourceID: id, Split: h.Split, Arrival: o.Time})
 	if err != nil {
 		return p, fmt.Errorf("inbound: %w", err)
 	}
@@ -329,7 +327,7 @@ func (h *Inbound) resolve(ctx context.Context, key string) (string, *blob.Attrib
 // written whole or not at all, and its name derives from the compressed
 // object's identity, so an existing copy is the right one, and rewriting
 // it under workers that are reading it would only cost time.
-func (h *Inbound) decompress(ctx context.Context, key string, codec decompress.Codec, dst string) error {
+func (h *Inbound) decompress(ctx context.Context, key, codec, dst string) error {
 	ok, err := h.Bucket.Exists(ctx, dst)
 	if err != nil {
 		return fmt.Errorf("inbound: %s: %w", dst, err)
@@ -339,18 +337,11 @@ func (h *Inbound) decompress(ctx context.Context, key string, codec decompress.C
 		return nil
 	}
 	start := time.Now()
-	n, err := decompress.Copy(ctx, h.Bucket, key, codec, h.Bucket, dst)
+	n, err := mda.Decompress(ctx, h.Bucket, key, codec, h.Bucket, dst, nil)
 	if err != nil {
 		return fmt.Errorf("inbound: %w", err)
 	}
-	h.Logger.Info("decompressed", "key", key, "copy", dst, "codec", string(codec), "bytes", n, "elapsed_ms", time.Since(start).Milliseconds())
+	h.Logger.Info("decompressed", "key", key, "copy", dst, "codec", codec, "bytes", n, "elapsed_ms", time.Since(start).Milliseconds())
 	return nil
 }
 
-// copyID names the uncompressed copy of an object after its key, size and
-// ETag, so that a new version of the object gets a new copy while a
-// redelivered event finds the existing one.
-func copyID(key string, a *blob.Attributes) string {
-	s := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%s\x00%x", key, a.Size, a.ETag, a.MD5))
-	return hex.EncodeToString(s[:8])
-}

@@ -268,7 +268,7 @@ func (e *Env) Stage(t testing.TB, key string, data []byte, split *ranges.SplitOp
 	Put(t, e.Inbound, key, data)
 	p := mda.NewPipeline(e.Lake, nil)
 	defer p.Close()
-	msgs, err := p.Plan(ctx, e.InboundURL, key, "", split, time.Date(2024, 3, 2, 0, 20, 0, 0, time.UTC))
+	msgs, err := p.Plan(ctx, e.InboundURL, key, &mda.PlanOptions{Split: split, Arrival: time.Date(2024, 3, 2, 0, 20, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package decompress
+package mda_test
 
 import (
 	"bytes"
@@ -9,9 +9,11 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"gocloud.dev/blob/memblob"
+
+	"github.com/openmda/mda"
 )
 
-func TestSniffAndCopy(t *testing.T) {
+func TestSniffAndDecompress(t *testing.T) {
 	data := []byte(strings.Repeat("time,arrival_time,device_id,measure_name,load,crrnt,pf,kva,kw,vltg\n", 1000))
 	var gz, twoMembers, zs bytes.Buffer
 	w := gzip.NewWriter(&gz)
@@ -26,18 +28,16 @@ func TestSniffAndCopy(t *testing.T) {
 	zw.Write(data)
 	zw.Close()
 	tests := []struct {
-		name    string
-		in      []byte
-		want    Codec
-		wantErr string
+		name, want, wantErr string
+		in                  []byte
 	}{
-		{"plain", data, None, ""},
-		{"tiny", []byte("a"), None, ""},
-		{"empty", nil, None, ""},
-		{"gzip", gz.Bytes(), Gzip, ""},
-		{"concatenated gzip members", twoMembers.Bytes(), Gzip, ""},
-		{"zstd", zs.Bytes(), Zstd, ""},
-		{"truncated gzip", gz.Bytes()[:gz.Len()/2], Gzip, "unexpected EOF"},
+		{"plain", "", "", data},
+		{"tiny", "", "", []byte("a")},
+		{"empty", "", "", nil},
+		{"gzip", "gzip", "", gz.Bytes()},
+		{"concatenated gzip members", "gzip", "", twoMembers.Bytes()},
+		{"zstd", "zstd", "", zs.Bytes()},
+		{"truncated gzip", "gzip", "unexpected EOF", gz.Bytes()[:gz.Len()/2]},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -47,26 +47,27 @@ func TestSniffAndCopy(t *testing.T) {
 			if err := b.WriteAll(ctx, "in", tc.in, nil); err != nil {
 				t.Fatal(err)
 			}
-			c, err := Sniff(ctx, b, "in")
+			c, err := mda.SniffCompression(ctx, b, "in")
 			if err != nil || c != tc.want {
-				t.Fatalf("Sniff = %q, %v; want %q", c, err, tc.want)
+				t.Fatalf("SniffCompression = %q, %v; want %q", c, err, tc.want)
 			}
-			if c == None {
+			if c == "" {
 				return
 			}
-			n, err := Copy(ctx, b, "in", c, b, "out")
+			var progressed int64
+			n, err := mda.Decompress(ctx, b, "in", c, b, "out", func(done int64) { progressed = done })
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want %q", err, tc.wantErr)
 				}
 				if ok, _ := b.Exists(ctx, "out"); ok {
-					t.Error("a failed copy left a partial object")
+					t.Error("a failed decompression left a partial copy")
 				}
 				return
 			}
-			got, rerr := b.ReadAll(ctx, "out")
-			if err != nil || rerr != nil || n != int64(len(data)) || !bytes.Equal(got, data) {
-				t.Fatalf("Copy = %d, %v; read %d bytes, %v; want %d bytes back", n, err, len(got), rerr, len(data))
+			got, _ := b.ReadAll(ctx, "out")
+			if err != nil || n != int64(len(data)) || !bytes.Equal(got, data) || progressed != int64(len(tc.in)) {
+				t.Fatalf("Decompress: %d bytes, %v, progress %d", n, err, progressed)
 			}
 		})
 	}

@@ -1,0 +1,125 @@
+package mda
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"gocloud.dev/blob"
+)
+
+// SourceID names an input object from its key, size and ETag (or
+// modification time), so that the same object always yields the same
+// output names and a changed object yields new ones.
+func SourceID(key string, attrs *blob.Attributes) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%d\x00%s\x00%x", key, attrs.Size, attrs.ETag, attrs.MD5)
+	if attrs.ETag == "" && len(attrs.MD5) == 0 {
+		fmt.Fprintf(h, "\x00%d", attrs.ModTime.UnixNano())
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// SniffCompression tells a compressed object by its first bytes, not its
+// name: "gzip", "zstd", or "" for anything else (plain text).
+func SniffCompression(ctx context.Context, b *blob.Bucket, key string) (string, error) {
+	r, err := b.NewRangeReader(ctx, key, 0, 4, nil)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	var magic [4]byte
+	n, err := io.ReadFull(r, magic[:])
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	switch {
+	case n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		return "gzip", nil
+	case n == 4 && magic == [4]byte{0x28, 0xb5, 0x2f, 0xfd}:
+		return "zstd", nil
+	}
+	return "", nil
+}
+
+// countingReader counts the compressed bytes consumed, for progress.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// Decompress writes the decompressed content of key (codec "gzip", with
+// concatenated members, or "zstd") to outKey in out, and returns its size.
+// The copy is written whole or not at all. progress, if set, is called as
+// compressed bytes are consumed.
+func Decompress(ctx context.Context, in *blob.Bucket, key, codec string, out *blob.Bucket, outKey string, progress func(done int64)) (int64, error) {
+	r, err := in.NewReader(ctx, key, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	cr := &countingReader{r: bufio.NewReaderSize(r, 1<<20)}
+	var dr io.Reader
+	switch codec {
+	case "gzip":
+		gz, err := gzip.NewReader(cr)
+		if err != nil {
+			return 0, fmt.Errorf("decompress %s: %w", key, err)
+		}
+		defer gz.Close()
+		dr = gz
+	case "zstd":
+		zr, err := zstd.NewReader(cr)
+		if err != nil {
+			return 0, fmt.Errorf("decompress %s: %w", key, err)
+		}
+		defer zr.Close()
+		dr = zr
+	default:
+		return 0, fmt.Errorf("unknown compression %q", codec)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w, err := out.NewWriter(wctx, outKey, &blob.WriterOptions{ContentType: "text/csv", BufferSize: 8 << 20})
+	if err != nil {
+		return 0, err
+	}
+	buf := make([]byte, 1<<20)
+	var n int64
+	for {
+		k, rerr := dr.Read(buf)
+		if k > 0 {
+			if _, err := w.Write(buf[:k]); err != nil {
+				cancel()
+				w.Close()
+				return n, err
+			}
+			n += int64(k)
+			if progress != nil {
+				progress(cr.n.Load())
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			cancel() // abandon the upload: no partial object
+			w.Close()
+			return n, fmt.Errorf("decompress %s: %w", key, rerr)
+		}
+	}
+	return n, w.Close()
+}
