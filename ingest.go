@@ -452,4 +452,3 @@ func firstBadLine(ctx context.Context, b *blob.Bucket, key string, fallback erro
 		}
 	}
 }
-

@@ -344,4 +344,3 @@ func (h *Inbound) decompress(ctx context.Context, key, codec, dst string) error 
 	h.Logger.Info("decompressed", "key", key, "copy", dst, "codec", codec, "bytes", n, "elapsed_ms", time.Since(start).Milliseconds())
 	return nil
 }
-
