@@ -476,7 +476,9 @@ func (s *scanner) scanFile(ctx context.Context, b *blob.Bucket, k Key, fe fileEn
 	}()
 	pf, err := parquet.OpenFile(ra, fe.size,
 		parquet.SkipMagicBytes(true),
-		parquet.SkipPageIndex(true),
+		// The page index lets a meter query decode a few pages of a row
+		// group; a scan of everything has no use for it.
+		parquet.SkipPageIndex(s.p.ids == nil),
 		parquet.SkipBloomFilters(s.p.ids == nil),
 		parquet.ReadBufferSize(32<<10),
 	)
@@ -502,6 +504,8 @@ func (s *scanner) scanFile(ctx context.Context, b *blob.Bucket, k Key, fe fileEn
 			s.st.RowGroupsPruned++
 			continue
 		}
+		// One request for the row group: on an object store that beats a
+		// request per page even when the page index skips most of them.
 		if err := ra.Prefetch(rowGroupRange(&meta.RowGroups[g], &layout)); err != nil {
 			return fmt.Errorf("partition: %w", err)
 		}
@@ -640,6 +644,62 @@ func (c *columnCursor) close() {
 	c.pages.Close()
 }
 
+// seek positions the cursor at a row of its column chunk.
+func (c *columnCursor) seek(row int64) error {
+	if c.page != nil {
+		c.retired = append(c.retired, c.page)
+		c.page, c.values = nil, nil
+	}
+	return c.pages.SeekToRow(row)
+}
+
+// rowSpan is a half-open range of rows of a row group.
+type rowSpan struct{ start, end int64 }
+
+// meterSpans returns the rows of a row group that may hold the filter's
+// meters, from the page index of meter_id: rows are sorted by meter, so a
+// page's min and max bound its meters, and the pages that cannot hold a
+// wanted meter are never decoded. Without a page index, the whole row group.
+func (s *scanner) meterSpans(rg parquet.RowGroup, l *fileLayout) []rowSpan {
+	all := []rowSpan{{0, rg.NumRows()}}
+	c, ok := rg.ColumnChunks()[l.col[colMeterID]].(*parquet.FileColumnChunk)
+	if !ok {
+		return all
+	}
+	ci, err := c.ColumnIndex()
+	if err != nil {
+		return all
+	}
+	oi, err := c.OffsetIndex()
+	if err != nil || oi.NumPages() != ci.NumPages() {
+		return all
+	}
+	var spans []rowSpan
+	for i := range ci.NumPages() {
+		if ci.NullPage(i) {
+			continue
+		}
+		lo, hi := ci.MinValue(i), ci.MaxValue(i)
+		if lo.IsNull() || hi.IsNull() {
+			return all
+		}
+		j, _ := slices.BinarySearch(s.p.sortedIDs, string(lo.ByteArray()))
+		if j == len(s.p.sortedIDs) || s.p.sortedIDs[j] > string(hi.ByteArray()) {
+			continue // no wanted meter in [lo, hi]
+		}
+		start, end := oi.FirstRowIndex(i), rg.NumRows()
+		if i+1 < oi.NumPages() {
+			end = oi.FirstRowIndex(i + 1)
+		}
+		if n := len(spans); n > 0 && spans[n-1].end == start {
+			spans[n-1].end = end
+		} else {
+			spans = append(spans, rowSpan{start, end})
+		}
+	}
+	return spans
+}
+
 // readRowGroup decodes a row group and appends its matching reads.
 func (s *scanner) readRowGroup(k Key, rg parquet.RowGroup, l *fileLayout) error {
 	chunks := rg.ColumnChunks()
@@ -650,35 +710,49 @@ func (s *scanner) readRowGroup(k Key, rg parquet.RowGroup, l *fileLayout) error 
 			defer cursors[c].close()
 		}
 	}
+	spans := []rowSpan{{0, rg.NumRows()}}
+	if s.p.ids != nil {
+		spans = s.meterSpans(rg, l)
+	}
 	var nulls [scanBatch]parquet.Value
-	total := rg.NumRows()
-	for done := int64(0); done < total; {
-		n := int(min(int64(scanBatch), total-done))
-		var vals [numColumns][]parquet.Value
-		for c := range cursors {
-			if cursors[c] == nil {
-				vals[c] = nulls[:n]
-				continue
-			}
-			vals[c] = s.values[c][:n]
-			m, err := cursors[c].read(vals[c])
-			if err != nil {
-				return fmt.Errorf("reading column %s: %w", columnNames[c], err)
-			}
-			if m != n {
-				return fmt.Errorf("column %s has %d values, want %d", columnNames[c], done+int64(m), total)
+	for si, sp := range spans {
+		if si > 0 || sp.start > 0 {
+			for c := range cursors {
+				if cursors[c] != nil {
+					if err := cursors[c].seek(sp.start); err != nil {
+						return fmt.Errorf("seeking column %s to row %d: %w", columnNames[c], sp.start, err)
+					}
+				}
 			}
 		}
-		if err := s.appendReads(k, vals, l, n); err != nil {
-			return err
-		}
-		for _, c := range cursors {
-			if c != nil {
-				c.release()
+		for done := sp.start; done < sp.end; {
+			n := int(min(int64(scanBatch), sp.end-done))
+			var vals [numColumns][]parquet.Value
+			for c := range cursors {
+				if cursors[c] == nil {
+					vals[c] = nulls[:n]
+					continue
+				}
+				vals[c] = s.values[c][:n]
+				m, err := cursors[c].read(vals[c])
+				if err != nil {
+					return fmt.Errorf("reading column %s: %w", columnNames[c], err)
+				}
+				if m != n {
+					return fmt.Errorf("column %s has %d values, want %d", columnNames[c], done+int64(m), sp.end)
+				}
 			}
+			if err := s.appendReads(k, vals, l, n); err != nil {
+				return err
+			}
+			for _, c := range cursors {
+				if c != nil {
+					c.release()
+				}
+			}
+			done += int64(n)
+			s.st.Rows += int64(n)
 		}
-		done += int64(n)
-		s.st.Rows += int64(n)
 	}
 	return nil
 }
