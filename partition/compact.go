@@ -49,6 +49,7 @@ func ReadFile(ctx context.Context, b *blob.Bucket, path string) ([]meter.Reading
 		out = append(out, reads...)
 		return nil
 	}, &st)
+	defer s.release()
 	if err := s.scanFile(ctx, b, k, fileEntry{path: path, size: attrs.Size}); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/openmda/mda/internal/blobio"
@@ -306,23 +307,112 @@ func Scan(ctx context.Context, b *blob.Bucket, f *Filter, fn func([]meter.Readin
 	if err != nil {
 		return st, err
 	}
-	s := newScanner(p, fn, &st)
-	for _, k := range keys {
-		files, err := listFiles(ctx, b, k.Path())
-		if err != nil {
-			return st, err
-		}
-		st.Partitions++
-		for _, fe := range files {
-			if err := s.scanFile(ctx, b, k, fe); err != nil {
+	if p.ids == nil {
+		// A scan of every meter streams: its reads go to fn batch by
+		// batch, never held a partition at a time.
+		s := newScanner(p, fn, &st)
+		defer s.release()
+		for _, k := range keys {
+			files, err := listFiles(ctx, b, k.Path())
+			if err != nil {
+				return st, err
+			}
+			st.Partitions++
+			for _, fe := range files {
+				if err := s.scanFile(ctx, b, k, fe); err != nil {
+					return st, err
+				}
+			}
+			if err := s.flush(); err != nil {
 				return st, err
 			}
 		}
-		if err := s.flush(); err != nil {
-			return st, err
+		return st, nil
+	}
+	// A meter query spends its time on round trips and footers, not on
+	// reads: partitions are listed and decoded by a few goroutines at once
+	// and their (few) reads handed to fn in key order. At most scanAhead
+	// partitions' reads are held at a time.
+	type result struct {
+		reads []meter.Reading
+		st    ScanStats
+		err   error
+		done  chan struct{}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]*result, len(keys))
+	for i := range results {
+		results[i] = &result{done: make(chan struct{})}
+	}
+	sem := make(chan struct{}, scanAhead)
+	go func() {
+		for i, k := range keys {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				for _, r := range results[i:] {
+					r.err = ctx.Err()
+					close(r.done)
+				}
+				return
+			}
+			go func() {
+				r := results[i]
+				defer close(r.done)
+				r.st.Partitions = 1
+				files, err := listFiles(ctx, b, k.Path())
+				if err != nil {
+					r.err = err
+					return
+				}
+				s := newScanner(p, func(reads []meter.Reading) error {
+					r.reads = append(r.reads, reads...)
+					return nil
+				}, &r.st)
+				defer s.release()
+				for _, fe := range files {
+					if err := s.scanFile(ctx, b, k, fe); err != nil {
+						r.err = err
+						return
+					}
+				}
+				r.err = s.flush()
+			}()
 		}
+	}()
+	for _, r := range results {
+		<-r.done
+		if r.err != nil {
+			return st, r.err
+		}
+		st.add(r.st)
+		for len(r.reads) > 0 {
+			n := min(len(r.reads), scanBatch)
+			if err := fn(r.reads[:n]); err != nil {
+				return st, err
+			}
+			r.reads = r.reads[n:]
+		}
+		r.reads = nil
+		<-sem
 	}
 	return st, nil
+}
+
+// scanAhead bounds the partitions Scan works on at once.
+const scanAhead = 8
+
+func (s *ScanStats) add(o ScanStats) {
+	s.Partitions += o.Partitions
+	s.PartitionsPruned += o.PartitionsPruned
+	s.Files += o.Files
+	s.RowGroups += o.RowGroups
+	s.RowGroupsPruned += o.RowGroupsPruned
+	s.Rows += o.Rows
+	s.Reads += o.Reads
+	s.BytesRead += o.BytesRead
+	s.Requests += o.Requests
 }
 
 // ReadAll returns every read that matches f, in Scan order.
@@ -345,12 +435,31 @@ type scanner struct {
 	intern map[string]string
 }
 
+// valueBuffers recycles the column buffers of scanners: Scan makes one
+// scanner per partition, and 590 KB of buffers each would be most of a
+// one-meter query's allocations.
+var valueBuffers = sync.Pool{New: func() any {
+	v := new([numColumns][]parquet.Value)
+	for c := range v {
+		v[c] = make([]parquet.Value, scanBatch)
+	}
+	return v
+}}
+
 func newScanner(p *plan, fn func([]meter.Reading) error, st *ScanStats) *scanner {
 	s := &scanner{p: p, fn: fn, st: st, out: make([]meter.Reading, 0, scanBatch), intern: make(map[string]string)}
-	for c := range s.values {
-		s.values[c] = make([]parquet.Value, scanBatch)
-	}
+	s.values = *valueBuffers.Get().(*[numColumns][]parquet.Value)
 	return s
+}
+
+// release returns the scanner's buffers; the scanner is not used after.
+func (s *scanner) release() {
+	for c := range s.values {
+		clear(s.values[c]) // drop references into released pages
+	}
+	v := s.values
+	valueBuffers.Put(&v)
+	s.values = [numColumns][]parquet.Value{}
 }
 
 // flush passes the buffered reads to fn.

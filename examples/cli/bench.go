@@ -111,8 +111,20 @@ func runBenchQuery(ctx context.Context, args []string, stdout, stderr io.Writer)
 	meterID := fs.String("meter", simulator.MeterID(1), "meter of the one-meter-week query")
 	from := fs.String("from", "2024-03-01", "first day of the week")
 	runs := fs.Int("runs", 5, "repetitions; the best and the median are printed")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the queries to this file")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	start, err := time.Parse("2006-01-02", *from)
 	if err != nil {
