@@ -41,8 +41,12 @@ type IngestOptions struct {
 	// returns its *meter.ParseError. By default bad lines are quarantined
 	// under ErrorsPrefix and counted.
 	Strict bool
-	// Source is the reading_source of the reads; default "B".
+	// Source is the reading_source of HES CSV reads; default "B".
 	Source string
+	// Format is the input's format (see ParseFormat); "" detects it.
+	Format string
+	// Formats configures the decoders of formats other than the HES CSV.
+	Formats *FormatOptions
 	// Inbound is where a compressed input is decompressed before its ranges
 	// are scanned; default the lake bucket. The copy is deleted afterwards.
 	Inbound *blob.Bucket
@@ -94,8 +98,9 @@ type IngestStats struct {
 	// Source is the input object's key and SourceID the identity that
 	// names its output files.
 	Source, SourceID string
-	// Compression is "gzip", "zstd" or "" for a plain input.
-	Compression string
+	// Compression is "gzip", "zstd" or "" for a plain input, Format the
+	// input's format.
+	Compression, Format string
 	// Bytes is the size of the (uncompressed) input.
 	Bytes int64
 	// Ranges is the number of byte ranges scanned.
@@ -239,6 +244,7 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 		Late:      o.Late,
 		LateTopic: lateTopic,
 		Strict:    o.Strict,
+		Formats:   o.Formats,
 		Logger:    o.Logger,
 	})
 	if o.Faults != nil {
@@ -246,11 +252,12 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 	}
 	defer p.Close()
 	// The output is named after the inbound object, not the copy.
-	msgs, err := p.Plan(ctx, "inbound", srcKey, &PlanOptions{Source: key, SourceID: stats.SourceID, Split: o.Split, Arrival: time.Now()})
+	msgs, err := p.Plan(ctx, "inbound", srcKey, &PlanOptions{Source: key, SourceID: stats.SourceID, Split: o.Split, Arrival: time.Now(), Format: o.Format})
 	if err != nil {
 		return stats, err
 	}
 	stats.Bytes = msgs[0].Size
+	stats.Format = msgs[0].Format
 	stats.Ranges = len(msgs)
 
 	commits, err := runRanges(ctx, p, msgs, lateSub, lake, &o)
@@ -261,6 +268,9 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 			// in the file, and leave nothing of this source staged.
 			if derr := staging.Discard(context.WithoutCancel(ctx), lake, stats.SourceID); derr != nil {
 				o.Logger.Warn("could not discard staged output", "source_id", stats.SourceID, "err", derr)
+			}
+			if stats.Format != meter.HESCSVFormat {
+				return stats, pe // one range: its line numbers are the file's
 			}
 			return stats, firstBadLine(ctx, src, srcKey, err)
 		}

@@ -58,6 +58,8 @@ type PipelineOptions struct {
 	// partition comes from one range and integration copies it instead of
 	// merging several.
 	NoAlign bool
+	// Formats configures the decoders of formats other than the HES CSV.
+	Formats *FormatOptions
 	// Strict makes a range with a bad line fail with the first bad line's
 	// *meter.ParseError, staging nothing.
 	Strict bool
@@ -125,6 +127,13 @@ type PlanOptions struct {
 	// Arrival is when the object arrived (the object-created event time);
 	// default now.
 	Arrival time.Time
+	// Format is the object's format (see ParseFormat); "" detects it from
+	// the first bytes (DetectFormat). Only the HES CSV, in UTC and one
+	// record per line, is cut into ranges; the other formats are one
+	// range each: hierarchical formats (NEM12, MRASCo, ESPI) cannot be cut,
+	// and wall-clock formats need each meter's reads in order to tell the
+	// two halves of a DST fall-back hour apart.
+	Format string
 }
 
 // Plan returns the range messages of an object: its identity and ranges.
@@ -152,8 +161,31 @@ func (p *Pipeline) Plan(ctx context.Context, bucketName, key string, opts *PlanO
 	if o.Arrival.IsZero() {
 		o.Arrival = time.Now()
 	}
+	if o.Format == "" {
+		head := make([]byte, min(attrs.Size, 8<<10))
+		if len(head) > 0 {
+			r, err := b.NewRangeReader(ctx, key, 0, int64(len(head)), nil)
+			if err != nil {
+				return nil, fmt.Errorf("mda: plan %s: %w", key, err)
+			}
+			_, err = io.ReadFull(r, head)
+			r.Close()
+			if err != nil {
+				return nil, fmt.Errorf("mda: plan %s: %w", key, err)
+			}
+		}
+		if o.Format, err = DetectFormat(head); err != nil {
+			if attrs.Size > 0 {
+				return nil, fmt.Errorf("mda: plan %s: %w", key, err)
+			}
+			o.Format = meter.HESCSVFormat // an empty file is empty in any format
+		}
+	}
 	base := ranges.Message{Bucket: bucketName, Key: key, Version: version(attrs), Size: attrs.Size,
-		SourceID: o.SourceID, Source: o.Source, Format: meter.HESCSVFormat, Arrival: o.Arrival.UTC()}
+		SourceID: o.SourceID, Source: o.Source, Format: o.Format, Arrival: o.Arrival.UTC()}
+	if o.Format != meter.HESCSVFormat {
+		return ranges.Messages(base, []ranges.Range{{Index: 0, Start: 0, End: attrs.Size}}), nil
+	}
 	rs := ranges.Split(attrs.Size, o.Split)
 	if !p.opts.NoAlign && len(rs) > 1 {
 		rs, err = ranges.Align(&bucketReaderAt{ctx: ctx, b: b, key: key}, attrs.Size, rs, hesHourKey, nil)
@@ -254,7 +286,14 @@ func (p *Pipeline) ProcessRange(ctx context.Context, msg ranges.Message) (*stagi
 	wopts.Root = staging.Prefix
 	wopts.Dedup = true
 	c := &staging.Commit{Message: msg}
-	bad, lateParts, err := p.scan(ctx, src, msg, name, &wopts, wm.MaxReadingTime, c)
+	scan := p.scan
+	if msg.Format != "" && msg.Format != meter.HESCSVFormat {
+		if msg.Range.Start != 0 || msg.Range.End != msg.Size {
+			return nil, fmt.Errorf("mda: %s is %s, which is read whole, but the message holds range %v", msg.Key, msg.Format, msg.Range)
+		}
+		scan = p.scanWhole
+	}
+	bad, lateParts, err := scan(ctx, src, msg, name, &wopts, wm.MaxReadingTime, c)
 	if err != nil {
 		return nil, fmt.Errorf("mda: range %d [%d,%d) of %s: %w", msg.Range.Index, msg.Range.Start, msg.Range.End, msg.Key, err)
 	}
@@ -343,15 +382,7 @@ func (p *Pipeline) scan(ctx context.Context, src *blob.Bucket, msg ranges.Messag
 		if len(batch) > n && tracker.Late(batch[n].Time) {
 			// One line, one time: all its reads are late together.
 			for i := n; i < len(batch); i++ {
-				k := partition.KeyOf(batch[i]).Path()
-				ls := lateParts[k]
-				if ls == nil {
-					ls = &lateStat{min: batch[i].Time, max: batch[i].Time}
-					lateParts[k] = ls
-				}
-				ls.n++
-				ls.min = minTime(ls.min, batch[i].Time)
-				ls.max = maxTime(ls.max, batch[i].Time)
+				noteLate(lateParts, &batch[i])
 				c.Late++
 			}
 		}
@@ -382,6 +413,78 @@ func (p *Pipeline) scan(ctx context.Context, src *blob.Bucket, msg ranges.Messag
 	}
 	c.Quarantined = int64(len(bad))
 	return bad, lateParts, nil
+}
+
+// scanWhole decodes an object of a format that is read whole.
+func (p *Pipeline) scanWhole(ctx context.Context, src *blob.Bucket, msg ranges.Message, name string, wopts *partition.WriterOptions,
+	watermark time.Time, c *staging.Commit) ([]staging.BadLine, map[string]*lateStat, error) {
+	rc, err := src.NewReader(ctx, msg.Key, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rc.Close()
+	var bad []staging.BadLine
+	onError := func(pe *meter.ParseError, raw []byte) error {
+		bad = append(bad, badLine(msg, pe.Line, pe.Offset, pe.Column, pe.Err, raw))
+		if p.opts.Strict {
+			return pe
+		}
+		return nil
+	}
+	dec, err := p.opts.Formats.decoder(msg.Format, rc, p.opts.Source, onError)
+	if err != nil {
+		return nil, nil, err
+	}
+	w := partition.NewWriter(p.lake, name, wopts)
+	tracker := p.opts.Late.NewTracker(watermark)
+	lateParts := make(map[string]*lateStat)
+	buf := make([]meter.Reading, 8192)
+	for {
+		n, rerr := dec.Read(buf)
+		for i := range buf[:n] {
+			if tracker.Late(buf[i].Time) {
+				noteLate(lateParts, &buf[i])
+				c.Late++
+			}
+		}
+		if _, err := w.Write(buf[:n]); err != nil {
+			return nil, nil, err
+		}
+		c.Lines += int64(n)
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			var pe *meter.ParseError
+			if errors.As(rerr, &pe) && p.opts.Strict {
+				return bad, nil, nil
+			}
+			return nil, nil, rerr
+		}
+	}
+	c.Lines += int64(len(bad)) // a record is a read here, or a bad record
+	files, err := w.Close(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, f := range files {
+		c.Files = append(c.Files, staging.File{Key: f.Path, Partition: f.Key.Path(), Reads: f.Rows, MinTime: f.MinTime, MaxTime: f.MaxTime, Verbatim: true})
+		c.Reads += f.Rows
+	}
+	c.Quarantined = int64(len(bad))
+	return bad, lateParts, nil
+}
+
+func noteLate(lateParts map[string]*lateStat, r *meter.Reading) {
+	k := partition.KeyOf(*r).Path()
+	ls := lateParts[k]
+	if ls == nil {
+		ls = &lateStat{min: r.Time, max: r.Time}
+		lateParts[k] = ls
+	}
+	ls.n++
+	ls.min = minTime(ls.min, r.Time)
+	ls.max = maxTime(ls.max, r.Time)
 }
 
 func minTime(a, b time.Time) time.Time {

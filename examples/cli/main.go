@@ -38,7 +38,7 @@ func commands() []command {
 		{"ingest", "ingest HES CSV files into the lake", runIngest},
 		{"integrate", "merge staged reads into the lake's partitions", runIntegrate},
 		{"query", "print one meter's reads from the lake", runQuery},
-		{"forecast", "backtest forecasters on benchmark protocols", runForecast},
+		{"forecast", "forecasts and anomalies: backtest, train, run, anomalies", runForecast},
 		{"catalog", "register the lake in a catalog; print Athena DDL", runCatalog},
 		{"bench", "measure ingest and queries: wall and CPU time, peak memory, throughput", runBench},
 		{"serve", "serve the HTTP API and the meter page", runServe},

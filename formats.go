@@ -1,0 +1,131 @@
+package mda
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/openmda/mda/meter"
+)
+
+// Format names, as the CLI's --format takes them. Ingest detects the format
+// from the first bytes when none is given.
+var formatAliases = map[string]string{
+	"hes-csv": meter.HESCSVFormat, "hes": meter.HESCSVFormat,
+	"nem12": meter.NEM12Format,
+	"d0010": meter.MRASCoFormat, "d0275": meter.MRASCoFormat, "mrasco": meter.MRASCoFormat,
+	"espi": meter.ESPIFormat, "green-button": meter.ESPIFormat,
+	"lcl": meter.LondonFormat, "london-csv": meter.LondonFormat,
+	"wide": meter.WideCSVFormat, "wide-csv": meter.WideCSVFormat,
+	"csv": meter.MappedCSVFormat, "mapped-csv": meter.MappedCSVFormat,
+}
+
+// ParseFormat resolves a format name or alias (hes-csv, nem12, d0010,
+// d0275, espi, lcl, wide, csv) to the meter package's Format constant.
+func ParseFormat(name string) (string, error) {
+	if f, ok := formatAliases[strings.ToLower(name)]; ok {
+		return f, nil
+	}
+	return "", fmt.Errorf("mda: unknown format %q (want hes-csv, nem12, d0010, d0275, espi, lcl, wide or csv)", name)
+}
+
+// retailerWideHeader starts the header of the Australian retailer export
+// with one row per day and 48 half-hour columns.
+const retailerWideHeader = "NMI,METER SERIAL NUMBER,CON/GEN,DATE,ESTIMATED?,"
+
+// DetectFormat names the format of a file from its first bytes (a few KiB
+// are enough): the HES CSV by its header, NEM12 by its 100 or 200 record,
+// MRASCo flows by ZHV, Green Button by its XML, the London CSV by LCLid,
+// and the retailer wide CSV by its header. A configurable CSV cannot be
+// recognised: name it.
+func DetectFormat(head []byte) (string, error) {
+	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")) // UTF-8 BOM
+	head = bytes.TrimLeft(head, "\r\n")                   // blank lines, as in some NEM12 exports
+	line := head
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	switch {
+	case bytes.HasPrefix(line, []byte("time,arrival_time,device_id,")):
+		return meter.HESCSVFormat, nil
+	case bytes.HasPrefix(line, []byte("100,NEM12")) || bytes.HasPrefix(line, []byte("200,")):
+		return meter.NEM12Format, nil
+	case bytes.HasPrefix(line, []byte("ZHV|")):
+		return meter.MRASCoFormat, nil
+	case bytes.HasPrefix(bytes.TrimSpace(head), []byte("<?xml")) || bytes.HasPrefix(bytes.TrimSpace(head), []byte("<feed")):
+		return meter.ESPIFormat, nil
+	case bytes.HasPrefix(line, []byte("LCLid,")):
+		return meter.LondonFormat, nil
+	case bytes.HasPrefix(line, []byte(retailerWideHeader)):
+		return meter.WideCSVFormat, nil
+	}
+	return "", fmt.Errorf("mda: cannot tell the format from %q; name it (--format)", clipBytes(line))
+}
+
+func clipBytes(b []byte) string {
+	if len(b) > 60 {
+		b = b[:60]
+	}
+	return string(b)
+}
+
+// FormatOptions configures the decoders of formats other than the HES CSV.
+// Nil means the defaults.
+type FormatOptions struct {
+	// Location is the time zone of formats in wall-clock time (MRASCo,
+	// London, wide and mapped CSV) when their own options name none.
+	Location *time.Location
+	// Mapped describes a configurable CSV (format "csv").
+	Mapped *meter.MappedCSVOptions
+	// Wide describes a wide CSV; default the Australian retailer layout
+	// (NMI, serial, CON/GEN, d/m/yy date, ESTIMATED?, 48 half hours, in
+	// NEM time).
+	Wide *meter.WideCSVOptions
+}
+
+// decoder returns a Reader of format over r, reporting bad records to onError.
+func (o *FormatOptions) decoder(format string, r io.Reader, source string, onError func(*meter.ParseError, []byte) error) (meter.Reader, error) {
+	if o == nil {
+		o = &FormatOptions{}
+	}
+	loc := o.Location
+	switch format {
+	case meter.HESCSVFormat:
+		return meter.NewHESCSVReader(r, &meter.HESCSVReaderOptions{HESCSVOptions: meter.HESCSVOptions{Source: source},
+			OnError: onError, MaxLineBytes: maxLineBytes}), nil
+	case meter.NEM12Format:
+		return meter.NewNEM12Reader(r, &meter.NEM12Options{OnError: onError}), nil
+	case meter.MRASCoFormat:
+		return meter.NewMRASCoReader(r, &meter.MRASCoOptions{Location: loc, OnError: onError}), nil
+	case meter.ESPIFormat:
+		return meter.NewESPIReader(r, &meter.ESPIOptions{OnError: onError}), nil
+	case meter.LondonFormat:
+		return meter.NewLondonReader(r, &meter.LondonOptions{Location: loc, OnError: onError}), nil
+	case meter.WideCSVFormat:
+		w := meter.WideCSVOptions{Header: true, MeterColumn: 1, DateColumn: 4, DateLayout: "2/1/06", FirstValueColumn: 6,
+			Intervals: 48, Location: meter.NEMTime, TypeColumn: 3,
+			TypeNames:       map[string]meter.Type{"Consumption": meter.TypeKWh, "Generation": meter.TypeKWhExport},
+			EstimatedColumn: 5}
+		if o.Wide != nil {
+			w = *o.Wide
+		} else if loc != nil {
+			w.Location = loc
+		}
+		w.OnError = onError
+		return meter.NewWideCSVReader(r, &w), nil
+	case meter.MappedCSVFormat:
+		if o.Mapped == nil {
+			return nil, fmt.Errorf("mda: format csv needs a column mapping (FormatOptions.Mapped, --map)")
+		}
+		m := *o.Mapped
+		if m.Location == nil {
+			m.Location = loc
+		}
+		m.OnError = onError
+		return meter.NewMappedCSVReader(r, &m), nil
+	}
+	return nil, fmt.Errorf("mda: no decoder for format %q", format)
+}

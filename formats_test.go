@@ -1,0 +1,85 @@
+package mda_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/openmda/mda"
+	"github.com/openmda/mda/meter"
+	"github.com/openmda/mda/partition"
+)
+
+func TestDetectFormat(t *testing.T) {
+	tests := []struct{ head, want string }{
+		{meter.HESCSVHeader + "\n2024-03-01 00:15:00,...", meter.HESCSVFormat},
+		{"100,NEM12,200506081149,UNITEDDP,NEMMCO\n", meter.NEM12Format},
+		{"200,M1,E1E2,E1,E1,,CZ226453,KWH,30,\n300,", meter.NEM12Format},
+		{"ZHV|0000001|D0275001|X|", meter.MRASCoFormat},
+		{"<?xml version=\"1.0\"?><feed", meter.ESPIFormat},
+		{"LCLid,tstp,energy(kWh/hh)\n", meter.LondonFormat},
+		{"NMI,METER SERIAL NUMBER,CON/GEN,DATE,ESTIMATED?,00:00 - 00:30\n", meter.WideCSVFormat},
+		{"\xef\xbb\xbfLCLid,stdorToU,DateTime,KWH/hh (per half hour) \n", meter.LondonFormat},
+	}
+	for _, tt := range tests {
+		got, err := mda.DetectFormat([]byte(tt.head))
+		if err != nil || got != tt.want {
+			t.Errorf("DetectFormat(%q) = %q, %v; want %q", tt.head, got, err, tt.want)
+		}
+	}
+	if _, err := mda.DetectFormat([]byte("a,b,c\n1,2,3\n")); err == nil {
+		t.Error("an unknown CSV was detected as something")
+	}
+}
+
+// TestIngestRealExports ingests the real Australian exports with their
+// format detected: every interval of every day lands in the lake.
+func TestIngestRealExports(t *testing.T) {
+	dir, _ := filepath.Abs(filepath.Join("..", "shared", "datasets", "au-household-meter-exports"))
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("real exports not available (%v); they live in ../shared/datasets", err)
+	}
+	tests := []struct {
+		file, format string
+		reads        int64
+	}{
+		{"meter01.csv", meter.NEM12Format, 1034 * 48}, // 1,034 days of 48 half hours
+		{"meter03.csv", meter.WideCSVFormat, 465 * 48},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			if tt.format == meter.NEM12Format && os.Getenv("MDA_LONG_TESTS") == "" {
+				// 1,034 days are 24,816 hourly partitions: half a minute.
+				// The meter package decodes this file in every run.
+				t.Skip("set MDA_LONG_TESTS=1 to ingest the NEM12 export (30 s)")
+			}
+			ctx := context.Background()
+			in := openBucket(t, "file://"+dir+"?metadata=skip")
+			// A file lake: memblob sorts every key of the bucket on each
+			// listing, which a year of hourly partitions makes quadratic.
+			lake := openBucket(t, "file://"+t.TempDir())
+			st, err := mda.Ingest(ctx, lake, in, tt.file, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Format != tt.format || st.Reads != tt.reads || st.Quarantined != 0 || st.Ranges != 1 {
+				t.Fatalf("stats %+v, want format %s and %d reads", st, tt.format, tt.reads)
+			}
+			reads, _, err := partition.ReadAll(ctx, lake, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys := map[meter.Key]bool{}
+			for _, r := range reads {
+				if r.Type != meter.TypeKWh || r.Value < 0 {
+					t.Fatalf("unexpected read %v", r)
+				}
+				keys[r.Key()] = true
+			}
+			if int64(len(reads)) != tt.reads || len(keys) != len(reads) {
+				t.Errorf("%d reads, %d distinct, want %d", len(reads), len(keys), tt.reads)
+			}
+		})
+	}
+}
