@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/openmda/mda/meter"
 	"io"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"gocloud.dev/blob"
@@ -24,6 +27,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	strict := fs.Bool("strict", false, "stop at the first bad line with its error, instead of quarantining it")
 	compression := fs.String("compression", "snappy", "Parquet compression: snappy, zstd or none")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	format := fs.String("format", "", "input format: hes-csv, nem12, d0010, d0275, espi, lcl, wide or csv (default: detected from the content)")
+	tz := fs.String("tz", "", "time zone of formats in wall-clock time (IANA name, e.g. Europe/London); default each format's own")
+	mapping := fs.String("map", "", "column mapping for --format csv, e.g. 'meter=1,time=2,value=3,header,layout=2006-01-02 15:04:05,type=kwh,scale=0.001,interval=30m,ending'")
 	var cf catalogFlags
 	cf.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -44,6 +50,23 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer closeCat()
 	opts := &mda.IngestOptions{Workers: *workers, Strict: *strict, Writer: &partition.WriterOptions{Compression: *compression}, Register: register}
+	if *format != "" {
+		if opts.Format, err = mda.ParseFormat(*format); err != nil {
+			return err
+		}
+	}
+	fo := &mda.FormatOptions{}
+	if *tz != "" {
+		if fo.Location, err = time.LoadLocation(*tz); err != nil {
+			return fmt.Errorf("--tz: %w", err)
+		}
+	}
+	if *mapping != "" {
+		if fo.Mapped, err = parseMapping(*mapping); err != nil {
+			return fmt.Errorf("--map: %w", err)
+		}
+	}
+	opts.Formats = fo
 	if *nranges > 0 {
 		opts.Split = &ranges.SplitOptions{Ranges: *nranges}
 	}
@@ -137,4 +160,54 @@ func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("%d partitions were locked by another integrator; run again", st.Locked)
 	}
 	return nil
+}
+
+// parseMapping reads --map: comma-separated key=value pairs (and bare
+// flags) describing a CSV of one read per line.
+func parseMapping(s string) (*meter.MappedCSVOptions, error) {
+	m := &meter.MappedCSVOptions{}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		var err error
+		switch k {
+		case "meter":
+			m.MeterColumn, err = strconv.Atoi(v)
+		case "time":
+			m.TimeColumn, err = strconv.Atoi(v)
+		case "value":
+			m.ValueColumn, err = strconv.Atoi(v)
+		case "quality":
+			m.QualityColumn, err = strconv.Atoi(v)
+		case "typecol":
+			m.TypeColumn, err = strconv.Atoi(v)
+		case "type":
+			if _, ok := meter.LookupType(meter.Type(v)); !ok {
+				return nil, fmt.Errorf("unknown reading type %q", v)
+			}
+			m.Type = meter.Type(v)
+		case "layout":
+			m.TimeLayout = v
+		case "scale":
+			m.Scale, err = strconv.ParseFloat(v, 64)
+		case "interval":
+			m.Interval, err = time.ParseDuration(v)
+		case "delim":
+			if len(v) != 1 {
+				return nil, fmt.Errorf("delim must be one byte, got %q", v)
+			}
+			m.Delimiter = v[0]
+		case "header":
+			m.Header = true
+		case "ending":
+			m.IntervalEnding = true
+		case "source":
+			m.Source = v
+		default:
+			return nil, fmt.Errorf("unknown key %q (want meter, time, value, quality, typecol, type, layout, scale, interval, delim, header, ending, source)", k)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return m, nil
 }

@@ -149,3 +149,30 @@ func TestCLIUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIIngestMappedCSV: a CSV of any layout, named by --map, in local
+// time across a DST change.
+func TestCLIIngestMappedCSV(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "reads.csv")
+	csv := "meter;when;kwh\n" +
+		"m1;2024-03-31 00:30:00;0.5\n" + // Europe/London: spring forward at 01:00 UTC
+		"m1;2024-03-31 02:30:00;0.7\n" +
+		"m1;2024-03-31 03:00:00;0.9\n"
+	if err := os.WriteFile(file, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lake := "file://" + filepath.Join(dir, "lake")
+	code, out, errs := runCLI(t, "ingest", "--lake", lake, "--quiet", "--format", "csv", "--tz", "Europe/London",
+		"--map", "delim=;,header,meter=1,time=2,value=3,type=kwh,ending", file)
+	if code != 0 || !strings.Contains(out, "reads written                 3") {
+		t.Fatalf("ingest: exit %d: %s%s", code, out, errs)
+	}
+	code, out, _ = runCLI(t, "query", "--lake", lake, "--meter", "m1", "--type", "kwh", "--from", "2024-03-31", "--to", "2024-03-31")
+	if code != 0 || !strings.Contains(out, "2024-03-31T00:30:00Z") || !strings.Contains(out, "2024-03-31T01:30:00Z") || !strings.Contains(out, "2024-03-31T02:00:00Z") {
+		t.Errorf("local times not converted through the DST change:\n%s", out)
+	}
+	if code, _, errs := runCLI(t, "ingest", "--lake", lake, "--quiet", "--map", "bogus=1", file); code != 1 || !strings.Contains(errs, "unknown key") {
+		t.Errorf("bad --map: exit %d, %s", code, errs)
+	}
+}
