@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"runtime"
 	"slices"
@@ -175,7 +174,7 @@ func passes(ids []string, n, chunk int, budget int64) [][]string {
 func DataEnd(ctx context.Context, lake *blob.Bucket) (time.Time, error) {
 	prefix := partition.Prefix + "reading_type=" + string(meter.TypeKW) + "/"
 	for _, level := range []string{"year=", "month=", "day=", "hour="} {
-		dirs, err := listDirs(ctx, lake, prefix)
+		dirs, err := partition.ListDirs(ctx, lake, prefix)
 		if err != nil {
 			return time.Time{}, err
 		}
@@ -217,24 +216,6 @@ func DataEnd(ctx context.Context, lake *blob.Bucket) (time.Time, error) {
 // end e: a read at e ends the interval before it, so the hour that starts at
 // e.Truncate(hour) is complete only if e is on the hour.
 func completeHoursEnd(e time.Time) time.Time { return e.UTC().Truncate(time.Hour) }
-
-// listDirs returns the names (without slashes) of prefix's subdirectories.
-func listDirs(ctx context.Context, b *blob.Bucket, prefix string) ([]string, error) {
-	it := b.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
-	var out []string
-	for {
-		obj, err := it.Next(ctx)
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("forecast: listing %s: %w", prefix, err)
-		}
-		if obj.IsDir {
-			out = append(out, strings.TrimSuffix(strings.TrimPrefix(obj.Key, prefix), "/"))
-		}
-	}
-}
 
 // meterIDs returns the sorted ids of the meters with kW reads in
 // (from, to]. It is how a job finds "all meters" without a meter table: the

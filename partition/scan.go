@@ -148,7 +148,7 @@ func (p *plan) partitions(ctx context.Context, b *blob.Bucket, st *ScanStats) ([
 	}
 	types := p.types
 	if types == nil {
-		names, err := listDirs(ctx, b, Prefix)
+		names, err := ListDirs(ctx, b, Prefix)
 		if err != nil {
 			return nil, err
 		}
@@ -207,7 +207,7 @@ func (p *plan) partitions(ctx context.Context, b *blob.Bucket, st *ScanStats) ([
 // the values (in [lo, hi]) whose time span meets the filter, sorted.
 func (p *plan) level(ctx context.Context, b *blob.Bucket, prefix, name string, digits, lo, hi int, st *ScanStats,
 	span func(int) (time.Time, time.Time)) ([]int, error) {
-	dirs, err := listDirs(ctx, b, prefix)
+	dirs, err := ListDirs(ctx, b, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -231,9 +231,10 @@ func (p *plan) level(ctx context.Context, b *blob.Bucket, prefix, name string, d
 	return slices.Compact(out), nil
 }
 
-// listDirs returns the names (without slashes) of the subdirectories of
-// prefix.
-func listDirs(ctx context.Context, b *blob.Bucket, prefix string) ([]string, error) {
+// ListDirs returns the names (without slashes) of the subdirectories of
+// prefix, e.g. ["year=2024"] for "readings/reading_type=kw/". The lake's
+// other tables are walked with it too.
+func ListDirs(ctx context.Context, b *blob.Bucket, prefix string) ([]string, error) {
 	it := b.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
 	var out []string
 	for {
@@ -643,39 +644,46 @@ func (s *scanner) keepRowGroup(rg parquet.RowGroup, l *fileLayout) (bool, error)
 		}
 	}
 	if s.p.ids != nil {
-		c, ok := chunks[l.col[colMeterID]].(*parquet.FileColumnChunk)
-		if !ok {
-			return true, nil
-		}
-		ids := s.p.sortedIDs
-		if lo, hi, ok := c.Bounds(); ok && !lo.IsNull() && !hi.IsNull() {
-			// The filter's ids within [lo, hi].
-			i, _ := slices.BinarySearch(ids, string(lo.ByteArray()))
-			j, found := slices.BinarySearch(ids, string(hi.ByteArray()))
-			if found {
-				j++
-			}
-			ids = ids[i:j]
-		}
-		if len(ids) == 0 {
-			return false, nil
-		}
-		bf := c.BloomFilter()
-		if bf == nil {
-			return true, nil
-		}
-		for _, id := range ids {
-			ok, err := bf.Check(parquet.ByteArrayValue(stringBytes(id)))
-			if err != nil {
-				return false, fmt.Errorf("checking bloom filter: %w", err)
-			}
-			if ok {
-				return true, nil
-			}
-		}
-		return false, nil
+		return MayHoldMeters(chunks[l.col[colMeterID]], s.p.sortedIDs)
 	}
 	return true, nil
+}
+
+// MayHoldMeters reports whether a meter_id column chunk may hold one of the
+// sorted ids: by its min/max statistics, then its bloom filter. A false
+// answer is certain; skip the row group.
+func MayHoldMeters(cc parquet.ColumnChunk, sortedIDs []string) (bool, error) {
+	c, ok := cc.(*parquet.FileColumnChunk)
+	if !ok {
+		return true, nil
+	}
+	ids := sortedIDs
+	if lo, hi, ok := c.Bounds(); ok && !lo.IsNull() && !hi.IsNull() {
+		// The ids within [lo, hi].
+		i, _ := slices.BinarySearch(ids, string(lo.ByteArray()))
+		j, found := slices.BinarySearch(ids, string(hi.ByteArray()))
+		if found {
+			j++
+		}
+		ids = ids[i:j]
+	}
+	if len(ids) == 0 {
+		return false, nil
+	}
+	bf := c.BloomFilter()
+	if bf == nil {
+		return true, nil
+	}
+	for _, id := range ids {
+		ok, err := bf.Check(parquet.ByteArrayValue(stringBytes(id)))
+		if err != nil {
+			return false, fmt.Errorf("checking bloom filter: %w", err)
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // rowGroupRange returns the byte range of the columns of a row group that

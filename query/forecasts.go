@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/openmda/mda/partition"
 	"slices"
 	"strings"
 	"time"
@@ -23,7 +24,7 @@ type ForecastRun struct {
 func (l *Lake) ForecastRuns(ctx context.Context, model string) ([]ForecastRun, error) {
 	models := []string{model}
 	if model == "" {
-		dirs, err := listDirs(ctx, l.b, tables.ForecastsPrefix)
+		dirs, err := partition.ListDirs(ctx, l.b, tables.ForecastsPrefix)
 		if err != nil {
 			return nil, err
 		}
@@ -36,7 +37,7 @@ func (l *Lake) ForecastRuns(ctx context.Context, model string) ([]ForecastRun, e
 	}
 	var runs []ForecastRun
 	for _, m := range models {
-		dirs, err := listDirs(ctx, l.b, tables.ForecastsPrefix+"model_name="+m+"/")
+		dirs, err := partition.ListDirs(ctx, l.b, tables.ForecastsPrefix+"model_name="+m+"/")
 		if err != nil {
 			return nil, err
 		}

@@ -88,7 +88,7 @@ func latestHour(ctx context.Context, b *blob.Bucket, t meter.Type) (time.Time, b
 		name   string
 		digits int
 	}{{"year=", 4}, {"month=", 2}, {"day=", 2}, {"hour=", 2}} {
-		dirs, err := listDirs(ctx, b, prefix)
+		dirs, err := partition.ListDirs(ctx, b, prefix)
 		if err != nil {
 			return time.Time{}, false, err
 		}
@@ -117,25 +117,6 @@ func latestHour(ctx context.Context, b *blob.Bucket, t meter.Type) (time.Time, b
 		return time.Time{}, false, nil
 	}
 	return k.Hour, true, nil
-}
-
-// listDirs returns the names (without slashes) of the subdirectories of
-// prefix.
-func listDirs(ctx context.Context, b *blob.Bucket, prefix string) ([]string, error) {
-	it := b.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
-	var out []string
-	for {
-		obj, err := it.Next(ctx)
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("query: listing %s: %w", prefix, err)
-		}
-		if obj.IsDir {
-			out = append(out, strings.TrimSuffix(strings.TrimPrefix(obj.Key, prefix), "/"))
-		}
-	}
 }
 
 // listFiles returns the Parquet files directly under dir, by name, leaving

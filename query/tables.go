@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/openmda/mda/partition"
 	"io"
 	"slices"
 
@@ -44,7 +45,7 @@ func readRows[T any](ctx context.Context, b *blob.Bucket, files []*blob.ListObje
 				return nil, err
 			}
 			if len(sorted) > 0 && idCol >= 0 {
-				ok, err := mayHold(rg.ColumnChunks()[idCol], sorted)
+				ok, err := partition.MayHoldMeters(rg.ColumnChunks()[idCol], sorted)
 				if err != nil {
 					return nil, fmt.Errorf("query: %s: row group %d: %w", obj.Key, g, err)
 				}
@@ -78,38 +79,4 @@ func readRows[T any](ctx context.Context, b *blob.Bucket, files []*blob.ListObje
 		}
 	}
 	return out, nil
-}
-
-// mayHold reports whether a meter_id column chunk may hold one of ids
-// (sorted), by its min/max statistics and bloom filter.
-func mayHold(cc parquet.ColumnChunk, ids []string) (bool, error) {
-	c, ok := cc.(*parquet.FileColumnChunk)
-	if !ok {
-		return true, nil
-	}
-	if lo, hi, ok := c.Bounds(); ok && !lo.IsNull() && !hi.IsNull() {
-		i, _ := slices.BinarySearch(ids, string(lo.ByteArray()))
-		j, found := slices.BinarySearch(ids, string(hi.ByteArray()))
-		if found {
-			j++
-		}
-		ids = ids[i:j]
-	}
-	if len(ids) == 0 {
-		return false, nil
-	}
-	bf := c.BloomFilter()
-	if bf == nil {
-		return true, nil
-	}
-	for _, id := range ids {
-		ok, err := bf.Check(parquet.ByteArrayValue([]byte(id)))
-		if err != nil {
-			return false, fmt.Errorf("checking bloom filter: %w", err)
-		}
-		if ok {
-			return true, nil
-		}
-	}
-	return false, nil
 }
