@@ -145,7 +145,7 @@ func (c writerConfig) parquetOptions() []parquet.WriterOption {
 		parquet.Compression(c.codec),
 		// Version 1 data pages: what Spark writes and every engine reads.
 		parquet.DataPageVersion(1),
-		parquet.PageBufferSize(8 << 10),
+		parquet.PageBufferSize(64 << 10),
 		parquet.WriteBufferSize(256 << 10),
 		// Bounds of these columns prune nothing that matters; computing
 		// them cost a tenth of the encoding time.
