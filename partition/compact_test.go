@@ -111,3 +111,23 @@ func TestScanGivenKeys(t *testing.T) {
 		t.Fatalf("got %v, stats %+v", got, st)
 	}
 }
+
+func TestScanValuesOnly(t *testing.T) {
+	ctx := context.Background()
+	b := memblob.OpenBucket(nil)
+	defer b.Close()
+	h := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+	k := partition.Key{Type: meter.TypeKW, Hour: h}
+	r := meter.Reading{MeterID: "m", Type: meter.TypeKW, Value: 2.5, Time: h.Add(15 * time.Minute), Source: "B", Arrival: h.Add(16 * time.Minute), Quality: meter.QualityEstimated}
+	if _, err := partition.WriteFile(ctx, b, k, "f", []meter.Reading{r}, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := partition.ReadAll(ctx, b, &partition.Filter{ValuesOnly: true, MeterIDs: []string{"m"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := meter.Reading{MeterID: "m", Type: meter.TypeKW, Value: 2.5, Time: r.Time, Arrival: time.UnixMilli(time.Time{}.UnixMilli()).UTC()}
+	if len(got) != 1 || got[0].MeterID != want.MeterID || got[0].Value != want.Value || !got[0].Time.Equal(want.Time) || got[0].Source != "" || got[0].Quality != 0 {
+		t.Fatalf("got %+v", got)
+	}
+}

@@ -27,6 +27,10 @@ type Filter struct {
 	From, To time.Time
 	// MeterIDs selects meters; empty means all.
 	MeterIDs []string
+	// ValuesOnly decodes only meter_id, reading_value and
+	// reading_date_time: the reads' Source, Arrival and Quality are left
+	// zero. Aggregates need no more, and skip half the columns.
+	ValuesOnly bool
 	// Keys, if not nil, is the list of partitions to consider instead of
 	// listing the bucket: e.g. from a catalog (catalog.ReadingsPartitions),
 	// which answers faster than a listing of a large lake. Keys that do
@@ -68,6 +72,7 @@ type plan struct {
 	sortedIDs    []string
 	keys         []Key // given partitions, nil = list the bucket
 	haveKeys     bool
+	valuesOnly   bool
 }
 
 func newPlan(f *Filter) (*plan, error) {
@@ -99,6 +104,7 @@ func newPlan(f *Filter) (*plan, error) {
 			p.toMs++
 		}
 	}
+	p.valuesOnly = f.ValuesOnly
 	if f.Keys != nil {
 		p.keys, p.haveKeys = slices.SortedFunc(slices.Values(f.Keys), Key.Compare), true
 		p.keys = slices.CompactFunc(p.keys, func(a, b Key) bool { return a == b })
@@ -822,6 +828,9 @@ func (s *scanner) readRowGroup(k Key, rg parquet.RowGroup, l *fileLayout) error 
 	chunks := rg.ColumnChunks()
 	var cursors [numColumns]*columnCursor
 	for c := range cursors {
+		if s.p.valuesOnly && (c == colSource || c == colArrival || c == colQuality) {
+			continue // read as nulls: zero values
+		}
 		if l.col[c] >= 0 {
 			cursors[c] = &columnCursor{pages: chunks[l.col[c]].Pages()}
 			defer cursors[c].close()

@@ -202,7 +202,7 @@ func checkRange(f Filter) error {
 // endFilter is the partition filter of the reads whose interval ends lie
 // in (From, To]: reading times are stored at millisecond precision.
 func endFilter(f Filter, types ...meter.Type) partition.Filter {
-	return partition.Filter{MeterIDs: f.MeterIDs, Types: types,
+	return partition.Filter{MeterIDs: f.MeterIDs, Types: types, ValuesOnly: true,
 		From: f.From.Add(time.Millisecond), To: f.To.Add(time.Millisecond)}
 }
 
