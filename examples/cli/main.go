@@ -37,6 +37,8 @@ func commands() []command {
 		{"simulate", "generate meter data in the guidance's HES CSV format", runSimulate},
 		{"ingest", "ingest HES CSV files into the lake", runIngest},
 		{"integrate", "merge staged reads into the lake's partitions", runIntegrate},
+		{"serve-hes", "serve the simulated head-end system API", runServeHES},
+		{"fetch", "fetch a HES source (API, drop folder, SFTP) into the inbound bucket and ingest it", runFetch},
 		{"query", "print one meter's reads from the lake", runQuery},
 		{"forecast", "forecasts and anomalies: backtest, train, run, anomalies", runForecast},
 		{"catalog", "register the lake in a catalog; print Athena DDL", runCatalog},

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"gocloud.dev/blob"
+
+	"github.com/openmda/mda"
+	"github.com/openmda/mda/hes"
+	_ "github.com/openmda/mda/hes/dropsource" // drop+<bucket URL> sources
+	_ "github.com/openmda/mda/hes/httpsource" // hes+http(s):// sources
+	_ "github.com/openmda/mda/hes/sftpsource" // sftp:// sources
+	"github.com/openmda/mda/simulator"
+)
+
+// runServeHES serves the simulated head-end system API (simulator.HES).
+func runServeHES(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve-hes", "[flags]", stderr)
+	meters := fs.Int("meters", 100, "number of meters")
+	days := fs.Int("days", 7, "days of data")
+	seed := fs.Int64("seed", 0, "data set seed")
+	addr := fs.String("addr", "127.0.0.1:8081", "listen address")
+	apiKey := fs.String("api-key", "", "require this API key (x-api-key header or Bearer token)")
+	lateFraction := fs.Float64("late-fraction", 0, "fraction of reads that arrive late")
+	lateOffset := fs.Duration("late-offset", simulator.DefaultLateOffset, "how late late reads arrive")
+	dupFraction := fs.Float64("duplicate-fraction", 0, "fraction of reads delivered twice")
+	replay := fs.Float64("replay", 0, "replay speed: the head-end's clock starts at the data's start and runs this many times faster than real time (0: all data available at once)")
+	failEvery := fs.Int("fail-every", 0, "answer every Nth request with 500 (fault injection)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	g, err := simulator.New(&simulator.Options{Meters: *meters, Days: *days, Seed: *seed,
+		LateFraction: *lateFraction, LateOffset: *lateOffset, DuplicateFraction: *dupFraction})
+	if err != nil {
+		return err
+	}
+	opts := &simulator.HESOptions{APIKey: *apiKey, FailEvery: *failEvery}
+	start := g.Options().Start
+	if *replay > 0 {
+		t0 := time.Now()
+		speed := *replay
+		opts.Now = func() time.Time { return start.Add(time.Duration(float64(time.Since(t0)) * speed)) }
+	}
+	h := simulator.NewHES(g, opts)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "HES simulator: %d meters, %d days from %s, %d lines, on http://%s\n",
+		*meters, *days, start.Format(time.RFC3339), h.Lines(), ln.Addr())
+	fmt.Fprintf(stdout, "  fetch with: mda fetch --source 'hes+http://%s/?start=%s' --inbound URL --lake URL\n", ln.Addr(), start.Format(time.RFC3339))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	}
+}
+
+// runFetch fetches a source's new data into the inbound bucket and ingests
+// it into the lake, advancing the source only after each ingest.
+func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("fetch", "--source URL [flags]", stderr)
+	srcURL := fs.String("source", "", "source URL: hes+http://host:port/?api_key_env=VAR&start=..., drop+file:///dir, drop+s3://bucket/prefix, sftp://user@host/dir?key=FILE")
+	inboundURL := fs.String("inbound", "", "inbound bucket URL (default: the lake)")
+	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL")
+	follow := fs.Duration("follow", 0, "keep fetching, pausing this long when caught up (0: fetch once)")
+	noIngest := fs.Bool("no-ingest", false, "only land the objects under "+hes.LandingPrefix)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *srcURL == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	lake, err := mda.OpenBucket(ctx, *lakeURL)
+	if err != nil {
+		return err
+	}
+	defer lake.Close()
+	inbound := lake
+	if *inboundURL != "" {
+		if inbound, err = mda.OpenBucket(ctx, *inboundURL); err != nil {
+			return err
+		}
+		defer inbound.Close()
+	}
+	src, err := hes.OpenSource(ctx, *srcURL)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	var process hes.ProcessFunc
+	if !*noIngest {
+		process = func(ctx context.Context, in *blob.Bucket, key string) error {
+			st, err := mda.Ingest(ctx, lake, in, key, &mda.IngestOptions{Inbound: in})
+			if err == nil {
+				fmt.Fprintf(stdout, "ingested %s: %d lines, %d reads staged, %d quarantined\n", key, st.Lines, st.Staged, st.Quarantined)
+			}
+			return err
+		}
+	}
+	report := func(r hes.Result, err error) {
+		for _, k := range r.Landed {
+			if *noIngest {
+				fmt.Fprintf(stdout, "landed %s\n", k)
+			}
+		}
+		for _, k := range r.Quarantined {
+			fmt.Fprintf(stdout, "quarantined %s\n", k)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "mda fetch: %v\n", err)
+		}
+	}
+	if *follow > 0 {
+		err := hes.Run(ctx, src, inbound, process, &hes.RunOptions{Interval: *follow, OnPull: report})
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	}
+	total := 0
+	for {
+		r, err := hes.Pull(ctx, src, inbound, process, nil)
+		report(r, nil)
+		total += len(r.Landed)
+		if err != nil {
+			return err
+		}
+		if !r.More {
+			break
+		}
+	}
+	fmt.Fprintf(stdout, "fetched %d objects from %s\n", total, src.Name())
+	return nil
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package sftpsource_test
+
+const raceEnabled = false
