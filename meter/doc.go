@@ -41,5 +41,69 @@
 // package ranges; the RecordStart predicates recognise headers). NEM12,
 // MRASCo flows and ESPI XML are hierarchical: a file is one unit.
 //
+// # Formats
+//
+// What each format's fields become. Times become UTC; energy becomes kWh
+// per interval (type kwh, or kwh_export for export channels); Reading.Time
+// is the end of the read's interval.
+//
+// HES CSV (HESCSVFormat), the guidance's head-end export, UTC:
+//
+//	time,arrival_time,device_id,measure_name,load,crrnt,pf,kva,kw,vltg
+//	2023-03-01 10:15:00.000000,2023-03-01 10:15:00.000000,503d4c60-...,readings,7,7.187,0.889,1.437,1.278,0.2
+//
+// One line gives six reads at time: load (kW), crrnt (A), pf, kva (kVA),
+// kw (kW) and vltg, converted from kV to V (0.2 becomes 200); device_id
+// is the meter id, arrival_time the Arrival, source "B", quality A.
+//
+// AEMO NEM12 (NEM12Format), interval ends in NEM time (UTC+10, no DST):
+//
+//	200,NMI0000001,E1B1,E1,E1,N1,METER001,KWH,30,20240401
+//	300,20240303,0.100,0.110,...(48 values)...,A,,,20240304013000,20240304020000
+//	400,1,20,A,,
+//
+// The 200 record's NMI and suffix give the meter id (NMI0000001-E1), its
+// unit and interval length the scale (Wh and MWh to kWh) and spacing; each
+// 300 value is one read, with the day's quality (A, E, S, F, N) or, for V,
+// the 400 record covering its interval; 100, 500 and 900 frame the file.
+//
+// MRASCo D0275 and D0010 (MRASCoFormat), pipe-delimited, Europe/London:
+//
+//	ZHV|0000123456|D0275001|D|HHDC|X|SUPP|20240402080000||||OPER|
+//	25B|1012345678901|AI|SUPP|          MPAN and measurement quantity (AI import, AE export)
+//	26B|20231029|                       the day (48, or 46/50 on clock-change days)
+//	27B|A|0.100|                        one half hour: actual/estimated flag and kWh
+//
+//	026|1012345678901|V|                D0010: MPAN
+//	028|F89A012345|D|                   meter serial
+//	030|01|20231028120000|12345.6|||T|A|  register reading (type kwh_register): id, time, value
+//
+// Green Button / ESPI XML (ESPIFormat): each IntervalReading's value times
+// 10^powerOfTenMultiplier of its ReadingType, Wh to kWh; time is
+// timePeriod start (epoch seconds) plus duration; ReadingQuality maps to
+// Quality; the UsagePoint id from the entry's links is the meter id.
+//
+// London smart meters CSV (LondonFormat), Europe/London, interval start:
+//
+//	LCLid,tstp,energy(kWh/hh)                                  (Kaggle)
+//	MAC000002,2012-10-28 00:30:00.0000000,0.269
+//	LCLid,stdorToU,DateTime,KWH/hh (per half hour) ,Acorn,Acorn_grouped   (London Datastore)
+//
+// LCLid is the meter id; the time is moved 30 minutes to the interval end;
+// "Null" values are dropped (or kept as quality N).
+//
+// Retailer wide CSV (WideCSVFormat), one row per meter and day:
+//
+//	NMI,METER SERIAL NUMBER,CON/GEN,DATE,ESTIMATED?,00:00 - 00:30,...,23:30 - 00:00
+//	6001234567,7625,Consumption,1/3/24,No,0.1,0.15,...
+//
+// Each of the 48 columns is one read ending k half hours after midnight;
+// CON/GEN picks kwh or kwh_export, ESTIMATED? the quality. The columns,
+// date layout and zone are options (WideCSVOptions).
+//
+// Anything else (MappedCSVFormat): MappedCSVOptions names the meter, time,
+// value, type and quality columns, the time layout and zone, whether times
+// start or end their interval, and a scale to the type's unit.
+//
 // This package imports nothing outside the standard library.
 package meter
