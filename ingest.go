@@ -34,8 +34,11 @@ const (
 type IngestOptions struct {
 	// Workers is the number of ranges scanned at once; default GOMAXPROCS.
 	Workers int
-	// Split chooses the byte ranges; nil means the guidance's rule
-	// (see ranges.Split), which depends only on the file's size.
+	// Split chooses the byte ranges; nil means LocalSplit: ranges of
+	// 8 MiB whatever the file's size, so that a worker's memory (it holds
+	// its range's reads until it writes them) is the same for 100 MB and
+	// 10 GB. The guidance's rule (150 ranges, up to 300 MB each) suits
+	// Lambda's per-invocation limits, not one process.
 	Split *ranges.SplitOptions
 	// Strict stops the ingest at the first bad line (in file order) and
 	// returns its *meter.ParseError. By default bad lines are quarantined
@@ -161,6 +164,10 @@ type Faults struct {
 	AfterCompact func(partition.FileInfo) error
 }
 
+// LocalSplit is Ingest's default split: fixed 8 MiB ranges (the last
+// absorbs the remainder), within the guidance's limit of 50,000 ranges.
+var LocalSplit = ranges.SplitOptions{MaxWorkers: 1, MinChunk: 8 << 20, MaxChunk: 8 << 20}
+
 // Queue is a topic and a subscription that receives what is sent on it.
 type Queue struct {
 	Topic        *pubsub.Topic
@@ -201,6 +208,10 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Split == nil {
+		split := LocalSplit
+		o.Split = &split
 	}
 	stats := IngestStats{Source: key}
 
