@@ -34,8 +34,10 @@ const (
 // fileRow is the Parquet schema, as a Go struct so that parquet-go keeps
 // the field order (a parquet.Group sorts its fields by name). Every column
 // is required (readers see them as nullable columns that hold no nulls).
-// The timestamps, sources and qualities are dictionary-encoded: an hourly
-// partition holds a few distinct values of each. meter_id is plain: every
+// reading_date_time, sources and qualities are dictionary-encoded: an hourly
+// partition holds a few distinct values of each. arrival_time is delta
+// encoded: arrivals are nearly unique, and a dictionary of them cost its
+// hash table's growth in every file for nothing. meter_id is plain: every
 // file holds every meter, so its dictionary was as large as the plain,
 // Snappy-compressed column (16.3 against 16.5 bytes per row, measured), cost
 // a tenth of the write time to build, and made a one-meter query decode the
@@ -46,7 +48,7 @@ type fileRow struct {
 	ReadingValue    float64 `parquet:"reading_value"`
 	ReadingDateTime int64   `parquet:"reading_date_time,timestamp(millisecond),dict"`
 	ReadingSource   string  `parquet:"reading_source,dict"`
-	ArrivalTime     int64   `parquet:"arrival_time,timestamp(millisecond),dict"`
+	ArrivalTime     int64   `parquet:"arrival_time,timestamp(millisecond),delta"`
 	Quality         string  `parquet:"quality,dict"`
 }
 

@@ -114,12 +114,37 @@ func writeColumns(ctx context.Context, b *blob.Bucket, k Key, path string, c *co
 // dict interns the strings of buffered reads (meter ids and sources), so
 // that the columns hold small integers instead of string headers.
 type dict struct {
-	strs  []string
-	index map[string]int32
+	strs   []string
+	index  map[string]int32
+	recent [2]recentID // the last strings looked up (a meter id, a source)
+	next   int
+}
+
+type recentID struct {
+	s  string
+	i  int32
+	ok bool
 }
 
 // id returns the index of s, checking a new string is valid UTF-8.
 func (d *dict) id(s string, what string) (int32, error) {
+	// Decoders intern their strings and a line's reads share its meter id:
+	// the same string header comes again and again, so compare pointers
+	// before hashing.
+	for j := range d.recent {
+		if r := &d.recent[j]; len(r.s) == len(s) && unsafe.StringData(r.s) == unsafe.StringData(s) && r.ok {
+			return r.i, nil
+		}
+	}
+	i, err := d.lookup(s, what)
+	if err == nil {
+		d.recent[d.next] = recentID{s: s, i: i, ok: true}
+		d.next = (d.next + 1) % len(d.recent)
+	}
+	return i, err
+}
+
+func (d *dict) lookup(s string, what string) (int32, error) {
 	if i, ok := d.index[s]; ok {
 		return i, nil
 	}
