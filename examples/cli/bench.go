@@ -135,7 +135,7 @@ func runBenchQuery(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer lake.Close()
-	week := &partition.Filter{Types: []meter.Type{meter.TypeKW}, MeterIDs: []string{*meterID}, From: start, To: start.AddDate(0, 0, 7)}
+	week := &partition.Filter{Types: []meter.Type{meter.TypeKW}, MeterIDs: []string{*meterID}, From: start, To: start.AddDate(0, 0, 7), ValuesOnly: true}
 	times := make([]time.Duration, 0, *runs)
 	var n int
 	for range *runs {
@@ -156,7 +156,7 @@ func runBenchQuery(ctx context.Context, args []string, stdout, stderr io.Writer)
 	for range *runs {
 		t0 := time.Now()
 		daily := make(map[string]map[int64]float64)
-		_, err := partition.Scan(ctx, lake, &partition.Filter{Types: []meter.Type{meter.TypeKW}}, func(rs []meter.Reading) error {
+		_, err := partition.Scan(ctx, lake, &partition.Filter{Types: []meter.Type{meter.TypeKW}, ValuesOnly: true}, func(rs []meter.Reading) error {
 			for i := range rs {
 				r := &rs[i]
 				m := daily[r.MeterID]
