@@ -1,7 +1,6 @@
 package meter
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -196,14 +195,12 @@ func clip(b []byte) string {
 // HESCSVReader decodes a whole HES CSV stream into reads. It implements
 // Reader. Bad lines are passed to OnError; see HESCSVReaderOptions.
 type HESCSVReader struct {
-	br      *bufio.Reader
+	lr      lineReader
 	dec     *HESCSVDecoder
 	onError func(*ParseError, []byte) error
 	line    int64
-	offset  int64
 	pending []Reading
 	scratch [len(HESTypes)]Reading
-	long    []byte
 	maxLine int
 	err     error
 }
@@ -227,7 +224,7 @@ func NewHESCSVReader(r io.Reader, opts *HESCSVReaderOptions) *HESCSVReader {
 	if opts == nil {
 		opts = &HESCSVReaderOptions{}
 	}
-	hr := &HESCSVReader{br: bufio.NewReaderSize(r, 256<<10), dec: NewHESCSVDecoder(&opts.HESCSVOptions)}
+	hr := &HESCSVReader{dec: NewHESCSVDecoder(&opts.HESCSVOptions)}
 	hr.onError = opts.OnError
 	if hr.onError == nil {
 		hr.onError = func(e *ParseError, _ []byte) error { return e }
@@ -237,6 +234,7 @@ func NewHESCSVReader(r io.Reader, opts *HESCSVReaderOptions) *HESCSVReader {
 		max = 1 << 20
 	}
 	hr.maxLine = max
+	hr.lr = newLineReader(r, max)
 	return hr
 }
 
@@ -256,7 +254,7 @@ func (r *HESCSVReader) Read(buf []Reading) (int, error) {
 			}
 			return 0, r.err
 		}
-		line, offset, tooLong, err := r.next()
+		line, offset, tooLong, err := r.lr.next()
 		if err != nil {
 			r.err = err
 			continue
@@ -289,41 +287,4 @@ func (r *HESCSVReader) Read(buf []Reading) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-// next returns the next line without its '\n', its offset, and whether it
-// was longer than the limit (then line holds its first bytes).
-func (r *HESCSVReader) next() (line []byte, offset int64, tooLong bool, err error) {
-	offset = r.offset
-	r.long = r.long[:0]
-	for {
-		chunk, err := r.br.ReadSlice('\n')
-		r.offset += int64(len(chunk))
-		if err == bufio.ErrBufferFull {
-			if len(r.long) < r.maxLine {
-				r.long = append(r.long, chunk...)
-			} else {
-				tooLong = true
-			}
-			continue
-		}
-		if err == io.EOF {
-			if len(chunk) == 0 && len(r.long) == 0 {
-				return nil, offset, false, io.EOF
-			}
-			err = nil
-		}
-		if err != nil {
-			return nil, offset, false, err
-		}
-		chunk = bytes.TrimSuffix(chunk, []byte{'\n'})
-		if len(r.long) > 0 {
-			r.long = append(r.long, chunk...)
-			chunk = r.long
-		}
-		if len(chunk) > r.maxLine {
-			return chunk[:r.maxLine], offset, true, nil
-		}
-		return chunk, offset, tooLong, nil
-	}
 }
