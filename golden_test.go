@@ -113,6 +113,9 @@ func TestGoldenFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if ist.Locked != 0 {
+		t.Fatalf("%d partitions left locked: a lock outlived its integrator", ist.Locked)
+	}
 	got := allReads(t, lake)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("lake differs from the truth (-want +got):\n%s", diff)

@@ -29,10 +29,24 @@ func acquire(ctx context.Context, lake *blob.Bucket, partitionPath string, ttl, 
 	deadline := time.Now().Add(wait)
 	backoff := 20 * time.Millisecond
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		expiry := time.Now().Add(ttl).UTC().Format(time.RFC3339Nano)
-		err := lake.WriteAll(ctx, key, []byte(expiry), &blob.WriterOptions{IfNotExist: true, ContentType: "text/plain"})
+		// The create runs to completion even if ctx is cancelled meanwhile:
+		// a create that reaches the store after its caller gave up would
+		// leave a lock that nobody releases, and every integrator would wait
+		// for it until it expired, leaving its partition unintegrated.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		err := lake.WriteAll(wctx, key, []byte(expiry), &blob.WriterOptions{IfNotExist: true, ContentType: "text/plain"})
+		cancel()
 		if err == nil {
-			return func() { lake.Delete(context.WithoutCancel(ctx), key) }, nil
+			release := func() { lake.Delete(context.WithoutCancel(ctx), key) }
+			if err := ctx.Err(); err != nil {
+				release()
+				return nil, err
+			}
+			return release, nil
 		}
 		if gcerrors.Code(err) != gcerrors.FailedPrecondition {
 			return nil, fmt.Errorf("staging: lock %s: %w", key, err)
