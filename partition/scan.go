@@ -440,6 +440,7 @@ type scanner struct {
 	out    []meter.Reading
 	values [numColumns][]parquet.Value
 	intern map[string]string
+	last   [2]string // the last strings interned: rows come sorted by meter
 }
 
 // valueBuffers recycles the column buffers of scanners: Scan makes one
@@ -483,6 +484,19 @@ func (s *scanner) flush() error {
 
 // str returns b as a string, one string per distinct value.
 func (s *scanner) str(b []byte) string {
+	// Files are sorted by meter, so a meter id repeats row after row:
+	// comparing bytes with the last ids is cheaper than hashing them.
+	for _, l := range s.last {
+		if string(b) == l {
+			return l
+		}
+	}
+	v := s.lookup(b)
+	s.last[1], s.last[0] = s.last[0], v
+	return v
+}
+
+func (s *scanner) lookup(b []byte) string {
 	if v, ok := s.intern[string(b)]; ok {
 		return v
 	}
