@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"time"
 
@@ -188,57 +187,5 @@ func (o *OutageGenerator) Truth() ([]meter.Reading, error) {
 // would follow them, are left out; a dead meter's lines carry zeros. Stats
 // count what is written.
 func (o *OutageGenerator) WriteCSV(w io.Writer) (Stats, error) {
-	var st Stats
-	buf := make([]byte, 0, chunkSize+64<<10)
-	scratch := make([]byte, 0, 1024)
-	buf = append(buf, meter.HESCSVHeader...)
-	buf = append(buf, '\n')
-	first, last := int64(math.MaxInt64), int64(math.MinInt64)
-	flush := func() error {
-		n, err := w.Write(buf)
-		st.Bytes += int64(n)
-		if err == nil && n < len(buf) {
-			err = io.ErrShortWrite
-		}
-		buf = buf[:0]
-		return err
-	}
-	err := o.g.run(func(l *meter.HESLine, kind lineKind) error {
-		if !o.Apply(l) {
-			return nil
-		}
-		buf = meter.AppendHESCSV(buf, l)
-		st.Lines++
-		switch kind {
-		case kindLate:
-			st.LateLines++
-		case kindDup:
-			st.DuplicateLines++
-		}
-		ms := l.Time.UnixMilli()
-		first, last = min(first, ms), max(last, ms)
-		if len(buf) >= chunkSize {
-			return flush()
-		}
-		return nil
-	}, func(l *meter.HESLine, h uint64) error {
-		if !o.Apply(l) {
-			return nil
-		}
-		scratch = meter.AppendHESCSV(scratch[:0], l)
-		buf = appendGarbage(buf, scratch, h)
-		st.BadLines++
-		if len(buf) >= chunkSize {
-			return flush()
-		}
-		return nil
-	})
-	if err == nil && len(buf) > 0 {
-		err = flush()
-	}
-	st.Reads = st.Lines * int64(len(meter.HESTypes))
-	if st.Lines > 0 {
-		st.First, st.Last = time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC()
-	}
-	return st, err
+	return o.g.writeCSV(w, o.Apply)
 }

@@ -42,6 +42,12 @@ const chunkSize = 1 << 20
 // binary bytes. Every garbage line ends with '\n' and holds no other '\n'.
 // It writes to w in chunks of about 1 MiB and allocates nothing per line.
 func (g *Generator) WriteCSV(w io.Writer) (Stats, error) {
+	return g.writeCSV(w, nil)
+}
+
+// writeCSV is WriteCSV with a filter: keep, if set, may change a line and
+// returns false to leave it (and the garbage line that would follow it) out.
+func (g *Generator) writeCSV(w io.Writer, keep func(*meter.HESLine) bool) (Stats, error) {
 	var st Stats
 	buf := make([]byte, 0, chunkSize+64<<10)
 	scratch := make([]byte, 0, 1024)
@@ -58,6 +64,9 @@ func (g *Generator) WriteCSV(w io.Writer) (Stats, error) {
 		return err
 	}
 	err := g.run(func(l *meter.HESLine, kind lineKind) error {
+		if keep != nil && !keep(l) {
+			return nil
+		}
 		buf = meter.AppendHESCSV(buf, l)
 		st.Lines++
 		switch kind {
@@ -74,6 +83,9 @@ func (g *Generator) WriteCSV(w io.Writer) (Stats, error) {
 		}
 		return nil
 	}, func(l *meter.HESLine, h uint64) error {
+		if keep != nil && !keep(l) {
+			return nil
+		}
 		scratch = meter.AppendHESCSV(scratch[:0], l)
 		buf = appendGarbage(buf, scratch, h)
 		st.BadLines++
