@@ -20,24 +20,13 @@ import (
 // runCatalog dispatches "mda catalog SUBCOMMAND": sync registers the lake's
 // partitions in a catalog, ddl prints Athena DDL for the guidance's tables.
 func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(stderr, "Usage: mda catalog sync|ddl [flags]")
-		fmt.Fprintln(stderr, "\nSubcommands:")
-		fmt.Fprintln(stderr, "  sync   register the lake's readings partitions in a catalog (like MSCK REPAIR TABLE)")
-		fmt.Fprintln(stderr, "  ddl    print Athena CREATE EXTERNAL TABLE statements for the guidance's tables")
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
-	}
-	switch args[0] {
-	case "sync":
-		return runCatalogSync(ctx, args[1:], stdout, stderr)
-	case "ddl":
-		return runCatalogDDL(args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "mda catalog: unknown subcommand %q\n", args[0])
-	return errUsage
+	return dispatch(ctx, "catalog", []command{
+		{"sync", "register the lake's readings partitions in a catalog (like MSCK REPAIR TABLE)", runCatalogSync},
+		{"ddl", "print Athena CREATE EXTERNAL TABLE statements for the guidance's tables",
+			func(_ context.Context, args []string, stdout, stderr io.Writer) error {
+				return runCatalogDDL(args, stdout, stderr)
+			}},
+	}, args, stdout, stderr)
 }
 
 func runCatalogSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {

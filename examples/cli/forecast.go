@@ -19,30 +19,12 @@ import (
 // measured, not guessed; train, run and anomalies are the batch jobs that
 // replace the guidance's DeepAR and Prophet pipeline on the lake.
 func runForecast(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(stderr, "Usage: mda forecast SUBCOMMAND [flags]")
-		fmt.Fprintln(stderr, "\nSubcommands:")
-		fmt.Fprintln(stderr, "  backtest   score the linear model against seasonal-naive on a benchmark protocol")
-		fmt.Fprintln(stderr, "  train      fit hourly forecasters on the lake's kW reads and store a model version")
-		fmt.Fprintln(stderr, "  run        forecast the next hours of every meter into the forecasts table")
-		fmt.Fprintln(stderr, "  anomalies  score a year of daily energy per meter into the anomalies table")
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
-	}
-	switch args[0] {
-	case "backtest":
-		return runForecastBacktest(ctx, args[1:], stdout, stderr)
-	case "train":
-		return runForecastTrain(ctx, args[1:], stdout, stderr)
-	case "run":
-		return runForecastRun(ctx, args[1:], stdout, stderr)
-	case "anomalies":
-		return runForecastAnomalies(ctx, args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "mda forecast: unknown subcommand %q\n", args[0])
-	return errUsage
+	return dispatch(ctx, "forecast", []command{
+		{"backtest", "score the linear model against seasonal-naive on a benchmark protocol", runForecastBacktest},
+		{"train", "fit hourly forecasters on the lake's kW reads and store a model version", runForecastTrain},
+		{"run", "forecast the next hours of every meter into the forecasts table", runForecastRun},
+		{"anomalies", "score a year of daily energy per meter into the anomalies table", runForecastAnomalies},
+	}, args, stdout, stderr)
 }
 
 func runForecastTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {

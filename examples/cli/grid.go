@@ -27,37 +27,18 @@ import (
 // runGrid dispatches "mda grid SUBCOMMAND": analyses of the lake along the
 // grid topology.
 func runGrid(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	subs := []struct{ name, usage string }{
-		{"outages", "detect outages, grouped by the transformer that explains them"},
-		{"voltvar", "conservation voltage reduction estimate for a transformer"},
-		{"rollup", "hourly energy and load per service/distribution transformer or substation"},
-		{"loading", "transformer loading against capacity, with overloads"},
-		{"simulate", "simulate readings with outages, plus the topology JSON and weather CSV"},
-	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(stderr, "Usage: mda grid outages|voltvar|rollup|loading|simulate [flags]\n\nSubcommands:")
-		for _, s := range subs {
-			fmt.Fprintf(stderr, "  %-9s %s\n", s.name, s.usage)
+	rollup := func(loading bool) func(context.Context, []string, io.Writer, io.Writer) error {
+		return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			return runGridRollup(ctx, args, stdout, stderr, loading)
 		}
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
 	}
-	switch args[0] {
-	case "outages":
-		return runGridOutages(ctx, args[1:], stdout, stderr)
-	case "voltvar":
-		return runGridVoltVar(ctx, args[1:], stdout, stderr)
-	case "rollup":
-		return runGridRollup(ctx, args[1:], stdout, stderr, false)
-	case "loading":
-		return runGridRollup(ctx, args[1:], stdout, stderr, true)
-	case "simulate":
-		return runGridSimulate(ctx, args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "mda grid: unknown subcommand %q\n", args[0])
-	return errUsage
+	return dispatch(ctx, "grid", []command{
+		{"outages", "detect outages, grouped by the transformer that explains them", runGridOutages},
+		{"voltvar", "conservation voltage reduction estimate for a transformer", runGridVoltVar},
+		{"rollup", "hourly energy and load per service/distribution transformer or substation", rollup(false)},
+		{"loading", "transformer loading against capacity, with overloads", rollup(true)},
+		{"simulate", "simulate readings with outages, plus the topology JSON and weather CSV", runGridSimulate},
+	}, args, stdout, stderr)
 }
 
 // gridFlags are the flags every analysis takes.
@@ -441,23 +422,10 @@ func writeGz(path string, og *simulator.OutageGenerator) (simulator.Stats, error
 // runDataflow dispatches "mda dataflow weather|topology": loading reference
 // data into the lake.
 func runDataflow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(stderr, "Usage: mda dataflow weather|topology --lake URL --src PATH [flags]\n\nSubcommands:")
-		fmt.Fprintln(stderr, "  weather    load Meteostat hourly CSV into weather/date=YYYY-MM-DD/ (merging with what is there)")
-		fmt.Fprintln(stderr, "  topology   load the guidance's topology JSON into topology/<table>/ and report its problems")
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
-	}
-	switch args[0] {
-	case "weather":
-		return runDataflowWeather(ctx, args[1:], stdout, stderr)
-	case "topology":
-		return runDataflowTopology(ctx, args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "mda dataflow: unknown subcommand %q\n", args[0])
-	return errUsage
+	return dispatch(ctx, "dataflow", []command{
+		{"weather", "load Meteostat hourly CSV into weather/date=YYYY-MM-DD/ (merging with what is there)", runDataflowWeather},
+		{"topology", "load the guidance's topology JSON into topology/<table>/ and report its problems", runDataflowTopology},
+	}, args, stdout, stderr)
 }
 
 func runDataflowWeather(ctx context.Context, args []string, stdout, stderr io.Writer) error {

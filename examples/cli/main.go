@@ -97,6 +97,29 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'mda COMMAND -h' for a command's flags.")
 }
 
+// dispatch runs the subcommand of "mda name" that args[0] names, or prints
+// the subcommands: the one shape of every command with subcommands.
+func dispatch(ctx context.Context, name string, subs []command, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintf(stderr, "Usage: mda %s SUBCOMMAND [flags]\n\nSubcommands:\n", name)
+		for _, c := range subs {
+			fmt.Fprintf(stderr, "  %-10s %s\n", c.name, c.usage)
+		}
+		fmt.Fprintf(stderr, "\nRun 'mda %s SUBCOMMAND -h' for its flags.\n", name)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	for _, c := range subs {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "mda %s: unknown subcommand %q\n", name, args[0])
+	return errUsage
+}
+
 // newFlags returns a flag set whose errors and help go to stderr.
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("mda "+name, flag.ContinueOnError)
