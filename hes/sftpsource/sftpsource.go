@@ -280,11 +280,21 @@ func (f *sftpFS) WriteFile(ctx context.Context, name string, data []byte, exclus
 		flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
 	}
 	w, err := f.c.OpenFile(f.p(name), flags)
-	if err != nil {
-		// SFTP v3 has no "already exists" status: look.
-		if _, serr := f.c.Stat(f.p(name)); exclusive && serr == nil {
+	// SFTP v3 has no "already exists" status (servers answer a generic
+	// failure), so an exclusive create that fails looks at the file. If it
+	// is gone by then, another writer removed it between our two calls:
+	// try again rather than report a failure that is not one.
+	for try := 0; err != nil && exclusive && try < 3; try++ {
+		_, serr := f.c.Stat(f.p(name))
+		if serr == nil {
 			return fmt.Errorf("%s: %w", f.p(name), os.ErrExist)
 		}
+		if !errors.Is(serr, os.ErrNotExist) {
+			return err
+		}
+		w, err = f.c.OpenFile(f.p(name), flags)
+	}
+	if err != nil {
 		return err
 	}
 	if _, err := w.Write(data); err != nil {
