@@ -114,7 +114,7 @@ func (o *WriterOptions) config() (writerConfig, error) {
 	case "", "snappy":
 		c.codec = fastSnappy{}
 	case "zstd":
-		c.codec = &parquet.Zstd
+		c.codec = zstdFastest
 	case "none":
 		c.codec = &parquet.Uncompressed
 	default:

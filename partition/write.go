@@ -99,7 +99,7 @@ func writeColumns(ctx context.Context, b *blob.Bucket, k Key, path string, c *co
 		return FileInfo{}, fmt.Errorf("partition: %w", err)
 	}
 	cw := &countingWriter{w: bw}
-	if err := encode(cw, c, d, order, cfg); err != nil {
+	if err := encodeFile(cw, c, d, order, cfg); err != nil {
 		cancel() // abort the upload
 		bw.Close()
 		return FileInfo{}, fmt.Errorf("partition: writing %s: %w", info.Path, err)
