@@ -119,7 +119,7 @@ func TestArrowReadsFiles(t *testing.T) {
 					}
 				}
 				cc, _ := rg.ColumnChunk(0)
-				// meter_id is plain (see schema.go): a one-meter query then
+				// meter_id is DELTA_BYTE_ARRAY (see encode.go): a one-meter query then
 				// decodes one small page, not a dictionary of every meter.
 				if cc.HasDictionaryPage() {
 					t.Errorf("meter_id is dictionary-encoded")

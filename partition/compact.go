@@ -229,7 +229,7 @@ func copyVerbatim(ctx context.Context, b *blob.Bucket, k Key, src, dst string, o
 	if err != nil {
 		return st, fmt.Errorf("partition: compact %s: %w", src, err)
 	}
-	if err := b.Copy(ctx, dst, src, nil); err != nil {
+	if err := blobio.Copy(ctx, b, dst, src); err != nil {
 		return st, fmt.Errorf("partition: compact: copy %s: %w", src, err)
 	}
 	st.Inputs, st.Reads = rows, rows

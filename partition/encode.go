@@ -313,7 +313,8 @@ type chunk struct {
 
 	encodings             []format.Encoding
 	ascending, descending bool   // of the pages' bounds
-	min, max              []byte // of the chunk, nil if none
+	min, max              []byte // of the chunk, if hasStats
+	hasStats              bool
 }
 
 // page compresses and writes one page: a dictionary page of dictValues
@@ -427,24 +428,17 @@ func (ch *chunk) bound(lo, hi []byte) {
 	if nan {
 		return
 	}
-	if ch.min == nil || ch.compare(lo, ch.min) < 0 {
+	if !ch.hasStats || ch.compare(lo, ch.min) < 0 {
 		ch.min = lo
 	}
-	if ch.max == nil || ch.compare(hi, ch.max) > 0 {
+	if !ch.hasStats || ch.compare(hi, ch.max) > 0 {
 		ch.max = hi
 	}
+	ch.hasStats = true
 }
 
 // finish completes the chunk's metadata.
 func (ch *chunk) finish() {
-	md := &ch.cc.MetaData
-	md.Encoding = ch.encodings
-	md.Statistics = format.Statistics{MinValue: ch.min, MaxValue: ch.max}
-	if columnTypes[ch.col] != format.ByteArray {
-		// The deprecated fields, for readers that know no others: for
-		// signed numbers they mean the same.
-		md.Statistics.Min, md.Statistics.Max = ch.min, ch.max
-	}
 	switch {
 	case len(ch.ci.MinValues) < 2:
 		ch.ci.BoundaryOrder = format.Unordered
@@ -455,6 +449,25 @@ func (ch *chunk) finish() {
 	default:
 		ch.ci.BoundaryOrder = format.Unordered
 	}
+	md := &ch.cc.MetaData
+	md.Encoding = ch.encodings
+	if !ch.hasStats {
+		return
+	}
+	// Non-nil, or an empty string would be taken for no bound.
+	md.Statistics = format.Statistics{MinValue: nonNil(ch.min), MaxValue: nonNil(ch.max)}
+	if columnTypes[ch.col] != format.ByteArray {
+		// The deprecated fields, for readers that know no others: for
+		// signed numbers they mean the same.
+		md.Statistics.Min, md.Statistics.Max = ch.min, ch.max
+	}
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 // meterIDs writes the meter_id chunk, DELTA_BYTE_ARRAY, and its bloom
@@ -470,7 +483,7 @@ func (ch *chunk) meterIDs() error {
 		prefixes, suffixes := e.i32[:0], e.i64[:0] // suffix lengths fit in int32; i64 is a free buffer
 		e.vals = e.vals[:0]
 		var lo, hi, prevID []byte
-		prev := int32(-1)
+		prev, first := int32(-1), true
 		for r := p; r < q; r++ {
 			m := e.c.meter[e.row(r)]
 			if m == prev {
@@ -484,12 +497,13 @@ func (ch *chunk) meterIDs() error {
 			suffixes = append(suffixes, int64(len(s)-k))
 			e.vals = append(e.vals, s[k:]...)
 			prev, prevID = m, s
-			if lo == nil || bytes.Compare(s, lo) < 0 {
+			if first || bytes.Compare(s, lo) < 0 {
 				lo = s
 			}
-			if hi == nil || bytes.Compare(s, hi) > 0 {
+			if first || bytes.Compare(s, hi) > 0 {
 				hi = s
 			}
+			first = false
 			e.hashes = append(e.hashes, xxhash.Sum64(s))
 		}
 		e.i32, e.i64 = prefixes, suffixes
@@ -503,7 +517,7 @@ func (ch *chunk) meterIDs() error {
 		}
 		e.enc = append(e.enc, e.tmp...)
 		e.enc = append(e.enc, e.vals...)
-		if err := ch.page(e.enc, 0, format.DeltaByteArray, q-p, lo, hi); err != nil {
+		if err := ch.page(e.enc, 0, format.DeltaByteArray, q-p, nonNil(lo), nonNil(hi)); err != nil {
 			return err
 		}
 	}
@@ -693,20 +707,20 @@ func (ch *chunk) smallStrings(get func(i int32) int32, str func(code int32) []by
 			if i == prev {
 				continue
 			}
-			prev = i
 			s := str(codes[i])
-			if lo == nil || bytes.Compare(s, lo) < 0 {
+			if prev < 0 || bytes.Compare(s, lo) < 0 {
 				lo = s
 			}
-			if hi == nil || bytes.Compare(s, hi) > 0 {
+			if prev < 0 || bytes.Compare(s, hi) > 0 {
 				hi = s
 			}
+			prev = i
 		}
 		var err error
 		if e.enc, err = parquet.RLEDictionary.EncodeInt32(e.enc[:0], idx); err != nil {
 			return err
 		}
-		if err := ch.page(e.enc, 0, format.RLEDictionary, q-p, lo, hi); err != nil {
+		if err := ch.page(e.enc, 0, format.RLEDictionary, q-p, nonNil(lo), nonNil(hi)); err != nil {
 			return err
 		}
 	}

@@ -31,36 +31,6 @@ const (
 	numColumns
 )
 
-// fileRow is the Parquet schema, as a Go struct so that parquet-go keeps
-// the field order (a parquet.Group sorts its fields by name). Every column
-// is required (readers see them as nullable columns that hold no nulls).
-// reading_date_time is dictionary-encoded: an hourly partition holds a few
-// distinct reading times. Sources and qualities are plain: one repeated
-// value compresses to almost nothing, and hashing it row by row into a
-// dictionary cost 6% of an ingest's CPU for 0.5% of size. arrival_time is delta
-// encoded: arrivals are nearly unique, and a dictionary of them cost its
-// hash table's growth in every file for nothing. meter_id is plain: every
-// file holds every meter, so its dictionary was as large as the plain,
-// Snappy-compressed column (16.3 against 16.5 bytes per row, measured), cost
-// a tenth of the write time to build, and made a one-meter query decode the
-// whole dictionary of each file (2.2x slower than decoding the one page the
-// page index points to).
-type fileRow struct {
-	MeterID         string  `parquet:"meter_id"`
-	ReadingValue    float64 `parquet:"reading_value"`
-	ReadingDateTime int64   `parquet:"reading_date_time,timestamp(millisecond),dict"`
-	ReadingSource   string  `parquet:"reading_source"`
-	ArrivalTime     int64   `parquet:"arrival_time,timestamp(millisecond),delta"`
-	Quality         string  `parquet:"quality"`
-}
-
-// fileSchema is the Parquet schema of the lake's files.
-var fileSchema = parquet.SchemaOf(new(fileRow))
-
-// createdBy is the created_by of the files: fixed, so that the bytes of a
-// file depend on nothing but its reads and options.
-var createdBy = parquet.CreatedBy("github.com/openmda/mda/partition", "1", "parquet-go v0.32.0")
-
 // Defaults of WriterOptions.
 const (
 	DefaultRowGroupRows = 1 << 20
@@ -140,34 +110,3 @@ func (o *WriterOptions) config() (writerConfig, error) {
 	}
 	return c, nil
 }
-
-// parquetOptions returns the parquet-go writer options of c.
-func (c writerConfig) parquetOptions() []parquet.WriterOption {
-	opts := []parquet.WriterOption{
-		fileSchema,
-		createdBy,
-		parquet.Compression(c.codec),
-		// Version 1 data pages: what Spark writes and every engine reads.
-		parquet.DataPageVersion(1),
-		parquet.PageBufferSize(64 << 10),
-		parquet.WriteBufferSize(256 << 10),
-		// Bounds of these columns prune nothing that matters; computing
-		// them cost a tenth of the encoding time.
-		parquet.SkipPageBounds(ColReadingSource),
-		parquet.SkipPageBounds(ColQuality),
-		parquet.SkipPageBounds(ColArrivalTime),
-	}
-	if c.bloom {
-		opts = append(opts,
-			parquet.BloomFilters(parquet.SplitBlockFilter(bloomBitsPerValue, ColMeterID)),
-			// Deferred bloom filters are written together before the
-			// footer, so that a reader gets them with the footer in one
-			// request.
-			parquet.DeferBloomFiltersWithBuffers(bloomBuffers),
-		)
-	}
-	return opts
-}
-
-// bloomBuffers holds the deferred bloom filters while a file is written.
-var bloomBuffers = parquet.NewBufferPool()

@@ -13,7 +13,6 @@ import (
 	"unsafe"
 
 	"github.com/openmda/mda/meter"
-	"github.com/parquet-go/parquet-go"
 	"gocloud.dev/blob"
 )
 
@@ -330,70 +329,8 @@ func (c *columns) prefer(d *dict, a, b int32) bool {
 	return c.quality[a] > c.quality[b]
 }
 
-// batchRows is how many rows encode hands to the column writers at a time.
-const batchRows = 4096
-
-// encode writes the rows of c, in the given order (nil: as they are), as a
-// Parquet file to w.
-func encode(w io.Writer, c *columns, d *dict, order []int32, cfg writerConfig) error {
-	if c.len() > 1<<31-1 {
-		return errors.New("too many reads for one file")
-	}
-	pw := parquet.NewWriter(w, cfg.parquetOptions()...)
-	var values [numColumns][]parquet.Value
-	for col := range values {
-		values[col] = make([]parquet.Value, batchRows)
-	}
-	strs := make([][]byte, len(d.strs))
-	for i, s := range d.strs {
-		strs[i] = stringBytes(s)
-	}
-	inGroup := 0
-	total := c.len()
-	if order != nil {
-		total = len(order) // de-duplication may have dropped rows
-	}
-	for start := 0; start < total; {
-		end := min(start+batchRows, total, start+cfg.rowGroupRows-inGroup)
-		mid, val, tim, src, arr, qua := values[colMeterID], values[colValue], values[colTime],
-			values[colSource], values[colArrival], values[colQuality]
-		for j := range end - start {
-			i := start + j
-			if order != nil {
-				i = int(order[i])
-			}
-			mid[j] = parquet.ByteArrayValue(strs[c.meter[i]])
-			val[j] = parquet.DoubleValue(c.value[i])
-			tim[j] = parquet.Int64Value(c.ms[i])
-			src[j] = parquet.ByteArrayValue(strs[c.source[i]])
-			arr[j] = parquet.Int64Value(c.arr[i])
-			qua[j] = parquet.ByteArrayValue(stringBytes(qualityString(c.quality[i])))
-		}
-		cols := pw.ColumnWriters()
-		for col := range cols {
-			if _, err := cols[col].WriteRowValues(values[col][:end-start]); err != nil {
-				return err
-			}
-		}
-		inGroup += end - start
-		start = end
-		if inGroup == cfg.rowGroupRows {
-			if err := pw.Flush(); err != nil {
-				return err
-			}
-			inGroup = 0
-		}
-	}
-	// The values alias the dictionary's strings; drop them before the
-	// buffers could outlive this call.
-	for col := range values {
-		clear(values[col])
-	}
-	return pw.Close()
-}
-
-// stringBytes returns the bytes of s without copying. parquet-go copies
-// the values it is given, and never writes to them.
+// stringBytes returns the bytes of s without copying. The encoder never
+// writes to them.
 func stringBytes(s string) []byte {
 	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
