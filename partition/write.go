@@ -373,10 +373,21 @@ type Writer struct {
 	mu       sync.Mutex
 	dict     dict
 	parts    map[Key]*columns
-	last     Key
-	lastP    *columns
-	lastHour int64 // partition hour of last, in ms
+	// recent caches the partitions of the last reads, one per type: a
+	// head-end line gives one read of each of six types, so a single
+	// "last partition" missed on every read and each read paid KeyOf and
+	// a map lookup (a tenth of an ingest's CPU time).
+	recent [8]recentPart
+	nextRecent int
 	closed   bool
+}
+
+// recentPart is a cached partition: reads of type typ from hour (ms) to
+// the next hour.
+type recentPart struct {
+	typ  meter.Type
+	hour int64
+	p    *columns
 }
 
 var _ meter.Writer = (*Writer)(nil)
@@ -412,8 +423,14 @@ func (w *Writer) Write(reads []meter.Reading) (int, error) {
 	for i := range reads {
 		r := &reads[i]
 		ms := r.Time.UnixMilli()
-		p := w.lastP
-		if p == nil || r.Type != w.last.Type || ms < w.lastHour || ms >= w.lastHour+hourMillis {
+		var p *columns
+		for j := range w.recent {
+			if c := &w.recent[j]; c.p != nil && ms >= c.hour && ms < c.hour+hourMillis && c.typ == r.Type {
+				p = c.p
+				break
+			}
+		}
+		if p == nil {
 			k := KeyOf(*r)
 			p = w.parts[k]
 			if p == nil {
@@ -423,7 +440,8 @@ func (w *Writer) Write(reads []meter.Reading) (int, error) {
 				p = new(columns)
 				w.parts[k] = p
 			}
-			w.last, w.lastP, w.lastHour = k, p, k.Hour.UnixMilli()
+			w.recent[w.nextRecent] = recentPart{typ: k.Type, hour: k.Hour.UnixMilli(), p: p}
+			w.nextRecent = (w.nextRecent + 1) % len(w.recent)
 		}
 		if err := p.append(&w.dict, r, ms); err != nil {
 			return i, fmt.Errorf("partition: read %d (%v): %w", i, r, err)
@@ -448,7 +466,7 @@ func (w *Writer) Close(ctx context.Context) ([]FileInfo, error) {
 	}
 	w.closed = true
 	parts := w.parts
-	w.parts, w.lastP = nil, nil
+	w.parts, w.recent = nil, [len(w.recent)]recentPart{}
 	w.mu.Unlock()
 
 	keys := make([]Key, 0, len(parts))
