@@ -370,16 +370,16 @@ type Writer struct {
 	cfg    writerConfig
 	cfgErr error
 
-	mu       sync.Mutex
-	dict     dict
-	parts    map[Key]*columns
+	mu    sync.Mutex
+	dict  dict
+	parts map[Key]*columns
 	// recent caches the partitions of the last reads, one per type: a
 	// head-end line gives one read of each of six types, so a single
 	// "last partition" missed on every read and each read paid KeyOf and
 	// a map lookup (a tenth of an ingest's CPU time).
-	recent [8]recentPart
+	recent     [8]recentPart
 	nextRecent int
-	closed   bool
+	closed     bool
 }
 
 // recentPart is a cached partition: reads of type typ from hour (ms) to
