@@ -36,8 +36,8 @@ func TestArrowReadsFiles(t *testing.T) {
 		opts  *WriterOptions
 		codec compress.Compression
 	}{
-		{nil, compress.Codecs.Snappy},
-		{&WriterOptions{Compression: "zstd", RowGroupRows: 300}, compress.Codecs.Zstd},
+		{nil, compress.Codecs.Zstd},
+		{&WriterOptions{Compression: "snappy", RowGroupRows: 300}, compress.Codecs.Snappy},
 		{&WriterOptions{Compression: "none"}, compress.Codecs.Uncompressed},
 	} {
 		t.Run(fmt.Sprintf("%+v", tc.opts), func(t *testing.T) {

@@ -43,8 +43,10 @@
 // none); times are UTC instants at millisecond precision.
 //
 // Files use version 1 data pages (what Spark writes, which every engine
-// reads), Snappy compression by default or Zstd ([WriterOptions]), and
-// carry min/max statistics for every column chunk and a column order that
+// reads), Zstd compression by default or Snappy ([WriterOptions]), the
+// Parquet 2 encodings DELTA_BYTE_ARRAY (meter_id), dictionaries where
+// values repeat, and DELTA_BINARY_PACKED (arrival_time), and carry min/max
+// statistics for every column chunk, a page index, and a column order that
 // lets readers trust them.
 //
 // # Sort order and bloom filter

@@ -34,7 +34,7 @@ const (
 // Defaults of WriterOptions.
 const (
 	DefaultRowGroupRows = 1 << 20
-	DefaultCompression  = "snappy"
+	DefaultCompression  = "zstd"
 	// bloomBitsPerValue sizes the meter_id bloom filter: 10 bits per
 	// distinct meter gives a false positive rate under 1%.
 	bloomBitsPerValue = 10
@@ -42,8 +42,9 @@ const (
 
 // WriterOptions configures how files are written. Nil means the defaults.
 type WriterOptions struct {
-	// Compression is the codec of every column: "snappy" (the default),
-	// "zstd" or "none".
+	// Compression is the codec of every column: "zstd" (the default, at
+	// its fastest level: files a third smaller than Snappy's for little
+	// more CPU), "snappy" or "none".
 	Compression string
 	// RowGroupRows caps the rows of a row group; default DefaultRowGroupRows.
 	// Smaller row groups bound the writer's and readers' memory and give
@@ -76,15 +77,15 @@ type writerConfig struct {
 }
 
 func (o *WriterOptions) config() (writerConfig, error) {
-	c := writerConfig{codec: fastSnappy{}, rowGroupRows: DefaultRowGroupRows, bloom: true, concurrency: 8}
+	c := writerConfig{codec: zstdFastest, rowGroupRows: DefaultRowGroupRows, bloom: true, concurrency: 8}
 	if o == nil {
 		return c, nil
 	}
 	switch o.Compression {
-	case "", "snappy":
-		c.codec = fastSnappy{}
-	case "zstd":
+	case "", "zstd":
 		c.codec = zstdFastest
+	case "snappy":
+		c.codec = fastSnappy{}
 	case "none":
 		c.codec = &parquet.Uncompressed
 	default:

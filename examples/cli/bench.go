@@ -31,7 +31,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	file := fs.String("file", "", "ingest this file instead of simulating one (plain, gzip or zstd)")
 	dir := fs.String("dir", "", "work directory for the file and the lake (default: a temporary directory, removed after)")
 	workers := fs.Int("workers", 0, "parallel range workers (default: number of CPUs)")
-	compression := fs.String("compression", "snappy", "Parquet compression: snappy, zstd or none")
+	compression := fs.String("compression", partition.DefaultCompression, "Parquet compression: zstd, snappy or none")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the ingest to this file")
 	if err := parse(fs, args[1:]); err != nil {

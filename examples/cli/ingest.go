@@ -25,7 +25,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	workers := fs.Int("workers", 0, "parallel range workers (default: number of CPUs)")
 	nranges := fs.Int("ranges", 0, "split each file into exactly this many ranges (default: the guidance's rule)")
 	strict := fs.Bool("strict", false, "stop at the first bad line with its error, instead of quarantining it")
-	compression := fs.String("compression", "snappy", "Parquet compression: snappy, zstd or none")
+	compression := fs.String("compression", partition.DefaultCompression, "Parquet compression: zstd, snappy or none")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	format := fs.String("format", "", "input format: hes-csv, nem12, d0010, d0275, espi, lcl, wide or csv (default: detected from the content)")
 	tz := fs.String("tz", "", "time zone of formats in wall-clock time (IANA name, e.g. Europe/London); default each format's own")
@@ -130,7 +130,7 @@ func printIngestStats(w io.Writer, st mda.IngestStats) {
 func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("integrate", "[flags]", stderr)
 	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL")
-	compression := fs.String("compression", "snappy", "Parquet compression: snappy, zstd or none")
+	compression := fs.String("compression", partition.DefaultCompression, "Parquet compression: zstd, snappy or none")
 	var cf catalogFlags
 	cf.register(fs)
 	if err := parse(fs, args); err != nil {
