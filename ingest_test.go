@@ -364,3 +364,40 @@ func TestHourlyEnergy(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestIngestQuarantinesUnstorableYear checks that a line whose time the
+// lake cannot hold (year 0) is quarantined as a bad line, and the other
+// lines of its range are ingested.
+func TestIngestQuarantinesUnstorableYear(t *testing.T) {
+	ctx := context.Background()
+	data := meter.HESCSVHeader + "\n" +
+		"2024-03-01 00:15:00,2024-03-01 00:16:00,m-1,readings,9,2.5,0.95,0.6,0.57,0.229\n" +
+		"0000-03-01 00:15:00,2024-03-01 00:16:00,m-2,readings,9,2.5,0.95,0.6,0.57,0.229\n" +
+		"2024-03-01 00:30:00,2024-03-01 00:31:00,m-1,readings,8,2.5,0.95,0.6,0.57,0.229\n"
+	lake := openBucket(t, "mem://")
+	if err := lake.WriteAll(ctx, "in.csv", []byte(data), nil); err != nil {
+		t.Fatal(err)
+	}
+	stats, err := mda.Ingest(ctx, lake, lake, "in.csv", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Quarantined != 1 || stats.Reads != 12 {
+		t.Fatalf("quarantined %d lines and stored %d reads, want 1 and 12", stats.Quarantined, stats.Reads)
+	}
+	keys := listKeys(t, lake, mda.ErrorsPrefix)
+	if len(keys) != 1 {
+		t.Fatalf("quarantine files %v", keys)
+	}
+	b, err := lake.ReadAll(ctx, keys[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ql mda.QuarantinedLine
+	if err := json.Unmarshal(b, &ql); err != nil {
+		t.Fatal(err)
+	}
+	if ql.Line != 3 || !strings.HasPrefix(ql.Raw, "0000-03-01") || !strings.Contains(ql.Reason, "year") {
+		t.Errorf("quarantined %+v", ql)
+	}
+}

@@ -349,9 +349,11 @@ func (p *Pipeline) scan(ctx context.Context, src *blob.Bucket, msg ranges.Messag
 	w := partition.NewWriter(p.lake, name, wopts)
 	tracker := p.opts.Late.NewTracker(watermark)
 	lateParts := make(map[string]*lateStat)
+	if _, err := w.Write(nil); err != nil {
+		return nil, nil, err // the writer's options are invalid
+	}
 	var bad []staging.BadLine
-	const batchSize = 8192
-	batch := make([]meter.Reading, 0, batchSize+len(meter.HESTypes))
+	types, source := meter.HESTypes[:], dec.Source()
 	for sc.Scan() {
 		rec := sc.Record()
 		if sc.TooLong() {
@@ -366,8 +368,9 @@ func (p *Pipeline) scan(ctx context.Context, src *blob.Bucket, msg ranges.Messag
 			continue
 		}
 		c.Lines++
-		n := len(batch)
-		batch, err = dec.DecodeLine(batch, rec, sc.Line(), sc.Offset())
+		// Lines go to the writer's columns as records, without a
+		// meter.Reading per read.
+		r, ok, err := dec.DecodeRecord(rec, sc.Line(), sc.Offset())
 		if err != nil {
 			var pe *meter.ParseError
 			if !errors.As(err, &pe) {
@@ -379,18 +382,27 @@ func (p *Pipeline) scan(ctx context.Context, src *blob.Bucket, msg ranges.Messag
 			}
 			continue
 		}
-		if len(batch) > n && tracker.Late(batch[n].Time) {
-			// One line, one time: all its reads are late together.
-			for i := n; i < len(batch); i++ {
-				noteLate(lateParts, &batch[i])
-				c.Late++
-			}
+		if !ok {
+			continue // a header inside the file
 		}
-		if len(batch) >= batchSize {
-			if _, err := w.Write(batch); err != nil {
+		if err := w.WriteRecord(r.MeterID, r.Time, r.Arrival, types, r.Values[:], source, meter.QualityActual); err != nil {
+			if errors.Is(err, partition.ErrClosed) {
 				return nil, nil, err
 			}
-			batch = batch[:0]
+			// A read the lake cannot hold (a year outside 1 to 9999):
+			// the line is bad, not the range.
+			bad = append(bad, badLine(msg, sc.Line(), sc.Offset(), "time", err, rec))
+			if p.opts.Strict {
+				break
+			}
+			continue
+		}
+		if t := time.UnixMilli(r.Time).UTC(); tracker.Late(t) {
+			// One line, one time: all its reads are late together.
+			for k, typ := range types {
+				noteLate(lateParts, &meter.Reading{MeterID: r.MeterID, Type: typ, Value: r.Values[k], Time: t})
+				c.Late++
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -399,9 +411,6 @@ func (p *Pipeline) scan(ctx context.Context, src *blob.Bucket, msg ranges.Messag
 	c.Records = sc.Line()
 	if len(bad) > 0 && p.opts.Strict {
 		return bad, nil, nil
-	}
-	if _, err := w.Write(batch); err != nil {
-		return nil, nil, err
 	}
 	files, err := w.Close(ctx)
 	if err != nil {

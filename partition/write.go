@@ -236,26 +236,38 @@ func (c *columns) appendReads(d *dict, k Key, reads []meter.Reading, base int) e
 
 // append adds one read whose reading time is ms.
 func (c *columns) append(d *dict, r *meter.Reading, ms int64) error {
-	switch r.Quality {
+	m, src, err := d.check(r.MeterID, r.Source, r.Quality)
+	if err != nil {
+		return err
+	}
+	c.appendRow(m, r.Value, ms, r.Arrival.UnixMilli(), src, r.Quality)
+	return nil
+}
+
+// check validates a read's strings and quality and returns the strings'
+// indexes.
+func (d *dict) check(meterID, source string, q meter.Quality) (m, src int32, err error) {
+	switch q {
 	case 0, meter.QualityActual, meter.QualityEstimated, meter.QualitySubstituted, meter.QualityFinal, meter.QualityNull:
 	default:
-		return fmt.Errorf("invalid quality %q", byte(r.Quality))
+		return 0, 0, fmt.Errorf("invalid quality %q", byte(q))
 	}
-	m, err := d.id(r.MeterID, "meter id")
-	if err != nil {
-		return err
+	if m, err = d.id(meterID, "meter id"); err != nil {
+		return 0, 0, err
 	}
-	src, err := d.id(r.Source, "source")
-	if err != nil {
-		return err
+	if src, err = d.id(source, "source"); err != nil {
+		return 0, 0, err
 	}
+	return m, src, nil
+}
+
+func (c *columns) appendRow(m int32, value float64, ms, arr int64, src int32, q meter.Quality) {
 	c.meter = append(c.meter, m)
-	c.value = append(c.value, r.Value)
+	c.value = append(c.value, value)
 	c.ms = append(c.ms, ms)
-	c.arr = append(c.arr, r.Arrival.UnixMilli())
+	c.arr = append(c.arr, arr)
 	c.source = append(c.source, src)
-	c.quality = append(c.quality, r.Quality)
-	return nil
+	c.quality = append(c.quality, q)
 }
 
 // sortOrder returns the row indexes in file order: by meter id, then time,
@@ -452,34 +464,76 @@ func (w *Writer) Write(reads []meter.Reading) (int, error) {
 	for i := range reads {
 		r := &reads[i]
 		ms := r.Time.UnixMilli()
-		var p *columns
-		for j := range w.recent {
-			if c := &w.recent[j]; c.p != nil && ms >= c.hour && ms < c.hour+hourMillis && c.typ == r.Type {
-				p = c.p
-				break
-			}
+		p, err := w.partitionOf(r.Type, ms)
+		if err == nil {
+			err = p.append(&w.dict, r, ms)
 		}
-		if p == nil {
-			k := KeyOf(*r)
-			p = w.parts[k]
-			if p == nil {
-				if err := k.Valid(); err != nil {
-					return i, fmt.Errorf("partition: read %d (%v): %w", i, r, err)
-				}
-				p = new(columns)
-				if len(w.parts) < maxHintedParts {
-					p.reserve(int(partitionRowsHint.Load()))
-				}
-				w.parts[k] = p
-			}
-			w.recent[w.nextRecent] = recentPart{typ: k.Type, hour: k.Hour.UnixMilli(), p: p}
-			w.nextRecent = (w.nextRecent + 1) % len(w.recent)
-		}
-		if err := p.append(&w.dict, r, ms); err != nil {
+		if err != nil {
 			return i, fmt.Errorf("partition: read %d (%v): %w", i, r, err)
 		}
 	}
 	return len(reads), nil
+}
+
+// partitionOf returns the buffer of the partition of reads of type typ at
+// ms (Unix milliseconds), creating it.
+func (w *Writer) partitionOf(typ meter.Type, ms int64) (*columns, error) {
+	for j := range w.recent {
+		if c := &w.recent[j]; c.p != nil && ms >= c.hour && ms < c.hour+hourMillis && c.typ == typ {
+			return c.p, nil
+		}
+	}
+	k := Key{Type: typ, Hour: time.UnixMilli(ms).UTC().Truncate(time.Hour)}
+	p := w.parts[k]
+	if p == nil {
+		if err := k.Valid(); err != nil {
+			return nil, err
+		}
+		p = new(columns)
+		if len(w.parts) < maxHintedParts {
+			p.reserve(int(partitionRowsHint.Load()))
+		}
+		w.parts[k] = p
+	}
+	w.recent[w.nextRecent] = recentPart{typ: k.Type, hour: k.Hour.UnixMilli(), p: p}
+	w.nextRecent = (w.nextRecent + 1) % len(w.recent)
+	return p, nil
+}
+
+// WriteRecord buffers the reads of one meter at one time: for each i, a
+// read of types[i] with values[i] (the shape of a head-end line, see
+// meter.HESRecord), without a meter.Reading per read. ms and arrivalMs are
+// Unix milliseconds. The reads are checked as Write checks them, and are
+// buffered all or none.
+func (w *Writer) WriteRecord(meterID string, ms, arrivalMs int64, types []meter.Type, values []float64, source string, q meter.Quality) error {
+	if w.cfgErr != nil {
+		return w.cfgErr
+	}
+	if len(types) != len(values) {
+		return fmt.Errorf("partition: WriteRecord: %d types and %d values", len(types), len(values))
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	var parts [8]*columns
+	ps := parts[:0]
+	for _, typ := range types {
+		p, err := w.partitionOf(typ, ms)
+		if err != nil {
+			return fmt.Errorf("partition: record of %q at %d: %w", meterID, ms, err)
+		}
+		ps = append(ps, p)
+	}
+	m, src, err := w.dict.check(meterID, source, q)
+	if err != nil {
+		return fmt.Errorf("partition: record of %q at %d: %w", meterID, ms, err)
+	}
+	for i, p := range ps {
+		p.appendRow(m, values[i], ms, arrivalMs, src, q)
+	}
+	return nil
 }
 
 // Close writes the buffered partitions, one file each, with at most
