@@ -110,9 +110,9 @@ func (l *Lake) Reads(ctx context.Context, f Filter) ([]meter.Reading, Stats, err
 const chunk = 24 * time.Hour
 
 // scan runs partition.Scan over f, split into day-long pieces scanned
-// concurrently when f has a bounded time range. fn is called from one
-// goroutine at a time, with each piece's reads in scan order, pieces in
-// any order.
+// concurrently when f has a bounded time range and selects every meter.
+// fn is called from one goroutine at a time, with each piece's reads in
+// scan order, pieces in any order.
 func (l *Lake) scan(ctx context.Context, f *partition.Filter, fn func([]meter.Reading) error) (Stats, error) {
 	var total atomic.Int64
 	limit := int64(l.opts.MaxReads)
@@ -125,7 +125,9 @@ func (l *Lake) scan(ctx context.Context, f *partition.Filter, fn func([]meter.Re
 		defer mu.Unlock()
 		return fn(rs)
 	}
-	if f.From.IsZero() || f.To.IsZero() || f.To.Sub(f.From) <= chunk || l.opts.Concurrency == 1 {
+	// A meter query is one scan: partition.Scan reads its partitions
+	// concurrently already, and one scan lists the lake's directories once.
+	if len(f.MeterIDs) > 0 || f.From.IsZero() || f.To.IsZero() || f.To.Sub(f.From) <= chunk || l.opts.Concurrency == 1 {
 		st, err := partition.Scan(ctx, l.b, f, guarded)
 		return st, wrap(err)
 	}
