@@ -24,7 +24,9 @@ import (
 func benchLake(b *testing.B, meters, rowGroupRows int) (*blob.Bucket, *querytest.Lake) {
 	b.Helper()
 	ctx := context.Background()
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("mda-api-bench-%d-rg%d", meters, rowGroupRows))
+	// The name carries the file format's version: a lake left by an older
+	// writer is not reused.
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("mda-api-bench-%d-rg%d-%s", meters, rowGroupRows, partition.FormatVersion))
 	opts := &querytest.Options{Meters: meters, Days: 7, KWOnly: true, NoTables: true, RowGroupRows: rowGroupRows}
 	done := filepath.Join(dir, "_complete")
 	if _, err := os.Stat(done); err != nil {

@@ -65,16 +65,23 @@
 //
 // # Reading and pruning
 //
-// [Scan] prunes at three levels. [Partitions] lists the lake level by level
-// (reading_type=, then year=, month=, day=, hour=) and descends only into
-// directories whose span meets the filter's time range, so a one-day query
-// lists a handful of prefixes whatever the size of the lake. In each file,
-// row groups whose reading_date_time or meter_id statistics exclude the
-// filter, or whose bloom filter has none of the filter's meters, are
-// skipped. Rows are then filtered exactly. Files are read through
-// internal/blobio, which gets the footer region in one ranged request and
-// each row group Scan keeps in one more: pruned row groups are never
-// downloaded. [ScanStats] reports what was pruned and read.
+// [Scan] prunes at four levels. [Partitions] lists the lake level by level
+// (reading_type=, then year=, month=, day=) and descends only into
+// directories whose span meets the filter's time range; a day's hours and
+// their files come from one listing of the day, so a one-day query lists a
+// handful of prefixes whatever the size of the lake. In each file, row
+// groups whose reading_date_time or meter_id statistics exclude the filter,
+// or whose bloom filter has none of the filter's meters, are skipped. For a
+// meter query, the meter_id page index then picks the pages that may hold
+// the meters and the offset index the matching pages of the other columns:
+// only those byte ranges are fetched (nearby pages in one request), and only
+// the matching rows are decoded. Rows are then filtered exactly. A
+// [FileCache] (by default [DefaultFileCache], 64 MiB) keeps opened files'
+// footers, page indexes, bloom filters and decoded dictionaries, keyed by
+// what the listing says of the object (size, modification time, MD5 where
+// the store gives one, inode and change time on local files), so a
+// rewritten file is never served from a stale entry. [ScanStats] reports
+// what was pruned and read.
 //
 // # Determinism
 //

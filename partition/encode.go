@@ -245,9 +245,14 @@ func (e *encoder) encode() error {
 	return e.write(tail[:])
 }
 
+// FormatVersion names the layout of the files this package writes
+// (encodings, page size, metadata); it changes when they do. Caches of
+// written lakes, such as benchmarks', key on it.
+const FormatVersion = "2"
+
 // createdByString is the created_by of the files: fixed, so that the bytes
 // of a file depend on nothing but its reads and options.
-const createdByString = "github.com/openmda/mda/partition version 2"
+const createdByString = "github.com/openmda/mda/partition version " + FormatVersion
 
 func (e *encoder) writeThrift(v any) error {
 	b, err := thrift.Marshal(&e.thriftW, v)
