@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"unsafe"
 
 	"github.com/openmda/mda/meter"
 	"github.com/parquet-go/parquet-go"
@@ -113,6 +114,7 @@ type encoder struct {
 	offsets        []uint32
 	i32            []int32
 	i64            []int64
+	keys           []uint64
 	hashes         []uint64
 	table          dictTable
 	small          map[int32]int32
@@ -289,11 +291,12 @@ func (e *encoder) rowGroup(lo, hi int) error {
 		case colArrival:
 			err = ch.times(e.c.arr, false)
 		case colSource:
-			err = ch.smallStrings(func(i int32) int32 { return e.c.source[i] }, func(v int32) []byte { return e.strs[v] })
+			err = ch.smallStrings(func(i int32) int32 { return e.c.source[i] }, func(v int32) []byte { return e.strs[v] },
+				func() (int32, bool) { v, ok := allEqual(e.c.source); return v, ok })
 		case colQuality:
 			err = ch.smallStrings(func(i int32) int32 { return int32(e.c.quality[i]) }, func(v int32) []byte {
 				return stringBytes(qualityString(meter.Quality(v)))
-			})
+			}, func() (int32, bool) { v, ok := allEqual(e.c.quality); return int32(v), ok })
 		}
 		if err != nil {
 			return err
@@ -549,29 +552,29 @@ func commonPrefix(a, b []byte) int {
 // else PLAIN.
 func (ch *chunk) values() error {
 	e := ch.e
-	vals := e.c.value
-	key := func(r int) uint64 { return math.Float64bits(vals[e.row(r)]) }
-	useDict, err := ch.dictionary(key)
+	keys := gather64(ch, e.c.value)
+	useDict, err := ch.dictionary(keys)
 	if err != nil {
 		return err
 	}
-	for p := ch.lo; p < ch.hi; p += pageRows {
-		q := min(p+pageRows, ch.hi)
+	for p := 0; p < len(keys); p += pageRows {
+		page := keys[p:min(p+pageRows, len(keys))]
 		lo, hi := math.Inf(1), math.Inf(-1)
 		nan := 0
-		for r := p; r < q; r++ {
-			v := vals[e.row(r)]
+		for _, k := range page {
+			v := math.Float64frombits(k)
 			switch {
 			case math.IsNaN(v):
 				nan++
+				continue
 			case compareFloats(v, lo) < 0:
 				lo = v
 			}
-			if !math.IsNaN(v) && compareFloats(v, hi) > 0 {
+			if compareFloats(v, hi) > 0 {
 				hi = v
 			}
 		}
-		if nan == q-p {
+		if nan == len(page) {
 			lo, hi = math.NaN(), math.NaN()
 		}
 		if lo == 0 {
@@ -584,18 +587,18 @@ func (ch *chunk) values() error {
 		enc := format.Plain
 		if useDict {
 			var err error
-			if e.enc, err = parquet.RLEDictionary.EncodeInt32(e.enc[:0], e.i32[p-ch.lo:q-ch.lo]); err != nil {
+			if e.enc, err = parquet.RLEDictionary.EncodeInt32(e.enc[:0], e.i32[p:p+len(page)]); err != nil {
 				return err
 			}
 			body, enc = e.enc, format.RLEDictionary
 		} else {
 			e.enc = e.enc[:0]
-			for r := p; r < q; r++ {
-				e.enc = binary.LittleEndian.AppendUint64(e.enc, math.Float64bits(vals[e.row(r)]))
+			for _, k := range page {
+				e.enc = binary.LittleEndian.AppendUint64(e.enc, k)
 			}
 			body = e.enc
 		}
-		if err := ch.page(body, 0, enc, q-p, float64Bytes(lo), float64Bytes(hi)); err != nil {
+		if err := ch.page(body, 0, enc, len(page), float64Bytes(lo), float64Bytes(hi)); err != nil {
 			return err
 		}
 	}
@@ -606,34 +609,33 @@ func (ch *chunk) values() error {
 // times repeat, else DELTA_BINARY_PACKED.
 func (ch *chunk) times(col []int64, tryDict bool) error {
 	e := ch.e
+	keys := gather64(ch, col)
 	useDict := false
 	if tryDict {
 		var err error
-		if useDict, err = ch.dictionary(func(r int) uint64 { return uint64(col[e.row(r)]) }); err != nil {
+		if useDict, err = ch.dictionary(keys); err != nil {
 			return err
 		}
 	}
-	for p := ch.lo; p < ch.hi; p += pageRows {
-		q := min(p+pageRows, ch.hi)
+	for p := 0; p < len(keys); p += pageRows {
+		page := keys[p:min(p+pageRows, len(keys))]
 		lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-		e.i64 = e.i64[:0]
-		for r := p; r < q; r++ {
-			v := col[e.row(r)]
+		for _, k := range page {
+			v := int64(k)
 			lo, hi = min(lo, v), max(hi, v)
-			e.i64 = append(e.i64, v)
 		}
 		var err error
 		enc := format.DeltaBinaryPacked
 		if useDict {
-			e.enc, err = parquet.RLEDictionary.EncodeInt32(e.enc[:0], e.i32[p-ch.lo:q-ch.lo])
+			e.enc, err = parquet.RLEDictionary.EncodeInt32(e.enc[:0], e.i32[p:p+len(page)])
 			enc = format.RLEDictionary
 		} else {
-			e.enc, err = parquet.DeltaBinaryPacked.EncodeInt64(e.enc[:0], e.i64)
+			e.enc, err = parquet.DeltaBinaryPacked.EncodeInt64(e.enc[:0], unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(page))), len(page)))
 		}
 		if err != nil {
 			return err
 		}
-		if err := ch.page(e.enc, 0, enc, q-p, int64Bytes(lo), int64Bytes(hi)); err != nil {
+		if err := ch.page(e.enc, 0, enc, len(page), int64Bytes(lo), int64Bytes(hi)); err != nil {
 			return err
 		}
 	}
@@ -644,9 +646,9 @@ func (ch *chunk) times(col []int64, tryDict bool) error {
 // rows' indexes in e.i32, and writes its page. It reports false, writing
 // nothing, when the values repeat too little for a dictionary to pay:
 // more distinct values than half the rows or than maxDictValues.
-func (ch *chunk) dictionary(key func(r int) uint64) (bool, error) {
+func (ch *chunk) dictionary(keys []uint64) (bool, error) {
 	e := ch.e
-	n := ch.hi - ch.lo
+	n := len(keys)
 	limit := min(maxDictValues, n/2)
 	if limit == 0 {
 		return false, nil
@@ -654,12 +656,12 @@ func (ch *chunk) dictionary(key func(r int) uint64) (bool, error) {
 	t := &e.table
 	t.reset(limit)
 	e.i32 = slices.Grow(e.i32[:0], n)[:n]
-	for r := ch.lo; r < ch.hi; r++ {
-		i, ok := t.index(key(r), limit)
+	for r, v := range keys {
+		i, ok := t.index(v, limit)
 		if !ok {
 			return false, nil
 		}
-		e.i32[r-ch.lo] = i
+		e.i32[r] = i
 	}
 	e.enc = e.enc[:0]
 	for _, v := range t.vals {
@@ -668,12 +670,65 @@ func (ch *chunk) dictionary(key func(r int) uint64) (bool, error) {
 	return true, ch.page(e.enc, len(t.vals), 0, 0, nil, nil)
 }
 
+// gather64 returns the chunk's values of an 8-byte column in file order,
+// in a reused buffer: the encoders then read them in sequence instead of
+// through the row order.
+func gather64[T int64 | float64](ch *chunk, col []T) []uint64 {
+	e := ch.e
+	n := ch.hi - ch.lo
+	e.keys = slices.Grow(e.keys[:0], n)[:n]
+	keys := e.keys
+	if e.order == nil {
+		for i, v := range col[ch.lo:ch.hi] {
+			keys[i] = bits64(v)
+		}
+		return keys
+	}
+	for i, r := range e.order[ch.lo:ch.hi] {
+		keys[i] = bits64(col[r])
+	}
+	return keys
+}
+
+func bits64[T int64 | float64](v T) uint64 {
+	switch x := any(v).(type) {
+	case float64:
+		return math.Float64bits(x)
+	case int64:
+		return uint64(x)
+	}
+	panic("unreachable")
+}
+
 // smallStrings writes a string column of few distinct values (sources,
 // qualities) with a dictionary. get returns a row's value code, str the
 // string of a code.
-func (ch *chunk) smallStrings(get func(i int32) int32, str func(code int32) []byte) error {
+func (ch *chunk) smallStrings(get func(i int32) int32, str func(code int32) []byte, uniform func() (int32, bool)) error {
 	e := ch.e
 	n := ch.hi - ch.lo
+	if code, ok := uniform(); ok {
+		// One value in the whole file (one source, one quality: the rule):
+		// every row is index 0, whatever the row order.
+		s := str(code)
+		e.enc = binary.LittleEndian.AppendUint32(e.enc[:0], uint32(len(s)))
+		e.enc = append(e.enc, s...)
+		if err := ch.page(e.enc, 1, 0, 0, nil, nil); err != nil {
+			return err
+		}
+		e.i32 = slices.Grow(e.i32[:0], pageRows)[:pageRows]
+		clear(e.i32)
+		for p := ch.lo; p < ch.hi; p += pageRows {
+			q := min(p+pageRows, ch.hi)
+			var err error
+			if e.enc, err = parquet.RLEDictionary.EncodeInt32(e.enc[:0], e.i32[:q-p]); err != nil {
+				return err
+			}
+			if err := ch.page(e.enc, 0, format.RLEDictionary, q-p, nonNil(s), nonNil(s)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if e.small == nil {
 		e.small = make(map[int32]int32)
 	}
@@ -732,6 +787,21 @@ func (ch *chunk) smallStrings(get func(i int32) int32, str func(code int32) []by
 	return nil
 }
 
+// allEqual returns the one value of s, if all its values are equal and
+// there is at least one.
+func allEqual[T comparable](s []T) (T, bool) {
+	var zero T
+	if len(s) == 0 {
+		return zero, false
+	}
+	for _, v := range s[1:] {
+		if v != s[0] {
+			return zero, false
+		}
+	}
+	return s[0], true
+}
+
 func float64Bytes(v float64) []byte {
 	return binary.LittleEndian.AppendUint64(make([]byte, 0, 8), math.Float64bits(v))
 }
@@ -779,6 +849,15 @@ func bitsLen(x int) int {
 
 // index returns v's index, adding it; false if that would exceed limit.
 func (t *dictTable) index(v uint64, limit int) (int32, bool) {
+	if len(t.vals) <= 8 {
+		// A few distinct values (an hour's reading times): comparing
+		// beats hashing.
+		for i, x := range t.vals {
+			if x == v {
+				return int32(i), true
+			}
+		}
+	}
 	mask := uint64(len(t.slots) - 1)
 	for h := (v * 0x9E3779B97F4A7C15) >> t.shift; ; h = (h + 1) & mask {
 		s := &t.slots[h]
