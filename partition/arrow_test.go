@@ -11,10 +11,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	apq "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -182,37 +180,7 @@ func TestArrowReadsFiles(t *testing.T) {
 					t.Errorf("arrow field %d: %v, want %v not null", i, f, w)
 				}
 			}
-			tbl, err := fr.ReadTable(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tbl.Release()
-			if tbl.NumRows() != int64(len(reads)) {
-				t.Fatalf("table has %d rows", tbl.NumRows())
-			}
-			var back []meter.Reading
-			tr := array.NewTableReader(tbl, 1000)
-			defer tr.Release()
-			for tr.Next() {
-				rec := tr.RecordBatch()
-				ids := rec.Column(0).(*array.String)
-				vals := rec.Column(1).(*array.Float64)
-				times := rec.Column(2).(*array.Timestamp)
-				srcs := rec.Column(3).(*array.String)
-				arrs := rec.Column(4).(*array.Timestamp)
-				qs := rec.Column(5).(*array.String)
-				for i := range int(rec.NumRows()) {
-					q, err := parseQuality([]byte(qs.Value(i)))
-					if err != nil {
-						t.Fatal(err)
-					}
-					back = append(back, meter.Reading{
-						MeterID: ids.Value(i), Type: meter.TypeKW, Value: vals.Value(i),
-						Time: time.UnixMilli(int64(times.Value(i))).UTC(), Source: srcs.Value(i),
-						Arrival: time.UnixMilli(int64(arrs.Value(i))).UTC(), Quality: q,
-					})
-				}
-			}
+			back := arrowReads(t, data, meter.TypeKW)
 			if diff := gocmp.Diff(want, back); diff != "" {
 				t.Fatalf("Arrow's values (-want +got):\n%s", diff)
 			}
