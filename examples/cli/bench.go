@@ -178,15 +178,32 @@ func runBenchQuery(ctx context.Context, args []string, stdout, stderr io.Writer)
 		daily := make(map[string]*[]cell)
 		var last string
 		var cells *[]cell
+		// Every file lists the same meters in the same sorted order, so
+		// the meter after last is most often the one that followed it in
+		// the file before: try that before hashing (the map was a third of
+		// this consumer's time).
+		type step struct {
+			id    string
+			cells *[]cell
+		}
+		var seq, prevSeq []step
+		pos := 0
 		_, err := partition.Scan(ctx, lake, &partition.Filter{Types: []meter.Type{meter.TypeKW}, ValuesOnly: true, Cache: fc}, func(rs []meter.Reading) error {
 			for i := range rs {
 				r := &rs[i]
 				if cells == nil || r.MeterID != last {
+					if r.MeterID < last { // the next file
+						seq, prevSeq, pos = prevSeq[:0], seq, 0
+					}
 					last = r.MeterID
-					if cells = daily[last]; cells == nil {
+					if pos < len(prevSeq) && prevSeq[pos].id == last {
+						cells = prevSeq[pos].cells
+						pos++
+					} else if cells = daily[last]; cells == nil {
 						cells = new([]cell)
 						daily[last] = cells
 					}
+					seq = append(seq, step{last, cells})
 				}
 				ms := r.Time.UnixMilli() - 1
 				day := ms / 86_400_000
