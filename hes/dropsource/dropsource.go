@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -92,31 +91,16 @@ func (o *URLOpener) OpenSourceURL(ctx context.Context, u *url.URL) (*hes.Source,
 	bad := func(k string, err error) error {
 		return &hes.Error{Code: hes.InvalidArgument, Op: "OpenSource", Err: fmt.Errorf("%s: parameter %s: %w", u.Redacted(), k, err)}
 	}
-	if v := q.Get("claim_timeout"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return nil, bad("claim_timeout", err)
-		}
-		opts.ClaimTimeout = d
+	fo := folder.Options{ClaimTimeout: opts.ClaimTimeout, MaxAttempts: opts.MaxAttempts, DeleteAcked: opts.DeleteAcked}
+	if k, err := fo.ParseQuery(q); err != nil {
+		return nil, bad(k, err)
 	}
-	if v := q.Get("max_attempts"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return nil, bad("max_attempts", err)
-		}
-		opts.MaxAttempts = n
-	}
-	if v := q.Get("delete"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, bad("delete", err)
-		}
-		opts.DeleteAcked = b
-	}
+	opts.ClaimTimeout, opts.MaxAttempts, opts.DeleteAcked = fo.ClaimTimeout, fo.MaxAttempts, fo.DeleteAcked
 	name := hes.NameFromURL(u)
-	for _, k := range []string{"claim_timeout", "max_attempts", "delete", "name"} {
+	for _, k := range folder.QueryParams {
 		q.Del(k)
 	}
+	q.Del("name")
 	prefix := ""
 	if bu.Scheme == "file" {
 		if !q.Has("create_dir") {

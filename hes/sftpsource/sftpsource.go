@@ -11,7 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -99,33 +99,18 @@ func (o *URLOpener) OpenSourceURL(ctx context.Context, u *url.URL) (*hes.Source,
 	}
 	for k := range q {
 		switch k {
-		case "key", "key_passphrase_env", "password_env", "known_hosts", "insecure_ignore_host_key", "timeout",
-			"claim_timeout", "max_attempts", "delete", "name":
+		case "key", "key_passphrase_env", "password_env", "known_hosts", "insecure_ignore_host_key", "timeout", "name":
 		default:
-			return nil, bad(k, errors.New("unknown parameter"))
+			if !slices.Contains(folder.QueryParams, k) {
+				return nil, bad(k, errors.New("unknown parameter"))
+			}
 		}
 	}
-	if v := q.Get("claim_timeout"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return nil, bad("claim_timeout", err)
-		}
-		opts.ClaimTimeout = d
+	fo := folder.Options{ClaimTimeout: opts.ClaimTimeout, MaxAttempts: opts.MaxAttempts, DeleteAcked: opts.DeleteAcked}
+	if k, err := fo.ParseQuery(q); err != nil {
+		return nil, bad(k, err)
 	}
-	if v := q.Get("max_attempts"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return nil, bad("max_attempts", err)
-		}
-		opts.MaxAttempts = n
-	}
-	if v := q.Get("delete"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, bad("delete", err)
-		}
-		opts.DeleteAcked = b
-	}
+	opts.ClaimTimeout, opts.MaxAttempts, opts.DeleteAcked = fo.ClaimTimeout, fo.MaxAttempts, fo.DeleteAcked
 	if u.User == nil || u.User.Username() == "" {
 		return nil, bad("user", errors.New("no user in URL (sftp://user@host/dir)"))
 	}
