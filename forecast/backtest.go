@@ -130,7 +130,10 @@ func BacktestETT(ctx context.Context, channels []Series, opts *ETTOptions) ([]ET
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
-				evalWindows(test[i], models[i], L, H, o.Season, &accs[2*i], &accs[2*i+1])
+				// MASE's scale is the channel's in-sample seasonal-naive
+				// MAE on the training split, as Hyndman & Koehler define it.
+				scale := SeasonalScale(train[i].Values, o.Season)
+				evalWindows(test[i], models[i], L, H, o.Season, scale, &accs[2*i], &accs[2*i+1])
 			}(i)
 		}
 		wg.Wait()
@@ -150,20 +153,33 @@ func BacktestETT(ctx context.Context, channels []Series, opts *ETTOptions) ([]ET
 	return out, nil
 }
 
-// evalWindows scores the mean forecast of m and the seasonal-naive forecast
-// on every stride-1 window of s.
-func evalWindows(s Series, m *Linear, L, H, season int, model, base *Accumulator) {
+// evalWindows scores the forecast of m and the seasonal-naive forecast on
+// every stride-1 window of s: points for MSE and MAE (the protocol's
+// metrics), MASE with the given scale, and P10/P50/P90 for the quantile
+// loss. The model's quantiles are its calibrated residual quantiles; the
+// baseline's are SeasonalNaive's, from the errors of the same rule inside
+// the look-back window.
+func evalWindows(s Series, m *Linear, L, H, season int, scale float64, model, base *Accumulator) {
 	pred := make([]float64, m.opt.Horizon)
-	naive := make([]float64, H)
+	naive := SeasonalNaive{Season: season}
+	mf := Forecast{P10: make([]float64, H), P50: make([]float64, H), P90: make([]float64, H)}
 	for o := 0; o+L+H <= s.Len(); o++ {
 		x := s.Values[o : o+L]
 		y := s.Values[o+L : o+L+H]
-		m.predictInto(pred, fillGaps(x, season), s.Time(o+L), m.seriesScale(s.Values[:o+L]))
-		model.AddPoint(y, pred[:H], math.NaN())
-		for h := range naive {
-			naive[h] = x[L+h-(h/season+1)*season]
+		filled := fillGaps(x, season)
+		m.predictInto(pred, filled, s.Time(o+L), m.seriesScale(s.Values[:o+L]))
+		u := historyScale(filled, season)
+		for h := range H {
+			mf.P10[h] = pred[h] + m.q[0][h]*u
+			mf.P50[h] = pred[h] + m.q[1][h]*u
+			mf.P90[h] = pred[h] + m.q[2][h]*u
 		}
-		base.AddPoint(y, naive, math.NaN())
+		model.Add(y, pred[:H], mf, scale)
+		nf, err := naive.Predict(Series{Start: s.Time(o), Step: s.Step, Values: x}, H)
+		if err != nil {
+			continue // only when L < season, which BacktestETT's split rules out
+		}
+		base.Add(y, nf.Point, nf, scale)
 	}
 }
 

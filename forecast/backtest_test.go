@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -62,6 +63,20 @@ func TestETTh1(t *testing.T) {
 			r.Horizon, r.Model.MSE, r.Model.MAE, ref[0], ref[1], r.Baseline.MSE, r.Baseline.MAE, r.Lambda, r.Seconds)
 		if r.Model.MSE > ref[0] {
 			t.Errorf("H=%d: MSE %.4f above DLinear's %.3f", r.Horizon, r.Model.MSE, ref[0])
+		}
+		if r.Model.MAE > ref[1] {
+			t.Errorf("H=%d: MAE %.4f above DLinear's %.3f", r.Horizon, r.Model.MAE, ref[1])
+		}
+		// Every metric of the JSON line is defined, and the model beats
+		// the baseline on the scaled and the probabilistic ones too.
+		for _, m := range []Metrics{r.Model, r.Baseline} {
+			if math.IsNaN(m.MASE) || math.IsNaN(m.WQL) || m.MASE <= 0 || m.WQL <= 0 {
+				t.Errorf("H=%d: MASE %v, WQL %v: want both defined", r.Horizon, m.MASE, m.WQL)
+			}
+		}
+		if r.Model.MASE >= r.Baseline.MASE || r.Model.WQL >= r.Baseline.WQL {
+			t.Errorf("H=%d: model MASE/WQL %.3f/%.3f not below seasonal-naive's %.3f/%.3f",
+				r.Horizon, r.Model.MASE, r.Model.WQL, r.Baseline.MASE, r.Baseline.WQL)
 		}
 	}
 	var out bytes.Buffer
