@@ -78,16 +78,33 @@
 //	028|F89A012345|D|                   meter serial
 //	030|01|20231028120000|12345.6|||T|A|  register reading (type kwh_register): id, time, value
 //
-// Green Button / ESPI XML (ESPIFormat): each IntervalReading's value times
-// 10^powerOfTenMultiplier of its ReadingType, Wh to kWh; time is
-// timePeriod start (epoch seconds) plus duration; ReadingQuality maps to
-// Quality; the UsagePoint id from the entry's links is the meter id.
+// Green Button / ESPI XML (ESPIFormat), an Atom feed whose entries link a
+// UsagePoint to its MeterReadings, their ReadingType and IntervalBlocks:
+//
+//	<entry><link href=".../UsagePoint/1/MeterReading/01/IntervalBlock" rel="self"/>
+//	  <content><espi:IntervalBlock>
+//	    <espi:IntervalReading>
+//	      <espi:timePeriod><espi:duration>3600</espi:duration><espi:start>1709337600</espi:start></espi:timePeriod>
+//	      <espi:value>974</espi:value>
+//	      <espi:ReadingQuality><espi:quality>0</espi:quality></espi:ReadingQuality>
+//	    </espi:IntervalReading>
+//	...
+//	<espi:ReadingType><espi:flowDirection>1</espi:flowDirection><espi:powerOfTenMultiplier>0</espi:powerOfTenMultiplier><espi:uom>72</espi:uom></espi:ReadingType>
+//
+// Each IntervalReading's value times 10^powerOfTenMultiplier of its
+// ReadingType, Wh (uom 72) to kWh: 974 becomes 0.974 kWh; flowDirection 19
+// (reverse) gives kwh_export. Time is timePeriod start (epoch seconds) plus
+// duration: the read above ends 2024-03-02T01:00:00Z. ReadingQuality maps
+// to Quality (0, 14, 17, 18, 19: A; 7, 11: S; anything else, estimates
+// included: E; see [ESPIReader]); the UsagePoint id in the entry's links ("1") is the
+// meter id.
 //
 // London smart meters CSV (LondonFormat), Europe/London, interval start:
 //
 //	LCLid,tstp,energy(kWh/hh)                                  (Kaggle)
 //	MAC000002,2012-10-28 00:30:00.0000000,0.269
 //	LCLid,stdorToU,DateTime,KWH/hh (per half hour) ,Acorn,Acorn_grouped   (London Datastore)
+//	MAC000002,Std,2012-10-28 00:30:00.0000000, 0.269 ,ACORN-A,Affluent
 //
 // LCLid is the meter id; the time is moved 30 minutes to the interval end;
 // "Null" values are dropped (or kept as quality N).
@@ -103,7 +120,20 @@
 //
 // Anything else (MappedCSVFormat): MappedCSVOptions names the meter, time,
 // value, type and quality columns, the time layout and zone, whether times
-// start or end their interval, and a scale to the type's unit.
+// start or end their interval, and a scale to the type's unit. For example
+// a half-hourly export in Australia/Sydney wall-clock time, times starting
+// their interval:
+//
+//	customer_id,reading_datetime,general_supply_kwh
+//	10006414,2013-04-07 01:30:00,0.225
+//
+// read with MappedCSVOptions{Header: true, Location: Sydney, Interval: 30 *
+// time.Minute} (columns 0, 1 and 2 are the defaults for meter, time and
+// value) gives meter 10006414, 0.225 kWh ending 2013-04-06T15:00:00Z.
+// During the fall-back hour the same wall-clock times come twice; the
+// second occurrence, per meter, is the later UTC instant. The mda command
+// takes the options as --format csv --map 'header,interval=30m,...' --tz
+// Australia/Sydney.
 //
 // This package imports nothing outside the standard library.
 package meter
