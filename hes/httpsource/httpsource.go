@@ -53,7 +53,11 @@ type Options struct {
 	Lag time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// PollInterval is the pause between status requests; default 2s.
+	// PollInterval is the longest pause between status requests; default
+	// 2s. The first status request comes after a sixteenth of it and the
+	// pause doubles from there, so a small or empty window, which a HES
+	// answers at once, costs a fraction of a second instead of a full
+	// interval.
 	PollInterval time.Duration
 	// MaxPolls bounds the status requests for one file; default 1800.
 	MaxPolls int
@@ -316,6 +320,7 @@ func (s *source) export(ctx context.Context, w window) (fileStatus, error) {
 		return st, &protocolError{fmt.Sprintf("POST /readings/file: no request_id in answer (status %q)", st.Status)}
 	}
 	id := st.RequestID
+	pause := max(s.o.PollInterval/16, time.Millisecond)
 	for polls := 0; ; polls++ {
 		switch st.Status {
 		case "completed", "skipped", "failed":
@@ -324,9 +329,10 @@ func (s *source) export(ctx context.Context, w window) (fileStatus, error) {
 		if polls >= s.o.MaxPolls {
 			return st, &statusError{id: id, status: st.Status, reason: fmt.Sprintf("still %q after %d polls", st.Status, polls)}
 		}
-		if err := s.sleep(ctx, s.o.PollInterval); err != nil {
+		if err := s.sleep(ctx, pause); err != nil {
 			return st, err
 		}
+		pause = min(2*pause, s.o.PollInterval)
 		st = fileStatus{}
 		if err := s.call(ctx, http.MethodGet, s.endpoint("/readings/file", url.Values{"request_id": {id}}), nil, &st); err != nil {
 			return st, err
