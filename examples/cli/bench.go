@@ -18,12 +18,15 @@ import (
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "ingest" && args[0] != "query") {
-		fmt.Fprintln(stderr, "Usage: mda bench ingest|query [flags]")
+	if len(args) == 0 || (args[0] != "ingest" && args[0] != "query" && args[0] != "forecast") {
+		fmt.Fprintln(stderr, "Usage: mda bench ingest|query|forecast [flags]")
 		return errUsage
 	}
-	if args[0] == "query" {
+	switch args[0] {
+	case "query":
 		return runBenchQuery(ctx, args[1:], stdout, stderr)
+	case "forecast":
+		return runBenchForecast(ctx, args[1:], stdout, stderr)
 	}
 	fs := newFlags("bench ingest", "[--meters 12000 --days 7] [--file F] [flags]", stderr)
 	meters := fs.Int("meters", 12000, "meters to simulate")
