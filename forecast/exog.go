@@ -29,8 +29,10 @@ type Exog struct {
 	Holidays []time.Time
 	// Temperature, when non-empty, adds the forecast period's mean
 	// temperature and mean heating and cooling degrees below and above
-	// BaseTemp, looked up by time (it must cover the forecast period: in
-	// operation, a weather forecast). Missing values are skipped.
+	// BaseTemp, and their change from the look-back window's, looked up by
+	// time (it must cover the look-back and the forecast period: in
+	// operation, observations and a weather forecast). Missing values are
+	// skipped.
 	Temperature Series
 	// BaseTemp is the balance point of the degree columns; 0 means 18 (°C).
 	BaseTemp float64
@@ -74,7 +76,7 @@ func newExogSpec(x *Exog, step time.Duration, lookback, horizon int) *exogSpec {
 		if s.x.BaseTemp == 0 {
 			s.x.BaseTemp = 18
 		}
-		s.width += 3
+		s.width += 6
 	}
 	if s.width == 0 {
 		return nil
@@ -132,25 +134,49 @@ func (s *exogSpec) features(origin time.Time, idx []int, val []float64) ([]int, 
 		idx, val = append(idx, col, col+1), append(val, fut/float64(s.horizon), past/float64(day))
 		col += 2
 	}
-	if t := s.x.Temperature; t.Len() > 0 {
-		var sum, hdd, cdd float64
-		n := 0
-		for h := 0; h < s.horizon; h++ {
-			at := origin.Add(time.Duration(h) * s.step)
-			i := int(math.Floor(float64(at.Sub(t.Start)) / float64(t.Step)))
-			if i < 0 || i >= t.Len() || math.IsNaN(t.Values[i]) {
-				continue
+	if s.x.Temperature.Len() > 0 {
+		// The forecast period's mean temperature and degrees, and their
+		// change from the look-back window's: the model works on loads
+		// relative to the look-back (NormMean, the default, removes its
+		// mean), whose level already holds last week's weather, so what
+		// moves the forecast is how much colder or warmer it will be.
+		fut, okF := s.degrees(origin, s.horizon)
+		past, okP := s.degrees(origin.Add(-time.Duration(s.lookback)*s.step), s.lookback)
+		if okF {
+			idx = append(idx, col, col+1, col+2)
+			val = append(val, fut[0], fut[1], fut[2])
+			if okP {
+				idx = append(idx, col+3, col+4, col+5)
+				val = append(val, fut[0]-past[0], fut[1]-past[1], fut[2]-past[2])
 			}
-			v := t.Values[i]
-			sum += v
-			hdd += math.Max(s.x.BaseTemp-v, 0)
-			cdd += math.Max(v-s.x.BaseTemp, 0)
-			n++
-		}
-		if n > 0 {
-			k := float64(n)
-			idx, val = append(idx, col, col+1, col+2), append(val, sum/k, hdd/k, cdd/k)
 		}
 	}
 	return idx, val
+}
+
+// degrees returns the mean temperature and the mean heating and cooling
+// degrees (below and above BaseTemp) of the n intervals from start, looked
+// up by time; ok is false when none is known.
+func (s *exogSpec) degrees(start time.Time, n int) (m [3]float64, ok bool) {
+	t := s.x.Temperature
+	k := 0
+	for h := range n {
+		at := start.Add(time.Duration(h) * s.step)
+		i := int(math.Floor(float64(at.Sub(t.Start)) / float64(t.Step)))
+		if i < 0 || i >= t.Len() || math.IsNaN(t.Values[i]) {
+			continue
+		}
+		v := t.Values[i]
+		m[0] += v
+		m[1] += math.Max(s.x.BaseTemp-v, 0)
+		m[2] += math.Max(v-s.x.BaseTemp, 0)
+		k++
+	}
+	if k == 0 {
+		return m, false
+	}
+	for i := range m {
+		m[i] /= float64(k)
+	}
+	return m, true
 }
