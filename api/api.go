@@ -86,6 +86,7 @@ func New(lake *blob.Bucket, opts *Options) http.Handler {
 	mux.HandleFunc("GET /forecast/{meter_id}", h.forecast)
 	mux.HandleFunc("GET /anomaly/{meter_id}", h.anomaly)
 	mux.HandleFunc("GET /meters", h.meters)
+	mux.HandleFunc("GET /weather", h.weather)
 	mux.HandleFunc("GET /healthz", h.healthz)
 	// The grid analytics keep their own handler; the API mounts it.
 	gh := grid.NewHandler(lake, o.Grid)
@@ -118,7 +119,7 @@ func New(lake *blob.Bucket, opts *Options) http.Handler {
 // Routes are the API's route patterns.
 var Routes = []string{
 	"GET /consumption/{meter_id}", "GET /voltage/{meter_id}", "GET /forecast/{meter_id}",
-	"GET /anomaly/{meter_id}", "GET /meters", "GET /healthz",
+	"GET /anomaly/{meter_id}", "GET /meters", "GET /weather", "GET /healthz",
 	"GET /outage", "GET /voltvar/{transformer_id}", "GET /topology/{table}", "GET /topology/meter/{meter_id}",
 }
 

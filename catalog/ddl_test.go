@@ -11,343 +11,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/openmda/mda/catalog"
+	"github.com/openmda/mda/forecast"
 	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/partition"
+	"github.com/openmda/mda/tables"
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/format"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/memblob"
 )
-
-// ddl is a parsed CREATE EXTERNAL TABLE statement.
-type ddl struct {
-	Database, Name, Comment   string
-	Columns, PartitionKeys    []catalog.Column
-	SerDe                     string
-	SerDeProperties           map[string]string
-	InputFormat, OutputFormat string
-	Location                  string
-	Properties                map[string]string
-}
-
-// ddlParser parses the subset of Hive DDL that AthenaDDL and AthenaScript
-// emit: CREATE DATABASE IF NOT EXISTS, CREATE EXTERNAL TABLE IF NOT EXISTS
-// with column lists, COMMENT, PARTITIONED BY, ROW FORMAT SERDE, WITH
-// SERDEPROPERTIES, STORED AS INPUTFORMAT/OUTPUTFORMAT, LOCATION and
-// TBLPROPERTIES, and "--" comment lines. It is written from Hive's grammar,
-// not from the generator, and fails on anything else.
-type ddlParser struct {
-	s   string
-	pos int
-}
-
-func (p *ddlParser) errorf(format string, args ...any) error {
-	line := 1 + strings.Count(p.s[:p.pos], "\n")
-	return fmt.Errorf("line %d: %s (at %.30q)", line, fmt.Sprintf(format, args...), p.s[p.pos:])
-}
-
-func (p *ddlParser) skipSpace() {
-	for p.pos < len(p.s) {
-		switch {
-		case strings.HasPrefix(p.s[p.pos:], "--"):
-			if i := strings.IndexByte(p.s[p.pos:], '\n'); i >= 0 {
-				p.pos += i + 1
-			} else {
-				p.pos = len(p.s)
-			}
-		case strings.ContainsRune(" \t\r\n", rune(p.s[p.pos])):
-			p.pos++
-		default:
-			return
-		}
-	}
-}
-
-func (p *ddlParser) eof() bool { p.skipSpace(); return p.pos >= len(p.s) }
-
-// keywords consumes the given keywords, case-insensitively.
-func (p *ddlParser) keywords(kws ...string) bool {
-	save := p.pos
-	for _, kw := range kws {
-		p.skipSpace()
-		end := p.pos + len(kw)
-		if end > len(p.s) || !strings.EqualFold(p.s[p.pos:end], kw) ||
-			end < len(p.s) && (isWordByte(p.s[end])) {
-			p.pos = save
-			return false
-		}
-		p.pos = end
-	}
-	return true
-}
-
-func isWordByte(c byte) bool {
-	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
-
-func (p *ddlParser) expect(kws ...string) error {
-	if !p.keywords(kws...) {
-		return p.errorf("want %s", strings.Join(kws, " "))
-	}
-	return nil
-}
-
-func (p *ddlParser) punct(c byte) bool {
-	p.skipSpace()
-	if p.pos < len(p.s) && p.s[p.pos] == c {
-		p.pos++
-		return true
-	}
-	return false
-}
-
-// ident parses a back-quoted or plain identifier.
-func (p *ddlParser) ident() (string, error) {
-	p.skipSpace()
-	if p.punct('`') {
-		end := strings.IndexByte(p.s[p.pos:], '`')
-		if end < 0 {
-			return "", p.errorf("unterminated identifier")
-		}
-		id := p.s[p.pos : p.pos+end]
-		p.pos += end + 1
-		return id, nil
-	}
-	start := p.pos
-	for p.pos < len(p.s) && isWordByte(p.s[p.pos]) {
-		p.pos++
-	}
-	if start == p.pos {
-		return "", p.errorf("want an identifier")
-	}
-	return p.s[start:p.pos], nil
-}
-
-// literal parses a single-quoted string with backslash escapes.
-func (p *ddlParser) literal() (string, error) {
-	if !p.punct('\'') {
-		return "", p.errorf("want a string literal")
-	}
-	var b strings.Builder
-	for p.pos < len(p.s) {
-		c := p.s[p.pos]
-		p.pos++
-		switch c {
-		case '\\':
-			if p.pos >= len(p.s) {
-				return "", p.errorf("dangling escape")
-			}
-			b.WriteByte(p.s[p.pos])
-			p.pos++
-		case '\'':
-			return b.String(), nil
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return "", p.errorf("unterminated string")
-}
-
-// hiveType parses a type: a name with optional <...> arguments, returned
-// as written.
-func (p *ddlParser) hiveType() (string, error) {
-	p.skipSpace()
-	start, depth := p.pos, 0
-	for p.pos < len(p.s) {
-		c := p.s[p.pos]
-		switch {
-		case c == '<':
-			depth++
-		case c == '>':
-			depth--
-			if depth < 0 {
-				return "", p.errorf("unbalanced '>'")
-			}
-		case c == '`' && depth > 0:
-			end := strings.IndexByte(p.s[p.pos+1:], '`')
-			if end < 0 {
-				return "", p.errorf("unterminated identifier in type")
-			}
-			p.pos += end + 1
-		case depth == 0 && !isWordByte(c):
-			goto done
-		case depth > 0 && !(isWordByte(c) || c == ',' || c == ':' || c == '.'):
-			return "", p.errorf("unexpected %q in type", c)
-		}
-		p.pos++
-	}
-done:
-	if depth != 0 || start == p.pos {
-		return "", p.errorf("bad type")
-	}
-	typ := p.s[start:p.pos]
-	base, _, _ := strings.Cut(typ, "<")
-	switch base {
-	case "string", "double", "float", "int", "bigint", "smallint", "tinyint", "boolean", "date", "timestamp", "array", "struct", "map", "binary":
-	default:
-		return "", p.errorf("unknown type %q", typ)
-	}
-	return typ, nil
-}
-
-func (p *ddlParser) columns() ([]catalog.Column, error) {
-	if !p.punct('(') {
-		return nil, p.errorf("want '('")
-	}
-	var cols []catalog.Column
-	for {
-		name, err := p.ident()
-		if err != nil {
-			return nil, err
-		}
-		typ, err := p.hiveType()
-		if err != nil {
-			return nil, err
-		}
-		c := catalog.Column{Name: name, Type: typ}
-		if p.keywords("COMMENT") {
-			if c.Comment, err = p.literal(); err != nil {
-				return nil, err
-			}
-		}
-		cols = append(cols, c)
-		if p.punct(')') {
-			return cols, nil
-		}
-		if !p.punct(',') {
-			return nil, p.errorf("want ',' or ')'")
-		}
-	}
-}
-
-func (p *ddlParser) properties() (map[string]string, error) {
-	if !p.punct('(') {
-		return nil, p.errorf("want '('")
-	}
-	m := make(map[string]string)
-	for {
-		k, err := p.literal()
-		if err != nil {
-			return nil, err
-		}
-		if !p.punct('=') {
-			return nil, p.errorf("want '='")
-		}
-		v, err := p.literal()
-		if err != nil {
-			return nil, err
-		}
-		if _, dup := m[k]; dup {
-			return nil, p.errorf("duplicate property %q", k)
-		}
-		m[k] = v
-		if p.punct(')') {
-			return m, nil
-		}
-		if !p.punct(',') {
-			return nil, p.errorf("want ',' or ')'")
-		}
-	}
-}
-
-func (p *ddlParser) qualifiedName() (string, string, error) {
-	db, err := p.ident()
-	if err != nil {
-		return "", "", err
-	}
-	if !p.punct('.') {
-		return "", db, nil
-	}
-	name, err := p.ident()
-	return db, name, err
-}
-
-// parseScript parses statements; it returns the databases created and the
-// tables.
-func parseScript(s string) (dbs []string, tables []*ddl, err error) {
-	p := &ddlParser{s: s}
-	for !p.eof() {
-		if err := p.expect("CREATE"); err != nil {
-			return nil, nil, err
-		}
-		if p.keywords("DATABASE", "IF", "NOT", "EXISTS") {
-			db, err := p.ident()
-			if err != nil {
-				return nil, nil, err
-			}
-			dbs = append(dbs, db)
-		} else {
-			t, err := p.table()
-			if err != nil {
-				return nil, nil, err
-			}
-			tables = append(tables, t)
-		}
-		if !p.punct(';') {
-			return nil, nil, p.errorf("want ';'")
-		}
-	}
-	return dbs, tables, nil
-}
-
-func (p *ddlParser) table() (*ddl, error) {
-	var t ddl
-	var err error
-	if err := p.expect("EXTERNAL", "TABLE", "IF", "NOT", "EXISTS"); err != nil {
-		return nil, err
-	}
-	if t.Database, t.Name, err = p.qualifiedName(); err != nil {
-		return nil, err
-	}
-	if t.Columns, err = p.columns(); err != nil {
-		return nil, err
-	}
-	if p.keywords("COMMENT") {
-		if t.Comment, err = p.literal(); err != nil {
-			return nil, err
-		}
-	}
-	if p.keywords("PARTITIONED", "BY") {
-		if t.PartitionKeys, err = p.columns(); err != nil {
-			return nil, err
-		}
-	}
-	if err := p.expect("ROW", "FORMAT", "SERDE"); err != nil {
-		return nil, err
-	}
-	if t.SerDe, err = p.literal(); err != nil {
-		return nil, err
-	}
-	if p.keywords("WITH", "SERDEPROPERTIES") {
-		if t.SerDeProperties, err = p.properties(); err != nil {
-			return nil, err
-		}
-	}
-	if err := p.expect("STORED", "AS", "INPUTFORMAT"); err != nil {
-		return nil, err
-	}
-	if t.InputFormat, err = p.literal(); err != nil {
-		return nil, err
-	}
-	if err := p.expect("OUTPUTFORMAT"); err != nil {
-		return nil, err
-	}
-	if t.OutputFormat, err = p.literal(); err != nil {
-		return nil, err
-	}
-	if err := p.expect("LOCATION"); err != nil {
-		return nil, err
-	}
-	if t.Location, err = p.literal(); err != nil {
-		return nil, err
-	}
-	if p.keywords("TBLPROPERTIES") {
-		if t.Properties, err = p.properties(); err != nil {
-			return nil, err
-		}
-	}
-	return &t, nil
-}
 
 // writeLake writes one file of kw reads and one of kwh reads and returns
 // the bucket.
@@ -368,43 +39,6 @@ func writeLake(t *testing.T) *blob.Bucket {
 		}
 	}
 	return b
-}
-
-// hiveTypeOf maps a Parquet leaf column to the Hive type engines read it
-// as.
-func hiveTypeOf(f parquet.Field) (string, error) {
-	typ := f.Type()
-	var lt format.LogicalTypeValue
-	if l := typ.LogicalType(); l != nil {
-		lt = l.Value
-	}
-	switch typ.Kind() {
-	case parquet.ByteArray:
-		if _, ok := lt.(*format.StringType); ok {
-			return "string", nil
-		}
-		return "binary", nil
-	case parquet.Double:
-		return "double", nil
-	case parquet.Float:
-		return "float", nil
-	case parquet.Int32:
-		if _, ok := lt.(*format.DateType); ok {
-			return "date", nil
-		}
-		return "int", nil
-	case parquet.Int64:
-		if ts, ok := lt.(*format.TimestampType); ok {
-			if !ts.IsAdjustedToUTC {
-				return "", fmt.Errorf("column %s: timestamp not adjusted to UTC", f.Name())
-			}
-			return "timestamp", nil
-		}
-		return "bigint", nil
-	case parquet.Boolean:
-		return "boolean", nil
-	}
-	return "", fmt.Errorf("column %s: unmapped type %v", f.Name(), typ)
 }
 
 // TestDDLMatchesLake parses the script that "mda catalog ddl" prints
@@ -441,12 +75,8 @@ func TestDDLMatchesLake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range pf.Schema().Fields() {
-		typ, err := hiveTypeOf(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fileCols = append(fileCols, catalog.Column{Name: f.Name(), Type: typ})
+	if fileCols, err = catalog.ParquetColumns(pf.Schema()); err != nil {
+		t.Fatal(err)
 	}
 
 	const root = "s3://my-lake/"
@@ -457,7 +87,7 @@ func TestDDLMatchesLake(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dbs, parsed, err := parseScript(script)
+			dbs, parsed, err := catalog.ParseDDL(script)
 			if err != nil {
 				t.Fatalf("parse: %v\n%s", err, script)
 			}
@@ -472,14 +102,8 @@ func TestDDLMatchesLake(t *testing.T) {
 				if projection {
 					want = want.WithProjection()
 				}
-				got := parsed[i]
-				back := &catalog.Table{
-					Database: got.Database, Name: got.Name, Description: got.Comment,
-					Columns: got.Columns, PartitionKeys: got.PartitionKeys, Location: got.Location,
-					Format: catalog.Format{InputFormat: got.InputFormat, OutputFormat: got.OutputFormat,
-						SerDe: got.SerDe, SerDeParameters: got.SerDeProperties},
-					Parameters: got.Properties, Projection: want.Projection,
-				}
+				back := parsed[i].Clone()
+				back.Projection = want.Projection
 				if diff := cmp.Diff(want, back); diff != "" {
 					t.Errorf("%s (-want +parsed):\n%s", want.QualifiedName(), diff)
 				}
@@ -515,11 +139,11 @@ func TestDDLMatchesLake(t *testing.T) {
 			if diff := cmp.Diff(pathKeys, pkeys); diff != "" {
 				t.Errorf("partition keys vs lake path (-path +ddl):\n%s", diff)
 			}
-			if r.Location != root+partition.Prefix || r.SerDe != catalog.ParquetSerDe {
-				t.Errorf("location %q, serde %q", r.Location, r.SerDe)
+			if r.Location != root+partition.Prefix || r.Format.SerDe != catalog.ParquetSerDe {
+				t.Errorf("location %q, serde %q", r.Location, r.Format.SerDe)
 			}
 			if !projection {
-				if _, ok := r.Properties["projection.enabled"]; ok {
+				if _, ok := r.Parameters["projection.enabled"]; ok {
 					t.Error("projection properties without DDLOptions.Projection")
 				}
 				return
@@ -532,8 +156,8 @@ func TestDDLMatchesLake(t *testing.T) {
 // checkProjection checks the readings table's projection properties
 // against the lake: the template, filled in as Athena would from the
 // projected values, gives each partition's directory.
-func checkProjection(t *testing.T, r *ddl, keys []partition.Key, root string) {
-	p := r.Properties
+func checkProjection(t *testing.T, r *catalog.Table, keys []partition.Key, root string) {
+	p := r.Parameters
 	if p["projection.enabled"] != "true" {
 		t.Fatalf("projection.enabled = %q", p["projection.enabled"])
 	}
@@ -590,11 +214,11 @@ func TestDDLOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, ts, err := parseScript(s)
+	_, ts, err := catalog.ParseDDL(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ts[0].Properties["projection.year.range"]; got != "2020,2030" {
+	if got := ts[0].Parameters["projection.year.range"]; got != "2020,2030" {
 		t.Errorf("projection.year.range = %q", got)
 	}
 	// The weather table has no year key: the override does not apply.
@@ -607,12 +231,132 @@ func TestDDLOverrides(t *testing.T) {
 		t.Errorf("year projection in the weather table:\n%s", s)
 	}
 	// Tables without projection ignore the overrides.
-	s, err = catalog.AthenaDDL(catalog.AnomalyResultsTable("s3://ml/"), &catalog.DDLOptions{
+	s, err = catalog.AthenaDDL(catalog.TopologyTables("s3://lake/")[0], &catalog.DDLOptions{
 		Projection: true, ProjectionProperties: map[string]string{"projection.year.range": "2020,2030"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(s, "projection") {
 		t.Errorf("projection in an unprojected table:\n%s", s)
+	}
+}
+
+// TestProjectionEveryTable: with projection, no partitioned table needs
+// its partitions registered, and the forecast and anomaly tables'
+// templates, filled in as Athena fills them from their projected values,
+// give the directories their jobs write (package tables).
+func TestProjectionEveryTable(t *testing.T) {
+	const lake, ml = "s3://lake/", "s3://ml/"
+	script, err := catalog.AthenaScript(catalog.Tables(lake, ml), &catalog.DDLOptions{Projection: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(script, "MSCK") {
+		t.Errorf("a table still needs MSCK REPAIR TABLE with projection:\n%s", script)
+	}
+	_, parsed, err := catalog.ParseDDL(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*catalog.Table{}
+	for _, tb := range parsed {
+		byName[tb.Name] = tb
+		if len(tb.PartitionKeys) == 0 {
+			continue
+		}
+		p := tb.Parameters
+		if p["projection.enabled"] != "true" {
+			t.Errorf("%s: partitioned and not projected", tb.Name)
+		}
+		for _, k := range tb.PartitionKeys {
+			if p["projection."+k.Name+".type"] == "" {
+				t.Errorf("%s: no projection of %s", tb.Name, k.Name)
+			}
+			if !strings.Contains(p["storage.location.template"], k.Name+"=${"+k.Name+"}/") {
+				t.Errorf("%s: template %q lacks %s", tb.Name, p["storage.location.template"], k.Name)
+			}
+		}
+	}
+
+	// Forecasts: model_name an enum with the default model, forecast_start
+	// hourly dates in tables.ForecastStartLayout.
+	f := byName[catalog.ForecastResultsTableName].Parameters
+	if f["projection.model_name.type"] != "enum" || !slices.Contains(strings.Split(f["projection.model_name.values"], ","), forecast.DefaultModel) {
+		t.Errorf("model_name projection %q %q, want an enum with %q", f["projection.model_name.type"], f["projection.model_name.values"], forecast.DefaultModel)
+	}
+	if f["projection.forecast_start.type"] != "date" || f["projection.forecast_start.interval"] != "1" || f["projection.forecast_start.interval.unit"] != "HOURS" {
+		t.Errorf("forecast_start projection: %v", f)
+	}
+	layout := javaLayout(f["projection.forecast_start.format"])
+	if layout != tables.ForecastStartLayout {
+		t.Errorf("forecast_start format %q is Go layout %q, want %q", f["projection.forecast_start.format"], layout, tables.ForecastStartLayout)
+	}
+	lo, hi, _ := strings.Cut(f["projection.forecast_start.range"], ",")
+	if first, err := time.Parse(layout, lo); err != nil || hi != "NOW" || first.After(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("forecast_start range %q", f["projection.forecast_start.range"])
+	}
+	start := time.Date(2024, 3, 8, 13, 0, 0, 0, time.UTC)
+	dir := strings.NewReplacer("${model_name}", forecast.DefaultModel, "${forecast_start}", start.Format(layout)).Replace(f["storage.location.template"])
+	if want := ml + tables.ForecastDir(forecast.DefaultModel, start); dir != want {
+		t.Errorf("forecast template gives %q, want %q", dir, want)
+	}
+
+	// Anomalies: year a 4-digit integer.
+	a := byName[catalog.AnomalyResultsTableName].Parameters
+	if a["projection.year.type"] != "integer" || a["projection.year.digits"] != "4" || a["projection.year.range"] != "2000,2099" {
+		t.Errorf("anomalies year projection: %v", a)
+	}
+	if dir, want := strings.ReplaceAll(a["storage.location.template"], "${year}", fmt.Sprintf("%04d", 2024)), ml+tables.AnomalyDir(2024); dir != want {
+		t.Errorf("anomalies template gives %q, want %q", dir, want)
+	}
+	// --years narrows both year-partitioned tables.
+	script, err = catalog.AthenaScript(catalog.Tables(lake, ml), &catalog.DDLOptions{Projection: true,
+		ProjectionProperties: map[string]string{"projection.year.range": "2020,2030"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(script, "'projection.year.range'='2020,2030'"); n != 2 {
+		t.Errorf("year range override in %d tables, want 2 (readings, anomalies)", n)
+	}
+}
+
+// javaLayout converts the Java date format letters that Athena's date
+// projection uses to a Go time layout.
+func javaLayout(f string) string {
+	return strings.NewReplacer("yyyy", "2006", "MM", "01", "dd", "02", "HH", "15", "mm", "04", "ss", "05").Replace(f)
+}
+
+func TestParseDDLErrors(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"CREATE TABLE `a`.`b` (x string);", "want EXTERNAL"},
+		{"CREATE EXTERNAL TABLE IF NOT EXISTS `a`.`b` (x varchar(3)) ROW FORMAT SERDE 's' STORED AS INPUTFORMAT 'i' OUTPUTFORMAT 'o' LOCATION 'l';", "unknown type"},
+		{"CREATE DATABASE IF NOT EXISTS `a`", "want ';'"},
+		{"CREATE EXTERNAL TABLE IF NOT EXISTS `a`.`b` (x string) ROW FORMAT SERDE 's", "unterminated string"},
+		{"DROP TABLE x;", "want CREATE"},
+	} {
+		if _, _, err := catalog.ParseDDL(tc.src); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseDDL(%q): %v, want an error with %q", tc.src, err, tc.want)
+		}
+	}
+}
+
+func TestCheckColumns(t *testing.T) {
+	type row struct {
+		MeterID string    `parquet:"meter_id"`
+		At      time.Time `parquet:"at,timestamp(millisecond)"`
+		Value   float64   `parquet:"value"`
+		N       int32     `parquet:"n"`
+	}
+	schema := parquet.SchemaOf(new(row))
+	tbl := &catalog.Table{Database: "d", Name: "t", Columns: []catalog.Column{
+		{Name: "meter_id", Type: "string"}, {Name: "at", Type: "timestamp", Comment: "UTC"}, {Name: "value", Type: "double"}, {Name: "n", Type: "int"}}}
+	if err := catalog.CheckColumns(tbl, schema); err != nil {
+		t.Errorf("matching columns: %v", err)
+	}
+	tbl.Columns[3].Type = "bigint"
+	tbl.Columns = append(tbl.Columns, catalog.Column{Name: "extra", Type: "string"})
+	err := catalog.CheckColumns(tbl, schema)
+	if err == nil || !strings.Contains(err.Error(), "column 4: table n bigint, file n int") || !strings.Contains(err.Error(), "column 5: table extra string, file (none)") {
+		t.Errorf("mismatch: %v", err)
 	}
 }

@@ -50,15 +50,34 @@
 // lake's listing, like MSCK REPAIR TABLE, and can drop partitions the lake
 // no longer has.
 //
+// # Registration
+//
+// A [Registrar] ([NewRegistrar]) holds every table over one lake root
+// ([LakeLocation] derives it from the lake's bucket URL), each in its
+// database, and is what the jobs' registration hooks call: it creates a
+// table and its database the first time something is registered in it
+// and adds partitions. [Registrar.RegisterReadings] is the hook of
+// integration (staging.IntegrateOptions.Register),
+// [Registrar.RegisterDataflow] (or [DataflowRegister]) that of the weather
+// and topology dataflows (dataflow.RunOptions.Register), and
+// [Registrar.RegisterDirs] takes the directories any job wrote, such as
+// the forecast run's (forecast.RunOptions.Register) or a year of anomaly
+// scores. [Registrar.Sync] repairs every table from the lake's listing,
+// like MSCK REPAIR TABLE on each ("mda catalog sync").
+//
 // # DDL and partition projection
 //
 // [AthenaDDL] and [AthenaScript] print CREATE EXTERNAL TABLE statements.
 // With [DDLOptions].Projection they include each table's Athena partition
 // projection properties (for the readings: reading_type an enum of the
 // registered meter types, year, month, day and hour zero-padded integer
-// ranges, and storage.location.template), with which Athena needs no
-// registered partitions at all. Spark and Trino still need them: run
-// SyncReadings (or MSCK REPAIR TABLE) for those.
+// ranges; weather: date a date range; forecasts: model_name an enum of
+// [ForecastModelNames] and forecast_start hourly dates; anomalies: year a
+// 4-digit integer range; and each table's storage.location.template),
+// with which Athena needs no registered partitions at all. Spark and Trino
+// still need them: run Registrar.Sync (or MSCK REPAIR TABLE) for those.
+// [ParseDDL] parses such a script back, and [CheckColumns] compares a
+// table's columns with a Parquet file's schema.
 //
 // # Errors
 //

@@ -75,16 +75,21 @@ func ReadingsFilter(f *partition.Filter) *Filter {
 	return out
 }
 
-// SyncOptions configures SyncReadings. Nil means the defaults.
+// SyncOptions configures SyncReadings and Registrar.Sync. Nil means the
+// defaults.
 type SyncOptions struct {
-	// Filter limits the sync to part of the lake (its types and time
-	// range); nil syncs everything.
+	// Filter limits the sync of the readings table to part of the lake
+	// (its types and time range); nil syncs everything. Other tables are
+	// synced whole.
 	Filter *partition.Filter
 	// Drop removes partitions from the catalog that the lake no longer has
 	// (within Filter). By default they are kept.
 	Drop bool
 	// DryRun computes the changes without making them.
 	DryRun bool
+	// Tables names the tables that Registrar.Sync syncs (e.g.
+	// ReadingsTableName, WeatherTableName); nil means all.
+	Tables []string
 }
 
 // SyncStats reports what SyncReadings found and did.
@@ -103,6 +108,7 @@ type SyncStats struct {
 // lacks. With SyncOptions.Drop it also drops partitions that are no longer
 // in the lake. location is the lake's root as engines see it (e.g.
 // "s3://bucket/"); lake is the same bucket, opened for listing.
+// Registrar.Sync does the same for every table.
 //
 // Catalog partitions whose values are not a valid lake partition are left
 // alone.
@@ -121,36 +127,65 @@ func SyncReadings(ctx context.Context, cat *Catalog, lake *blob.Bucket, db, loca
 			return st, err
 		}
 	}
+	ts, err := syncReadings(ctx, cat, lake, t, opts)
+	st.Lake, st.Catalog = ts.Lake, ts.Catalog
+	for _, v := range ts.Added {
+		k, _ := ReadingsKey(v)
+		st.Added = append(st.Added, k)
+	}
+	for _, v := range ts.Dropped {
+		k, _ := ReadingsKey(v)
+		st.Dropped = append(st.Dropped, k)
+	}
+	return st, err
+}
+
+// syncReadings syncs the readings table t (which exists unless DryRun).
+func syncReadings(ctx context.Context, cat *Catalog, lake *blob.Bucket, t *Table, opts *SyncOptions) (TableSync, error) {
 	keys, err := partition.Partitions(ctx, lake, opts.Filter)
 	if err != nil {
-		return st, fmt.Errorf("catalog: SyncReadings: listing the lake: %w", err)
+		return TableSync{Table: t}, fmt.Errorf("catalog: sync %s: listing the lake: %w", t.QualifiedName(), err)
 	}
-	st.Lake = len(keys)
-	have, err := cat.ListPartitions(ctx, db, t.Name, ReadingsFilter(opts.Filter))
+	inLake := make([][]string, len(keys))
+	for i, k := range keys {
+		inLake[i] = ReadingsValues(k)
+	}
+	droppable := func(v []string) bool {
+		k, err := ReadingsKey(v)
+		return err == nil && typeSelected(opts.Filter, k.Type)
+	}
+	return syncPartitions(ctx, cat, t, inLake, ReadingsFilter(opts.Filter), droppable, opts)
+}
+
+// syncPartitions registers the partitions of t that are in the lake
+// (inLake) and not in the catalog (within f), and with opts.Drop drops
+// the catalog's that are not in the lake and droppable.
+func syncPartitions(ctx context.Context, cat *Catalog, t *Table, inLake [][]string, f *Filter, droppable func([]string) bool, opts *SyncOptions) (TableSync, error) {
+	st := TableSync{Table: t, Lake: len(inLake)}
+	have, err := cat.ListPartitions(ctx, t.Database, t.Name, f)
 	if err != nil && !(opts.DryRun && Code(err) == NotFound) {
 		return st, err
 	}
 	st.Catalog = len(have)
-	inCatalog := make(map[partition.Key]bool, len(have))
+	inCatalog := make(map[string]bool, len(have))
 	for _, p := range have {
-		if k, err := ReadingsKey(p.Values); err == nil {
-			inCatalog[k] = true
-		}
+		inCatalog[valuesKey(p.Values)] = true
 	}
-	inLake := make(map[partition.Key]bool, len(keys))
+	lakeSet := make(map[string]bool, len(inLake))
 	var add []Partition
-	for _, k := range keys {
-		inLake[k] = true
+	for _, v := range inLake {
+		k := valuesKey(v)
+		lakeSet[k] = true
 		if !inCatalog[k] {
-			st.Added = append(st.Added, k)
-			add = append(add, Partition{Values: ReadingsValues(k), Location: t.PartitionLocation(ReadingsValues(k))})
+			st.Added = append(st.Added, v)
+			add = append(add, Partition{Values: v, Location: t.PartitionLocation(v)})
 		}
 	}
 	var drop [][]string
 	if opts.Drop {
 		for _, p := range have {
-			if k, err := ReadingsKey(p.Values); err == nil && !inLake[k] && typeSelected(opts.Filter, k.Type) {
-				st.Dropped = append(st.Dropped, k)
+			if !lakeSet[valuesKey(p.Values)] && (droppable == nil || droppable(p.Values)) {
+				st.Dropped = append(st.Dropped, p.Values)
 				drop = append(drop, p.Values)
 			}
 		}
@@ -158,10 +193,10 @@ func SyncReadings(ctx context.Context, cat *Catalog, lake *blob.Bucket, db, loca
 	if opts.DryRun {
 		return st, nil
 	}
-	if err := cat.AddPartitions(ctx, db, t.Name, add); err != nil {
+	if err := cat.AddPartitions(ctx, t.Database, t.Name, add); err != nil {
 		return st, err
 	}
-	if err := cat.DropPartitions(ctx, db, t.Name, drop); err != nil {
+	if err := cat.DropPartitions(ctx, t.Database, t.Name, drop); err != nil {
 		return st, err
 	}
 	return st, nil

@@ -1,11 +1,11 @@
 package catalog
 
 import (
-	"github.com/openmda/mda/tables"
 	"strings"
 
 	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/partition"
+	"github.com/openmda/mda/tables"
 )
 
 // The guidance's databases.
@@ -181,7 +181,15 @@ func TopologyTables(lake string) []*Table {
 // model_name and forecast_start (yyyyMMddHHmmss). The guidance stores a
 // row per meter with arrays (target, mean, quantiles); a long table is
 // what Athena, Grafana and the API filter on.
+//
+// Its Projection makes model_name an enum of ForecastModelNames (override
+// "projection.model_name.values" through DDLOptions.ProjectionProperties
+// for models of other names) and forecast_start a date projection in
+// hours (format yyyyMMddHHmmss, tables.ForecastStartLayout) from
+// 2000-01-01 to now, with the storage location template of
+// tables.ForecastDir.
 func ForecastResultsTable(ml string) *Table {
+	loc := dir(ml, tables.ForecastsPrefix)
 	return &Table{
 		Database:    DatabaseFeatureML,
 		Name:        ForecastResultsTableName,
@@ -195,11 +203,34 @@ func ForecastResultsTable(ml string) *Table {
 			{Name: "model_version", Type: "string"},
 		},
 		PartitionKeys: stringColumns("model_name", "forecast_start"),
-		Location:      dir(ml, tables.ForecastsPrefix),
+		Location:      loc,
 		Format:        Parquet(),
 		Parameters:    map[string]string{"classification": "parquet"},
+		Projection: map[string]string{
+			"projection.enabled":                      "true",
+			"projection.model_name.type":              "enum",
+			"projection.model_name.values":            strings.Join(ForecastModelNames, ","),
+			"projection.forecast_start.type":          "date",
+			"projection.forecast_start.format":        ForecastStartFormat,
+			"projection.forecast_start.range":         "20000101000000,NOW",
+			"projection.forecast_start.interval":      "1",
+			"projection.forecast_start.interval.unit": "HOURS",
+			"storage.location.template":               loc + "model_name=${model_name}/forecast_start=${forecast_start}/",
+		},
 	}
 }
+
+// ForecastModelNames are the model names that the forecasts table's
+// projection enumerates: the forecast package's default model
+// (forecast.DefaultModel). Athena finds no forecasts of other models
+// unless their names are added to projection.model_name.values (mda
+// catalog ddl --models).
+var ForecastModelNames = []string{"linear"}
+
+// ForecastStartFormat is the Java date format (Athena's) of the
+// forecast_start partition value, tables.ForecastStartLayout in Go's
+// notation. Forecasts start on the hour.
+const ForecastStartFormat = "yyyyMMddHHmmss"
 
 // AnomalyResultsTable returns mda_database_feature_ml.meter_anomaly_results
 // over our layout (package tables): under ml+"anomalies/", partitioned by
@@ -207,7 +238,11 @@ func ForecastResultsTable(ml string) *Table {
 // expected value and interval, the anomaly flag (1 spike, -1 dip, 0 none)
 // and its importance. The guidance's columns, with ds a timestamp (the
 // day's midnight, UTC) and the model's name added.
+//
+// Its Projection makes year an integer range, 2000 to 2099, of 4 digits
+// (tables.AnomalyDir), as in the readings table.
 func AnomalyResultsTable(ml string) *Table {
+	loc := dir(ml, tables.AnomaliesPrefix)
 	return &Table{
 		Database:    DatabaseFeatureML,
 		Name:        AnomalyResultsTableName,
@@ -224,9 +259,16 @@ func AnomalyResultsTable(ml string) *Table {
 			{Name: "model", Type: "string"},
 		},
 		PartitionKeys: stringColumns("year"),
-		Location:      dir(ml, tables.AnomaliesPrefix),
+		Location:      loc,
 		Format:        Parquet(),
 		Parameters:    map[string]string{"classification": "parquet"},
+		Projection: map[string]string{
+			"projection.enabled":        "true",
+			"projection.year.type":      "integer",
+			"projection.year.range":     "2000,2099",
+			"projection.year.digits":    "4",
+			"storage.location.template": loc + "year=${year}/",
+		},
 	}
 }
 

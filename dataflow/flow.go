@@ -42,12 +42,17 @@ type Written struct {
 }
 
 // RegisterFunc registers a table's new data in a catalog (adding the
-// partitions, say). It is the hook for package catalog, or anything else.
+// partitions, say). It is the hook for package catalog, or anything else:
+// catalog.DataflowRegister, or the RegisterDataflow method of a
+// catalog.Registrar, creates the flow's table (and database) in a catalog
+// if needed and registers its new partitions, so that this package does
+// not depend on catalog drivers.
 type RegisterFunc func(ctx context.Context, w Written) error
 
 // RunOptions configures Run. Nil means the defaults.
 type RunOptions struct {
-	// Register, if set, is called for every table written.
+	// Register, if set, is called for every table written; nil registers
+	// nothing.
 	Register RegisterFunc
 }
 

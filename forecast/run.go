@@ -40,6 +40,12 @@ type RunOptions struct {
 	Workers int
 	// Progress, if set, receives progress reports (never concurrently).
 	Progress func(Progress)
+	// Register, if set, is called with the forecasts table's partition
+	// directory that the run wrote (tables.ForecastDir(model, Start)), once
+	// its files are in place, to register it in a catalog (the
+	// RegisterDirs method of a catalog.Registrar). If it fails, so does the
+	// run; its files stay, and a rerun writes and registers them again.
+	Register func(ctx context.Context, dirs ...string) error
 }
 
 // RunStats reports a Run.
@@ -191,6 +197,11 @@ func Run(ctx context.Context, lake *blob.Bucket, opts *RunOptions) (RunStats, er
 	}
 	if err := removeOthers(ctx, lake, dir, written); err != nil {
 		return st, err
+	}
+	if o.Register != nil && len(st.Files) > 0 {
+		if err := o.Register(ctx, dir); err != nil {
+			return st, fmt.Errorf("forecast: registering %s: %w", dir, err)
+		}
 	}
 	st.Elapsed = time.Since(t0)
 	return st, nil

@@ -574,6 +574,7 @@ func testConcurrentAdd(t *testing.T, h Harness, writers int) {
 	for w := range cats {
 		cats[w] = open(t, h)
 	}
+	stopReaders := startReaders(t, h, tbl, true)
 	var wg sync.WaitGroup
 	errs := make([]error, writers)
 	for w := range writers {
@@ -590,7 +591,7 @@ func testConcurrentAdd(t *testing.T, h Harness, writers int) {
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(append(errs, stopReaders())...); err != nil {
 		t.Fatal(err)
 	}
 	got := list(t, open(t, h), nil)
@@ -599,6 +600,50 @@ func testConcurrentAdd(t *testing.T, h Harness, writers int) {
 	}
 	if n := 10*(writers-1) + 30 + 3*writers; len(got) != n {
 		t.Errorf("%d partitions, want %d", len(got), n)
+	}
+}
+
+// startReaders starts readers, each with its own handle, that read the
+// table (GetTable, ListPartitions) in a loop while writers change it,
+// until the returned function stops them and reports what went wrong:
+// every read must succeed and, if growing, no reader may see fewer
+// partitions than it saw before (each read sees a state at least as new as
+// the last).
+func startReaders(t *testing.T, h Harness, tbl *catalog.Table, growing bool) (stop func() error) {
+	const readers = 2
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	errs := make([]error, readers)
+	for r := range readers {
+		c := open(t, h)
+		wg.Go(func() {
+			seen := 0
+			for ctx.Err() == nil {
+				if _, err := c.GetTable(ctx, testDB, tbl.Name); err != nil {
+					if ctx.Err() == nil {
+						errs[r] = fmt.Errorf("reader %d: GetTable: %w", r, err)
+					}
+					return
+				}
+				ps, err := c.ListPartitions(ctx, testDB, tbl.Name, nil)
+				if err != nil {
+					if ctx.Err() == nil {
+						errs[r] = fmt.Errorf("reader %d: ListPartitions: %w", r, err)
+					}
+					return
+				}
+				if growing && len(ps) < seen {
+					errs[r] = fmt.Errorf("reader %d: %d partitions after %d: a read went back in time", r, len(ps), seen)
+					return
+				}
+				seen = len(ps)
+			}
+		})
+	}
+	return func() error {
+		cancel()
+		wg.Wait()
+		return errors.Join(errs...)
 	}
 }
 
@@ -645,6 +690,7 @@ func testConcurrentAddDrop(t *testing.T, h Harness, writers int) {
 		t.Fatal(err)
 	}
 	want := slices.Clone(base)
+	stopReaders := startReaders(t, h, tbl, false)
 	var wg sync.WaitGroup
 	errs := make([]error, writers)
 	for w := range writers {
@@ -665,7 +711,7 @@ func testConcurrentAddDrop(t *testing.T, h Harness, writers int) {
 		}
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(append(errs, stopReaders())...); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(sorted(want), list(t, c, nil)); diff != "" {

@@ -24,8 +24,17 @@
 // An update that loses Options.MaxAttempts races fails with
 // catalog.ErrAborted. Updates that change nothing write nothing.
 //
-// Old versions are never deleted by this package: they are the table's
-// history. Delete them only while no writer runs.
+// Once version N is durable, its writer deletes the versions up to
+// N-Options.KeepVersions (default 4), so that a table's manifests do not
+// grow with every update (each version holds every partition, about 200
+// bytes each). This is safe with any number of readers and writers: the
+// latest version is never deleted; a reader that listed a version that
+// is deleted before it reads it lists again; and each version records the
+// checksum of the version it was derived from, so that a writer that
+// read an old version, and recreates a version number that was pruned
+// (below the latest, where no reader looks), finds out and reapplies its
+// change to the latest version. A negative KeepVersions keeps every
+// version, the table's whole history.
 //
 // Atomic conditional creation is what makes this safe: memblob, s3blob
 // (S3 conditional writes, If-None-Match), gcsblob and azureblob provide

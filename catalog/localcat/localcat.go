@@ -1,7 +1,10 @@
 package localcat
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +34,10 @@ const DefaultPrefix = "_catalog/"
 // DefaultMaxAttempts bounds the conditional writes of one update.
 const DefaultMaxAttempts = 100
 
+// DefaultKeepVersions is how many of a table's latest manifest versions
+// are kept; older ones are deleted once a newer one is durable.
+const DefaultKeepVersions = 4
+
 // FormatVersion is the "format" field of manifests written by this
 // package.
 const FormatVersion = "mda-localcat/1"
@@ -45,6 +53,11 @@ type Options struct {
 	MaxAttempts int
 	// DefaultDatabase is passed to catalog.Options.
 	DefaultDatabase string
+	// KeepVersions is how many of a table's latest manifest versions an
+	// update keeps: after writing version N it deletes the versions up to
+	// N-KeepVersions. 0 means DefaultKeepVersions; a negative value keeps
+	// every version (the table's whole history).
+	KeepVersions int
 }
 
 func (o *Options) resolve() (Options, error) {
@@ -63,6 +76,9 @@ func (o *Options) resolve() (Options, error) {
 	}
 	if r.MaxAttempts == 0 {
 		r.MaxAttempts = DefaultMaxAttempts
+	}
+	if r.KeepVersions == 0 {
+		r.KeepVersions = DefaultKeepVersions
 	}
 	return r, nil
 }
@@ -113,8 +129,22 @@ func open(s store, opts *Options) (*catalog.Catalog, error) {
 // update reads the latest, version N, applies its change and creates
 // version N+1 with a conditional write that fails if N+1 exists. Of
 // writers racing from N, one wins; the others re-read (now N+1) and
-// retry, so no update is lost. Old versions are kept (the table's
-// history); delete them only while no writer runs.
+// retry, so no update is lost.
+//
+// Pruning. Once version N is durable, its writer deletes the versions up
+// to N-KeepVersions. Readers are safe: the latest version is never
+// deleted, and a reader whose listed latest is deleted before it reads it
+// (KeepVersions newer ones were written meanwhile) lists again. Writers
+// need one more rule: a writer that read version M long ago, while M+1
+// and later were written and M+1 pruned, would create M+1 again, below the
+// latest, where no reader looks, and its change would be lost. So each
+// version records the SHA-256 of the version it was derived from (Prev),
+// and a writer that created N+1 confirms it: it is confirmed if it is
+// the highest version, or if version N+2 was derived from it. A version
+// N+2 derived from another N+1 means that N+1 was an orphan in a pruned
+// slot; and if N+2 has been pruned too, the writer cannot tell. In both
+// cases it reapplies its change to the latest version, which writes
+// nothing if the change is already there (changes are idempotent).
 type driver struct {
 	s    store
 	opts Options
@@ -122,8 +152,11 @@ type driver struct {
 
 // manifest is the content of a version.
 type manifest struct {
-	Format     string
-	Version    int64
+	Format  string
+	Version int64
+	// Prev is the hex SHA-256 of the version this one was derived from
+	// (empty for version 1, and in manifests of older writers).
+	Prev       string `json:",omitempty"`
 	Table      *catalog.Table
 	Partitions []catalog.Partition
 }
@@ -132,61 +165,138 @@ func (d *driver) dbKey(db string) string       { return d.opts.Prefix + db + "/d
 func (d *driver) tableDir(db, t string) string { return d.opts.Prefix + db + "/" + t + "/" }
 func versionName(n int64) string               { return fmt.Sprintf("v%020d.json", n) }
 
-// latest reads the table's latest manifest; a nil manifest if it has none.
-func (d *driver) latest(ctx context.Context, db, table string) (*manifest, error) {
-	dir := d.tableDir(db, table)
+func checksum(data []byte) string {
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:])
+}
+
+// version is a manifest version's number and key.
+type version struct {
+	n   int64
+	key string
+}
+
+// versions lists a table's manifest versions, in ascending order.
+func (d *driver) versions(ctx context.Context, db, table string) ([]version, error) {
+	keys, err := d.s.list(ctx, d.tableDir(db, table)+"v")
+	if err != nil {
+		return nil, err
+	}
+	var out []version
+	for _, k := range keys {
+		name := path.Base(k)
+		if !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSuffix(name[1:], ".json"), 10, 64)
+		if err == nil && n > 0 {
+			out = append(out, version{n, k})
+		}
+	}
+	slices.SortFunc(out, func(a, b version) int { return cmp.Compare(a.n, b.n) })
+	return out, nil
+}
+
+// readVersion reads and checks version v; its error matches
+// fs.ErrNotExist if v is gone. It also returns the manifest's checksum.
+func (d *driver) readVersion(ctx context.Context, v version) (*manifest, string, error) {
+	data, err := d.s.read(ctx, v.key)
+	if err != nil {
+		return nil, "", err
+	}
+	var m manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, "", fmt.Errorf("localcat: %s: %w", v.key, err)
+	}
+	if m.Format != FormatVersion || m.Version != v.n || m.Table == nil {
+		return nil, "", fmt.Errorf("localcat: %s: not a %s manifest of version %d", v.key, FormatVersion, v.n)
+	}
+	return &m, checksum(data), nil
+}
+
+// maxReadAttempts bounds the listings of one read whose latest version is
+// pruned before it is read (which takes KeepVersions newer versions each
+// time).
+const maxReadAttempts = 1000
+
+// latest reads the table's latest manifest and its checksum; a nil
+// manifest if it has none.
+func (d *driver) latest(ctx context.Context, db, table string) (*manifest, string, error) {
+	var last int64
 	for attempt := 0; ; attempt++ {
-		keys, err := d.s.list(ctx, dir+"v")
+		vs, err := d.versions(ctx, db, table)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		var best int64
-		var bestKey string
-		for _, k := range keys {
-			name := path.Base(k)
-			if !strings.HasSuffix(name, ".json") {
-				continue
-			}
-			n, err := strconv.ParseInt(strings.TrimSuffix(name[1:], ".json"), 10, 64)
-			if err == nil && n > best {
-				best, bestKey = n, k
-			}
+		if len(vs) == 0 {
+			return nil, "", nil
 		}
-		if bestKey == "" {
-			return nil, nil
+		v := vs[len(vs)-1]
+		m, sum, err := d.readVersion(ctx, v)
+		// Pruned between list and read, so newer versions exist: list
+		// again, as long as the listing moves on.
+		if errors.Is(err, fs.ErrNotExist) && (v.n > last || attempt < 3) && attempt < maxReadAttempts {
+			last = max(last, v.n)
+			continue
 		}
-		data, err := d.s.read(ctx, bestKey)
-		if errors.Is(err, fs.ErrNotExist) && attempt < 3 {
-			continue // deleted between list and read: list again
-		}
-		if err != nil {
-			return nil, err
-		}
-		var m manifest
-		if err := json.Unmarshal(data, &m); err != nil {
-			return nil, fmt.Errorf("localcat: %s: %w", bestKey, err)
-		}
-		if m.Format != FormatVersion || m.Version != best || m.Table == nil {
-			return nil, fmt.Errorf("localcat: %s: not a %s manifest of version %d", bestKey, FormatVersion, best)
-		}
-		return &m, nil
+		return m, sum, err
 	}
 }
 
-func (d *driver) write(ctx context.Context, db, table string, m *manifest) (bool, error) {
+func (d *driver) write(ctx context.Context, db, table string, m *manifest) (created bool, sum string, err error) {
 	slices.SortFunc(m.Partitions, func(a, b catalog.Partition) int { return slices.Compare(a.Values, b.Values) })
 	data, err := json.MarshalIndent(m, "", "\t")
 	if err != nil {
+		return false, "", err
+	}
+	data = append(data, '\n')
+	created, err = d.s.create(ctx, d.tableDir(db, table)+versionName(m.Version), data)
+	return created, checksum(data), err
+}
+
+// confirm checks that version n, with checksum sum, which this writer
+// has just created, is in the table's history (see driver), and prunes
+// the versions up to n-KeepVersions. It reports false if n is, or may
+// be, an orphan in a pruned slot.
+func (d *driver) confirm(ctx context.Context, db, table string, n int64, sum string) (bool, error) {
+	vs, err := d.versions(ctx, db, table)
+	if err != nil {
 		return false, err
 	}
-	return d.s.create(ctx, d.tableDir(db, table)+versionName(m.Version), append(data, '\n'))
+	confirmed := true
+	if len(vs) > 0 && vs[len(vs)-1].n > n {
+		confirmed = false
+		if i := slices.IndexFunc(vs, func(v version) bool { return v.n == n+1 }); i >= 0 {
+			next, _, err := d.readVersion(ctx, vs[i])
+			switch {
+			case err == nil:
+				confirmed = next.Prev == sum
+			case !errors.Is(err, fs.ErrNotExist):
+				return false, err
+			}
+		}
+	}
+	if d.opts.KeepVersions > 0 {
+		for _, v := range vs {
+			if v.n > n-int64(d.opts.KeepVersions) {
+				break
+			}
+			// Best effort: another writer may prune it first, and a
+			// version left behind is deleted by the next update.
+			_ = d.s.remove(ctx, v.key)
+		}
+	}
+	return confirmed, nil
 }
 
 // update applies fn to the latest manifest and writes it as the next
 // version, retrying from the new latest when another writer got there
 // first. fn returns false if nothing changed, and must be repeatable.
+// Before giving up after MaxAttempts writes, it reads the latest version
+// once more: if fn finds nothing to change there (the change was made,
+// by this writer's unconfirmed write or by another), the update is done.
 func (d *driver) update(ctx context.Context, db, table string, fn func(*manifest) (bool, error)) error {
-	for attempt := 0; attempt < d.opts.MaxAttempts; attempt++ {
+	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			// Jittered backoff, growing to 50ms, so that losers spread out.
 			wait := time.Duration(rand.Int64N(int64(min(attempt, 50))*int64(time.Millisecond) + 1))
@@ -196,7 +306,7 @@ func (d *driver) update(ctx context.Context, db, table string, fn func(*manifest
 			case <-time.After(wait):
 			}
 		}
-		m, err := d.latest(ctx, db, table)
+		m, prev, err := d.latest(ctx, db, table)
 		if err != nil {
 			return err
 		}
@@ -207,13 +317,25 @@ func (d *driver) update(ctx context.Context, db, table string, fn func(*manifest
 		if err != nil || !changed {
 			return err
 		}
+		if attempt >= d.opts.MaxAttempts {
+			return catalog.Errorf(catalog.Aborted, "table %s.%s: lost %d races with other writers", db, table, d.opts.MaxAttempts)
+		}
 		m.Version++
-		created, err := d.write(ctx, db, table, m)
-		if err != nil || created {
+		m.Prev = prev
+		created, sum, err := d.write(ctx, db, table, m)
+		if err != nil {
 			return err
 		}
+		if !created {
+			continue
+		}
+		confirmed, err := d.confirm(ctx, db, table, m.Version, sum)
+		if err != nil || confirmed {
+			return err
+		}
+		// An orphan, or maybe one: reapply to the latest, which changes
+		// nothing if the change is there.
 	}
-	return catalog.Errorf(catalog.Aborted, "table %s.%s: lost %d races with other writers", db, table, d.opts.MaxAttempts)
 }
 
 func (d *driver) CreateDatabase(ctx context.Context, db *catalog.Database) error {
@@ -232,7 +354,7 @@ func (d *driver) CreateDatabase(ctx context.Context, db *catalog.Database) error
 }
 
 func (d *driver) GetTable(ctx context.Context, db, name string) (*catalog.Table, error) {
-	m, err := d.latest(ctx, db, name)
+	m, _, err := d.latest(ctx, db, name)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +371,7 @@ func (d *driver) CreateTable(ctx context.Context, t *catalog.Table) error {
 		}
 		return err
 	}
-	created, err := d.write(ctx, t.Database, t.Name, &manifest{Format: FormatVersion, Version: 1, Table: t})
+	created, _, err := d.write(ctx, t.Database, t.Name, &manifest{Format: FormatVersion, Version: 1, Table: t})
 	if err == nil && !created {
 		return catalog.Errorf(catalog.AlreadyExists, "table %s exists", t.QualifiedName())
 	}
@@ -258,6 +380,9 @@ func (d *driver) CreateTable(ctx context.Context, t *catalog.Table) error {
 
 func (d *driver) UpdateTable(ctx context.Context, t *catalog.Table) error {
 	return d.update(ctx, t.Database, t.Name, func(m *manifest) (bool, error) {
+		if reflect.DeepEqual(m.Table, t) {
+			return false, nil
+		}
 		m.Table = t
 		return true, nil
 	})
@@ -283,7 +408,7 @@ func (d *driver) AddPartitions(ctx context.Context, t *catalog.Table, parts []ca
 }
 
 func (d *driver) ListPartitions(ctx context.Context, db, table string, f *catalog.Filter) ([]catalog.Partition, error) {
-	m, err := d.latest(ctx, db, table)
+	m, _, err := d.latest(ctx, db, table)
 	if err != nil {
 		return nil, err
 	}

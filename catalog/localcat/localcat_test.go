@@ -18,17 +18,23 @@ import (
 	"gocloud.dev/blob/memblob"
 )
 
-type bucketHarness struct{ b *blob.Bucket }
+type bucketHarness struct {
+	b    *blob.Bucket
+	opts *localcat.Options
+}
 
 func (h *bucketHarness) MakeCatalog(ctx context.Context) (*catalog.Catalog, error) {
-	return localcat.Open(h.b, nil)
+	return localcat.Open(h.b, h.opts)
 }
 func (h *bucketHarness) Close() { h.b.Close() }
 
-type dirHarness struct{ dir string }
+type dirHarness struct {
+	dir  string
+	opts *localcat.Options
+}
 
 func (h *dirHarness) MakeCatalog(ctx context.Context) (*catalog.Catalog, error) {
-	return localcat.OpenDir(h.dir, nil)
+	return localcat.OpenDir(h.dir, h.opts)
 }
 func (h *dirHarness) Close() {}
 
@@ -109,6 +115,89 @@ func TestConformanceMoreWriters(t *testing.T) {
 	catalogtest.RunConformanceTests(t, func(ctx context.Context, t *testing.T) (catalogtest.Harness, error) {
 		return &dirHarness{dir: t.TempDir()}, nil
 	}, &catalogtest.Options{Writers: 32})
+}
+
+// TestConformancePruneAll runs the suite, concurrent writers and readers
+// included, with every version but the latest deleted as soon as a newer
+// one is durable: the most pruning, and the most races between readers,
+// writers and deletions.
+func TestConformancePruneAll(t *testing.T) {
+	keep1 := &localcat.Options{KeepVersions: 1}
+	t.Run("mem", func(t *testing.T) {
+		catalogtest.RunConformanceTests(t, func(ctx context.Context, t *testing.T) (catalogtest.Harness, error) {
+			return &bucketHarness{b: memblob.OpenBucket(nil), opts: keep1}, nil
+		}, nil)
+	})
+	t.Run("dir", func(t *testing.T) {
+		writers := 8
+		if !testing.Short() {
+			writers = 32
+		}
+		catalogtest.RunConformanceTests(t, func(ctx context.Context, t *testing.T) (catalogtest.Harness, error) {
+			return &dirHarness{dir: t.TempDir(), opts: keep1}, nil
+		}, &catalogtest.Options{Writers: writers})
+	})
+}
+
+// TestPrune: a table keeps its last KeepVersions manifests, or all of
+// them with a negative KeepVersions, and the other tables' are left alone.
+func TestPrune(t *testing.T) {
+	ctx := t.Context()
+	for _, tc := range []struct {
+		keep int
+		want []string
+	}{
+		{0, []string{"v00000000000000000008.json", "v00000000000000000009.json", "v00000000000000000010.json", "v00000000000000000011.json"}},
+		{2, []string{"v00000000000000000010.json", "v00000000000000000011.json"}},
+		{-1, []string{"v00000000000000000001.json", "v00000000000000000002.json", "v00000000000000000003.json",
+			"v00000000000000000004.json", "v00000000000000000005.json", "v00000000000000000006.json", "v00000000000000000007.json",
+			"v00000000000000000008.json", "v00000000000000000009.json", "v00000000000000000010.json", "v00000000000000000011.json"}},
+	} {
+		t.Run(fmt.Sprint(tc.keep), func(t *testing.T) {
+			dir := t.TempDir()
+			c, err := localcat.OpenDir(dir, &localcat.Options{KeepVersions: tc.keep})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			readings, weather := catalog.ReadingsTable("s3://lake/"), catalog.WeatherTable("s3://lake/")
+			if err := c.EnsureDatabase(ctx, &catalog.Database{Name: readings.Database}); err != nil {
+				t.Fatal(err)
+			}
+			for _, tb := range []*catalog.Table{readings, weather} {
+				if err := c.EnsureTable(ctx, tb); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := c.AddPartitions(ctx, weather.Database, weather.Name, []catalog.Partition{{Values: []string{"2024-03-01"}}}); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 10 {
+				p := catalog.Partition{Values: []string{"kw", "2024", "03", "01", fmt.Sprintf("%02d", i)}}
+				if err := c.AddPartitions(ctx, readings.Database, readings.Name, []catalog.Partition{p}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			entries, err := os.ReadDir(filepath.Join(dir, "_catalog", readings.Database, readings.Name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			if strings.Join(names, " ") != strings.Join(tc.want, " ") {
+				t.Errorf("versions %v, want %v", names, tc.want)
+			}
+			if entries, _ := os.ReadDir(filepath.Join(dir, "_catalog", weather.Database, weather.Name)); len(entries) != 2 {
+				t.Errorf("the weather table has %d versions, want its 2", len(entries))
+			}
+			ps, err := c.ListPartitions(ctx, readings.Database, readings.Name, nil)
+			if err != nil || len(ps) != 10 {
+				t.Errorf("%d partitions, %v; want 10", len(ps), err)
+			}
+		})
+	}
 }
 
 func TestOpenRefusesFileblob(t *testing.T) {

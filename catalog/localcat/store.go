@@ -26,6 +26,8 @@ type store interface {
 	// list returns the keys that start with prefix and have no '/' after
 	// it, sorted.
 	list(ctx context.Context, prefix string) ([]string, error)
+	// remove deletes key; a key that does not exist is not an error.
+	remove(ctx context.Context, key string) error
 	as(i any) bool
 	errorAs(err error, i any) bool
 	close() error
@@ -71,6 +73,13 @@ func (s *blobStore) list(ctx context.Context, prefix string) ([]string, error) {
 	}
 	slices.Sort(keys)
 	return keys, nil
+}
+
+func (s *blobStore) remove(ctx context.Context, key string) error {
+	if err := s.b.Delete(ctx, key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+		return err
+	}
+	return nil
 }
 
 func (s *blobStore) as(i any) bool {
@@ -161,6 +170,16 @@ func (s *dirStore) list(ctx context.Context, prefix string) ([]string, error) {
 	}
 	slices.Sort(keys)
 	return keys, nil
+}
+
+func (s *dirStore) remove(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := os.Remove(s.path(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 func (s *dirStore) as(i any) bool {

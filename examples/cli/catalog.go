@@ -2,26 +2,27 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
-	"path/filepath"
 	"strings"
 
 	"github.com/openmda/mda"
 	"github.com/openmda/mda/catalog"
 	_ "github.com/openmda/mda/catalog/gluecat"  // glue:// catalogs
 	_ "github.com/openmda/mda/catalog/localcat" // mem://, file://, s3:// catalogs
+	"github.com/openmda/mda/dataflow"
 	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/partition"
 )
 
-// runCatalog dispatches "mda catalog SUBCOMMAND": sync registers the lake's
-// partitions in a catalog, ddl prints Athena DDL for the guidance's tables.
+// runCatalog dispatches "mda catalog SUBCOMMAND": sync creates the lake's
+// tables in a catalog and registers their partitions, ddl prints Athena
+// DDL for the guidance's tables.
 func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return dispatch(ctx, "catalog", []command{
-		{"sync", "register the lake's readings partitions in a catalog (like MSCK REPAIR TABLE)", runCatalogSync},
+		{"sync", "create the lake's tables in a catalog and register their partitions (like MSCK REPAIR TABLE)", runCatalogSync},
 		{"ddl", "print Athena CREATE EXTERNAL TABLE statements for the guidance's tables",
 			func(_ context.Context, args []string, stdout, stderr io.Writer) error {
 				return runCatalogDDL(args, stdout, stderr)
@@ -33,13 +34,15 @@ func runCatalogSync(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := newFlags("catalog sync", "[--lake URL] [--catalog URL] [flags]", stderr)
 	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL")
 	catURL := fs.String("catalog", "", "catalog URL: glue://[DATABASE]?region=..., or a bucket URL (mem://, file:///dir, s3://bucket)\nfor a JSON manifest catalog; default: a manifest catalog in the lake's bucket, under _catalog/")
-	database := fs.String("database", "", "database of the readings table; default: the catalog URL's, else "+catalog.DatabaseIntegrated)
+	database := fs.String("database", "", "database of the readings, weather and topology tables; default: the catalog URL's, else "+catalog.DatabaseIntegrated)
+	mlDatabase := fs.String("ml-database", catalog.DatabaseFeatureML, "database of the forecast and anomaly tables")
 	location := fs.String("location", "", "the lake's root as query engines see it, e.g. s3://bucket/; default: derived from --lake")
+	tableList := fs.String("table", "all", "tables to sync, comma-separated names (e.g. "+catalog.ReadingsTableName+","+catalog.WeatherTableName+"), or 'all'")
 	drop := fs.Bool("drop", false, "also drop catalog partitions that are no longer in the lake")
 	dryRun := fs.Bool("dry-run", false, "print what would change, change nothing")
-	types := fs.String("type", "all", "reading types to sync, comma-separated, or 'all'")
-	from := fs.String("from", "", "first day YYYY-MM-DD, or an RFC 3339 instant (inclusive)")
-	to := fs.String("to", "", "last day YYYY-MM-DD (inclusive), or an RFC 3339 instant (exclusive)")
+	types := fs.String("type", "all", "readings: reading types to sync, comma-separated, or 'all'")
+	from := fs.String("from", "", "readings: first day YYYY-MM-DD, or an RFC 3339 instant (inclusive)")
+	to := fs.String("to", "", "readings: last day YYYY-MM-DD (inclusive), or an RFC 3339 instant (exclusive)")
 	verbose := fs.Bool("v", false, "list the partitions added and dropped")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -65,92 +68,80 @@ func runCatalogSync(ctx context.Context, args []string, stdout, stderr io.Writer
 			f.Types = append(f.Types, meter.Type(t))
 		}
 	}
-	loc := *location
-	if loc == "" {
-		if loc, err = lakeLocation(*lakeURL); err != nil {
-			return err
+	var names []string
+	if *tableList != "all" {
+		for _, n := range strings.Split(*tableList, ",") {
+			names = append(names, strings.TrimSpace(n))
 		}
-	} else if !strings.HasSuffix(loc, "/") {
-		loc += "/"
 	}
-	if *catURL == "" {
-		*catURL = *lakeURL
+	cf := catalogFlags{url: *catURL, database: *database, mlDatabase: *mlDatabase, location: *location}
+	if cf.url == "none" {
+		return errors.New("--catalog none: nothing to sync")
 	}
 	lake, err := mda.OpenBucket(ctx, *lakeURL)
 	if err != nil {
 		return err
 	}
 	defer lake.Close()
-	cat, err := catalog.OpenCatalog(ctx, *catURL)
+	reg, closeCat, err := cf.registrar(ctx, *lakeURL)
 	if err != nil {
 		return err
 	}
-	defer cat.Close()
-	db := *database
-	if db == "" {
-		db = cat.DefaultDatabase()
+	defer closeCat()
+	res, err := reg.Sync(ctx, lake, &catalog.SyncOptions{Filter: f, Drop: *drop, DryRun: *dryRun, Tables: names})
+	for _, ts := range res {
+		printTableSync(stdout, reg, ts, *drop, *dryRun, *verbose)
 	}
-	st, err := catalog.SyncReadings(ctx, cat, lake, db, loc, &catalog.SyncOptions{Filter: f, Drop: *drop, DryRun: *dryRun})
-	if err != nil {
-		return err
-	}
-	if *verbose {
-		for _, k := range st.Added {
-			fmt.Fprintf(stdout, "+ %s\n", k.Path())
+	return err
+}
+
+// printTableSync prints the line of one table of "mda catalog sync" and,
+// with -v, its partitions added (+) and dropped (-) as lake directories.
+func printTableSync(w io.Writer, reg *catalog.Registrar, ts catalog.TableSync, drop, dryRun, verbose bool) {
+	t := ts.Table
+	if len(t.PartitionKeys) == 0 {
+		verb := "ensured"
+		if dryRun {
+			verb = "not partitioned"
 		}
-		for _, k := range st.Dropped {
-			fmt.Fprintf(stdout, "- %s\n", k.Path())
+		fmt.Fprintf(w, "%s at %s: %s\n", t.QualifiedName(), t.Location, verb)
+		return
+	}
+	if verbose {
+		dir, _ := reg.Dir(t.Name)
+		path := func(values []string) string {
+			var b strings.Builder
+			b.WriteString(dir)
+			for i, k := range t.PartitionKeyNames() {
+				fmt.Fprintf(&b, "%s=%s/", k, values[i])
+			}
+			return b.String()
+		}
+		for _, v := range ts.Added {
+			fmt.Fprintf(w, "+ %s\n", path(v))
+		}
+		for _, v := range ts.Dropped {
+			fmt.Fprintf(w, "- %s\n", path(v))
 		}
 	}
 	verb := "added"
-	if *dryRun {
+	if dryRun {
 		verb = "would add"
 	}
-	fmt.Fprintf(stdout, "%s.%s at %s: %d partitions in the lake, %d in the catalog; %s %d",
-		db, catalog.ReadingsTableName, loc, st.Lake, st.Catalog, verb, len(st.Added))
-	if *drop {
-		fmt.Fprintf(stdout, ", dropped %d", len(st.Dropped))
+	fmt.Fprintf(w, "%s at %s: %d partitions in the lake, %d in the catalog; %s %d", t.QualifiedName(), t.Location, ts.Lake, ts.Catalog, verb, len(ts.Added))
+	if drop {
+		fmt.Fprintf(w, ", dropped %d", len(ts.Dropped))
 	}
-	fmt.Fprintln(stdout)
-	return nil
+	fmt.Fprintln(w)
 }
 
 // lakeLocation derives the lake's root location, as engines name it, from
-// its bucket URL: s3://bucket?region=x&prefix=p/ gives s3://bucket/p/, and
-// a file URL the absolute directory.
+// its bucket URL (catalog.LakeLocation): s3://bucket?region=x&prefix=p/
+// gives s3://bucket/p/, and a file URL the absolute directory.
 func lakeLocation(lakeURL string) (string, error) {
-	u, err := url.Parse(lakeURL)
+	loc, err := catalog.LakeLocation(lakeURL)
 	if err != nil {
 		return "", fmt.Errorf("--lake: %w", err)
-	}
-	var loc string
-	switch u.Scheme {
-	case "":
-		return "", fmt.Errorf("--lake %q has no scheme", lakeURL)
-	case "file":
-		p := u.Path
-		if u.Host == "." {
-			p = strings.TrimPrefix(p, "/")
-		}
-		abs, err := filepath.Abs(filepath.FromSlash(p))
-		if err != nil {
-			return "", err
-		}
-		loc = "file://" + filepath.ToSlash(abs)
-		if !strings.HasPrefix(loc, "file:///") { // Windows: file:///C:/...
-			loc = "file:///" + strings.TrimPrefix(loc, "file://")
-		}
-	default:
-		loc = u.Scheme + "://" + u.Host + u.Path
-	}
-	if !strings.HasSuffix(loc, "/") {
-		loc += "/"
-	}
-	if p := u.Query().Get("prefix"); p != "" {
-		loc += strings.TrimPrefix(p, "/")
-		if !strings.HasSuffix(loc, "/") {
-			loc += "/"
-		}
 	}
 	return loc, nil
 }
@@ -160,7 +151,8 @@ func runCatalogDDL(args []string, stdout, stderr io.Writer) error {
 	lakeLoc := fs.String("lake-location", "s3://your-lake-bucket/", "the lake's root location")
 	mlLoc := fs.String("ml-location", "", "the root of the ML results bucket; default: --lake-location")
 	projection := fs.Bool("projection", false, "add Athena partition projection, so that no partitions need registering")
-	years := fs.String("years", "", "with --projection: the projected years of the readings table, FIRST,LAST (default 2000,2099)")
+	years := fs.String("years", "", "with --projection: the projected years of the readings and anomalies tables, FIRST,LAST (default 2000,2099)")
+	models := fs.String("models", "", "with --projection: the forecast model names Athena enumerates, comma-separated (default "+strings.Join(catalog.ForecastModelNames, ",")+")")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -176,6 +168,20 @@ func runCatalogDDL(args []string, stdout, stderr io.Writer) error {
 		}
 		opts.ProjectionProperties = map[string]string{"projection.year.range": fmt.Sprintf("%d,%d", lo, hi)}
 	}
+	if *models != "" {
+		var names []string
+		for _, m := range strings.Split(*models, ",") {
+			m = strings.TrimSpace(m)
+			if m == "" || strings.ContainsAny(m, "/=',\\") {
+				return fmt.Errorf("--models: invalid model name %q", m)
+			}
+			names = append(names, m)
+		}
+		if opts.ProjectionProperties == nil {
+			opts.ProjectionProperties = map[string]string{}
+		}
+		opts.ProjectionProperties["projection.model_name.values"] = strings.Join(names, ",")
+	}
 	loc := *lakeLoc
 	if !strings.HasSuffix(loc, "/") {
 		loc += "/"
@@ -188,20 +194,23 @@ func runCatalogDDL(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-// catalogFlags are the flags with which ingest and integrate register the
-// partitions they write.
+// catalogFlags are the flags with which ingest, integrate, demo and the
+// dataflows register what they write in a catalog.
 type catalogFlags struct {
-	url, database, location string
+	url, database, mlDatabase, location string
 }
 
 func (c *catalogFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.url, "catalog", "", "catalog to register new partitions in: glue://[DATABASE]?region=..., a bucket URL for a\nJSON manifest catalog, or 'none'; default: a manifest catalog in the lake's bucket")
-	fs.StringVar(&c.database, "database", "", "database of the readings table; default: the catalog URL's, else "+catalog.DatabaseIntegrated)
+	fs.StringVar(&c.database, "database", "", "database of the readings, weather and topology tables; default: the catalog URL's, else "+catalog.DatabaseIntegrated)
 	fs.StringVar(&c.location, "location", "", "the lake's root as query engines see it, e.g. s3://bucket/; default: derived from --lake")
 }
 
-// open returns the function that registers partitions, or nil for 'none'.
-func (c *catalogFlags) open(ctx context.Context, lakeURL string) (func(context.Context, []partition.Key) error, func() error, error) {
+// registrar opens the catalog and returns a Registrar of the lake's
+// tables in it, or nil for 'none', and the function that closes the
+// catalog. The default catalog is a manifest catalog in the lake's bucket,
+// under _catalog/.
+func (c *catalogFlags) registrar(ctx context.Context, lakeURL string) (*catalog.Registrar, func() error, error) {
 	if c.url == "none" {
 		return nil, func() error { return nil }, nil
 	}
@@ -215,19 +224,35 @@ func (c *catalogFlags) open(ctx context.Context, lakeURL string) (func(context.C
 		if loc, err = lakeLocation(lakeURL); err != nil {
 			return nil, nil, err
 		}
-	} else if !strings.HasSuffix(loc, "/") {
-		loc += "/"
 	}
 	cat, err := catalog.OpenCatalog(ctx, u)
 	if err != nil {
 		return nil, nil, err
 	}
-	db := c.database
-	if db == "" {
-		db = cat.DefaultDatabase()
-	}
-	reg := func(ctx context.Context, keys []partition.Key) error {
-		return catalog.RegisterReadings(ctx, cat, db, loc, keys)
+	reg, err := catalog.NewRegistrar(cat, loc, &catalog.RegistrarOptions{Database: c.database, MLDatabase: c.mlDatabase})
+	if err != nil {
+		cat.Close()
+		return nil, nil, err
 	}
 	return reg, cat.Close, nil
+}
+
+// open returns the function that registers readings partitions, or nil
+// for 'none'.
+func (c *catalogFlags) open(ctx context.Context, lakeURL string) (func(context.Context, []partition.Key) error, func() error, error) {
+	reg, closeCat, err := c.registrar(ctx, lakeURL)
+	if err != nil || reg == nil {
+		return nil, closeCat, err
+	}
+	return reg.RegisterReadings, closeCat, nil
+}
+
+// dataflow returns the RunOptions that register a dataflow's tables, or
+// nil for 'none'.
+func (c *catalogFlags) dataflow(ctx context.Context, lakeURL string) (*dataflow.RunOptions, func() error, error) {
+	reg, closeCat, err := c.registrar(ctx, lakeURL)
+	if err != nil || reg == nil {
+		return nil, closeCat, err
+	}
+	return &dataflow.RunOptions{Register: reg.RegisterDataflow}, closeCat, nil
 }

@@ -27,6 +27,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	var sf simFlags
 	sf.register(fs, 1000, 7)
+	var cf catalogFlags
+	cf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -47,6 +49,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer lake.Close()
+	// Every table goes to the catalog, by default a manifest catalog in
+	// the lake's bucket under _catalog/, as with mda ingest.
+	reg, closeCat, err := cf.registrar(ctx, *lakeURL)
+	if err != nil {
+		return err
+	}
+	defer closeCat()
 
 	// 1. Simulate into the lake's landing area, gzip-compressed like the
 	// guidance's HES export.
@@ -62,7 +71,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	// 2. Ingest: decompress, split, scan ranges in parallel, write Parquet.
 	fmt.Fprintf(stdout, "2. ingesting into %s\n", *lakeURL)
-	st, err := ingestObject(ctx, lake, lake, key, &mda.IngestOptions{Workers: *workers}, pw)
+	iopts := &mda.IngestOptions{Workers: *workers}
+	var runOpts *dataflow.RunOptions
+	if reg != nil {
+		iopts.Register = reg.RegisterReadings
+		runOpts = &dataflow.RunOptions{Register: reg.RegisterDataflow}
+	}
+	st, err := ingestObject(ctx, lake, lake, key, iopts, pw)
 	if err != nil {
 		return err
 	}
@@ -70,7 +85,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	// 3. Weather and topology, from the same generator: the weather that
 	// drove the simulated load, and the grid the meters hang off.
-	if err := loadContext(ctx, lake, g, stdout); err != nil {
+	if err := loadContext(ctx, lake, g, runOpts, stdout); err != nil {
 		return err
 	}
 
@@ -135,8 +150,8 @@ func simulate(ctx context.Context, b *blob.Bucket, key string, g *simulator.Gene
 }
 
 // loadContext loads the generator's weather and topology through their
-// dataflows.
-func loadContext(ctx context.Context, lake *blob.Bucket, g *simulator.Generator, stdout io.Writer) error {
+// dataflows, registering their tables with runOpts (nil: not at all).
+func loadContext(ctx context.Context, lake *blob.Bucket, g *simulator.Generator, runOpts *dataflow.RunOptions, stdout io.Writer) error {
 	fsys := fstest.MapFS{}
 	var buf bytes.Buffer
 	n, err := g.WriteWeatherCSV(&buf, nil)
@@ -156,11 +171,11 @@ func loadContext(ctx context.Context, lake *blob.Bucket, g *simulator.Generator,
 		fsys["topology/"+table+".json"] = &fstest.MapFile{Data: bytes.Clone(buf.Bytes())}
 	}
 	wf := dataflow.NewWeatherFlow(&dataflow.WeatherOptions{Files: []string{"weather/hourly.csv"}})
-	if err := dataflow.Run(ctx, wf, fsys, lake, nil); err != nil {
+	if err := dataflow.Run(ctx, wf, fsys, lake, runOpts); err != nil {
 		return fmt.Errorf("weather: %w", err)
 	}
 	tf := dataflow.NewTopologyFlow(&dataflow.TopologyOptions{Dir: "topology"})
-	if err := dataflow.Run(ctx, tf, fsys, lake, nil); err != nil {
+	if err := dataflow.Run(ctx, tf, fsys, lake, runOpts); err != nil {
 		return fmt.Errorf("topology: %w", err)
 	}
 	rep := tf.Report()

@@ -420,7 +420,8 @@ func writeGz(path string, og *simulator.OutageGenerator) (simulator.Stats, error
 }
 
 // runDataflow dispatches "mda dataflow weather|topology": loading reference
-// data into the lake.
+// data into the lake and registering its tables in the catalog (by default,
+// as for ingest, a manifest catalog in the lake's bucket).
 func runDataflow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return dispatch(ctx, "dataflow", []command{
 		{"weather", "load Meteostat hourly CSV into weather/date=YYYY-MM-DD/ (merging with what is there)", runDataflowWeather},
@@ -429,10 +430,12 @@ func runDataflow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func runDataflowWeather(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("dataflow weather", "--src FILE.csv|DIR [--lake URL] [--station ID]", stderr)
+	fs := newFlags("dataflow weather", "--src FILE.csv|DIR [--lake URL] [--station ID] [--catalog URL]", stderr)
 	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL")
 	src := fs.String("src", "", "Meteostat hourly CSV file, or a directory of them (required)")
 	station := fs.String("station", "", "station id of files without a station column")
+	var cf catalogFlags
+	cf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -455,8 +458,13 @@ func runDataflowWeather(ctx context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	defer lake.Close()
+	runOpts, closeCat, err := cf.dataflow(ctx, *lakeURL)
+	if err != nil {
+		return err
+	}
+	defer closeCat()
 	flow := dataflow.NewWeatherFlow(opts)
-	if err := dataflow.Run(ctx, flow, os.DirFS(root), lake, nil); err != nil {
+	if err := dataflow.Run(ctx, flow, os.DirFS(root), lake, runOpts); err != nil {
 		return err
 	}
 	st := flow.Stats()
@@ -466,13 +474,15 @@ func runDataflowWeather(ctx context.Context, args []string, stdout, stderr io.Wr
 }
 
 func runDataflowTopology(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("dataflow topology", "--src DIR [--lake URL] [flags]", stderr)
+	fs := newFlags("dataflow topology", "--src DIR [--lake URL] [--catalog URL] [flags]", stderr)
 	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL")
 	src := fs.String("src", "", "directory of the guidance's topology JSON files (required)")
 	strict := fs.Bool("strict", false, "refuse a topology with consistency issues")
 	skip := fs.Bool("skip-reads-check", false, "do not compare the topology's meters with the lake's kw reads")
 	format := fs.String("format", "table", "report format: table or json")
 	verbose := fs.Bool("v", false, "list every issue and unmatched meter")
+	var cf catalogFlags
+	cf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -485,8 +495,13 @@ func runDataflowTopology(ctx context.Context, args []string, stdout, stderr io.W
 		return err
 	}
 	defer lake.Close()
+	runOpts, closeCat, err := cf.dataflow(ctx, *lakeURL)
+	if err != nil {
+		return err
+	}
+	defer closeCat()
 	flow := dataflow.NewTopologyFlow(&dataflow.TopologyOptions{Strict: *strict, SkipReadsCheck: *skip})
-	err = dataflow.Run(ctx, flow, os.DirFS(*src), lake, nil)
+	err = dataflow.Run(ctx, flow, os.DirFS(*src), lake, runOpts)
 	rep := flow.Report()
 	if *format == "json" {
 		if perr := printJSON(stdout, rep); err == nil {

@@ -1,8 +1,9 @@
 // Command server hosts the lake's HTTP API and a page that charts a meter's
-// consumption, forecast and anomalies (package web).
+// consumption beside the temperature, its forecast and anomalies, and shows
+// its place in the grid, the outages and a volt-var estimate (package web).
 //
 //	go run ./examples/server --lake file://./mda-data --addr 127.0.0.1:8080
-//	go run ./examples/server --demo            # a simulated lake in memory
+//	go run ./examples/server --demo            # a simulated lake in memory, with weather and topology
 //
 // On an address other than loopback, API keys are required: pass
 // --api-key (repeatable) or set MDA_API_KEYS (comma-separated). Requests
@@ -11,6 +12,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -20,11 +22,14 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"testing/fstest"
 
 	"gocloud.dev/blob"
 
 	"github.com/openmda/mda"
+	"github.com/openmda/mda/dataflow"
 	"github.com/openmda/mda/examples/server/web"
+	"github.com/openmda/mda/grid/topology"
 	"github.com/openmda/mda/query/querytest"
 )
 
@@ -65,11 +70,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	var lake *blob.Bucket
 	var err error
 	if *demo {
-		lake, err = blob.OpenBucket(ctx, "mem://")
-		if err == nil {
-			logger.Info("simulating a demo lake")
-			_, err = querytest.Build(ctx, lake, &querytest.Options{Meters: 20, Days: 7})
-		}
+		logger.Info("simulating a demo lake")
+		lake, err = demoLake(ctx)
 	} else {
 		lake, err = mda.OpenBucket(ctx, *lakeURL)
 	}
@@ -80,4 +82,49 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	return web.Serve(ctx, lake, *addr, keys, logger, func(a net.Addr) {
 		fmt.Fprintf(stderr, "open http://%s/ui/\n", a)
 	})
+}
+
+// demoLake simulates 20 meters x 7 days into a lake in memory, with
+// forecasts and anomalies (package querytest), and loads the generator's
+// weather and topology through their dataflows, as mda demo does.
+func demoLake(ctx context.Context) (*blob.Bucket, error) {
+	lake, err := blob.OpenBucket(ctx, "mem://")
+	if err != nil {
+		return nil, err
+	}
+	l, err := querytest.Build(ctx, lake, &querytest.Options{Meters: 20, Days: 7})
+	if err != nil {
+		lake.Close()
+		return nil, err
+	}
+	fsys := fstest.MapFS{}
+	var buf bytes.Buffer
+	if _, err = l.Gen.WriteWeatherCSV(&buf, nil); err != nil {
+		lake.Close()
+		return nil, err
+	}
+	fsys["weather/hourly.csv"] = &fstest.MapFile{Data: bytes.Clone(buf.Bytes())}
+	topo, err := l.Gen.Topology(nil)
+	if err != nil {
+		lake.Close()
+		return nil, err
+	}
+	for _, table := range topology.TableNames {
+		buf.Reset()
+		if err := topo.EncodeJSON(&buf, table); err != nil {
+			lake.Close()
+			return nil, err
+		}
+		fsys["topology/"+table+".json"] = &fstest.MapFile{Data: bytes.Clone(buf.Bytes())}
+	}
+	for _, f := range []dataflow.Flow{
+		dataflow.NewWeatherFlow(&dataflow.WeatherOptions{Files: []string{"weather/hourly.csv"}}),
+		dataflow.NewTopologyFlow(&dataflow.TopologyOptions{Dir: "topology"}),
+	} {
+		if err := dataflow.Run(ctx, f, fsys, lake, nil); err != nil {
+			lake.Close()
+			return nil, fmt.Errorf("%s: %w", f.Name(), err)
+		}
+	}
+	return lake, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -28,5 +29,30 @@ func TestServesUntilCanceled(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "open http://127.0.0.1:") {
 		t.Errorf("stderr %q", stderr.String())
+	}
+}
+
+// TestDemoLake: --demo serves a lake with weather and topology, so that
+// the page shows every panel.
+func TestDemoLake(t *testing.T) {
+	lake, err := demoLake(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lake.Close()
+	h := web.New(lake, nil)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/ui/", nil))
+	body := w.Body.String()
+	for _, want := range []string{`<figure id="consumption">`, `<figure id="weather">`, `<figure id="forecast">`, `<figure id="anomalies">`,
+		`<th>Service transformer</th>`, `<table id="voltvar"`} {
+		if w.Code != 200 || !strings.Contains(body, want) {
+			t.Errorf("status %d, page lacks %q", w.Code, want)
+		}
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/weather?from=20240301&to=20240307", nil))
+	if w.Code != 200 || strings.Count(w.Body.String(), `"time"`) != 7*24 {
+		t.Errorf("/weather: %d, %d observations", w.Code, strings.Count(w.Body.String(), `"time"`))
 	}
 }

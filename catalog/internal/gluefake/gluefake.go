@@ -44,14 +44,18 @@ type database struct {
 }
 
 type table struct {
-	def   TableInput
-	parts []*partition // in creation order
+	def TableInput
+	// parts are in creation order. Deleted partitions stay, marked, so
+	// that page tokens (indexes) stay valid while partitions are deleted
+	// between the pages of a listing, as Glue's do.
+	parts []*partition
 }
 
 type partition struct {
-	values []string
-	sd     *StorageDescriptor
-	params map[string]string
+	values  []string
+	sd      *StorageDescriptor
+	params  map[string]string
+	deleted bool
 }
 
 // Column is Glue's Column.
@@ -329,7 +333,7 @@ func itemError(values []string, code, format string, args ...any) partitionError
 }
 
 func (t *table) find(values []string) int {
-	return slices.IndexFunc(t.parts, func(p *partition) bool { return slices.Equal(p.values, values) })
+	return slices.IndexFunc(t.parts, func(p *partition) bool { return !p.deleted && slices.Equal(p.values, values) })
 }
 
 func (s *Server) batchCreatePartition(body []byte) (any, error) {
@@ -393,7 +397,7 @@ func (s *Server) batchDeletePartition(body []byte) (any, error) {
 			errs = append(errs, itemError(p.Values, "EntityNotFoundException", "Partition not found."))
 			continue
 		}
-		t.parts = slices.Delete(t.parts, i, i+1)
+		t.parts[i].deleted = true
 	}
 	return map[string]any{"Errors": errs}, nil
 }
@@ -450,6 +454,9 @@ func (s *Server) getPartitions(body []byte) (any, error) {
 	i := start
 	for ; i < len(t.parts) && len(parts) < size; i++ {
 		p := t.parts[i]
+		if p.deleted {
+			continue
+		}
 		if pred != nil {
 			env := make(map[string]value, len(keys))
 			for j, k := range t.def.PartitionKeys {

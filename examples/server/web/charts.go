@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"math"
 	"strings"
 	"time"
 
@@ -14,12 +15,15 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/openmda/mda/query"
+	"github.com/openmda/mda/tables"
 )
 
-// Chart size.
+// Chart size; the temperature chart under the consumption chart is
+// shorter.
 const (
 	chartW = 22 * vg.Centimeter
 	chartH = 9 * vg.Centimeter
+	tempH  = 6 * vg.Centimeter
 )
 
 var (
@@ -50,8 +54,10 @@ func newPlot(title, ylabel string, span time.Duration) *plot.Plot {
 }
 
 // svg renders p as an inline <svg> element (no XML prolog).
-func svg(p *plot.Plot) (string, error) {
-	c := vgsvg.New(chartW, chartH)
+func svg(p *plot.Plot) (string, error) { return svgSized(p, chartW, chartH) }
+
+func svgSized(p *plot.Plot, w, h vg.Length) (string, error) {
+	c := vgsvg.New(w, h)
 	p.Draw(draw.New(c))
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
@@ -66,7 +72,8 @@ func svg(p *plot.Plot) (string, error) {
 
 // consumptionChart draws energy per period: a line for hours, points
 // joined for days (each at the middle of its day).
-func consumptionChart(meterID string, rows []query.Energy, p query.Period) (string, error) {
+// The abscissa spans [from, to), as the temperature chart's.
+func consumptionChart(meterID string, rows []query.Energy, p query.Period, from, to time.Time) (string, error) {
 	if len(rows) == 0 {
 		return "", nil
 	}
@@ -90,7 +97,65 @@ func consumptionChart(meterID string, rows []query.Energy, p query.Period) (stri
 	}
 	pl.Legend.Add("energy (kWh)", line)
 	pl.Y.Min = 0
+	pl.X.Min, pl.X.Max = min(x(from), xys[0].X), max(x(to), xys[len(xys)-1].X)
 	return svg(pl)
+}
+
+// stationColors are the lines of the stations of the temperature chart.
+var stationColors = []color.Color{red, blue, green, orange, color.RGBA{R: 148, G: 103, B: 189, A: 255}, color.RGBA{R: 140, G: 86, B: 75, A: 255}}
+
+// temperatureChart draws the hourly temperature of each station over
+// [from, to), the consumption chart's range, with gaps where it is missing.
+func temperatureChart(rows []tables.WeatherRow, from, to time.Time) (string, error) {
+	var stations []string
+	byStation := map[string][]plotter.XYs{} // runs without missing values
+	prev := map[string]bool{}               // the station's last value was present
+	for _, r := range rows {
+		st := r.Station
+		if _, ok := byStation[st]; !ok {
+			stations = append(stations, st)
+			byStation[st] = nil
+		}
+		if math.IsNaN(r.Temperature) {
+			prev[st] = false
+			continue
+		}
+		runs := byStation[st]
+		if !prev[st] || len(runs) == 0 {
+			runs = append(runs, nil)
+		}
+		runs[len(runs)-1] = append(runs[len(runs)-1], plotter.XY{X: x(r.Time), Y: r.Temperature})
+		byStation[st], prev[st] = runs, true
+	}
+	pl := newPlot("Temperature, °C per hour", "°C", to.Sub(from))
+	pl.X.Min, pl.X.Max = x(from), x(to)
+	for i, st := range stations {
+		c := stationColors[i%len(stationColors)]
+		var first *plotter.Line
+		for _, run := range byStation[st] {
+			line, err := plotter.NewLine(run)
+			if err != nil {
+				return "", err
+			}
+			line.Color = c
+			line.Width = vg.Points(1.2)
+			pl.Add(line)
+			if first == nil {
+				first = line
+			}
+		}
+		if first == nil {
+			continue
+		}
+		name := "temperature"
+		if st != "" {
+			name = "station " + st
+		}
+		if len(stations) > 1 || st != "" {
+			pl.Legend.Add(name, first)
+		}
+	}
+	return svgSized(pl, chartW, tempH)
 }
 
 // forecastChart draws a forecast's P10–P90 band, its P50 line and the

@@ -14,6 +14,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/openmda/mda/api"
+	"github.com/openmda/mda/grid"
 	"github.com/openmda/mda/query"
 )
 
@@ -33,9 +34,17 @@ func New(lake *blob.Bucket, opts *Options) http.Handler {
 		ao = *opts.API
 	}
 	pg := &page{
-		lake:    query.New(lake, &query.Options{Interval: ao.Interval, Location: ao.Location, MaxReads: cmp.Or(ao.MaxReads, api.DefaultMaxReads)}),
-		timeout: cmp.Or(ao.Timeout, api.DefaultTimeout),
-		log:     ao.Logger,
+		lake:         query.New(lake, &query.Options{Interval: ao.Interval, Location: ao.Location, MaxReads: cmp.Or(ao.MaxReads, api.DefaultMaxReads)}),
+		timeout:      cmp.Or(ao.Timeout, api.DefaultTimeout),
+		log:          ao.Logger,
+		grid:         ao.Grid,
+		topo:         &topoCache{lake: lake, ttl: 5 * time.Minute},
+		outageWindow: 31 * 24 * time.Hour,
+	}
+	if g := ao.Grid; g != nil { // the grid routes' options
+		pg.topo.fixed = g.Topology
+		pg.topo.ttl = cmp.Or(max(g.TopologyTTL, 0), pg.topo.ttl)
+		pg.outageWindow = cmp.Or(max(g.MaxWindow, 0), pg.outageWindow)
 	}
 	if pg.log == nil {
 		pg.log = slog.New(slog.DiscardHandler)
@@ -56,6 +65,10 @@ type page struct {
 	lake    *query.Lake
 	timeout time.Duration
 	log     *slog.Logger
+	// grid configures the outage and volt-var panels as the API's routes.
+	grid         *grid.HandlerOptions
+	topo         *topoCache
+	outageWindow time.Duration
 }
 
 // view is the page's template data.
@@ -70,7 +83,32 @@ type view struct {
 	Hours                     int
 	ForecastNote, AnomalyNote string
 	AnomalyRows               []query.Anomaly
-	APIQuery                  string
+	// APIQuery is the query of the consumption route's links: a URL, so
+	// that the template does not escape its = and &.
+	APIQuery template.URL
+
+	// Weather is the temperature chart, WeatherNote why there is none.
+	Weather          template.HTML
+	WeatherNote      string
+	WeatherQuery     template.URL
+	TempMin, TempMax float64
+	// Stations names the stations, if they have names: " at station X".
+	Stations string
+	// Topology is the meter's place in the grid, TopologyNote why it is
+	// missing.
+	Topology     *grid.MeterInfo
+	TopologyNote string
+	TopologyLink string
+	// Outages are the first outages of the range (the meter's first),
+	// of OutageCount; OutageScope says when the range was cut.
+	Outages     []outageRow
+	OutageCount int
+	OutageScope string
+	OutageLink  string
+	// VoltVar is the estimate of the meter's service transformer,
+	// VoltVarNote why there is none.
+	VoltVar     *voltVarView
+	VoltVarNote string
 }
 
 const dateLayout = "2006-01-02"
@@ -139,7 +177,7 @@ func (p *page) build(ctx context.Context, q url.Values) (v view, code int, err e
 	}
 	period, _ := query.ParsePeriod(v.Period)
 	end := to.AddDate(0, 0, 1) // the last day is included
-	v.APIQuery = url.Values{"reading_date_from": {from.Format("20060102")}, "reading_date_to": {to.Format("20060102")}, "period": {v.Period}}.Encode()
+	v.APIQuery = template.URL(url.Values{"reading_date_from": {from.Format("20060102")}, "reading_date_to": {to.Format("20060102")}, "period": {v.Period}}.Encode())
 	ids := []string{v.Meter}
 
 	energy, _, err := p.lake.Energy(ctx, query.Filter{MeterIDs: ids, From: from, To: end}, period)
@@ -150,8 +188,14 @@ func (p *page) build(ctx context.Context, q url.Values) (v view, code int, err e
 		v.TotalKWh += e.KWh
 	}
 	v.Hours = int(end.Sub(from).Hours())
-	if v.Consumption, err = html(consumptionChart(v.Meter, energy, period)); err != nil {
+	if v.Consumption, err = html(consumptionChart(v.Meter, energy, period, from, end)); err != nil {
 		return v, http.StatusInternalServerError, err
+	}
+	if err := p.weatherPanel(ctx, &v, from, end); err != nil {
+		return v, p.status(err), p.message(err)
+	}
+	if err := p.gridPanels(ctx, &v, from, end, ml.Hour); err != nil {
+		return v, p.status(err), p.message(err)
 	}
 
 	run, ok, err := p.lake.LatestRun(ctx, "", end)
@@ -236,6 +280,10 @@ figure { margin: 1rem 0; } figure svg { max-width: 100%; height: auto; }
 .error { background: #fde8e8; border: 1px solid #d33; padding: .5rem .75rem; }
 .note { color: #666; } table { border-collapse: collapse; } td, th { padding: .2rem .6rem; border-bottom: 1px solid #ddd; text-align: right; }
 .spike { color: #d62728; } .dip { color: #2ca02c; }
+h2 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
+.kv th { text-align: left; font-weight: normal; color: #555; } .kv td { text-align: left; }
+.id { font-family: monospace; font-size: .8rem; }
+tr.mine { background: #fff4e0; }
 </style>
 </head>
 <body>
@@ -251,6 +299,39 @@ figure { margin: 1rem 0; } figure svg { max-width: 100%; height: auto; }
 {{if .Consumption}}
 <figure id="consumption">{{.Consumption}}<figcaption>{{printf "%.2f" .TotalKWh}} kWh from {{.From}} to {{.To}} ({{.Hours}} h). Data: <a href="/consumption/{{.Meter}}?{{.APIQuery}}">JSON</a>, <a href="/consumption/{{.Meter}}?{{.APIQuery}}&amp;format=csv">CSV</a>.</figcaption></figure>
 {{else if not .Error}}<p class="note" id="no-consumption">No energy reads for this meter in the range.</p>{{end}}
+{{if .Weather}}<figure id="weather">{{.Weather}}<figcaption>Temperature{{.Stations}} from {{.From}} to {{.To}}: {{printf "%.1f" .TempMin}} to {{printf "%.1f" .TempMax}} °C. Data: <a href="/weather?{{.WeatherQuery}}">JSON</a>, <a href="/weather?{{.WeatherQuery}}&amp;format=csv">CSV</a>.</figcaption></figure>
+{{else if .WeatherNote}}<p class="note" id="no-weather">{{.WeatherNote}}</p>{{end}}
+{{if and .Meter (not .Error)}}
+<section id="topology"><h2>Place in the grid</h2>
+{{with .Topology}}<table class="kv"><tbody>
+<tr><th>Service transformer</th><td class="id">{{with .ServiceTransformer}}{{.ID}}{{with .Capacity}} ({{.}}){{end}}{{else}}–{{end}}</td></tr>
+<tr><th>Distribution transformer</th><td class="id">{{with .DistributionTransformer}}{{.ID}}{{with .Capacity}} ({{.}}){{end}}{{else}}–{{end}}</td></tr>
+<tr><th>Substation</th><td>{{with .Substation}}{{.Name}} <span class="id">({{.ID}})</span>{{else}}–{{end}}</td></tr>
+<tr><th>Location</th><td>{{with .Location}}{{with .Address}}{{.}}, {{end}}{{printf "%.5f" .Latitude}}, {{printf "%.5f" .Longitude}}{{with .LocationType}} ({{.}}){{end}}{{else}}–{{end}}</td></tr>
+</tbody></table>
+<p class="note">Data: <a href="{{$.TopologyLink}}">JSON</a>.</p>
+{{else}}<p class="note" id="no-topology">{{.TopologyNote}}</p>{{end}}
+</section>
+<section id="grid"><h2>Outages and volt-var</h2>
+{{if .Outages}}<table id="outage-table"><thead><tr><th>Start</th><th>End</th><th>Duration</th><th>Level</th><th>Id</th><th>Kind</th><th>Meters</th><th>This meter</th></tr></thead><tbody>
+{{range .Outages}}<tr{{if .Mine}} class="mine"{{end}}><td>{{if .StartedBefore}}≤ {{end}}{{.Start}}</td><td>{{.End}}{{if .Ongoing}} (ongoing){{end}}</td><td>{{.Duration}}</td><td>{{.Level}}</td><td class="id">{{.ID}}</td><td>{{.Kind}}</td><td>{{.Meters}}</td><td>{{if .Mine}}yes{{end}}</td></tr>
+{{end}}</tbody></table>
+<p class="note" id="outage-count">{{.OutageCount}} outages in {{or .OutageScope "the range"}}{{if gt .OutageCount (len .Outages)}}, {{len .Outages}} shown (this meter's first){{end}}. Data: <a href="{{.OutageLink}}">JSON</a>.</p>
+{{else}}<p class="note" id="no-outages">No outages detected in {{or .OutageScope "the range"}}. Data: <a href="{{.OutageLink}}">JSON</a>.</p>{{end}}
+{{with .VoltVar}}<p id="voltvar-title">Volt-var (CVR) estimate of service transformer <span class="id">{{.TransformerID}}</span>, hour ending {{.At}}: {{.Meters}} meters, {{.Reads}} reads.</p>
+<table id="voltvar" class="kv"><tbody>
+<tr><th>Mean voltage</th><td>{{printf "%.2f" .MeanVoltage}} V</td></tr>
+<tr><th>Voltage reduction</th><td>{{printf "%.4g" .PctVoltageReduction}} %</td></tr>
+<tr><th>Energy savings</th><td>{{printf "%.4g" .PctEnergySavings}} %</td></tr>
+<tr><th>Actual energy savings</th><td>{{printf "%.4g" .ActualEnergySavings}}</td></tr>
+<tr><th>Cost avoided</th><td>{{printf "%.4g" .CostAvoided}}</td></tr>
+<tr><th>Customer savings</th><td>{{printf "%.4g" .CustDollarSavings}}</td></tr>
+<tr><th>Carbon reduction</th><td>{{printf "%.4g" .CarbonReductionLbs}} lb</td></tr>
+</tbody></table>
+<p class="note">Data: <a href="{{.Link}}">JSON</a>.</p>
+{{else}}{{with .VoltVarNote}}<p class="note" id="no-voltvar">{{.}}</p>{{end}}{{end}}
+</section>
+{{end}}
 {{if .Forecast}}<figure id="forecast">{{.Forecast}}<figcaption>Shaded: the 10% to 90% quantiles; line: the median (P50); dots: the actual energy.</figcaption></figure>{{end}}
 {{if .ForecastNote}}<p class="note" id="no-forecast">{{.ForecastNote}}</p>{{end}}
 {{if .Anomalies}}<figure id="anomalies">{{.Anomalies}}<figcaption>Shaded: the model's expected range; triangles: spikes (red) and dips (green).</figcaption></figure>{{end}}

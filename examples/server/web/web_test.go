@@ -72,6 +72,15 @@ func TestPage(t *testing.T) {
 	if strings.Contains(body, "<script") {
 		t.Error("page has a script")
 	}
+	// A lake without weather and topology says so, without an error.
+	for _, want := range []string{`id="no-weather">No weather in the lake.<`, `id="no-topology">No topology in the lake.<`, `id="no-outages"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `class="error"`) || strings.Contains(body, `id="voltvar"`) {
+		t.Error("error or volt-var on a lake without weather and topology")
+	}
 	// The root redirects, the API is there.
 	if w := get(h, "/"); w.Code != http.StatusFound || w.Header().Get("Location") != "/ui/" {
 		t.Errorf("/: %d %v", w.Code, w.Header())
@@ -106,8 +115,10 @@ func TestPageAuth(t *testing.T) {
 	}
 }
 
-// TestBrowser drives the page in headless Chromium and checks the DOM it
-// renders: three inline SVG charts with drawn data.
+// TestBrowser drives the page in headless Chromium on a demo lake and
+// checks the DOM it renders: four inline SVG charts with drawn data
+// (consumption, temperature, forecast, anomalies), the meter's place in
+// the topology, its outage and its service transformer's volt-var panel.
 func TestBrowser(t *testing.T) {
 	bin := os.Getenv("CHROMIUM")
 	if bin == "" {
@@ -124,7 +135,7 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short")
 	}
-	h, l := testSite(t, nil)
+	h, d := demoSite(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +143,7 @@ func TestBrowser(t *testing.T) {
 	srv := &http.Server{Handler: h}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	target := "http://" + ln.Addr().String() + "/ui/?meter=" + l.MeterIDs[3] + "&from=2024-03-01&to=2024-03-03&period=hour"
+	target := "http://" + ln.Addr().String() + "/ui/?meter=" + d.Meter + "&from=2024-03-01&to=2024-03-03&period=hour"
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -150,7 +161,7 @@ func TestBrowser(t *testing.T) {
 	dom := string(out)
 	// The DOM Chromium built, not our bytes: each figure holds an svg
 	// element with paths (lines, band, points) and the chart's texts.
-	for _, id := range []string{"consumption", "forecast", "anomalies"} {
+	for _, id := range []string{"consumption", "weather", "forecast", "anomalies"} {
 		re := regexp.MustCompile(`(?s)<figure id="` + id + `">\s*<svg[^>]*>(.*?)</svg>`)
 		m := re.FindStringSubmatch(dom)
 		if m == nil {
@@ -161,9 +172,22 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("%s chart: %d paths, want a drawn chart", id, n)
 		}
 	}
-	for _, want := range []string{"Consumption of " + l.MeterIDs[3], "P10–P90", "<option value=\"" + l.MeterIDs[0] + "\""} {
+	for _, want := range []string{"Consumption of " + d.Meter, "P10–P90", "<option value=\"" + d.MeterIDs[0] + "\"", "Temperature, °C per hour"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("DOM lacks %q", want)
+		}
+	}
+	// The panels: the topology table with the meter's service
+	// transformer, the outage of that transformer marked as the meter's,
+	// the volt-var table; each with a link to its API route.
+	for _, re := range []string{
+		`(?s)<section id="topology">.*<th>Service transformer</th><td class="id">` + d.ST + `.*href="/topology/meter/` + d.Meter + `".*</section>`,
+		`(?s)<section id="grid">.*<tr class="mine"><td>2024-03-02 10:00 UTC</td><td>2024-03-02 12:00 UTC</td>.*` + d.ST + `.*href="/outage\?[^"]+".*</section>`,
+		`(?s)<p id="voltvar-title">[^<]*<span class="id">` + d.ST + `</span>[^<]*</p>\s*<table id="voltvar" class="kv">.*<th>Mean voltage</th><td>2\d\d\.\d\d V</td>.*href="/voltvar/` + d.ST + `\?at=[^"]+"`,
+		`<figcaption>Temperature from 2024-03-01 to 2024-03-03: -?\d+\.\d to -?\d+\.\d °C\. Data: <a href="/weather\?from=2024-03-01&amp;to=2024-03-03">JSON</a>`,
+	} {
+		if !regexp.MustCompile(re).MatchString(dom) {
+			t.Errorf("DOM does not match %s", re)
 		}
 	}
 	t.Logf("Chromium rendered %d bytes of DOM with %d svg elements", len(dom), strings.Count(dom, "<svg"))
