@@ -6,7 +6,8 @@
 //	GET /consumption/{meter_id}?reading_date_from=yyyyMMdd&reading_date_to=yyyyMMdd[&period=hour|day|month]
 //	GET /voltage/{meter_id}?reading_date_from=yyyyMMdd&reading_date_to=yyyyMMdd[&period=hour|day]
 //	GET /forecast/{meter_id}[?forecast_start=yyyyMMddHHmmss][&model=NAME]
-//	GET /anomaly/{meter_id}?year=yyyy[&kind=both|spike|dip|all][&model=NAME]
+//	GET /anomaly/{meter_id}?year=yyyy[&kind=both|spike|dip|all|flat|zero|drop|events][&model=NAME]
+//	GET /weather?from=yyyyMMdd&to=yyyyMMdd[&station=ID]
 //	GET /meters
 //	GET /healthz
 //
@@ -16,9 +17,21 @@
 // is the latest stored run made at or before forecast_start, its steps
 // after it, with the 10%, 50% and 90% quantiles labelled p10, p50 and p90
 // (the guidance served the 90% quantile as "consumption"). Anomalies are
-// spikes and dips (the guidance returned dips only). /meters lists the
+// spikes and dips (the guidance returned dips only): kind=both (the
+// default), spike, dip or all select scored days of the anomalies table;
+// kind=flat, zero or drop select anomaly events of that kind (a stuck
+// register, a run of zero reads, a sustained drop) and kind=events every
+// event, spikes and dips of days and of hours included, each with its
+// start, end and resolution_seconds. /meters lists the
 // meters that reported in the lake's latest hour; /healthz checks that the
 // lake is reachable and needs no key.
+//
+// /weather serves the hourly observations of the weather table (the
+// guidance's column names, with units) for the days from to to, both
+// included, of one station or all; missing values are null in JSON and
+// empty in CSV. Days may also be written YYYY-MM-DD. A lake without
+// weather gives 404. The grid routes (/outage, /voltvar/{transformer_id},
+// /topology/...) are package grid's handler, mounted here.
 //
 // # Formats
 //

@@ -87,11 +87,22 @@ type Anomalies struct {
 	Data    []Anomaly `json:"data"`
 }
 
-// Anomaly is one scored day.
+// Anomaly is one scored day or one anomaly event.
 type Anomaly struct {
+	// Day is the scored day, or the day an event starts in.
 	Day time.Time `json:"day"`
-	// Kind is "spike", "dip" or "none".
-	Kind        string `json:"kind"`
+	// Kind is "spike", "dip" or "none" for a scored day; "spike", "dip",
+	// "flat", "zero" or "drop" for an event.
+	Kind string `json:"kind"`
+	// Start and End bound an event, [Start, End), and ResolutionSeconds
+	// is what was scored: 86400 a day, 3600 an hour, the read interval of
+	// a flat or zero run. Scored days have none of them.
+	Start             time.Time `json:"start,omitzero"`
+	End               time.Time `json:"end,omitzero"`
+	ResolutionSeconds int64     `json:"resolution_seconds,omitzero"`
+	// Consumption is the energy read (kWh) over the day or the event;
+	// Expected what the meter's history predicts; Lower and Upper its
+	// interval (null for flat, zero and drop events).
 	Consumption Float  `json:"consumption"`
 	Expected    Float  `json:"expected"`
 	Lower       Float  `json:"lower"`
@@ -292,9 +303,15 @@ func (h *handler) forecast(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// anomalyKinds maps the kind parameter.
+// anomalyKinds maps the kind parameter to the scored days it selects.
 var anomalyKinds = map[string]query.AnomalyKind{
 	"both": query.SpikesAndDips, "spike": query.Spikes, "dip": query.Dips, "all": query.AllDays,
+}
+
+// anomalyEventKinds maps the kind parameter to the events it selects
+// (nil: every kind).
+var anomalyEventKinds = map[string][]string{
+	"flat": {"flat"}, "zero": {"zero"}, "drop": {"drop"}, "events": nil,
 }
 
 func (h *handler) anomaly(w http.ResponseWriter, r *http.Request) {
@@ -318,13 +335,18 @@ func (h *handler) anomaly(w http.ResponseWriter, r *http.Request) {
 		kindName = "both"
 	}
 	kind, ok := anomalyKinds[kindName]
-	if !ok {
-		badRequest(w, badParam("kind %q: want both, spike, dip or all", kindName))
+	eventKinds, isEvents := anomalyEventKinds[kindName]
+	if !ok && !isEvents {
+		badRequest(w, badParam("kind %q: want both, spike, dip, all, flat, zero, drop or events", kindName))
 		return
 	}
 	m, err := model(q)
 	if err != nil {
 		badRequest(w, err)
+		return
+	}
+	if isEvents {
+		h.anomalyEvents(w, r, id, y, kindName, m, eventKinds)
 		return
 	}
 	rows, err := h.lake.Anomalies(r.Context(), query.AnomalyFilter{Year: y, MeterIDs: []string{id}, Model: m, Kind: kind})
@@ -352,6 +374,40 @@ func (h *handler) anomaly(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(rows) == 0 {
 		h.emptyOr404(w, r, id, "anomaly scores in "+strconv.Itoa(y), t)
+		return
+	}
+	h.write(w, r, t)
+}
+
+// anomalyEvents serves the events of the kinds (nil: all) of a meter's
+// year.
+func (h *handler) anomalyEvents(w http.ResponseWriter, r *http.Request, id string, y int, kindName, m string, kinds []string) {
+	rows, err := h.lake.AnomalyEvents(r.Context(), query.AnomalyEventFilter{Year: y, MeterIDs: []string{id}, Model: m, Kinds: kinds})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	body := Anomalies{MeterID: id, Year: y, Kind: kindName, Unit: "kWh", Data: make([]Anomaly, len(rows))}
+	for i, e := range rows {
+		body.Data[i] = Anomaly{Day: e.Start.Truncate(24 * time.Hour), Kind: e.Kind, Start: e.Start, End: e.End,
+			ResolutionSeconds: int64(e.Resolution / time.Second), Consumption: Float(e.Consumption), Expected: Float(e.Expected),
+			Lower: Float(e.Lower), Upper: Float(e.Upper), Importance: Float(e.Importance), Model: e.Model}
+	}
+	t := &table{
+		json:   body,
+		header: []string{"meter_id", "kind", "start", "end", "resolution_seconds", "consumption", "expected", "lower", "upper", "importance", "model"},
+		rows: func(yield func([]string) bool) {
+			for _, e := range rows {
+				if !yield([]string{e.MeterID, e.Kind, fmtTime(e.Start), fmtTime(e.End), strconv.FormatInt(int64(e.Resolution/time.Second), 10),
+					fmtFloat(e.Consumption), fmtFloat(e.Expected), fmtFloat(e.Lower), fmtFloat(e.Upper), fmtFloat(e.Importance), e.Model}) {
+					return
+				}
+			}
+		},
+		arrow: func(mem memory.Allocator) arrow.RecordBatch { return query.AnomalyEventRecord(mem, rows) },
+	}
+	if len(rows) == 0 {
+		h.emptyOr404(w, r, id, "anomaly events in "+strconv.Itoa(y), t)
 		return
 	}
 	h.write(w, r, t)

@@ -2,10 +2,10 @@ package forecast
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -36,12 +36,22 @@ type AnomalyOptions struct {
 	// Interval is the probability of the interval; 0 means 0.98, the
 	// guidance's Prophet interval_width.
 	Interval float64
-	// MinCoverage is the share of a meter's usual reads per day that a day
-	// needs to be scored (or used as history); 0 means 0.9. A day with
-	// missing reads is an outage or a backlog, not a dip.
+	// MinCoverage is the share of a meter's usual reads per hour that an
+	// hour needs, and the share of hours a day needs, to be scored (or
+	// used as history); 0 means 0.9. A day with missing reads is an outage
+	// or a backlog, not a dip.
 	MinCoverage float64
+	// Detect tunes the event detector (see DetectOptions); the fields
+	// above, when set, override its Weeks, MinHistoryDays, Interval and
+	// MinCoverage.
+	Detect *DetectOptions
 	// MetersPerFile is the number of meters per output file; 0 means 1000.
 	MetersPerFile int
+	// MemoryBudget bounds the hourly grid kept while scanning (6 bytes per
+	// meter-hour: 60 KB per meter for a year and its history); 0 means
+	// DefaultMemoryBudget. More meters than fit are scored in passes over
+	// the lake.
+	MemoryBudget int64
 	// Workers is the number of meters scored at once; 0 means GOMAXPROCS.
 	Workers int
 	// Progress, if set, receives progress reports (never concurrently).
@@ -54,40 +64,51 @@ type AnomalyStats struct {
 	// From and To bound the scored days, [From, To).
 	From, To time.Time
 	// Meters counts the meters with at least one scored day; Days the
-	// scored meter-days (the rows written); Spikes and Dips the anomalies.
+	// scored meter-days (the rows written); Spikes and Dips the days
+	// outside the interval.
 	Meters       int
 	Days         int64
 	Spikes, Dips int64
-	Files        []string
-	Bytes        int64
-	Model        string
-	Scan         partition.ScanStats
-	Elapsed      time.Duration
+	// Files are the anomalies table's files (tables.AnomalyRow).
+	Files []string
+	// Events counts the anomaly events that start in the year, by kind,
+	// and EventFiles are their files (tables.AnomalyEventRow).
+	Events     map[AnomalyKind]int64
+	EventFiles []string
+	Bytes      int64
+	Model      string
+	// Passes is the number of scans of the lake (more than one when the
+	// meters' hourly grid exceeds the memory budget).
+	Passes  int
+	Scan    partition.ScanStats
+	Elapsed time.Duration
 }
 
-// DetectAnomalies scores every day of a year of every meter's daily energy
-// against what the meter's own recent weeks predict, and writes one
-// tables.AnomalyRow per scored meter-day under tables.AnomalyDir(year).
+// DetectAnomalies scores every day of a year of every meter's energy
+// against what the meter's own recent weeks predict, writes one
+// tables.AnomalyRow per scored meter-day under tables.AnomalyDir(year), and
+// writes the year's anomaly events (spikes and dips of days and hours,
+// flat and zero runs, sustained drops) as tables.AnomalyEventRow under
+// tables.AnomalyEventDir(year).
 //
-// The model is deliberately simple and robust, where the guidance refits
-// Prophet per meter (a minute of CPU per meter for a yearly fit): a day's
-// expected energy is the median of the same weekday over the previous
-// Weeks weeks (of the same kind of day, weekend or weekday, while fewer
-// than four such weekdays are known), and its interval is that median ±
-// z·σ, where σ is 1.4826 times the median absolute deviation of the
-// history's days from their own group's median and z the normal quantile
-// of Interval (2.33 for 98%). Medians and MAD ignore past anomalies, which
-// would otherwise widen the interval for weeks after a spike; only days
-// before the scored day are used, so a day cannot explain itself away. σ
-// is at least 1% of the expected value (plus 1 Wh) so that a flat meter
-// does not flag rounding.
+// It reads the meters' kW reads into an hourly grid of energy (mean kW
+// times the hour; an hour with fewer than MinCoverage of the meter's usual
+// reads counts as missing) from Weeks weeks before the year to its end,
+// and runs Detect on each meter: the daily rows are Detect's day scores,
+// the events its events that start in the year. The model is deliberately
+// simple and robust, where the guidance refits Prophet per meter (a minute
+// of CPU per meter for a yearly fit): a weekday median of the previous
+// weeks, corrected by the level of the last week, with an interval in log
+// energy from the rule's own recent errors; see Detect. Only data before a
+// day explains it, so a day cannot explain itself away.
 //
 // Days above the interval are spikes (+1), days below it dips (-1): the
 // guidance's API returned dips only. Importance is the relative excess
 // outside the interval, 0 when y is 0 (see tables.AnomalyRow).
 //
 // Output files are named by meter chunk and every other file of the year
-// is removed, so a rerun replaces the year's scores.
+// is removed from both tables, so a rerun replaces the year's scores and
+// events.
 func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOptions) (AnomalyStats, error) {
 	t0 := time.Now()
 	var o AnomalyOptions
@@ -95,20 +116,28 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 		o = *opts
 	}
 	var st AnomalyStats
-	if o.Weeks <= 0 {
-		o.Weeks = 8
+	var dopt DetectOptions
+	if o.Detect != nil {
+		dopt = *o.Detect
 	}
-	if o.MinHistoryDays <= 0 {
-		o.MinHistoryDays = 14
+	if o.Weeks > 0 {
+		dopt.Weeks = o.Weeks
 	}
-	if o.Interval <= 0 || o.Interval >= 1 {
-		o.Interval = 0.98
+	if o.MinHistoryDays > 0 {
+		dopt.MinHistoryDays = o.MinHistoryDays
 	}
-	if o.MinCoverage <= 0 || o.MinCoverage > 1 {
-		o.MinCoverage = 0.9
+	if o.Interval > 0 && o.Interval < 1 {
+		dopt.Interval = o.Interval
 	}
+	if o.MinCoverage > 0 && o.MinCoverage <= 1 {
+		dopt.MinCoverage = o.MinCoverage
+	}
+	dopt = dopt.withDefaults()
 	if o.MetersPerFile <= 0 {
 		o.MetersPerFile = 1000
+	}
+	if o.MemoryBudget <= 0 {
+		o.MemoryBudget = DefaultMemoryBudget
 	}
 	progress := serialProgress(o.Progress)
 	const day = 24 * time.Hour
@@ -134,110 +163,171 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 		return st, fmt.Errorf("%w: no complete day of %d", ErrNoData, o.Year)
 	}
 	st.Year, st.From, st.To = o.Year, from, end
-	st.Model = fmt.Sprintf("weekday-median-%dw-mad-%g", o.Weeks, o.Interval)
-	hist := 7 * o.Weeks
-	gridStart := from.Add(-time.Duration(hist) * day)
-	n := int(end.Sub(gridStart) / day)
+	st.Model = fmt.Sprintf("weekday-level-%dw-logmad-%g", dopt.Weeks, dopt.Interval)
+	st.Events = map[AnomalyKind]int64{}
+	gridStart := from.Add(-time.Duration(7*dopt.Weeks) * day)
+	n := int(end.Sub(gridStart) / time.Hour)
 
-	g, sst, err := scanDays(ctx, lake, o.MeterIDs, gridStart, n, progress)
-	st.Scan = sst
-	if err != nil {
+	// One dynamic pass finds the meters as it reads them while the grid
+	// fits the budget; past it, the meters are listed and read in passes.
+	var groups [][]string
+	var g *grid
+	if len(o.MeterIDs) > 0 {
+		groups = passes(slices.Compact(slices.Sorted(slices.Values(o.MeterIDs))), n, o.MetersPerFile, o.MemoryBudget)
+	} else {
+		var sst partition.ScanStats
+		var err error
+		g, sst, err = scanHours(ctx, lake, gridStart, n, o.MemoryBudget, progress)
+		addScanStats(&st.Scan, sst)
+		st.Passes++
+		switch {
+		case errors.Is(err, errOverBudget):
+			progress(Progress{Stage: "discover"})
+			ids, err := meterIDs(ctx, lake, gridStart, gridStart.Add(time.Duration(n)*time.Hour))
+			if err != nil {
+				return st, err
+			}
+			g, groups = nil, passes(ids, n, o.MetersPerFile, o.MemoryBudget)
+		case err != nil:
+			return st, err
+		default:
+			groups = [][]string{slices.Sorted(slices.Values(g.ids))}
+		}
+	}
+	sc := &anomalyScorer{o: &dopt, from: from, end: end, model: st.Model}
+	keep, keepEvents := map[string]bool{}, map[string]bool{}
+	var done int64
+	total := 0
+	for _, gr := range groups {
+		total += len(gr)
+	}
+	c := 0 // chunk number, over all passes
+	for _, group := range groups {
+		if g == nil {
+			var sst partition.ScanStats
+			var err error
+			g, sst, err = scanGrid(ctx, lake, group, gridStart, time.Hour, n, len(groups) > 1 || len(o.MeterIDs) > 0, progress)
+			addScanStats(&st.Scan, sst)
+			st.Passes++
+			if err != nil {
+				return st, err
+			}
+		}
+		for k := 0; k < len(group); k, c = k+o.MetersPerFile, c+1 {
+			chunk := group[k:min(k+o.MetersPerFile, len(group))]
+			per := make([]meterAnomalies, len(chunk))
+			jobs := make(chan int)
+			var wg sync.WaitGroup
+			var errOnce sync.Once
+			var firstErr error
+			for range min(workers(o.Workers), len(chunk)) {
+				wg.Go(func() {
+					for j := range jobs {
+						row, ok := g.index[chunk[j]]
+						if !ok {
+							continue
+						}
+						var err error
+						if per[j], err = sc.score(g, int(row)); err != nil {
+							errOnce.Do(func() { firstErr = err })
+						}
+					}
+				})
+			}
+			for j := range chunk {
+				if ctx.Err() != nil {
+					break
+				}
+				jobs <- j
+			}
+			close(jobs)
+			wg.Wait()
+			if err := ctx.Err(); err != nil {
+				return st, err
+			}
+			if firstErr != nil {
+				return st, firstErr
+			}
+			var rows []tables.AnomalyRow
+			var events []tables.AnomalyEventRow
+			for _, r := range per {
+				if len(r.days) > 0 {
+					st.Meters++
+				}
+				for i := range r.days {
+					switch r.days[i].Anomaly {
+					case 1:
+						st.Spikes++
+					case -1:
+						st.Dips++
+					}
+				}
+				for i := range r.events {
+					st.Events[AnomalyKind(r.events[i].Kind)]++
+				}
+				rows = append(rows, r.days...)
+				events = append(events, r.events...)
+			}
+			done += int64(len(chunk))
+			progress(Progress{Stage: "score", Done: done, Total: int64(total)})
+			name := fmt.Sprintf("part-%05d.parquet", c)
+			if len(rows) > 0 {
+				dir := tables.AnomalyDir(o.Year)
+				nb, err := writeParquet(ctx, lake, dir+name, rows)
+				if err != nil {
+					return st, err
+				}
+				keep[name] = true
+				st.Files = append(st.Files, dir+name)
+				st.Days += int64(len(rows))
+				st.Bytes += nb
+			}
+			if len(events) > 0 {
+				dir := tables.AnomalyEventDir(o.Year)
+				nb, err := writeParquet(ctx, lake, dir+name, events)
+				if err != nil {
+					return st, err
+				}
+				keepEvents[name] = true
+				st.EventFiles = append(st.EventFiles, dir+name)
+				st.Bytes += nb
+			}
+		}
+		g = nil
+	}
+	if err := removeOthers(ctx, lake, tables.AnomalyDir(o.Year), keep); err != nil {
 		return st, err
 	}
-	order := make([]int, len(g.ids))
-	for i := range order {
-		order[i] = i
-	}
-	sort.Slice(order, func(a, b int) bool { return g.ids[order[a]] < g.ids[order[b]] })
-
-	z := math.Sqrt2 * math.Erfinv(o.Interval)
-	sc := &scorer{g: g, hist: hist, first: hist, minHist: o.MinHistoryDays, minCov: o.MinCoverage, z: z, model: st.Model}
-	dir := tables.AnomalyDir(o.Year)
-	keep := map[string]bool{}
-	var done int64
-	for c := 0; c*o.MetersPerFile < len(order); c++ {
-		chunk := order[c*o.MetersPerFile : min((c+1)*o.MetersPerFile, len(order))]
-		per := make([][]tables.AnomalyRow, len(chunk))
-		jobs := make(chan int)
-		var wg sync.WaitGroup
-		for range min(workers(o.Workers), len(chunk)) {
-			wg.Go(func() {
-				for k := range jobs {
-					per[k] = sc.score(chunk[k])
-				}
-			})
-		}
-		for k := range chunk {
-			if ctx.Err() != nil {
-				break
-			}
-			jobs <- k
-		}
-		close(jobs)
-		wg.Wait()
-		if err := ctx.Err(); err != nil {
-			return st, err
-		}
-		var rows []tables.AnomalyRow
-		for _, r := range per {
-			if len(r) > 0 {
-				st.Meters++
-			}
-			for i := range r {
-				switch r[i].Anomaly {
-				case 1:
-					st.Spikes++
-				case -1:
-					st.Dips++
-				}
-			}
-			rows = append(rows, r...)
-		}
-		done += int64(len(chunk))
-		progress(Progress{Stage: "score", Done: done, Total: int64(len(order))})
-		if len(rows) == 0 {
-			continue
-		}
-		name := fmt.Sprintf("part-%05d.parquet", c)
-		nb, err := writeParquet(ctx, lake, dir+name, rows)
-		if err != nil {
-			return st, err
-		}
-		keep[name] = true
-		st.Files = append(st.Files, dir+name)
-		st.Days += int64(len(rows))
-		st.Bytes += nb
-	}
-	if err := removeOthers(ctx, lake, dir, keep); err != nil {
+	if err := removeOthers(ctx, lake, tables.AnomalyEventDir(o.Year), keepEvents); err != nil {
 		return st, err
 	}
 	st.Elapsed = time.Since(t0)
 	return st, nil
 }
 
-// scanDays reads daily sums and counts of kW reads of ids (all meters if
-// ids is empty) over n days from start. A day grid is 6 bytes per meter-day
-// (2.5 KB per meter for a year and its history), so one pass holds 100,000s
-// of meters, and meters are added as the scan meets them.
-func scanDays(ctx context.Context, lake *blob.Bucket, ids []string, start time.Time, n int, progress func(Progress)) (*grid, partition.ScanStats, error) {
-	const day = 24 * time.Hour
-	want := slices.Compact(slices.Sorted(slices.Values(ids)))
-	g := newGrid(want, start, day, n)
-	dynamic := len(want) == 0
-	end := start.Add(time.Duration(n) * day)
-	f := &partition.Filter{Types: []meter.Type{meter.TypeKW}, From: start.Add(time.Millisecond), To: end.Add(time.Millisecond), MeterIDs: want}
-	total := int64(end.Sub(start)/time.Hour) + 1
+// errOverBudget stops a dynamic scan whose grid outgrew its budget.
+var errOverBudget = errors.New("forecast: hourly grid over the memory budget")
+
+// scanHours reads the hourly sums and counts of kW reads of every meter
+// over n hours from start, adding meters as the scan meets them, and
+// fails with errOverBudget as soon as the grid would exceed budget.
+func scanHours(ctx context.Context, lake *blob.Bucket, start time.Time, n int, budget int64, progress func(Progress)) (*grid, partition.ScanStats, error) {
+	g := newGrid(nil, start, time.Hour, n)
+	end := start.Add(time.Duration(n) * time.Hour)
+	f := &partition.Filter{Types: []meter.Type{meter.TypeKW}, From: start.Add(time.Millisecond), To: end.Add(time.Millisecond)}
+	total := int64(n) + 1
 	var done int64
 	var last time.Time
 	st, err := partition.Scan(ctx, lake, f, func(reads []meter.Reading) error {
-		if dynamic {
-			for i := range reads {
-				if _, ok := g.index[reads[i].MeterID]; !ok {
-					g.index[reads[i].MeterID] = int32(len(g.ids))
-					g.ids = append(g.ids, reads[i].MeterID)
-					g.sum = append(g.sum, make([]float32, n)...)
-					g.cnt = append(g.cnt, make([]uint16, n)...)
+		for i := range reads {
+			if _, ok := g.index[reads[i].MeterID]; !ok {
+				if int64(len(g.ids)+1)*int64(n)*gridCellBytes > budget {
+					return errOverBudget
 				}
+				g.index[reads[i].MeterID] = int32(len(g.ids))
+				g.ids = append(g.ids, reads[i].MeterID)
+				g.sum = append(g.sum, make([]float32, n)...)
+				g.cnt = append(g.cnt, make([]uint16, n)...)
 			}
 		}
 		g.add(reads)
@@ -248,136 +338,66 @@ func scanDays(ctx context.Context, lake *blob.Bucket, ids []string, start time.T
 		}
 		return nil
 	})
+	if errors.Is(err, errOverBudget) {
+		return nil, st, errOverBudget
+	}
 	if err != nil {
 		return nil, st, fmt.Errorf("forecast: scanning kW reads %v to %v: %w", start, end, err)
 	}
 	return g, st, nil
 }
 
-// scorer scores the days of one meter.
-type scorer struct {
-	g       *grid
-	hist    int // days of history per scored day
-	first   int // first scored cell
-	minHist int
-	minCov  float64
-	z       float64
-	model   string
+// anomalyScorer turns one meter's row of an hourly grid into its rows of
+// the two anomaly tables.
+type anomalyScorer struct {
+	o         *DetectOptions
+	from, end time.Time // the scored days
+	model     string
 }
 
-// score returns the rows of meter row's scored days.
-func (s *scorer) score(row int) []tables.AnomalyRow {
-	g := s.g
+// meterAnomalies are one meter's rows.
+type meterAnomalies struct {
+	days   []tables.AnomalyRow
+	events []tables.AnomalyEventRow
+}
+
+func (s *anomalyScorer) score(g *grid, row int) (meterAnomalies, error) {
+	var out meterAnomalies
 	cnt := g.cnt[row*g.n : (row+1)*g.n]
-	// The meter's full day is its most frequent high count: the mode of
-	// the counts at or above half the maximum (robust to a day with a
-	// duplicated batch).
+	// The meter's full hour is its most frequent high count (robust to an
+	// hour with a duplicated batch); an hour with fewer reads than
+	// MinCoverage of it is missing.
 	full := fullCount(cnt)
 	if full == 0 {
-		return nil
+		return out, nil
 	}
-	y := g.energy(row, nil)
-	for i := range y {
-		if float64(cnt[i]) < s.minCov*float64(full) {
-			y[i] = math.NaN()
+	vals := g.energy(row, nil)
+	for i := range vals {
+		if float64(cnt[i]) < s.o.MinCoverage*float64(full) {
+			vals[i] = math.NaN()
 		}
 	}
-	var rows []tables.AnomalyRow
-	var vals, res []float64
-	var groups [7][]float64
-	var classes [2][]float64 // weekend, weekday
-	w0 := int(g.start.Weekday())
-	for d := s.first; d < g.n; d++ {
-		if math.IsNaN(y[d]) {
+	det, err := Detect(Series{Start: g.start, Step: g.step, Values: vals}, s.o)
+	if err != nil {
+		return out, fmt.Errorf("forecast: meter %s: %w", g.ids[row], err)
+	}
+	id := g.ids[row]
+	for _, d := range det.Days {
+		if d.Day.Before(s.from) || !d.Day.Before(s.end) {
 			continue
 		}
-		day := g.start.Add(time.Duration(d) * 24 * time.Hour)
-		for k := range groups {
-			groups[k] = groups[k][:0]
-		}
-		nh := 0
-		for j := d - s.hist; j < d; j++ {
-			if j >= 0 && !math.IsNaN(y[j]) {
-				wd := (w0 + j) % 7 // weekday of cell j
-				groups[wd] = append(groups[wd], y[j])
-				nh++
-			}
-		}
-		if nh < s.minHist {
+		out.days = append(out.days, tables.AnomalyRow{MeterID: id, Day: d.Day, Consumption: d.Energy, Expected: d.Expected,
+			Lower: d.Lower, Upper: d.Upper, Anomaly: d.Flag, Importance: d.Importance, Model: s.model})
+	}
+	for _, e := range det.Events {
+		if e.Start.Before(s.from) || !e.Start.Before(s.end) {
 			continue
 		}
-		// Per-weekday medians if every weekday has four samples, else
-		// weekend/weekday medians.
-		perDay := true
-		for _, gr := range groups {
-			if len(gr) < 4 {
-				perDay = false
-			}
-		}
-		used := groups[:]
-		if !perDay {
-			we := append(append(classes[0][:0], groups[0]...), groups[6]...)
-			wd := classes[1][:0]
-			for k := 1; k <= 5; k++ {
-				wd = append(wd, groups[k]...)
-			}
-			classes[0], classes[1] = we, wd
-			used = classes[:]
-		}
-		// σ from leave-one-out residuals: each history day against the
-		// median of the other days of its group, which is the error the
-		// rule makes on a new day (in-sample deviations from a median of
-		// eight are a third too small, and would flag one day in ten).
-		res = res[:0]
-		var med [2]float64
-		for k, gr := range used {
-			slices.Sort(gr)
-			if len(gr) > 0 {
-				if !perDay {
-					med[k] = quantile(gr, 0.5)
-				}
-			}
-			for r := range gr {
-				if len(gr) > 1 {
-					res = append(res, math.Abs(gr[r]-looMedian(gr, r)))
-				}
-			}
-		}
-		var exp float64
-		switch wd := int(day.Weekday()); {
-		case perDay:
-			exp = quantile(groups[wd], 0.5)
-		case wd == 0 || wd == 6:
-			exp = med[0]
-			if len(used[0]) == 0 {
-				exp = med[1]
-			}
-		default:
-			exp = med[1]
-			if len(used[1]) == 0 {
-				exp = med[0]
-			}
-		}
-		sigma := 1.4826 * median(res, &vals)
-		sigma = math.Max(sigma, 0.01*math.Abs(exp)+0.001)
-		lo, hi := math.Max(exp-s.z*sigma, 0), exp+s.z*sigma
-		r := tables.AnomalyRow{MeterID: g.ids[row], Day: day, Consumption: y[d], Expected: exp,
-			Lower: lo, Upper: hi, Model: s.model}
-		switch v := y[d]; {
-		case v > hi:
-			r.Anomaly = 1
-			if v > 0 {
-				r.Importance = (v - hi) / v
-			}
-		case v < lo:
-			r.Anomaly = -1
-			if v > 0 {
-				r.Importance = (lo - v) / v
-			}
-		}
-		rows = append(rows, r)
+		out.events = append(out.events, tables.AnomalyEventRow{MeterID: id, Kind: string(e.Kind), Start: e.Start, End: e.End,
+			Resolution: int32(e.Resolution / time.Second), Consumption: e.Observed, Expected: e.Expected,
+			Lower: e.Lower, Upper: e.Upper, Importance: e.Importance, Model: s.model})
 	}
-	return rows
+	return out, nil
 }
 
 // looMedian is the median of sorted xs without element r.

@@ -58,14 +58,34 @@
 //     hour to the forecasts table (tables.ForecastRow), replacing the files
 //     of the same forecast_start.
 //   - DetectAnomalies scores each day's energy against a weekday median of
-//     the previous weeks with a robust 98% interval, flags spikes and dips,
-//     and writes the anomalies table (tables.AnomalyRow) per year.
+//     the previous weeks corrected by the last week's level, with a 98%
+//     interval in log energy, and writes the anomalies table
+//     (tables.AnomalyRow) and the anomaly events table
+//     (tables.AnomalyEventRow) per year.
 //
 // The mda command runs them:
 //
 //	mda forecast train --lake URL [--meters N] [--window 56d]
 //	mda forecast run --lake URL [--horizon 168] [--start 2024-04-01T00]
 //	mda forecast anomalies --lake URL [--year 2024]
+//
+// # Anomalies
+//
+// [Detect] finds one meter's anomalies in its interval energy, using only
+// data before each point: spikes and dips of daily and hourly energy
+// (the guidance's importance, 0 when y is 0), flat (stuck) runs of 6 hours
+// or more, zero runs longer than the meter's own usual, and sustained
+// drops (a CUSUM on the daily log ratio of observed to expected energy).
+// [EvalAnomalies] injects known anomalies into copies of real series and
+// reports precision, recall and F1 by kind; [WriteAnomalyEval] prints them
+// with a JSON last line:
+//
+//	mda anomaly eval --csv meters.csv.gz [--seed 1] [--per-kind 10]
+//
+// On the 10 SGSC households, flat lines (F1 0.985) and zero runs (0.957)
+// are found; whole-day spikes and dips of 50-200% are not reliably (F1
+// 0.34 and 0.62), because those households' daily energy varies by 25-60%
+// (standard deviation of log energy) around anything its past predicts.
 //
 // # Weather-normalised savings
 //

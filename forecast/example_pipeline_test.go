@@ -122,6 +122,6 @@ func ExampleDetectAnomalies() {
 	fmt.Printf("%s %s: %.1f kWh, expected %.1f (%.1f to %.1f), anomaly %+d, importance %.2f\n", top.MeterID,
 		top.Day.Format(time.DateOnly), top.Consumption, top.Expected, top.Lower, top.Upper, top.Anomaly, top.Importance)
 	// Output:
-	// 2024: 147 meter-days scored, 2 spikes, 4 dips
-	// m2 2024-02-20: 64.2 kWh, expected 21.7 (19.7 to 23.8), anomaly +1, importance 0.63
+	// 2024: 147 meter-days scored, 5 spikes, 1 dips
+	// m2 2024-02-20: 64.2 kWh, expected 22.2 (20.5 to 24.1), anomaly +1, importance 0.62
 }

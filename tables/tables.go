@@ -35,12 +35,14 @@ func ForecastDir(model string, start time.Time) string {
 
 // Anomalies: anomalies/year=YYYY/<part>.parquet
 //
-// One row per meter and day that was scored. Consumption is the day's
-// energy in kWh; Expected, Lower and Upper are the model's P50 and
-// interval. Anomaly is +1 (above Upper: spike), -1 (below Lower: dip) or 0.
-// Importance is the relative excess outside the interval, as in the
-// guidance: (y-upper)/y for a spike, (lower-y)/y for a dip, 0 otherwise, and
-// 0 when y is 0 (the guidance divides by zero there).
+// One row per meter and day that was scored (the anomaly events, which
+// also span hours, runs of reads and weeks, are AnomalyEventRow).
+// Consumption is the day's energy in kWh; Expected, Lower and Upper are the
+// model's P50 and interval. Anomaly is +1 (above Upper: spike), -1 (below
+// Lower: dip) or 0. Importance is the relative excess outside the
+// interval, as in the guidance: (y-upper)/y for a spike, (lower-y)/y for a
+// dip, 0 otherwise, and 0 when y is 0 (the guidance divides by zero
+// there).
 type AnomalyRow struct {
 	MeterID     string    `parquet:"meter_id,dict"`
 	Day         time.Time `parquet:"ds,timestamp(millisecond)"` // midnight UTC of the day
@@ -58,6 +60,43 @@ const AnomaliesPrefix = "anomalies/"
 
 // AnomalyDir is the directory of one year's anomaly scores.
 func AnomalyDir(year int) string { return fmt.Sprintf("%syear=%04d/", AnomaliesPrefix, year) }
+
+// Anomaly events: anomaly_events/year=YYYY/<part>.parquet
+//
+// One row per anomaly event of a meter, the year of its start: spikes and
+// dips of daily and of hourly energy, flat (stuck) and zero runs, and
+// sustained drops (see forecast.Detect). It is a table of its own, next to
+// the anomalies table rather than new columns of it, because the grains
+// differ (an event spans [start_time, end_time): an hour, a run of
+// reads, weeks; AnomalyRow is one scored day, anomalous or not) and
+// because the anomalies table keeps the guidance's columns for the
+// readers that expect them. Consumption is the energy read over the event
+// (kWh), Expected what the meter's history predicts (NaN when it cannot),
+// Lower and Upper the sums of the interval bounds of spikes and dips (NaN
+// for the other kinds). Importance is the guidance's score for spikes and
+// dips ((y-upper)/y, (lower-y)/y, 0 when y is 0) and |y-yhat|/max(y, yhat)
+// for the other kinds. Resolution is what was scored, in seconds: 86400
+// for daily spikes, dips and drops, 3600 for hourly spikes and dips, the
+// read interval for flat and zero runs.
+type AnomalyEventRow struct {
+	MeterID     string    `parquet:"meter_id,dict"`
+	Kind        string    `parquet:"kind,dict"` // spike, dip, flat, zero, drop
+	Start       time.Time `parquet:"start_time,timestamp(millisecond)"`
+	End         time.Time `parquet:"end_time,timestamp(millisecond)"`
+	Resolution  int32     `parquet:"resolution_seconds"`
+	Consumption float64   `parquet:"consumption"`
+	Expected    float64   `parquet:"yhat"`
+	Lower       float64   `parquet:"yhat_lower"`
+	Upper       float64   `parquet:"yhat_upper"`
+	Importance  float64   `parquet:"importance"`
+	Model       string    `parquet:"model,dict"`
+}
+
+// AnomalyEventsPrefix is the root of the anomaly events table.
+const AnomalyEventsPrefix = "anomaly_events/"
+
+// AnomalyEventDir is the directory of the events that start in year.
+func AnomalyEventDir(year int) string { return fmt.Sprintf("%syear=%04d/", AnomalyEventsPrefix, year) }
 
 // Weather: weather/date=YYYY-MM-DD/<part>.parquet, hourly observations with
 // the guidance's column names (Meteostat's, renamed). Missing values are NaN.

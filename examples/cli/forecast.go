@@ -23,7 +23,7 @@ func runForecast(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		{"backtest", "score the linear model against seasonal-naive on a benchmark protocol", runForecastBacktest},
 		{"train", "fit hourly forecasters on the lake's kW reads and store a model version", runForecastTrain},
 		{"run", "forecast the next hours of every meter into the forecasts table", runForecastRun},
-		{"anomalies", "score a year of daily energy per meter into the anomalies table", runForecastAnomalies},
+		{"anomalies", "score a year of energy per meter into the anomalies and anomaly events tables", runForecastAnomalies},
 	}, args, stdout, stderr)
 }
 
@@ -130,6 +130,7 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL (file://, mem://, s3://...)")
 	year := fs.Int("year", 0, "year to score (default: the year of the last complete day of data)")
 	weeks := fs.Int("weeks", 8, "weeks of history behind each day's expected value")
+	memMB := fs.Int("memory", 0, "memory budget of the hourly grid in MB (default 512)")
 	interval := fs.Float64("interval", 0.98, "probability of the normal range")
 	workers := fs.Int("workers", 0, "meters scored at once (default: number of CPUs)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
@@ -147,15 +148,22 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 	defer lake.Close()
 	pl, mem := jobProgress(stderr, *quiet)
 	st, err := forecast.DetectAnomalies(ctx, lake, &forecast.AnomalyOptions{Year: *year, Weeks: *weeks, Interval: *interval,
-		Workers: *workers, Progress: pl})
+		MemoryBudget: int64(*memMB) << 20, Workers: *workers, Progress: pl})
 	peak := mem()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "anomalies %d (%s to %s, model %s): %d meters, %d meter-days scored, %d spikes, %d dips\n", st.Year,
 		st.From.Format(time.DateOnly), st.To.Add(-24*time.Hour).Format(time.DateOnly), st.Model, st.Meters, st.Days, st.Spikes, st.Dips)
-	fmt.Fprintf(stdout, "%d rows in %d files (%s); %d reads scanned; %v, peak memory %s\n", st.Days, len(st.Files), mb(st.Bytes),
-		st.Scan.Reads, st.Elapsed.Round(time.Millisecond), peak)
+	var events []string
+	var nev int64
+	for _, k := range forecast.AnomalyKinds {
+		events = append(events, fmt.Sprintf("%d %s", st.Events[k], k))
+		nev += st.Events[k]
+	}
+	fmt.Fprintf(stdout, "events: %s (%d in %d files)\n", strings.Join(events, ", "), nev, len(st.EventFiles))
+	fmt.Fprintf(stdout, "%d rows in %d files (%s); %d reads scanned in %d passes; %v, peak memory %s\n", st.Days, len(st.Files), mb(st.Bytes),
+		st.Scan.Reads, st.Passes, st.Elapsed.Round(time.Millisecond), peak)
 	return nil
 }
 

@@ -7,6 +7,7 @@
 //	mda integrate --lake URL       merge staged reads into the partitions
 //	mda catalog sync|ddl           register the lake in a catalog (local or Glue)
 //	mda forecast backtest          measure forecasters on ETT and meter data
+//	mda anomaly eval --csv FILE    score the anomaly detector on injected anomalies
 //	mda query --lake URL --meter ID --type kw --from DATE --to DATE
 //
 // Run "mda COMMAND -h" for the flags of a command. Every command runs on the
@@ -41,6 +42,7 @@ func commands() []command {
 		{"fetch", "fetch a HES source (API, drop folder, SFTP) into the inbound bucket and ingest it", runFetch},
 		{"query", "print one meter's reads from the lake", runQuery},
 		{"forecast", "forecasts and anomalies: backtest, train, run, anomalies", runForecast},
+		{"anomaly", "anomaly detection: eval (precision, recall and F1 on injected anomalies)", runAnomaly},
 		{"catalog", "register the lake in a catalog; print Athena DDL", runCatalog},
 		{"bench", "measure ingest and queries: wall and CPU time, peak memory, throughput", runBench},
 		{"serve", "serve the HTTP API and the meter page", runServe},
