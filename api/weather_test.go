@@ -23,8 +23,9 @@ import (
 
 // weatherLake is a lake with only a weather table: stations "s1" and "s2",
 // hourly from 2024-03-01 to 2024-03-03 (three UTC days), temperature = the
-// hour's index, s2's temperature missing at 2024-03-02T05:00Z, snow depth
-// and gust always missing.
+// hour's index (0 °C at the first hour), s2's temperature missing at
+// 2024-03-02T05:00Z, snow depth and gust always missing. Missing values are
+// NULL, as the weather flow writes them.
 func weatherLake(t *testing.T) *blob.Bucket {
 	t.Helper()
 	ctx := context.Background()
@@ -33,7 +34,7 @@ func weatherLake(t *testing.T) *blob.Bucket {
 	nan := math.NaN()
 	day0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	for d := range 3 {
-		var rows []tables.WeatherRow
+		var rows []tables.WeatherParquetRow
 		for h := range 24 {
 			ts := day0.AddDate(0, 0, d).Add(time.Duration(h) * time.Hour)
 			for _, st := range []string{"s1", "s2"} {
@@ -43,11 +44,11 @@ func weatherLake(t *testing.T) *blob.Bucket {
 				if st == "s2" && d == 1 && h == 5 {
 					r.Temperature = nan
 				}
-				rows = append(rows, r)
+				rows = append(rows, r.Parquet())
 			}
 		}
 		var buf bytes.Buffer
-		w := parquet.NewGenericWriter[tables.WeatherRow](&buf)
+		w := parquet.NewGenericWriter[tables.WeatherParquetRow](&buf)
 		if _, err := w.Write(rows); err != nil {
 			t.Fatal(err)
 		}
@@ -105,6 +106,13 @@ func TestWeatherJSON(t *testing.T) {
 	if strings.Contains(w.Body.String(), "NaN") {
 		t.Error("NaN in the JSON")
 	}
+	// 0 °C is a value, not a missing one.
+	if err := json.Unmarshal(get(h, "/weather?from=20240301&to=20240301&station=s1").Body.Bytes(), &raw); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := raw.Data[0]["temperature"].(float64); !ok || v != 0 {
+		t.Errorf("0 °C read as %v", raw.Data[0]["temperature"])
+	}
 
 	// Days follow Options.Location: a day in UTC+2 starts at 22:00Z.
 	loc := time.FixedZone("UTC+2", 2*3600)
@@ -143,6 +151,10 @@ func TestWeatherCSVAndArrow(t *testing.T) {
 	}
 	if got := strings.Join(recs[6], ","); got != "2024-03-02T05:00:00Z,s2,,1.5,90,0.2,,270,12.5,,1012.4,30,7" {
 		t.Errorf("row with missing temperature %s", got)
+	}
+	w = get(h, "/weather?from=20240301&to=20240301&station=s1&format=csv")
+	if recs, err := csv.NewReader(w.Body).ReadAll(); err != nil || len(recs) < 2 || recs[1][2] != "0" {
+		t.Errorf("0 °C in CSV: %v %v", recs, err)
 	}
 	// By Accept, too.
 	if w := get(h, "/weather?from=20240301&to=20240301", "Accept", "text/csv"); w.Code != 200 || strings.Count(w.Body.String(), "\n") != 49 {

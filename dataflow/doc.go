@@ -16,7 +16,7 @@
 //
 // [WeatherFlow] reads Meteostat's hourly CSV (time, temp, dwpt, rhum, prcp,
 // snow, wdir, wspd, wpgt, pres, tsun, coco; empty is missing), as the
-// guidance's loader stages it, and writes tables.WeatherRow Parquet, one
+// guidance's loader stages it, and writes the weather table (tables.WeatherParquetRow: missing observations are NULL), one
 // file per UTC day, weather/date=YYYY-MM-DD/weather.parquet, with the
 // guidance's renamed columns. The guidance appends every load, and its
 // daily loads overlap, so its weather table holds duplicates; here a load

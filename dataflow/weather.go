@@ -129,11 +129,6 @@ var weatherColumns = []struct{ meteostat, guidance string }{
 	{"tsun", "sunshine_hours"}, {"coco", "weather_condition_code"},
 }
 
-func weatherField(r *tables.WeatherRow, i int) *float64 {
-	return [...]*float64{&r.Temperature, &r.DewPoint, &r.RelativeHumidity, &r.Precipitation, &r.SnowDepth,
-		&r.WindDirection, &r.WindSpeed, &r.WindGust, &r.SeaLevelAirPressure, &r.SunshineMinutes, &r.WeatherConditionCode}[i]
-}
-
 var weatherTimeLayouts = []string{"2006-01-02 15:04:05", time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02T15:04"}
 
 // ParseMeteostatCSV parses hourly observations in Meteostat's CSV: a
@@ -207,6 +202,7 @@ func ParseMeteostatCSV(r io.Reader, station string) ([]tables.WeatherRow, error)
 		if stationCol >= 0 {
 			row.Station = strings.TrimSpace(rec[stationCol])
 		}
+		fields := row.Values()
 		for i, c := range cols {
 			v := math.NaN()
 			if c >= 0 {
@@ -218,7 +214,7 @@ func ParseMeteostatCSV(r io.Reader, station string) ([]tables.WeatherRow, error)
 					v = x
 				}
 			}
-			*weatherField(&row, i) = v
+			*fields[i] = v
 		}
 		out = append(out, row)
 	}
@@ -277,7 +273,9 @@ func sortWeather(rows []tables.WeatherRow) {
 // the load's rows winning, and writes the day as one file,
 // tables.WeatherDir(day)+WeatherFileName, replacing the directory's other
 // files. The day file appears atomically: a reader sees the old day or the
-// new one. Loading the same data again writes the same bytes.
+// new one. Loading the same data again writes the same bytes. Missing
+// values are written as NULL (tables.WeatherParquetRow), also those of
+// the rows kept from files written when the table held NaN for them.
 func (f *WeatherFlow) Store(ctx context.Context, lake *blob.Bucket) error {
 	f.written = Written{Table: "weather", Location: tables.WeatherPrefix}
 	for _, rows := range f.days {
@@ -289,11 +287,12 @@ func (f *WeatherFlow) Store(ctx context.Context, lake *blob.Bucket) error {
 		}
 		merged := make(map[weatherKey]tables.WeatherRow, len(rows))
 		for _, key := range files {
-			old, err := readParquet[tables.WeatherRow](ctx, lake, key)
+			old, err := readParquet[tables.WeatherParquetRow](ctx, lake, key)
 			if err != nil {
 				return err
 			}
-			for _, r := range old {
+			for i := range old {
+				r := old[i].Row()
 				r.Time = r.Time.UTC()
 				merged[weatherKey{r.Station, r.Time.UnixMilli()}] = r
 			}
@@ -312,7 +311,11 @@ func (f *WeatherFlow) Store(ctx context.Context, lake *blob.Bucket) error {
 		}
 		sortWeather(all)
 		key := dir + WeatherFileName
-		if err := writeParquet(ctx, lake, key, all); err != nil {
+		stored := make([]tables.WeatherParquetRow, len(all))
+		for i := range all {
+			stored[i] = all[i].Parquet()
+		}
+		if err := writeParquet(ctx, lake, key, stored); err != nil {
 			return err
 		}
 		for _, old := range files {
@@ -390,7 +393,8 @@ func writeParquet[T any](ctx context.Context, b *blob.Bucket, key string, rows [
 
 // ReadWeather returns the lake's weather observations with from <= time <
 // to, sorted by time and station, reading only the day directories of the
-// range.
+// range. Missing values (NULL, or NaN in files written before the columns
+// were optional) are NaN.
 func ReadWeather(ctx context.Context, lake *blob.Bucket, from, to time.Time) ([]tables.WeatherRow, error) {
 	if !to.After(from) {
 		return nil, fmt.Errorf("dataflow: weather range [%v, %v) is empty", from, to)
@@ -405,11 +409,12 @@ func ReadWeather(ctx context.Context, lake *blob.Bucket, from, to time.Time) ([]
 			return nil, fmt.Errorf("dataflow: %w", err)
 		}
 		for _, key := range files {
-			rows, err := readParquet[tables.WeatherRow](ctx, lake, key)
+			rows, err := readParquet[tables.WeatherParquetRow](ctx, lake, key)
 			if err != nil {
 				return nil, fmt.Errorf("dataflow: %w", err)
 			}
-			for _, r := range rows {
+			for i := range rows {
+				r := rows[i].Row()
 				r.Time = r.Time.UTC()
 				if !r.Time.Before(from) && r.Time.Before(to) {
 					out = append(out, r)

@@ -41,7 +41,7 @@ var WeatherColumns = []struct{ Name, Unit string }{
 }
 
 // WeatherValues returns r's values in the order of WeatherColumns. Missing
-// values are NaN.
+// values are NaN (see Weather).
 func WeatherValues(r *tables.WeatherRow) [11]float64 {
 	return [...]float64{r.Temperature, r.DewPoint, r.RelativeHumidity, r.Precipitation, r.SnowDepth,
 		r.WindDirection, r.WindSpeed, r.WindGust, r.SeaLevelAirPressure, r.SunshineMinutes, r.WeatherConditionCode}
@@ -49,7 +49,10 @@ func WeatherValues(r *tables.WeatherRow) [11]float64 {
 
 // Weather returns the hourly observations of the weather table
 // (tables.WeatherDir) that f selects, ordered by time and station, with
-// times in UTC. Missing values are NaN, as in the table. Only the day
+// times in UTC. Missing values are NaN: the table stores them as NULL
+// (tables.WeatherParquetRow), files written before its value columns were
+// optional as NaN, and both read as NaN here, so callers test math.IsNaN
+// (WeatherRecord and the API turn NaN back into null). Only the day
 // partitions that overlap [From, To) are read. A lake without any weather
 // partition gives an error matching ErrNoWeather; a range without
 // observations gives none and no error.
@@ -81,13 +84,15 @@ func (l *Lake) Weather(ctx context.Context, f WeatherFilter) ([]tables.WeatherRo
 		if err != nil {
 			return nil, err
 		}
-		got, err := readRows(ctx, l.b, files, nil, nil, func(r *tables.WeatherRow) bool {
+		got, err := readRows(ctx, l.b, files, nil, nil, func(r *tables.WeatherParquetRow) bool {
 			return !r.Time.Before(f.From) && r.Time.Before(f.To) && (f.Station == "" || r.Station == f.Station)
 		})
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, got...)
+		for i := range got {
+			rows = append(rows, got[i].Row())
+		}
 	}
 	if !found {
 		return nil, fmt.Errorf("%w (%s)", ErrNoWeather, tables.WeatherPrefix)

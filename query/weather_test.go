@@ -21,10 +21,27 @@ import (
 	"github.com/openmda/mda/tables"
 )
 
+// writeWeather writes rows as the weather flow does, missing values NULL.
 func writeWeather(t *testing.T, b *blob.Bucket, key string, rows []tables.WeatherRow) {
 	t.Helper()
+	stored := make([]tables.WeatherParquetRow, len(rows))
+	for i := range rows {
+		stored[i] = rows[i].Parquet()
+	}
+	writeParquet(t, b, key, stored)
+}
+
+// writeLegacyWeather writes rows as the weather flow did before the value
+// columns were optional: required, missing values NaN.
+func writeLegacyWeather(t *testing.T, b *blob.Bucket, key string, rows []tables.WeatherRow) {
+	t.Helper()
+	writeParquet(t, b, key, rows)
+}
+
+func writeParquet[T any](t *testing.T, b *blob.Bucket, key string, rows []T) {
+	t.Helper()
 	var buf bytes.Buffer
-	w := parquet.NewGenericWriter[tables.WeatherRow](&buf)
+	w := parquet.NewGenericWriter[T](&buf)
 	if _, err := w.Write(rows); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +72,8 @@ func TestWeather(t *testing.T) {
 	if _, err := l.Weather(ctx, query.WeatherFilter{From: day}); err == nil {
 		t.Error("no To: no error")
 	}
-	// Three days, two stations; the second day's file written in two parts.
+	// Three days, two stations; the second day's file written in two parts,
+	// one of them as the flow wrote files before missing values were NULL.
 	for d := range 3 {
 		var a, c []tables.WeatherRow
 		for h := range 24 {
@@ -66,7 +84,7 @@ func TestWeather(t *testing.T) {
 		if d == 1 {
 			a[5].Temperature = math.NaN()
 			writeWeather(t, b, tables.WeatherDir(day.AddDate(0, 0, d))+"part-0.parquet", a)
-			writeWeather(t, b, tables.WeatherDir(day.AddDate(0, 0, d))+"part-1.parquet", c)
+			writeLegacyWeather(t, b, tables.WeatherDir(day.AddDate(0, 0, d))+"part-1.parquet", c)
 			continue
 		}
 		writeWeather(t, b, tables.WeatherDir(day.AddDate(0, 0, d))+"part-0.parquet", append(a, c...))
@@ -88,6 +106,9 @@ func TestWeather(t *testing.T) {
 		}
 		if !math.IsNaN(r.WindGust) || !math.IsNaN(r.SnowDepth) {
 			t.Errorf("row %d: missing values read as %v, %v", i, r.WindGust, r.SnowDepth)
+		}
+		if r.Precipitation != 0 {
+			t.Errorf("row %d: precipitation 0 read as %v", i, r.Precipitation)
 		}
 	}
 	// One station; the NaN temperature survives.

@@ -2,6 +2,7 @@ package tables
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -99,7 +100,17 @@ const AnomalyEventsPrefix = "anomaly_events/"
 func AnomalyEventDir(year int) string { return fmt.Sprintf("%syear=%04d/", AnomalyEventsPrefix, year) }
 
 // Weather: weather/date=YYYY-MM-DD/<part>.parquet, hourly observations with
-// the guidance's column names (Meteostat's, renamed). Missing values are NaN.
+// the guidance's column names (Meteostat's, renamed).
+//
+// WeatherRow is an observation as programs hold it: a value that was not
+// observed (an empty Meteostat field) is NaN. It is not the files' row:
+// the files are written and read as WeatherParquetRow, whose value columns
+// are optional, a missing value NULL, so that engines' AVG, MIN and IS NULL
+// skip or find it (NaN in a DOUBLE column makes Athena's AVG NaN). Convert
+// with Parquet and WeatherParquetRow.Row. WeatherRow's tags name the
+// table's columns, in order, with their types (DOUBLE), but declare them
+// required: do not write or read weather files with it (parquet-go
+// would write NaN, and read NULL as 0).
 type WeatherRow struct {
 	Time                 time.Time `parquet:"time,timestamp(millisecond)"`
 	Station              string    `parquet:"station,dict"`
@@ -114,6 +125,72 @@ type WeatherRow struct {
 	SeaLevelAirPressure  float64   `parquet:"sealevel_air_pressure"`  // hPa
 	SunshineMinutes      float64   `parquet:"sunshine_hours"`         // minutes (Meteostat tsun), guidance's name
 	WeatherConditionCode float64   `parquet:"weather_condition_code"` // Meteostat coco
+}
+
+// WeatherParquetRow is the weather table's row as stored: the columns of
+// WeatherRow, the values optional DOUBLE, nil (NULL) when not observed.
+// They are pointers because parquet-go's optional tag on a float64 writes
+// its zero value as NULL, and 0 °C is a temperature.
+type WeatherParquetRow struct {
+	Time                 time.Time `parquet:"time,timestamp(millisecond)"`
+	Station              string    `parquet:"station,dict"`
+	Temperature          *float64  `parquet:"temperature,optional"`
+	DewPoint             *float64  `parquet:"dew_point,optional"`
+	RelativeHumidity     *float64  `parquet:"relative_humidity,optional"`
+	Precipitation        *float64  `parquet:"precipitation,optional"`
+	SnowDepth            *float64  `parquet:"snow_depth,optional"`
+	WindDirection        *float64  `parquet:"wind_direction,optional"`
+	WindSpeed            *float64  `parquet:"wind_speed,optional"`
+	WindGust             *float64  `parquet:"wind_gust,optional"`
+	SeaLevelAirPressure  *float64  `parquet:"sealevel_air_pressure,optional"`
+	SunshineMinutes      *float64  `parquet:"sunshine_hours,optional"`
+	WeatherConditionCode *float64  `parquet:"weather_condition_code,optional"`
+}
+
+// WeatherValueCount is the number of value columns of the weather table.
+const WeatherValueCount = 11
+
+// Values returns pointers to r's values, in the order of the columns.
+func (r *WeatherRow) Values() [WeatherValueCount]*float64 {
+	return [...]*float64{&r.Temperature, &r.DewPoint, &r.RelativeHumidity, &r.Precipitation, &r.SnowDepth,
+		&r.WindDirection, &r.WindSpeed, &r.WindGust, &r.SeaLevelAirPressure, &r.SunshineMinutes, &r.WeatherConditionCode}
+}
+
+// values returns pointers to r's value fields, in the order of the columns.
+func (r *WeatherParquetRow) values() [WeatherValueCount]**float64 {
+	return [...]**float64{&r.Temperature, &r.DewPoint, &r.RelativeHumidity, &r.Precipitation, &r.SnowDepth,
+		&r.WindDirection, &r.WindSpeed, &r.WindGust, &r.SeaLevelAirPressure, &r.SunshineMinutes, &r.WeatherConditionCode}
+}
+
+// Parquet returns r as stored: NaN values are nil (NULL), the others point
+// to copies of r's values.
+func (r *WeatherRow) Parquet() WeatherParquetRow {
+	out := WeatherParquetRow{Time: r.Time, Station: r.Station}
+	vals := new([WeatherValueCount]float64) // one allocation for the row's values
+	dst := out.values()
+	for i, v := range r.Values() {
+		if !math.IsNaN(*v) {
+			vals[i] = *v
+			*dst[i] = &vals[i]
+		}
+	}
+	return out
+}
+
+// Row returns r as programs hold it: nil values are NaN. So are NaN
+// values, which the files written before the columns were optional hold
+// for missing ones.
+func (r *WeatherParquetRow) Row() WeatherRow {
+	out := WeatherRow{Time: r.Time, Station: r.Station}
+	dst := out.Values()
+	for i, v := range r.values() {
+		if *v == nil {
+			*dst[i] = math.NaN()
+		} else {
+			*dst[i] = **v
+		}
+	}
+	return out
 }
 
 // WeatherPrefix is the root of the weather table.

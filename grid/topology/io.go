@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -132,7 +133,8 @@ func (t *Topology) WriteJSONDir(dir string) error {
 // tables.TopologyDir(table)+FileName(table).
 func FileName(table string) string { return table + ".parquet" }
 
-// WriteLake writes every table as one Snappy-compressed Parquet file,
+// WriteLake writes every table as one Snappy-compressed Parquet file
+// (coordinates and capacity_kva optional DOUBLE columns, NULL for NaN),
 // tables.TopologyDir(table)+FileName(table), and then deletes the other
 // Parquet files of those directories, so that the lake holds exactly t.
 // Each file appears atomically (a blob write is visible only when
@@ -148,13 +150,13 @@ func (t *Topology) WriteLake(ctx context.Context, b *blob.Bucket) error {
 		case TableSubstation:
 			err = writeParquet(&buf, t.Substations)
 		case TableDistributionTransformer:
-			err = writeParquet(&buf, t.DistributionTransformers)
+			err = writeParquet(&buf, convert(t.DistributionTransformers, storeDistributionTransformer))
 		case TableServiceTransformer:
-			err = writeParquet(&buf, t.ServiceTransformers)
+			err = writeParquet(&buf, convert(t.ServiceTransformers, storeServiceTransformer))
 		case TableSmartMeter:
 			err = writeParquet(&buf, t.SmartMeters)
 		case TableLocation:
-			err = writeParquet(&buf, t.Locations)
+			err = writeParquet(&buf, convert(t.Locations, storeLocation))
 		case TableVoltageControlZone:
 			err = writeParquet(&buf, t.VoltageControlZones)
 		}
@@ -212,7 +214,8 @@ func listParquet(ctx context.Context, b *blob.Bucket, dir string) ([]string, err
 // under tables.TopologyDir(table), in name order. Missing optional tables
 // are empty; a lake without smart_meter files gives ErrNoTopology. Files
 // written by other engines are read by column name; the capacity_kva
-// column is recomputed from capacity.
+// column is recomputed from capacity. A NULL coordinate (or NaN, as files
+// written before the columns were optional hold) is NaN.
 func ReadLake(ctx context.Context, b *blob.Bucket) (*Topology, error) {
 	t := &Topology{}
 	for _, name := range TableNames {
@@ -246,13 +249,13 @@ func (t *Topology) appendParquet(name string, data []byte) error {
 	case TableSubstation:
 		t.Substations, err = appendRead(t.Substations, r, n)
 	case TableDistributionTransformer:
-		t.DistributionTransformers, err = appendRead(t.DistributionTransformers, r, n)
+		t.DistributionTransformers, err = appendReadStored(t.DistributionTransformers, r, n, (*distributionTransformerRow).record)
 	case TableServiceTransformer:
-		t.ServiceTransformers, err = appendRead(t.ServiceTransformers, r, n)
+		t.ServiceTransformers, err = appendReadStored(t.ServiceTransformers, r, n, (*serviceTransformerRow).record)
 	case TableSmartMeter:
 		t.SmartMeters, err = appendRead(t.SmartMeters, r, n)
 	case TableLocation:
-		t.Locations, err = appendRead(t.Locations, r, n)
+		t.Locations, err = appendReadStored(t.Locations, r, n, (*locationRow).record)
 	case TableVoltageControlZone:
 		t.VoltageControlZones, err = appendRead(t.VoltageControlZones, r, n)
 	}
@@ -265,4 +268,101 @@ func appendRead[T any](dst []T, r io.ReaderAt, n int64) ([]T, error) {
 		return dst, err
 	}
 	return append(dst, rows...), nil
+}
+
+func appendReadStored[S, T any](dst []T, r io.ReaderAt, n int64, record func(*S) T) ([]T, error) {
+	rows, err := parquet.Read[S](r, n)
+	if err != nil {
+		return dst, err
+	}
+	for i := range rows {
+		dst = append(dst, record(&rows[i]))
+	}
+	return dst, nil
+}
+
+func convert[T, S any](rows []T, f func(*T) S) []S {
+	out := make([]S, len(rows))
+	for i := range rows {
+		out[i] = f(&rows[i])
+	}
+	return out
+}
+
+// The rows of the tables with numbers that may be missing, as stored: the
+// columns of the records, in order, with the numbers optional DOUBLE,
+// NULL where the record holds NaN, so that engines' AVG and IS NULL see
+// a missing value. Pointers, because parquet-go's optional tag on a
+// float64 writes 0 as NULL, and 0° is a coordinate.
+
+type distributionTransformerRow struct {
+	ID                   string   `parquet:"id"`
+	SubstationID         string   `parquet:"substationid,dict"`
+	Status               string   `parquet:"status,dict"`
+	Capacity             string   `parquet:"capacity,dict"`
+	LocationID           string   `parquet:"locationid"`
+	VoltageControlZoneID string   `parquet:"voltagecontrolzoneid,dict"`
+	CapacityKVA          *float64 `parquet:"capacity_kva,optional"`
+}
+
+func storeDistributionTransformer(r *DistributionTransformer) distributionTransformerRow {
+	return distributionTransformerRow{ID: r.ID, SubstationID: r.SubstationID, Status: r.Status, Capacity: r.Capacity,
+		LocationID: r.LocationID, VoltageControlZoneID: r.VoltageControlZoneID, CapacityKVA: nullable(r.CapacityKVA)}
+}
+
+func (r *distributionTransformerRow) record() DistributionTransformer {
+	return DistributionTransformer{ID: r.ID, SubstationID: r.SubstationID, Status: r.Status, Capacity: r.Capacity,
+		LocationID: r.LocationID, VoltageControlZoneID: r.VoltageControlZoneID, CapacityKVA: orNaN(r.CapacityKVA)}
+}
+
+type serviceTransformerRow struct {
+	ID                        string   `parquet:"id"`
+	DistributionTransformerID string   `parquet:"distributiontransformerid,dict"`
+	LocationID                string   `parquet:"locationid"`
+	Capacity                  string   `parquet:"capacity,dict"`
+	CapacityKVA               *float64 `parquet:"capacity_kva,optional"`
+}
+
+func storeServiceTransformer(r *ServiceTransformer) serviceTransformerRow {
+	return serviceTransformerRow{ID: r.ID, DistributionTransformerID: r.DistributionTransformerID, LocationID: r.LocationID,
+		Capacity: r.Capacity, CapacityKVA: nullable(r.CapacityKVA)}
+}
+
+func (r *serviceTransformerRow) record() ServiceTransformer {
+	return ServiceTransformer{ID: r.ID, DistributionTransformerID: r.DistributionTransformerID, LocationID: r.LocationID,
+		Capacity: r.Capacity, CapacityKVA: orNaN(r.CapacityKVA)}
+}
+
+type locationRow struct {
+	ID           string   `parquet:"id"`
+	Latitude     *float64 `parquet:"latitude,optional"`
+	Longitude    *float64 `parquet:"longitude,optional"`
+	Address      string   `parquet:"address"`
+	LocationType string   `parquet:"locationtype,dict"`
+}
+
+func storeLocation(r *Location) locationRow {
+	return locationRow{ID: r.ID, Latitude: nullable(float64(r.Latitude)), Longitude: nullable(float64(r.Longitude)),
+		Address: r.Address, LocationType: r.LocationType}
+}
+
+func (r *locationRow) record() Location {
+	return Location{ID: r.ID, Latitude: Coordinate(orNaN(r.Latitude)), Longitude: Coordinate(orNaN(r.Longitude)),
+		Address: r.Address, LocationType: r.LocationType}
+}
+
+// nullable returns nil for NaN, else a pointer to a copy of v.
+func nullable(v float64) *float64 {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return &v
+}
+
+// orNaN returns *p, or NaN for nil.
+func orNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
 }

@@ -62,7 +62,9 @@ type DistributionTransformer struct {
 	LocationID           string `json:"locationId" parquet:"locationid"`
 	VoltageControlZoneID string `json:"voltageControlZoneId" parquet:"voltagecontrolzoneid,dict"`
 	// CapacityKVA is Capacity in kVA (ParseCapacity), NaN if it does not
-	// parse. It is not in the guidance's JSON.
+	// parse. It is not in the guidance's JSON. The lake stores it as an
+	// optional column, NaN as NULL (WriteLake), though the tag says
+	// required: write and read the lake's files with WriteLake and ReadLake.
 	CapacityKVA float64 `json:"-" parquet:"capacity_kva"`
 }
 
@@ -72,7 +74,8 @@ type ServiceTransformer struct {
 	DistributionTransformerID string `json:"distributionTransformerId" parquet:"distributiontransformerid,dict"`
 	LocationID                string `json:"locationId" parquet:"locationid"`
 	Capacity                  string `json:"capacity" parquet:"capacity,dict"`
-	// CapacityKVA is Capacity in kVA, NaN if it does not parse.
+	// CapacityKVA is Capacity in kVA, NaN if it does not parse; NULL in
+	// the lake's files (see DistributionTransformer.CapacityKVA).
 	CapacityKVA float64 `json:"-" parquet:"capacity_kva"`
 }
 
@@ -83,7 +86,10 @@ type SmartMeter struct {
 	ServiceTransformerID string `json:"serviceTransformerId" parquet:"servicetransformerid,dict"`
 }
 
-// Location is a row of location.json.
+// Location is a row of location.json. A coordinate that is missing is NaN
+// here and NULL in the lake's files, whose latitude and longitude columns
+// are optional, though the tags say required: write and read the lake's
+// files with WriteLake and ReadLake.
 type Location struct {
 	ID           string     `json:"id" parquet:"id"`
 	Latitude     Coordinate `json:"latitude" parquet:"latitude"`
