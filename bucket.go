@@ -16,6 +16,11 @@ import (
 	"github.com/openmda/mda/internal/blobio"
 )
 
+// CloudBlobTag is the build tag that registers the gs:// (Google Cloud
+// Storage) and azblob:// (Azure Blob Storage) drivers with OpenBucket; see
+// bucket_cloud.go. file://, mem:// and s3:// are always registered.
+const CloudBlobTag = "cloudblob"
+
 // DefaultLakeURL is where commands keep the lake unless told otherwise.
 const DefaultLakeURL = "file://./mda-data"
 
@@ -37,6 +42,9 @@ func OpenBucket(ctx context.Context, urlstr string) (*blob.Bucket, error) {
 	}
 	if u.Scheme == "" {
 		return nil, fmt.Errorf("mda: bucket URL %q has no scheme (want e.g. file://./mda-data, mem://, s3://bucket)", urlstr)
+	}
+	if (u.Scheme == "gs" || u.Scheme == "azblob") && !blob.DefaultURLMux().ValidBucketScheme(u.Scheme) {
+		return nil, fmt.Errorf("mda: open bucket %q: %s:// needs a build with -tags %s (see bucket_cloud.go)", urlstr, u.Scheme, CloudBlobTag)
 	}
 	link := false
 	if u.Scheme == "file" {

@@ -61,14 +61,34 @@ type IngestOptions struct {
 	// fails; default 3. A range's output names are deterministic, so a
 	// retried range overwrites its own earlier output.
 	MaxAttempts int
-	// Queue carries the range messages; nil means an in-process queue.
-	// With an at-most-once queue (NATS core) a lost message is sent again
-	// after Redeliver without a commit; with at-least-once queues (SQS,
-	// mem) nacks and ack deadlines do it too.
+	// Queue carries the range messages; nil means the queue QueueURL
+	// names. With an at-most-once queue (NATS core) a lost message is sent
+	// again after Redeliver without a commit; with at-least-once queues
+	// (SQS, mem) nacks and ack deadlines do it too.
 	Queue *Queue
-	// Redeliver is how long the ingest waits without any range committing
-	// before it sends the uncommitted ranges again; default 1 minute.
+	// QueueURL names the queue when Queue is nil (see OpenQueue): "" or
+	// mem:// for an in-process queue (the default), nats://<subject>,
+	// awssqs://... The ingest opens it, and shuts it down at the end.
+	QueueURL string
+	// Redeliver is how long the ingest waits without receiving or handling
+	// any of its range messages before it sends the ranges that have not
+	// committed again; default 1 minute.
 	Redeliver time.Duration
+	// Drain makes the ingest wait, before it integrates, until every range
+	// message it sent (duplicates and re-sends included) has been received,
+	// handled and is gone from the queue, rather than stop when each range
+	// has committed once. Tests and drills use it with Duplicate to see
+	// every second delivery processed. A message lost by an at-most-once
+	// queue, or one that comes back only after its ack deadline, ends the
+	// wait once no message has been received or handled for Redeliver.
+	Drain bool
+	// Force ingests a source that the lake records as fully ingested
+	// (staging.ReadSource). By default such an ingest does nothing and
+	// returns stats with AlreadyIngested set, unless it is Strict and the
+	// source had bad lines: then it runs, to fail on the first. A forced
+	// ingest stages and integrates the source again; none of its reads is
+	// late (see Pipeline.ProcessRange), and the lake ends as it was.
+	Force bool
 	// Register, if set, is called with the partitions each integration
 	// compacted (see staging.IntegrateOptions.Register); the CLI uses it
 	// to keep a catalog current.
@@ -114,8 +134,29 @@ type IngestStats struct {
 	// in the partitions the ingest touched after integration (with what
 	// they held before, less duplicates).
 	Staged, Reads int64
-	// Late counts staged reads that the late policy found late.
-	Late int64
+	// Duplicates counts the input's reads that did not add a read to the
+	// lake because another read with the same meter, type and time won:
+	// copies within a range (dropped when staging), copies across ranges
+	// and reads the lake already held (dropped when integrating). For a
+	// new file on a lake that does not hold its reads, it is the number
+	// of duplicate reads in the file. It is exact when the integration
+	// merged only this ingest's staged files (Integrate.Staged equals
+	// Staged): other sources' reads that it merged count as this
+	// ingest's additions.
+	Duplicates int64
+	// Late counts staged reads that the late policy found late, and
+	// LateEvents the late events published for them (one per staged file
+	// with late reads).
+	Late       int64
+	LateEvents int
+	// Processed counts the range messages that workers handled (committed,
+	// failed or died on), Resent those that the ingest sent again because
+	// their range had not committed after Redeliver.
+	Processed, Resent int
+	// AlreadyIngested is the lake's record of the source when the ingest
+	// did nothing because the source was fully ingested before (see
+	// IngestOptions.Force); nil otherwise.
+	AlreadyIngested *staging.Source
 	// Quarantined counts bad lines written under ErrorsPrefix.
 	Quarantined int64
 	// Partitions counts distinct partitions written, Files the Parquet
@@ -143,7 +184,11 @@ func (s *IngestStats) Add(o IngestStats) {
 	s.Lines += o.Lines
 	s.Staged += o.Staged
 	s.Reads += o.Reads
+	s.Duplicates += o.Duplicates
 	s.Late += o.Late
+	s.LateEvents += o.LateEvents
+	s.Processed += o.Processed
+	s.Resent += o.Resent
 	s.Quarantined += o.Quarantined
 	s.Partitions += o.Partitions
 	s.Files += o.Files
@@ -154,10 +199,15 @@ func (s *IngestStats) Add(o IngestStats) {
 // Faults are hooks that inject failures at the moments that matter for
 // exactly-once: each returns an error (or false) to make that step fail.
 type Faults struct {
+	// BeforeRange runs when a worker has received a range, before it
+	// reads anything; an error fails that delivery.
+	BeforeRange func(ranges.Message) error
 	// AfterStage runs when a range's files are durable, before its commit.
 	AfterStage func(ranges.Message) error
-	// BeforeAck runs after a range's commit; false skips the ack, as if
-	// the worker died.
+	// BeforeAck runs after a range's commit; false makes the worker die
+	// there: it neither reports the commit to the ingest nor acks the
+	// message, so the ingest sends the range again after Redeliver (and
+	// an at-least-once queue delivers it again after its ack deadline).
 	BeforeAck func(*staging.Commit) bool
 	// AfterCompact runs when a partition's compacted file is durable,
 	// before the files it replaces are deleted.
@@ -168,27 +218,25 @@ type Faults struct {
 // absorbs the remainder), within the guidance's limit of 50,000 ranges.
 var LocalSplit = ranges.SplitOptions{MaxWorkers: 1, MinChunk: 8 << 20, MaxChunk: 8 << 20}
 
-// Queue is a topic and a subscription that receives what is sent on it.
-type Queue struct {
-	Topic        *pubsub.Topic
-	Subscription *pubsub.Subscription
-}
-
 // QuarantinedLine is the JSON object written under ErrorsPrefix for every
 // bad line.
 type QuarantinedLine = staging.BadLine
 
 // Ingest reads the HES CSV object key of bucket in (plain, gzip or zstd)
 // into the lake, in one process: it splits the object into byte ranges,
-// sends one message per range on an in-process queue, lets opts.Workers
-// workers stage the ranges (Pipeline.Work), and integrates the staged
-// files into the lake's partitions (staging.Integrate) once every range has
-// committed. Late reads are announced on an in-process topic and their
-// partitions re-integrated at once by a late.Handler.
+// sends one message per range on a queue (in-process unless opts.Queue or
+// opts.QueueURL say otherwise), lets opts.Workers workers stage the ranges
+// (Pipeline.Work), and integrates the staged files into the lake's
+// partitions (staging.Integrate) once every range has committed. Late
+// reads are announced on an in-process topic and their partitions
+// re-integrated at once by a late.Handler.
 //
 // Output names derive from the input's identity (key, size and ETag) and
 // the range, and integration de-duplicates, so ingesting the same object
-// again leaves the lake unchanged. Bad lines never stop the ingest (unless
+// again would leave the lake unchanged; the lake also records the sources
+// it has integrated, so a second ingest of the same object does nothing
+// and says so (IngestStats.AlreadyIngested; opts.Force ingests it again,
+// and finds none of its reads late). Bad lines never stop the ingest (unless
 // opts.Strict): they are written under ErrorsPrefix with their line number,
 // byte offset and reason, and counted.
 func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *IngestOptions) (IngestStats, error) {
@@ -220,6 +268,23 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 		return stats, fmt.Errorf("mda: ingest %s: %w", key, err)
 	}
 	stats.SourceID = SourceID(key, attrs)
+	if !o.Force {
+		// The same object again (same key, size and ETag): its reads are in
+		// the lake already. Doing nothing is what an exactly-once ingest
+		// owes it; staging it again would only rewrite the same partitions.
+		done, err := staging.ReadSource(ctx, lake, stats.SourceID)
+		if err != nil {
+			return stats, fmt.Errorf("mda: ingest %s: %w", key, err)
+		}
+		// A strict ingest owes the first bad line of a source that had
+		// some: it runs again, to fail as the first strict one would.
+		if done != nil && !(o.Strict && done.Quarantined > 0) {
+			stats.AlreadyIngested = done
+			stats.Format, stats.Ranges = done.Format, done.Ranges
+			stats.Elapsed = time.Since(start)
+			return stats, nil
+		}
+	}
 	codec, err := SniffCompression(ctx, in, key)
 	if err != nil {
 		return stats, fmt.Errorf("mda: ingest %s: %w", key, err)
@@ -259,6 +324,7 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 		Logger:    o.Logger,
 	})
 	if o.Faults != nil {
+		p.opts.BeforeRange = o.Faults.BeforeRange
 		p.opts.AfterStage = o.Faults.AfterStage
 	}
 	defer p.Close()
@@ -271,7 +337,7 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 	stats.Format = msgs[0].Format
 	stats.Ranges = len(msgs)
 
-	commits, err := runRanges(ctx, p, msgs, lateSub, lake, &o)
+	run, err := runRanges(ctx, p, msgs, lateSub, lake, &o)
 	if err != nil {
 		var pe *meter.ParseError
 		if errors.As(err, &pe) && o.Strict {
@@ -287,11 +353,19 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 		}
 		return stats, fmt.Errorf("mda: ingest %s: %w", key, err)
 	}
-	for _, c := range commits {
+	stats.Processed, stats.Resent = run.processed, run.resent
+	var stagingDups int64
+	for _, c := range run.commits {
 		stats.Lines += c.Lines
 		stats.Staged += c.Reads
 		stats.Quarantined += c.Quarantined
 		stats.Late += c.Late
+		stagingDups += c.Duplicates
+		for _, f := range c.Files {
+			if f.Late > 0 {
+				stats.LateEvents++ // what ProcessRange published
+			}
+		}
 	}
 	var afterCompact func(partition.FileInfo) error
 	if o.Faults != nil {
@@ -311,6 +385,9 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 	}
 	stats.Integrate = ist
 	stats.Reads = ist.Reads
+	// What staging dropped, and the staged reads that integration (the
+	// late handler's and the final run) did not add to the lake.
+	stats.Duplicates = max(0, stagingDups+stats.Staged-ist.Added-run.lateAdded)
 	stats.Partitions = ist.Partitions
 	stats.Files = ist.Partitions
 	stats.OutputBytes = ist.Bytes
@@ -318,54 +395,111 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 	return stats, nil
 }
 
+// rangeRun is what runRanges reports.
+type rangeRun struct {
+	// commits holds the last commit of each range.
+	commits []*staging.Commit
+	// processed counts this source's range messages handled, resent those
+	// the sweeper sent again.
+	processed, resent int
+	// lateAdded counts the reads that the late handler's re-integrations
+	// added to the lake.
+	lateAdded int64
+}
+
 // runRanges enqueues the messages and works them off with opts.Workers
 // workers, handling late events alongside, until every range has
-// committed. A range that fails opts.MaxAttempts times fails the ingest.
-func runRanges(ctx context.Context, p *Pipeline, msgs []ranges.Message, lateSub *pubsub.Subscription, lake *blob.Bucket, o *IngestOptions) ([]*staging.Commit, error) {
+// committed (and, with opts.Drain, every message sent is consumed).
+// A range that fails opts.MaxAttempts times fails the ingest.
+func runRanges(ctx context.Context, p *Pipeline, msgs []ranges.Message, lateSub *pubsub.Subscription, lake *blob.Bucket, o *IngestOptions) (*rangeRun, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	q := o.Queue
 	if q == nil {
-		topic := mempubsub.NewTopic()
-		defer topic.Shutdown(context.WithoutCancel(ctx))
-		sub := mempubsub.NewSubscription(topic, 10*time.Minute)
-		defer sub.Shutdown(context.WithoutCancel(ctx))
-		q = &Queue{Topic: topic, Subscription: sub}
-	}
-	send := func(ms []ranges.Message) error {
-		if err := Enqueue(ctx, q.Topic, ms); err != nil {
-			return err
+		oq, err := OpenQueue(ctx, o.QueueURL)
+		if err != nil {
+			return nil, err
 		}
-		if o.Duplicate {
-			return Enqueue(ctx, q.Topic, ms)
-		}
-		return nil
-	}
-	if err := send(msgs); err != nil {
-		return nil, err
+		defer oq.Shutdown(context.WithoutCancel(ctx))
+		q = oq
 	}
 	redeliver := o.Redeliver
 	if redeliver <= 0 {
 		redeliver = time.Minute
 	}
-	lastCommit := time.Now()
+	sourceID := msgs[0].SourceID
 
 	var (
 		mu       sync.Mutex
-		commits  = make([]*staging.Commit, len(msgs))
+		run      = &rangeRun{commits: make([]*staging.Commit, len(msgs))}
 		left     = len(msgs)
 		failures = make(map[int]int)
+		sent     int // messages sent or being sent
+		consumed int // messages gone from the queue
+		inflight int // messages received and not yet handled
 		done     int64
 		reads    int64
 		bad      int64
 		fatal    error
+		// lastActivity is when a message of this ingest was last received
+		// or handled.
+		lastActivity = time.Now()
 	)
-	handler := late.NewHandler(lake, &late.HandlerOptions{Integrate: &staging.IntegrateOptions{Writer: o.Writer, Register: o.Register}, Logger: o.Logger})
+	// ours tells this ingest's ranges from others' on a shared queue: a
+	// worker processes those too (their commits are as good as any), but
+	// they are not counted here; their owner sends them again.
+	ours := func(m ranges.Message) bool {
+		return m.SourceID == sourceID && m.Range.Index >= 0 && m.Range.Index < len(msgs) && m.Range == msgs[m.Range.Index].Range
+	}
+	// finish stops the workers once every range has committed and, when
+	// draining, every message sent is gone from the queue. Call it with
+	// mu held.
+	finish := func() {
+		if left == 0 && (!o.Drain || consumed >= sent) {
+			cancel()
+		}
+	}
+	// send enqueues ms. They are counted as sent before they go, so that a
+	// fast worker never sees more consumed than sent.
+	send := func(ms []ranges.Message) (int, error) {
+		mu.Lock()
+		sent += len(ms)
+		mu.Unlock()
+		for i := range ms {
+			if err := Enqueue(ctx, q.Topic, ms[i:i+1]); err != nil {
+				mu.Lock()
+				sent -= len(ms) - i
+				mu.Unlock()
+				return i, err
+			}
+		}
+		return len(ms), nil
+	}
+	if _, err := send(msgs); err != nil {
+		return nil, err
+	}
+	if o.Duplicate {
+		if _, err := send(msgs); err != nil {
+			return nil, err
+		}
+	}
+
+	handler := late.NewHandler(lake, &late.HandlerOptions{
+		Integrate: &staging.IntegrateOptions{Writer: o.Writer, Register: o.Register},
+		Logger:    o.Logger,
+		OnHandle: func(_ late.Event, st staging.IntegrateStats, _ error) {
+			mu.Lock()
+			defer mu.Unlock()
+			run.lateAdded += st.Added
+		},
+	})
 	lateDone := make(chan error, 1)
 	go func() { lateDone <- handler.Run(ctx, lateSub) }()
-	// The sweeper: ranges that have not committed for a while are sent
-	// again. Their names are deterministic, so a range processed twice
-	// costs time, never correctness.
+	// The sweeper: when no message of this ingest has been received or
+	// handled for Redeliver, the ranges not committed yet are sent again:
+	// their messages were lost (NATS core), their workers died, or hang.
+	// Their names are deterministic, so a range processed twice costs
+	// time, never correctness.
 	go func() {
 		tick := time.NewTicker(redeliver / 4)
 		defer tick.Stop()
@@ -377,20 +511,29 @@ func runRanges(ctx context.Context, p *Pipeline, msgs []ranges.Message, lateSub 
 			}
 			mu.Lock()
 			var again []ranges.Message
-			if time.Since(lastCommit) >= redeliver {
-				for i, c := range commits {
+			idle := time.Since(lastActivity) >= redeliver
+			if left > 0 && idle {
+				for i, c := range run.commits {
 					if c == nil {
 						again = append(again, msgs[i])
 					}
 				}
-				lastCommit = time.Now()
+				lastActivity = time.Now()
+			}
+			if left == 0 && o.Drain && inflight <= 0 && idle {
+				o.Logger.Warn("messages lost: stop draining", "sent", sent, "consumed", consumed)
+				cancel()
 			}
 			mu.Unlock()
 			if len(again) > 0 {
 				o.Logger.Warn("re-sending uncommitted ranges", "ranges", len(again))
-				if err := Enqueue(ctx, q.Topic, again); err != nil && ctx.Err() == nil {
+				n, err := send(again)
+				if err != nil && ctx.Err() == nil {
 					o.Logger.Warn("re-send failed", "err", err)
 				}
+				mu.Lock()
+				run.resent += n
+				mu.Unlock()
 			}
 		}
 	}()
@@ -402,23 +545,44 @@ func runRanges(ctx context.Context, p *Pipeline, msgs []ranges.Message, lateSub 
 	err := p.Work(ctx, q.Subscription, &WorkOptions{
 		Workers:   o.Workers,
 		BeforeAck: beforeAck,
+		OnReceive: func(m ranges.Message) {
+			mu.Lock()
+			defer mu.Unlock()
+			if ours(m) {
+				inflight++
+				lastActivity = time.Now()
+			}
+		},
+		OnDone: func(m ranges.Message, gone bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			if !ours(m) {
+				return
+			}
+			run.processed++
+			inflight--
+			if gone {
+				consumed++
+			}
+			lastActivity = time.Now()
+			finish()
+		},
 		OnCommit: func(c *staging.Commit) {
 			mu.Lock()
 			defer mu.Unlock()
+			if !ours(c.Message) {
+				return
+			}
 			i := c.Message.Range.Index
-			if commits[i] == nil {
+			if run.commits[i] == nil {
 				left--
 				done += c.Message.Range.Len()
 				reads += c.Reads
 				bad += c.Quarantined
 			}
-			commits[i] = c
-			lastCommit = time.Now()
+			run.commits[i] = c
 			if o.Progress != nil {
 				o.Progress(Progress{Stage: "scan", Done: done, Total: c.Message.Size, Reads: reads, Quarantined: bad})
-			}
-			if left == 0 {
-				cancel()
 			}
 		},
 		OnError: func(m ranges.Message, err error) error {
@@ -428,6 +592,13 @@ func runRanges(ctx context.Context, p *Pipeline, msgs []ranges.Message, lateSub 
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			if !ours(m) {
+				o.Logger.Warn("a message not of this ingest failed", "key", m.Key, "source_id", m.SourceID, "range", m.Range.Index, "err", err)
+				return nil
+			}
+			if ctx.Err() != nil || run.commits[m.Range.Index] != nil {
+				return nil // stopping, or a copy of a range that committed
+			}
 			failures[m.Range.Index]++
 			o.Logger.Warn("range failed", "key", m.Key, "range", m.Range.Index, "attempt", failures[m.Range.Index], "err", err)
 			if failures[m.Range.Index] >= o.MaxAttempts {
@@ -450,7 +621,7 @@ func runRanges(ctx context.Context, p *Pipeline, msgs []ranges.Message, lateSub 
 	if left > 0 {
 		return nil, fmt.Errorf("%d of %d ranges not committed: %w", left, len(msgs), context.Cause(ctx))
 	}
-	return commits, nil
+	return run, nil
 }
 
 // firstBadLine finds the first bad line of the source by decoding it in

@@ -150,7 +150,7 @@ func TestIngestRoundTrip(t *testing.T) {
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Fatalf("lake differs from the generator (-want +got):\n%s", diff)
 				}
-				if stats.Lines != st.Lines || stats.Reads != st.Reads || stats.Quarantined != 0 || stats.Compression != "gzip" {
+				if stats.Lines != st.Lines || stats.Reads != st.Reads || stats.Quarantined != 0 || stats.Compression != "gzip" || stats.Duplicates != 0 {
 					t.Errorf("stats %+v, want %d lines, %d reads", stats, st.Lines, st.Reads)
 				}
 				if nr > 0 && stats.Ranges != nr {
@@ -184,40 +184,92 @@ func TestIngestFileLakeAndCodecs(t *testing.T) {
 			if diff := cmp.Diff(want, allReads(t, lake)); diff != "" {
 				t.Fatalf("lake differs (-want +got):\n%s", diff)
 			}
-			if stats.Compression != codec || stats.Reads != int64(len(want)) || stats.Staged < int64(len(want)) || stats.Staged > st.Reads || stats.Late == 0 {
+			if stats.Compression != codec || stats.Reads != int64(len(want)) || stats.Staged < int64(len(want)) || stats.Staged > st.Reads || stats.Late == 0 || stats.LateEvents == 0 {
 				t.Errorf("stats %+v", stats)
+			}
+			// Every duplicate read is counted, whether staging or
+			// integration (the late handler's or the final one) dropped it.
+			if dups := st.DuplicateLines * 6; stats.Duplicates != dups || dups == 0 {
+				t.Errorf("%d duplicates dropped, the file has %d duplicate reads", stats.Duplicates, dups)
 			}
 		})
 	}
 }
 
 // TestIngestTwiceIsIdempotent: the output names come from the input's
-// identity and range, so a second ingest overwrites the first.
+// identity and range, and the lake records the sources it has integrated:
+// a second ingest of the same object is a reported no-op that writes
+// nothing, and a forced one stages it again, flags none of its reads as
+// late (a re-delivery is not late data) and leaves the lake as it was.
 func TestIngestTwiceIsIdempotent(t *testing.T) {
 	ctx := context.Background()
-	g := newGenerator(t, simulator.Options{Meters: 20, Days: 1, Seed: 5})
-	data, _ := csvOf(t, g)
+	g := newGenerator(t, simulator.Options{Meters: 20, Days: 1, Seed: 5, DuplicateFraction: 0.01})
+	data, st := csvOf(t, g)
 	lake := openBucket(t, "mem://")
 	lake.WriteAll(ctx, "in.csv", data, nil)
-	s1, err := mda.Ingest(ctx, lake, lake, "in.csv", nil)
+	split := &ranges.SplitOptions{Ranges: 3}
+	s1, err := mda.Ingest(ctx, lake, lake, "in.csv", &mda.IngestOptions{Split: split})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if s1.AlreadyIngested != nil || s1.Late != 0 || s1.LateEvents != 0 || s1.Duplicates != st.DuplicateLines*6 || st.DuplicateLines == 0 {
+		t.Errorf("first ingest: %+v; want no late reads and %d duplicates", s1, st.DuplicateLines*6)
+	}
+	objs1 := objectStates(t, lake, partition.Prefix)
 	keys1 := listKeys(t, lake, partition.Prefix)
 	first := allReads(t, lake)
-	s2, err := mda.Ingest(ctx, lake, lake, "in.csv", &mda.IngestOptions{Workers: 5})
+
+	s2, err := mda.Ingest(ctx, lake, lake, "in.csv", &mda.IngestOptions{Workers: 5, Split: split})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(keys1, listKeys(t, lake, partition.Prefix)); diff != "" {
-		t.Errorf("second ingest changed the file list:\n%s", diff)
+	if done := s2.AlreadyIngested; done == nil || done.SourceID != s1.SourceID || done.Lines != s1.Lines || done.Reads != s1.Staged || done.Ranges != 3 {
+		t.Errorf("second ingest not reported as done before: %+v (record %+v)", s2, s2.AlreadyIngested)
+	}
+	if s2.SourceID != s1.SourceID || s2.Staged != 0 || s2.Processed != 0 || s2.Late != 0 || s2.LateEvents != 0 || s2.Files != 0 {
+		t.Errorf("second ingest did something: %+v", s2)
+	}
+	if diff := cmp.Diff(objs1, objectStates(t, lake, partition.Prefix)); diff != "" {
+		t.Errorf("second ingest rewrote partitions (-before +after):\n%s", diff)
 	}
 	if diff := cmp.Diff(first, allReads(t, lake)); diff != "" {
 		t.Errorf("second ingest changed the reads:\n%s", diff)
 	}
-	if s1.SourceID != s2.SourceID || s1.Files != s2.Files {
-		t.Errorf("stats differ: %+v vs %+v", s1, s2)
+
+	s3, err := mda.Ingest(ctx, lake, lake, "in.csv", &mda.IngestOptions{Workers: 5, Split: split, Force: true})
+	if err != nil {
+		t.Fatal(err)
 	}
+	if diff := cmp.Diff(keys1, listKeys(t, lake, partition.Prefix)); diff != "" {
+		t.Errorf("forced ingest changed the file list:\n%s", diff)
+	}
+	if diff := cmp.Diff(first, allReads(t, lake)); diff != "" {
+		t.Errorf("forced ingest changed the reads:\n%s", diff)
+	}
+	// Every read of the file was in the lake already: none is late, and
+	// every one is a duplicate.
+	if s3.AlreadyIngested != nil || s3.SourceID != s1.SourceID || s3.Files != s1.Files || s3.Staged != s1.Staged || s3.Late != 0 || s3.LateEvents != 0 || s3.Duplicates != st.Reads {
+		t.Errorf("forced ingest: %+v, want %d files, no late reads and %d duplicates", s3, s1.Files, st.Reads)
+	}
+}
+
+// objectStates describes every object under prefix by its size, MD5 and
+// modification time, to tell a rewritten object from an untouched one.
+func objectStates(t testing.TB, b *blob.Bucket, prefix string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	it := b.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		obj, err := it.Next(context.Background())
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[obj.Key] = fmt.Sprintf("%d %x %s", obj.Size, obj.MD5, obj.ModTime.Format(time.RFC3339Nano))
+	}
+	return out
 }
 
 func listKeys(t testing.TB, b *blob.Bucket, prefix string) []string {

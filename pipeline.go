@@ -65,6 +65,10 @@ type PipelineOptions struct {
 	Strict bool
 	// Logger receives warnings; nil discards them.
 	Logger *slog.Logger
+	// BeforeRange, if set, is called when ProcessRange starts, before it
+	// reads anything; an error fails the range. Tests count deliveries
+	// and inject failures with it.
+	BeforeRange func(ranges.Message) error
 	// AfterStage, if set, is called after a range's files and quarantine
 	// are durable and before its commit is written. Tests inject crashes
 	// with it.
@@ -257,9 +261,20 @@ var ErrSourceChanged = errors.New("mda: source object changed since the range wa
 // derives from the message, so processing a message twice leaves what
 // processing it once leaves. Acknowledge the message only after it returns
 // nil.
+//
+// A range that is a re-delivery of integrated data (its source is recorded
+// as fully integrated, staging.ReadSource, or its own commit is marked
+// integrated) is staged again, but none of its reads is late: they are in
+// the lake already, and re-delivered data is not late data. Its commit
+// says Redelivery, and no late event is sent.
 func (p *Pipeline) ProcessRange(ctx context.Context, msg ranges.Message) (*staging.Commit, error) {
 	if err := msg.Validate(); err != nil {
 		return nil, err
+	}
+	if p.opts.BeforeRange != nil {
+		if err := p.opts.BeforeRange(msg); err != nil {
+			return nil, err
+		}
 	}
 	src, err := p.bucket(ctx, msg.Bucket)
 	if err != nil {
@@ -278,6 +293,10 @@ func (p *Pipeline) ProcessRange(ctx context.Context, msg ranges.Message) (*stagi
 	if err != nil {
 		return nil, err
 	}
+	redelivery, err := p.redelivery(ctx, msg)
+	if err != nil {
+		return nil, err
+	}
 	name := staging.OutputName(msg.SourceID, msg.Range.Index)
 	wopts := partition.WriterOptions{}
 	if p.opts.Writer != nil {
@@ -285,7 +304,11 @@ func (p *Pipeline) ProcessRange(ctx context.Context, msg ranges.Message) (*stagi
 	}
 	wopts.Root = staging.Prefix
 	wopts.Dedup = true
-	c := &staging.Commit{Message: msg}
+	c := &staging.Commit{Message: msg, Redelivery: redelivery}
+	var tracker *late.Tracker
+	if !redelivery {
+		tracker = p.opts.Late.NewTracker(wm.MaxReadingTime)
+	}
 	scan := p.scan
 	if msg.Format != "" && msg.Format != meter.HESCSVFormat {
 		if msg.Range.Start != 0 || msg.Range.End != msg.Size {
@@ -293,7 +316,7 @@ func (p *Pipeline) ProcessRange(ctx context.Context, msg ranges.Message) (*stagi
 		}
 		scan = p.scanWhole
 	}
-	bad, lateParts, err := scan(ctx, src, msg, name, &wopts, wm.MaxReadingTime, c)
+	bad, lateParts, err := scan(ctx, src, msg, name, &wopts, tracker, c)
 	if err != nil {
 		return nil, fmt.Errorf("mda: range %d [%d,%d) of %s: %w", msg.Range.Index, msg.Range.Start, msg.Range.End, msg.Key, err)
 	}
@@ -331,6 +354,21 @@ func (p *Pipeline) ProcessRange(ctx context.Context, msg ranges.Message) (*stagi
 	return c, nil
 }
 
+// redelivery tells whether msg re-delivers data already integrated: its
+// source is recorded as fully integrated, or its range's commit is marked
+// integrated.
+func (p *Pipeline) redelivery(ctx context.Context, msg ranges.Message) (bool, error) {
+	done, err := staging.ReadSource(ctx, p.lake, msg.SourceID)
+	if err != nil || done != nil {
+		return done != nil, err
+	}
+	c, err := staging.ReadCommit(ctx, p.lake, msg.SourceID, msg.Range.Index)
+	if err != nil {
+		return false, err
+	}
+	return c != nil && c.Integrated && c.Message.Range == msg.Range, nil
+}
+
 type lateStat struct {
 	n        int64
 	min, max time.Time
@@ -338,7 +376,7 @@ type lateStat struct {
 
 // scan decodes one range into staged Parquet files and bad lines.
 func (p *Pipeline) scan(ctx context.Context, src *blob.Bucket, msg ranges.Message, name string, wopts *partition.WriterOptions,
-	watermark time.Time, c *staging.Commit) ([]staging.BadLine, map[string]*lateStat, error) {
+	tracker *late.Tracker, c *staging.Commit) ([]staging.BadLine, map[string]*lateStat, error) {
 	rc, err := src.NewRangeReader(ctx, msg.Key, msg.Range.ReadFrom(), -1, nil)
 	if err != nil {
 		return nil, nil, err
@@ -347,12 +385,12 @@ func (p *Pipeline) scan(ctx context.Context, src *blob.Bucket, msg ranges.Messag
 	sc := ranges.NewScanner(rc, msg.Range, &ranges.ScanOptions{MaxRecordBytes: maxLineBytes})
 	dec := meter.NewHESCSVDecoder(&meter.HESCSVOptions{Source: p.opts.Source})
 	w := partition.NewWriter(p.lake, name, wopts)
-	tracker := p.opts.Late.NewTracker(watermark)
 	lateParts := make(map[string]*lateStat)
 	if _, err := w.Write(nil); err != nil {
 		return nil, nil, err // the writer's options are invalid
 	}
 	var bad []staging.BadLine
+	var written int64 // reads given to the writer, duplicates included
 	types, source := meter.HESTypes[:], dec.Source()
 	for sc.Scan() {
 		rec := sc.Record()
@@ -397,7 +435,8 @@ func (p *Pipeline) scan(ctx context.Context, src *blob.Bucket, msg ranges.Messag
 			}
 			continue
 		}
-		if t := time.UnixMilli(r.Time).UTC(); tracker.Late(t) {
+		written += int64(len(types))
+		if t := time.UnixMilli(r.Time).UTC(); tracker != nil && tracker.Late(t) {
 			// One line, one time: all its reads are late together.
 			for k, typ := range types {
 				noteLate(lateParts, &meter.Reading{MeterID: r.MeterID, Type: typ, Value: r.Values[k], Time: t})
@@ -420,13 +459,14 @@ func (p *Pipeline) scan(ctx context.Context, src *blob.Bucket, msg ranges.Messag
 		c.Files = append(c.Files, staging.File{Key: f.Path, Partition: f.Key.Path(), Reads: f.Rows, MinTime: f.MinTime, MaxTime: f.MaxTime, Verbatim: true})
 		c.Reads += f.Rows
 	}
+	c.Duplicates = written - c.Reads // the writer keeps one read per key
 	c.Quarantined = int64(len(bad))
 	return bad, lateParts, nil
 }
 
 // scanWhole decodes an object of a format that is read whole.
 func (p *Pipeline) scanWhole(ctx context.Context, src *blob.Bucket, msg ranges.Message, name string, wopts *partition.WriterOptions,
-	watermark time.Time, c *staging.Commit) ([]staging.BadLine, map[string]*lateStat, error) {
+	tracker *late.Tracker, c *staging.Commit) ([]staging.BadLine, map[string]*lateStat, error) {
 	rc, err := src.NewReader(ctx, msg.Key, nil)
 	if err != nil {
 		return nil, nil, err
@@ -445,13 +485,13 @@ func (p *Pipeline) scanWhole(ctx context.Context, src *blob.Bucket, msg ranges.M
 		return nil, nil, err
 	}
 	w := partition.NewWriter(p.lake, name, wopts)
-	tracker := p.opts.Late.NewTracker(watermark)
 	lateParts := make(map[string]*lateStat)
 	buf := make([]meter.Reading, 8192)
+	var written int64
 	for {
 		n, rerr := dec.Read(buf)
 		for i := range buf[:n] {
-			if tracker.Late(buf[i].Time) {
+			if tracker != nil && tracker.Late(buf[i].Time) {
 				noteLate(lateParts, &buf[i])
 				c.Late++
 			}
@@ -459,6 +499,7 @@ func (p *Pipeline) scanWhole(ctx context.Context, src *blob.Bucket, msg ranges.M
 		if _, err := w.Write(buf[:n]); err != nil {
 			return nil, nil, err
 		}
+		written += int64(n)
 		c.Lines += int64(n)
 		if rerr == io.EOF {
 			break
@@ -480,6 +521,7 @@ func (p *Pipeline) scanWhole(ctx context.Context, src *blob.Bucket, msg ranges.M
 		c.Files = append(c.Files, staging.File{Key: f.Path, Partition: f.Key.Path(), Reads: f.Rows, MinTime: f.MinTime, MaxTime: f.MaxTime, Verbatim: true})
 		c.Reads += f.Rows
 	}
+	c.Duplicates = written - c.Reads // the writer keeps one read per key
 	c.Quarantined = int64(len(bad))
 	return bad, lateParts, nil
 }
@@ -537,15 +579,25 @@ func badLine(msg ranges.Message, line, offset int64, column string, reason error
 type WorkOptions struct {
 	// Workers is the number of messages processed at once; default 1.
 	Workers int
-	// OnCommit, if set, is called after each range is committed, before
-	// its message is acknowledged.
+	// OnReceive, if set, is called when a range message has been received
+	// and decoded, before it is processed.
+	OnReceive func(ranges.Message)
+	// OnDone, if set, is called when Work is done with a received range
+	// message, after OnCommit or OnError: consumed says whether the
+	// message is gone from the queue (acknowledged, or received from an
+	// at-most-once queue) or will be delivered again (nacked, or left
+	// unacknowledged by a worker that died).
+	OnDone func(msg ranges.Message, consumed bool)
+	// OnCommit, if set, is called after each range is committed (and
+	// BeforeAck let it live), before its message is acknowledged.
 	OnCommit func(*staging.Commit)
 	// OnError, if set, is called when a range fails; its message is
 	// nacked (or left to time out) for redelivery. If OnError returns an
 	// error, Work stops with it.
 	OnError func(ranges.Message, error) error
-	// BeforeAck, if set, can veto an acknowledgement (tests simulate a
-	// worker that dies after its commit and before its ack).
+	// BeforeAck, if set, is called after each commit and can kill the
+	// worker there: false skips OnCommit and the acknowledgement (tests
+	// simulate a worker that dies after its commit and before its ack).
 	BeforeAck func(*staging.Commit) bool
 }
 
@@ -593,6 +645,9 @@ func (p *Pipeline) Work(ctx context.Context, sub *pubsub.Subscription, opts *Wor
 					}
 					continue
 				}
+				if o.OnReceive != nil {
+					o.OnReceive(msg)
+				}
 				c, err := p.ProcessRange(ctx, msg)
 				if err != nil {
 					if m.Nackable() {
@@ -608,15 +663,26 @@ func (p *Pipeline) Work(ctx context.Context, sub *pubsub.Subscription, opts *Wor
 							fail(err)
 						}
 					}
+					if o.OnDone != nil {
+						o.OnDone(msg, !m.Nackable())
+					}
+					continue
+				}
+				if o.BeforeAck != nil && !o.BeforeAck(c) {
+					// The worker "died" after its commit: nothing reported,
+					// no ack; the queue or the sender delivers it again.
+					if o.OnDone != nil {
+						o.OnDone(msg, !m.Nackable())
+					}
 					continue
 				}
 				if o.OnCommit != nil {
 					o.OnCommit(c)
 				}
-				if o.BeforeAck != nil && !o.BeforeAck(c) {
-					continue // the worker "died": no ack, the queue redelivers
-				}
 				m.Ack()
+				if o.OnDone != nil {
+					o.OnDone(msg, true)
+				}
 			}
 		}()
 	}

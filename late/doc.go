@@ -21,6 +21,14 @@
 // runs, which flags the 10:45 read above, and which depends on when the
 // detector happens to run; this rule depends only on the data.
 //
+// Re-delivered data is not late data. A range delivered again after its
+// source was fully integrated (the lake keeps a [staging.Source] record of
+// it), or after its own commit was integrated, has reads far behind the
+// watermark that the lake already holds: the pipeline stages it without
+// applying the rule (its commit says Redelivery), so it reports no late
+// reads and sends no event. Grace is configurable: Policy.Grace, `mda
+// ingest --late-grace`, LATE_GRACE for the Lambda worker.
+//
 // # Events
 //
 // Each staged file (one range, one partition) with late reads gives one

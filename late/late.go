@@ -98,6 +98,10 @@ func Publish(ctx context.Context, topic *pubsub.Topic, c *staging.Commit) (int, 
 type HandlerOptions struct {
 	Integrate *staging.IntegrateOptions
 	Logger    *slog.Logger
+	// OnHandle, if set, is called by Run after each event, with what its
+	// re-integration did (a failed one may have compacted some
+	// partitions) and its error.
+	OnHandle func(Event, staging.IntegrateStats, error)
 }
 
 // Handler re-integrates the partitions named by late events.
@@ -163,7 +167,11 @@ func (h *Handler) Run(ctx context.Context, sub *pubsub.Subscription) error {
 			msg.Ack()
 			continue
 		}
-		if _, err := h.Handle(ctx, []Event{ev}); err != nil {
+		st, err := h.Handle(ctx, []Event{ev})
+		if h.opts.OnHandle != nil {
+			h.opts.OnHandle(ev, st, err)
+		}
+		if err != nil {
 			h.opts.Logger.Warn("re-integration failed", "partition", ev.Partition, "err", err)
 			if msg.Nackable() {
 				msg.Nack()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
 
 	"github.com/openmda/mda/ranges"
 )
@@ -26,6 +27,8 @@ const (
 	LockPrefix = "staging/_locks/"
 	// WatermarkKey holds the Watermark.
 	WatermarkKey = "staging/_state/watermark.json"
+	// SourcesPrefix holds one [Source] record per fully integrated source.
+	SourcesPrefix = "staging/_sources/"
 )
 
 // Commit records that one range's output is durable. A worker writes it
@@ -38,8 +41,15 @@ type Commit struct {
 	Errors string `json:"errors,omitempty"`
 	// Records counts every line of the range (for line numbering), Lines
 	// the data lines, Reads the reads staged, Quarantined the bad lines
-	// and Late the reads found late.
+	// and Late the reads found late. Duplicates counts the reads the
+	// range held more than once (same meter, type and time), which its
+	// staged files keep once (partition.WriterOptions.Dedup).
 	Records, Lines, Reads, Quarantined, Late int64
+	Duplicates                               int64 `json:",omitempty"`
+	// Redelivery marks a range processed again after it (or its whole
+	// source) had been integrated: its reads are already in the lake, so
+	// none of them is late (Late is 0 and no late event is sent).
+	Redelivery bool `json:"redelivery,omitempty"`
 	// Committed is when the worker finished.
 	Committed time.Time `json:"committed"`
 	// Integrated is set once Integrate consumed the files; the commit is
@@ -88,6 +98,23 @@ func WriteCommit(ctx context.Context, lake *blob.Bucket, c *Commit) error {
 		return fmt.Errorf("staging: write commit %s: %w", key, err)
 	}
 	return nil
+}
+
+// ReadCommit returns the commit of one range, or nil if there is none.
+func ReadCommit(ctx context.Context, lake *blob.Bucket, sourceID string, rangeIndex int) (*Commit, error) {
+	key := CommitKey(sourceID, rangeIndex)
+	b, err := lake.ReadAll(ctx, key)
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("staging: read commit %s: %w", key, err)
+	}
+	var c Commit
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("staging: commit %s: %w", key, err)
+	}
+	return &c, nil
 }
 
 // ListCommits returns every commit in the lake, by source and range. If

@@ -17,4 +17,10 @@
 // (integrated again, idempotently) or nothing to do. Partitions are locked
 // while they are compacted, so a late-read handler and the scheduled
 // integrator can run at once without losing each other's work.
+//
+// When every range of a source is integrated, Integrate writes a small
+// [Source] record under SourcesPrefix and forgets the source's commits.
+// The record is how a later delivery of the same object (same key, size
+// and ETag) is known for a re-delivery: `mda ingest` and the inbound Lambda
+// skip it, and a range of it processed anyway has no late reads.
 package staging

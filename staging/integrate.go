@@ -55,6 +55,16 @@ type IntegrateStats struct {
 	// Inputs counts reads read (lake and staging), Duplicates those
 	// dropped, Reads those now in the compacted partitions.
 	Inputs, Duplicates, Reads int64
+	// Staged counts the reads of the staging files merged (as their
+	// commits say), Added the reads the partitions gained: Reads less what
+	// they held before. Staged - Added are the staged reads that did not
+	// add a read to the lake: copies of reads staged in other files or
+	// already in the lake (Duplicates also counts, for a partition that a
+	// late-read handler re-integrated earlier, the lake's copies of the
+	// staged reads it merged then). A staged file consumed by an earlier
+	// run that crashed before it could forget the file counts as added
+	// by the run that completes its commit.
+	Staged, Added int64
 	// Bytes is the size of the compacted files.
 	Bytes int64
 	// Compacted lists the partitions compacted, in key order.
@@ -139,6 +149,7 @@ func Integrate(ctx context.Context, lake *blob.Bucket, opts *IntegrateOptions) (
 	}
 	// Group the committed staging files by partition.
 	byPart := make(map[string][]partition.Source)
+	stagedRows := make(map[string]int64)
 	var maxTime time.Time
 	for _, c := range commits {
 		if c.integrated() {
@@ -149,6 +160,7 @@ func Integrate(ctx context.Context, lake *blob.Bucket, opts *IntegrateOptions) (
 				continue
 			}
 			byPart[f.Partition] = append(byPart[f.Partition], partition.Source{Bucket: lake, Key: f.Key, Verbatim: f.Verbatim})
+			stagedRows[f.Partition] += f.Reads
 			if f.MaxTime.After(maxTime) {
 				maxTime = f.MaxTime
 			}
@@ -197,6 +209,9 @@ func Integrate(ctx context.Context, lake *blob.Bucket, opts *IntegrateOptions) (
 				st.Duplicates += cst.Duplicates
 				st.Reads += cst.Reads
 				st.Bytes += cst.File.Bytes
+				// The partition held Inputs less the staged reads before.
+				st.Staged += stagedRows[p]
+				st.Added += cst.Reads - (cst.Inputs - stagedRows[p])
 			}
 			finish++
 			if o.Progress != nil {
@@ -266,7 +281,8 @@ func compactLocked(ctx context.Context, lake *blob.Bucket, k partition.Key, sour
 }
 
 // completeSources resolves the quarantine line numbers of every source
-// whose ranges are all integrated, then deletes its commits.
+// whose ranges are all integrated, records the source as integrated (see
+// Source), then deletes its commits.
 func completeSources(ctx context.Context, lake *blob.Bucket, commits []Commit) (int, error) {
 	bySource := make(map[string][]*Commit)
 	for i := range commits {
@@ -294,6 +310,12 @@ func completeSources(ctx context.Context, lake *blob.Bucket, commits []Commit) (
 				}
 			}
 			base += c.Records
+		}
+		// The record of the source goes first: a crash before the commits
+		// are gone leaves them, and the next run completes the source and
+		// writes the record again.
+		if err := writeSource(ctx, lake, cs); err != nil {
+			return n, err
 		}
 		for _, c := range cs {
 			if err := deleteIfExists(ctx, lake, CommitKey(c.Message.SourceID, c.Message.Range.Index)); err != nil {

@@ -85,18 +85,40 @@ func TestIntegrateResolvesLinesAndForgets(t *testing.T) {
 		}
 	}
 	// A partial run (a late handler) compacts but forgets nothing.
-	if _, err := Integrate(ctx, lake, &IntegrateOptions{Partitions: []partition.Key{k}}); err != nil {
+	pst, err := Integrate(ctx, lake, &IntegrateOptions{Partitions: []partition.Key{k}})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if pst.Staged != 2 || pst.Added != 2 || pst.Duplicates != 0 {
+		t.Errorf("partial run: %+v, want 2 reads staged and added", pst)
 	}
 	if cs, _ := ListCommits(ctx, lake, ""); len(cs) != 2 {
 		t.Fatalf("partial run forgot commits: %d left", len(cs))
+	}
+	if s, err := ReadSource(ctx, lake, "s1"); s != nil || err != nil {
+		t.Fatalf("source recorded as integrated by a partial run: %+v, %v", s, err)
 	}
 	st, err := Integrate(ctx, lake, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Commits != 2 || st.Sources != 1 || st.Reads != 2 || len(st.Compacted) != 1 {
+	// The full run merges the lake's copies of the staged reads again:
+	// they are duplicates, and nothing is added.
+	if st.Commits != 2 || st.Sources != 1 || st.Reads != 2 || len(st.Compacted) != 1 || st.Staged != 2 || st.Added != 0 || st.Duplicates != 2 {
 		t.Errorf("stats %+v", st)
+	}
+	src, err := ReadSource(ctx, lake, "s1")
+	if err != nil || src == nil {
+		t.Fatalf("no record of the integrated source: %v", err)
+	}
+	if src.Source != "f.csv" || src.Ranges != 2 || src.Size != 100 || src.Integrated.IsZero() {
+		t.Errorf("source record %+v", src)
+	}
+	if err := ForgetSource(ctx, lake, "s1"); err != nil {
+		t.Fatal(err)
+	}
+	if src, err := ReadSource(ctx, lake, "s1"); src != nil || err != nil {
+		t.Errorf("after ForgetSource: %+v, %v", src, err)
 	}
 	if cs, _ := ListCommits(ctx, lake, ""); len(cs) != 0 {
 		t.Errorf("%d commits left after the source completed", len(cs))

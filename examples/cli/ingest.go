@@ -14,6 +14,7 @@ import (
 	"gocloud.dev/blob/fileblob"
 
 	"github.com/openmda/mda"
+	"github.com/openmda/mda/late"
 	"github.com/openmda/mda/partition"
 	"github.com/openmda/mda/ranges"
 	"github.com/openmda/mda/staging"
@@ -21,7 +22,10 @@ import (
 
 func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ingest", "[flags] FILE...", stderr)
-	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL (file://, mem://, s3://...)")
+	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL (file://, mem://, s3://, gs://, azblob://...)")
+	queueURL := fs.String("queue", mda.DefaultQueueURL, "range queue URL: mem:// (in-process), nats://SUBJECT (server from NATS_SERVER_URL) or awssqs://...")
+	lateGrace := fs.Duration("late-grace", late.DefaultGrace, "a read more than this behind the latest reading time seen is late")
+	force := fs.Bool("force", false, "ingest a file again even if the lake records it as ingested")
 	workers := fs.Int("workers", 0, "parallel range workers (default: number of CPUs)")
 	nranges := fs.Int("ranges", 0, "split each file into exactly this many ranges (default: the guidance's rule)")
 	strict := fs.Bool("strict", false, "stop at the first bad line with its error, instead of quarantining it")
@@ -49,7 +53,11 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer closeCat()
-	opts := &mda.IngestOptions{Workers: *workers, Strict: *strict, Writer: &partition.WriterOptions{Compression: *compression}, Register: register}
+	if *lateGrace <= 0 {
+		return fmt.Errorf("--late-grace %s: want a positive duration", *lateGrace)
+	}
+	opts := &mda.IngestOptions{Workers: *workers, Strict: *strict, Writer: &partition.WriterOptions{Compression: *compression}, Register: register,
+		QueueURL: *queueURL, Late: late.Policy{Grace: *lateGrace}, Force: *force}
 	if *format != "" {
 		if opts.Format, err = mda.ParseFormat(*format); err != nil {
 			return err
@@ -116,10 +124,16 @@ func ingestObject(ctx context.Context, lake, in *blob.Bucket, key string, opts *
 }
 
 func printIngestStats(w io.Writer, st mda.IngestStats) {
+	if done := st.AlreadyIngested; done != nil {
+		fmt.Fprintf(w, "already ingested %s (source %s, integrated %s: %d lines, %d reads staged, %d late, %d quarantined); nothing to do, --force ingests it again\n",
+			st.Source, st.SourceID, done.Integrated.Format(time.RFC3339), done.Lines, done.Reads, done.Late, done.Quarantined)
+		return
+	}
 	fmt.Fprintf(w, "ingested %s\n", st.Source)
 	fmt.Fprintf(w, "  rows read          %12d lines (%s, %d ranges)\n", st.Lines, mb(st.Bytes), st.Ranges)
 	fmt.Fprintf(w, "  reads staged       %12d (%d late)\n", st.Staged, st.Late)
-	fmt.Fprintf(w, "  reads written      %12d (after de-duplication: %d duplicates dropped)\n", st.Reads, st.Integrate.Duplicates)
+	fmt.Fprintf(w, "  late events        %12d (partitions re-integrated at once)\n", st.LateEvents)
+	fmt.Fprintf(w, "  reads written      %12d (after de-duplication: %d duplicates dropped)\n", st.Reads, st.Duplicates)
 	fmt.Fprintf(w, "  lines quarantined  %12d\n", st.Quarantined)
 	fmt.Fprintf(w, "  partitions         %12d\n", st.Partitions)
 	fmt.Fprintf(w, "  files              %12d (%s)\n", st.Files, mb(st.OutputBytes))

@@ -4,10 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+
+	natsserver "github.com/nats-io/nats-server/v2/test"
+
+	"github.com/openmda/mda"
 )
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -80,31 +88,98 @@ func TestCLIEndToEnd(t *testing.T) {
 	}
 }
 
-// TestCLILateReads: simulate with late reads; they are counted as late and
-// end up in their partitions; a second ingest changes nothing.
+// TestCLILateReads: simulate with late and duplicate reads; the late ones
+// are counted as late (unless --late-grace covers them) and end up in their
+// partitions, every duplicate is counted; a second ingest of the same file
+// is a reported no-op, and a forced one changes nothing and finds nothing late.
 func TestCLILateReads(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "late.csv.gz")
 	lake := "file://" + filepath.Join(dir, "lake")
-	if code, out, errs := runCLI(t, "simulate", "--meters", "10", "--days", "3", "--late-fraction", "0.05", "--late-offset", "24h", "--out", file); code != 0 {
+	code, out, errs := runCLI(t, "simulate", "--meters", "10", "--days", "3", "--late-fraction", "0.05", "--late-offset", "24h",
+		"--duplicate-fraction", "0.02", "--out", file)
+	if code != 0 {
 		t.Fatalf("simulate: %s%s", out, errs)
 	}
-	code, out, errs := runCLI(t, "ingest", "--lake", lake, "--quiet", file)
+	m := regexp.MustCompile(`, (\d+) duplicate,`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("simulate output has no duplicate count: %s", out)
+	}
+	dupLines, _ := strconv.Atoi(m[1])
+	wantDups := fmt.Sprintf("(after de-duplication: %d duplicates dropped)", 6*dupLines)
+	code, out, errs = runCLI(t, "ingest", "--lake", lake, "--quiet", file)
 	if code != 0 {
 		t.Fatalf("ingest: %s%s", out, errs)
 	}
-	if strings.Contains(out, "(0 late)") || !strings.Contains(out, "late)") {
+	if strings.Contains(out, "(0 late)") || !strings.Contains(out, "late)") || noLateEvents.MatchString(out) {
 		t.Errorf("late reads not counted:\n%s", out)
 	}
 	if !strings.Contains(out, "reads written             17280") {
 		t.Errorf("want all 10 x 3 x 96 x 6 reads in the lake:\n%s", out)
 	}
+	if dupLines == 0 || !strings.Contains(out, wantDups) {
+		t.Errorf("want %q:\n%s", wantDups, out)
+	}
 	code, out2, errs := runCLI(t, "ingest", "--lake", lake, "--quiet", file)
-	if code != 0 || !strings.Contains(out2, "reads written             17280") {
+	if code != 0 || !strings.Contains(out2, "already ingested late.csv.gz") || !strings.Contains(out2, "--force ingests it again") {
 		t.Fatalf("second ingest: %s%s", out2, errs)
+	}
+	code, out3, errs := runCLI(t, "ingest", "--lake", lake, "--quiet", "--force", file)
+	if code != 0 || !strings.Contains(out3, "reads written             17280") {
+		t.Fatalf("forced ingest: %s%s", out3, errs)
+	}
+	// Re-delivered reads are not late, and all were in the lake already.
+	if !strings.Contains(out3, "(0 late)") || !noLateEvents.MatchString(out3) || !strings.Contains(out3, fmt.Sprintf("%d duplicates dropped", 17280+6*dupLines)) {
+		t.Errorf("forced ingest of a file in the lake:\n%s", out3)
 	}
 	if code, out, errs := runCLI(t, "integrate", "--lake", lake); code != 0 || !strings.Contains(out, "integrated 0 range commits") {
 		t.Errorf("integrate with nothing staged: exit %d %s%s", code, out, errs)
+	}
+	// A grace longer than the lateness: nothing is late.
+	code, out, errs = runCLI(t, "ingest", "--lake", "file://"+filepath.Join(dir, "lake2"), "--quiet", "--late-grace", "48h", file)
+	if code != 0 || !strings.Contains(out, "(0 late)") || !strings.Contains(out, "reads written             17280") {
+		t.Errorf("ingest --late-grace 48h: exit %d: %s%s", code, out, errs)
+	}
+}
+
+var noLateEvents = regexp.MustCompile(`late events +0 `)
+
+// TestCLIIngestQueue: --queue takes a pubsub URL; nats:// reaches the
+// server NATS_SERVER_URL names (here an embedded one).
+func TestCLIIngestQueue(t *testing.T) {
+	// One server for the test binary: natspubsub connects to
+	// NATS_SERVER_URL once per process.
+	natsOnce.Do(func() {
+		natsOnce.url = natsserver.RunRandClientPortServer().ClientURL()
+		os.Setenv("NATS_SERVER_URL", natsOnce.url)
+	})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "readings.csv")
+	if code, out, errs := runCLI(t, "simulate", "--meters", "5", "--days", "1", "--out", file); code != 0 {
+		t.Fatalf("simulate: %s%s", out, errs)
+	}
+	code, out, errs := runCLI(t, "ingest", "--lake", "file://"+filepath.Join(dir, "lake"), "--quiet", "--ranges", "3", "--queue", "nats://mda.cli.ranges", file)
+	if code != 0 || !strings.Contains(out, "reads written              2880") {
+		t.Fatalf("ingest over nats://: exit %d: %s%s", code, out, errs)
+	}
+	code, _, errs = runCLI(t, "ingest", "--lake", "file://"+filepath.Join(dir, "lake3"), "--quiet", "--queue", "nosuch://q", file)
+	if code != 1 || !strings.Contains(errs, "nosuch") {
+		t.Errorf("--queue nosuch://q: exit %d, %s", code, errs)
+	}
+}
+
+var natsOnce struct {
+	sync.Once
+	url string
+}
+
+// TestProgressIntegrate: integration's progress counts partitions, not bytes.
+func TestProgressIntegrate(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf)
+	p.ingest(mda.Progress{Stage: "integrate", Done: 12, Total: 12, Reads: 100})
+	if got := buf.String(); !strings.Contains(got, "12 of 12 partitions") || strings.Contains(got, "MB") {
+		t.Errorf("integrate progress: %q", got)
 	}
 }
 

@@ -67,6 +67,10 @@ func (p *progressLine) ingest(pr mda.Progress) {
 	switch pr.Stage {
 	case "decompress":
 		p.printf(pr.Done == pr.Total, "decompressing %5.1f%%  %s of %s", pct, mb(pr.Done), mb(pr.Total))
+	case "integrate":
+		// Done and Total count partitions here, not bytes.
+		p.printf(pr.Done == pr.Total, "integrating   %5.1f%%  %d of %d partitions  %d reads  %d quarantined  %s",
+			pct, pr.Done, pr.Total, pr.Reads, pr.Quarantined, time.Since(p.start).Round(100*time.Millisecond))
 	default:
 		p.printf(pr.Done == pr.Total, "ingesting     %5.1f%%  %s of %s  %d reads  %d quarantined  %s",
 			pct, mb(pr.Done), mb(pr.Total), pr.Reads, pr.Quarantined, time.Since(p.start).Round(100*time.Millisecond))

@@ -23,6 +23,7 @@ import (
 	"github.com/openmda/mda"
 	"github.com/openmda/mda/examples/lambda/internal/lambdaenv"
 	"github.com/openmda/mda/ranges"
+	"github.com/openmda/mda/staging"
 )
 
 // Inbound is the inbound-object function: for every object created in the
@@ -44,6 +45,11 @@ import (
 type Inbound struct {
 	// Pipeline plans the ranges; its Sources map BucketURL to Bucket.
 	Pipeline *mda.Pipeline
+	// Lake, if set, is where the handler looks up whether an object was
+	// ingested before (staging.ReadSource): such an object is skipped. The
+	// function's role needs s3:GetObject and s3:ListBucket on the lake;
+	// without them it plans every object, as before.
+	Lake *blob.Bucket
 	// Bucket is the inbound bucket, BucketName its name in S3 events and
 	// BucketURL the URL the range messages carry for the workers.
 	Bucket     *blob.Bucket
@@ -95,6 +101,7 @@ func NewInbound(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger) (*
 	}
 	return &Inbound{
 		Pipeline:   mda.NewPipeline(lake, &mda.PipelineOptions{Sources: map[string]*blob.Bucket{inURL: in}, Logger: logger}),
+		Lake:       lake,
 		Bucket:     in,
 		BucketName: name,
 		BucketURL:  inURL,
@@ -280,6 +287,26 @@ func (h *Inbound) Plan(ctx context.Context, o Object) (Planned, error) {
 	}
 	src := key
 	id := mda.SourceID(key, attrs)
+	if h.Lake != nil {
+		// The same object again (same key, size and ETag: an event
+		// delivered again, or a copy of identical bytes over it), after
+		// its reads were integrated: there is nothing new to ingest.
+		done, err := staging.ReadSource(ctx, h.Lake, id)
+		switch {
+		case gcerrors.Code(err) == gcerrors.PermissionDenied:
+			// A role without read access to the lake: plan as before; the
+			// workers find the ranges re-delivered and flag nothing late.
+			h.Logger.Warn("cannot read the lake's record of ingested sources (s3:GetObject and s3:ListBucket on the lake); planning the object anyway",
+				"key", key, "source_id", id, "err", err)
+		case err != nil:
+			return p, fmt.Errorf("inbound: %s: %w", key, err)
+		}
+		if done != nil {
+			p.SourceID = id
+			p.Skipped = "already ingested (integrated " + done.Integrated.Format(time.RFC3339) + ")"
+			return p, nil
+		}
+	}
 	if codec != "" {
 		p.Compression = codec
 		src = mda.InboundUncompressedPrefix + id + ".csv"

@@ -13,6 +13,7 @@ import (
 
 	"github.com/openmda/mda"
 	"github.com/openmda/mda/examples/lambda/internal/lambdaenv"
+	"github.com/openmda/mda/late"
 	"github.com/openmda/mda/ranges"
 )
 
@@ -37,12 +38,16 @@ type Worker struct {
 //	LAKE_URL        the lake bucket (required)
 //	LATE_TOPIC_URL  where late-read events go (optional; without it, late
 //	                reads wait for the scheduled integrator)
+//	LATE_GRACE      how far behind the latest reading time seen (in the lake
+//	                or earlier in the range) a read may be without being
+//	                late, e.g. 2h or 36h (default 2h, late.DefaultGrace)
 //
 // Range messages carry the URL of their inbound bucket, which the pipeline
 // opens (once per URL, kept across warm invocations).
 func NewWorker(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger) (*Worker, error) {
 	lakeURL := env.Required("LAKE_URL", "the lake bucket, s3://<bucket>?region=<region>")
 	lateURL := env.Get("LATE_TOPIC_URL")
+	grace := env.Duration("LATE_GRACE", late.DefaultGrace)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -59,7 +64,7 @@ func NewWorker(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger) (*W
 	// The staged files are written with the default writer options, which
 	// are the integrator's defaults too (see PipelineOptions.Writer).
 	return &Worker{
-		Pipeline: mda.NewPipeline(lake, &mda.PipelineOptions{LateTopic: lateTopic, Logger: logger}),
+		Pipeline: mda.NewPipeline(lake, &mda.PipelineOptions{LateTopic: lateTopic, Late: late.Policy{Grace: grace}, Logger: logger}),
 		Logger:   logger,
 	}, nil
 }
@@ -106,7 +111,7 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 			fail(rec.MessageId)
 		default:
 			log.Info("range committed", "lines", c.Lines, "reads", c.Reads, "quarantined", c.Quarantined,
-				"late", c.Late, "files", len(c.Files), "elapsed_ms", time.Since(start).Milliseconds())
+				"late", c.Late, "duplicates", c.Duplicates, "redelivery", c.Redelivery, "files", len(c.Files), "elapsed_ms", time.Since(start).Milliseconds())
 		}
 	}
 	return resp, nil
