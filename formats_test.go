@@ -83,3 +83,23 @@ func TestIngestRealExports(t *testing.T) {
 		})
 	}
 }
+
+// TestSeriesOrderedFormatsAreNotLate ingests each series-ordered sample
+// (one meter's or channel's reads after another's) into a fresh lake:
+// nothing in it is late, whatever order its meters come in.
+func TestSeriesOrderedFormatsAreNotLate(t *testing.T) {
+	dir, _ := filepath.Abs(filepath.Join("meter", "testdata"))
+	for _, file := range []string{"d0275-sample.txt", "nem12-sample.csv", "espi-sample.xml", "london-kaggle.csv", "london-datastore.csv", "wide-retailer.csv"} {
+		t.Run(file, func(t *testing.T) {
+			in := openBucket(t, "file://"+dir+"?metadata=skip")
+			lake := openBucket(t, "file://"+t.TempDir())
+			st, err := mda.Ingest(context.Background(), lake, in, file, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Reads == 0 || st.Late != 0 || st.LateEvents != 0 {
+				t.Errorf("%s: %d reads, %d late (%d events) on a fresh lake; want reads and none late", st.Format, st.Reads, st.Late, st.LateEvents)
+			}
+		})
+	}
+}

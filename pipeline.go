@@ -491,7 +491,8 @@ func (p *Pipeline) scanWhole(ctx context.Context, src *blob.Bucket, msg ranges.M
 	for {
 		n, rerr := dec.Read(buf)
 		for i := range buf[:n] {
-			if tracker != nil && tracker.Late(buf[i].Time) {
+			// These formats are in series order, not arrival order.
+			if tracker != nil && tracker.LateIn(buf[i].MeterID+"\x00"+string(buf[i].Type), buf[i].Time) {
 				noteLate(lateParts, &buf[i])
 				c.Late++
 			}

@@ -36,6 +36,9 @@ type Tracker struct {
 	grace time.Duration
 	lake  time.Time // the lake's watermark
 	seen  time.Time // the latest reading time seen in the stream
+	// seenBy holds the latest reading time per series, for files in
+	// series order (LateIn).
+	seenBy map[string]time.Time
 }
 
 // NewTracker starts a stream whose lake watermark is lake (zero if none).
@@ -53,6 +56,29 @@ func (tr *Tracker) Late(t time.Time) bool {
 	late := !w.IsZero() && t.Before(w.Add(-tr.grace))
 	if t.After(tr.seen) {
 		tr.seen = t
+	}
+	return late
+}
+
+// LateIn is Late for a file that is ordered by series, not by arrival:
+// the household and MDM exports (NEM12, MRASCo, ESPI, the CSV layouts)
+// give each meter's and channel's reads in time order, one series after
+// another, so the next meter's first day is not late because the last
+// meter's final day came before it. A read is late when it is more than
+// the grace behind the lake's watermark or behind the latest read of its
+// own series in the file; series names one (meter, channel) stream.
+func (tr *Tracker) LateIn(series string, t time.Time) bool {
+	if tr.seenBy == nil {
+		tr.seenBy = make(map[string]time.Time)
+	}
+	seen := tr.seenBy[series]
+	w := seen
+	if tr.lake.After(w) {
+		w = tr.lake
+	}
+	late := !w.IsZero() && t.Before(w.Add(-tr.grace))
+	if t.After(seen) {
+		tr.seenBy[series] = t
 	}
 	return late
 }

@@ -71,3 +71,27 @@ func TestPublishOneEventPerLateFile(t *testing.T) {
 		t.Errorf("event %+v", ev)
 	}
 }
+
+// TestTrackerLateIn: in a file ordered by series, each series is judged
+// against its own latest read and the lake's watermark, never against
+// another series' reads.
+func TestTrackerLateIn(t *testing.T) {
+	at := func(s string) time.Time { tm, _ := time.Parse("2006-01-02 15:04", s); return tm }
+	reads := []struct {
+		series, time string
+		late         bool
+	}{
+		{"a", "2024-03-01 00:30", false},
+		{"a", "2024-03-03 23:30", false},
+		{"b", "2024-03-01 00:30", false}, // the next meter starts again: not late
+		{"b", "2024-03-03 23:30", false},
+		{"a", "2024-03-02 10:00", true}, // a day behind its own series
+		{"c", "2024-02-20 10:00", true}, // behind the lake
+	}
+	tr := late.Policy{}.NewTracker(at("2024-02-25 00:00"))
+	for _, r := range reads {
+		if got := tr.LateIn(r.series, at(r.time)); got != r.late {
+			t.Errorf("series %s at %s: late %v, want %v", r.series, r.time, got, r.late)
+		}
+	}
+}
