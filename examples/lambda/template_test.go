@@ -177,7 +177,7 @@ func TestTemplate(t *testing.T) {
 		// policies are "PolicyTemplate:Resource".
 		policies []string
 	}{
-		{"InboundFunction", "inbound", "", []string{"S3CrudPolicy:InboundBucket", "SQSSendMessagePolicy:RangesQueue"}},
+		{"InboundFunction", "inbound", "", []string{"S3CrudPolicy:InboundBucket", "S3ReadPolicy:LakeBucket", "SQSSendMessagePolicy:RangesQueue"}},
 		{"WorkerFunction", "worker", "RangesQueue", []string{"S3ReadPolicy:InboundBucket", "S3CrudPolicy:LakeBucket", "SQSSendMessagePolicy:LateQueue"}},
 		{"LateFunction", "late", "LateQueue", []string{"S3CrudPolicy:LakeBucket"}},
 		{"IntegratorFunction", "integrator", "", []string{"S3CrudPolicy:LakeBucket"}},
