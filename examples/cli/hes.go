@@ -109,7 +109,12 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*noIngest {
 		process = func(ctx context.Context, in *blob.Bucket, key string) error {
 			st, err := mda.Ingest(ctx, lake, in, key, &mda.IngestOptions{Inbound: in})
-			if err == nil {
+			switch {
+			case err != nil:
+			case st.AlreadyIngested != nil:
+				// A HES that sends a window again: the lake has it.
+				fmt.Fprintf(stdout, "already ingested %s (source %s); nothing to do\n", key, st.SourceID)
+			default:
 				fmt.Fprintf(stdout, "ingested %s: %d lines, %d reads staged, %d quarantined\n", key, st.Lines, st.Staged, st.Quarantined)
 			}
 			return err
