@@ -301,22 +301,27 @@ func TestProjectionEveryTable(t *testing.T) {
 		t.Errorf("forecast template gives %q, want %q", dir, want)
 	}
 
-	// Anomalies: year a 4-digit integer.
-	a := byName[catalog.AnomalyResultsTableName].Parameters
-	if a["projection.year.type"] != "integer" || a["projection.year.digits"] != "4" || a["projection.year.range"] != "2000,2099" {
-		t.Errorf("anomalies year projection: %v", a)
+	// Anomalies and anomaly events: year a 4-digit integer.
+	for name, dirOf := range map[string]func(int) string{
+		catalog.AnomalyResultsTableName: tables.AnomalyDir,
+		catalog.AnomalyEventsTableName:  tables.AnomalyEventDir,
+	} {
+		a := byName[name].Parameters
+		if a["projection.year.type"] != "integer" || a["projection.year.digits"] != "4" || a["projection.year.range"] != "2000,2099" {
+			t.Errorf("%s year projection: %v", name, a)
+		}
+		if dir, want := strings.ReplaceAll(a["storage.location.template"], "${year}", fmt.Sprintf("%04d", 2024)), ml+dirOf(2024); dir != want {
+			t.Errorf("%s template gives %q, want %q", name, dir, want)
+		}
 	}
-	if dir, want := strings.ReplaceAll(a["storage.location.template"], "${year}", fmt.Sprintf("%04d", 2024)), ml+tables.AnomalyDir(2024); dir != want {
-		t.Errorf("anomalies template gives %q, want %q", dir, want)
-	}
-	// --years narrows both year-partitioned tables.
+	// --years narrows every year-partitioned table.
 	script, err = catalog.AthenaScript(catalog.Tables(lake, ml), &catalog.DDLOptions{Projection: true,
 		ProjectionProperties: map[string]string{"projection.year.range": "2020,2030"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(script, "'projection.year.range'='2020,2030'"); n != 2 {
-		t.Errorf("year range override in %d tables, want 2 (readings, anomalies)", n)
+	if n := strings.Count(script, "'projection.year.range'='2020,2030'"); n != 3 {
+		t.Errorf("year range override in %d tables, want 3 (readings, anomalies, anomaly events)", n)
 	}
 }
 

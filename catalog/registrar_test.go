@@ -74,6 +74,8 @@ func TestRegistrarSync(t *testing.T) {
 		tables.ForecastDir("linear", fstart.Add(time.Hour))+"part-00000.parquet",
 		tables.ForecastDir("towt", fstart)+"part-00000.parquet",
 		tables.AnomalyDir(2024)+"part-00000.parquet",
+		tables.AnomalyEventDir(2023)+"part-00000.parquet",
+		tables.AnomalyEventDir(2024)+"part-00000.parquet",
 		tables.TopologyDir("smart_meter")+"smart_meter.parquet",
 	)
 	reg, err := catalog.NewRegistrar(cat, "s3://lake", nil)
@@ -86,6 +88,7 @@ func TestRegistrarSync(t *testing.T) {
 		catalog.ForecastResultsTableName: {{"linear", "20240308000000"}, {"linear", "20240308010000"},
 			{"towt", "20240308000000"}},
 		catalog.AnomalyResultsTableName: {{"2024"}},
+		catalog.AnomalyEventsTableName:  {{"2023"}, {"2024"}},
 	}
 
 	check := func(name string, res []catalog.TableSync, added map[string]int) {
@@ -190,6 +193,9 @@ func TestRegistrarRegister(t *testing.T) {
 		{"readings", func() error { return reg.RegisterReadings(ctx, []partition.Key{k, k}) }},
 		{"forecast file", func() error { return reg.RegisterDirs(ctx, tables.ForecastDir("linear", start)+"part-00001.parquet") }},
 		{"anomaly years", func() error { return reg.RegisterDirs(ctx, tables.AnomalyDir(2023), tables.AnomalyDir(2024)) }},
+		{"anomaly events and scores", func() error {
+			return reg.RegisterDirs(ctx, tables.AnomalyEventDir(2024), tables.AnomalyDir(2024), tables.AnomalyEventDir(2024)+"part-00003.parquet")
+		}},
 		{"readings path", func() error { return reg.RegisterDirs(ctx, k.Path()) }},
 		{"dataflow weather", func() error {
 			return reg.RegisterDataflow(ctx, dataflow.Written{Table: "weather", Location: tables.WeatherPrefix,
@@ -208,6 +214,7 @@ func TestRegistrarRegister(t *testing.T) {
 		catalog.ReadingsTableName:        {catalog.ReadingsValues(k)},
 		catalog.ForecastResultsTableName: {{"linear", "20240308130000"}},
 		catalog.AnomalyResultsTableName:  {{"2023"}, {"2024"}},
+		catalog.AnomalyEventsTableName:   {{"2024"}},
 		catalog.WeatherTableName:         {{"2024-03-01"}, {"2024-03-02"}},
 	}
 	for name, want := range wantParts {

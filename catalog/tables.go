@@ -25,6 +25,8 @@ const (
 	TopologyTablePrefix      = "topology_data_integrated_"
 	ForecastResultsTableName = "meter_forecast_results"
 	AnomalyResultsTableName  = "meter_anomaly_results"
+	// AnomalyEventsTableName is ours: the guidance scores days only.
+	AnomalyEventsTableName = "meter_anomaly_events"
 )
 
 // Databases returns the guidance's databases.
@@ -272,16 +274,62 @@ func AnomalyResultsTable(ml string) *Table {
 	}
 }
 
+// AnomalyEventsTable returns mda_database_feature_ml.meter_anomaly_events
+// over our layout (package tables, tables.AnomalyEventRow): under
+// ml+"anomaly_events/", partitioned by the year of each event's start, one
+// row per anomaly event of a meter: its kind (spike, dip, flat, zero,
+// drop), its span [start_time, end_time) in UTC, the resolution scored in
+// seconds, the energy read over it (kWh), what the meter's history
+// predicts and its interval (NaN where a kind has none), its importance
+// and the model's name. The guidance has no such table: its Prophet job
+// scores days only (AnomalyResultsTable).
+//
+// Its Projection makes year an integer range, 2000 to 2099, of 4 digits
+// (tables.AnomalyEventDir), as in the anomalies table.
+func AnomalyEventsTable(ml string) *Table {
+	loc := dir(ml, tables.AnomalyEventsPrefix)
+	return &Table{
+		Database:    DatabaseFeatureML,
+		Name:        AnomalyEventsTableName,
+		Description: "Anomaly events per meter: daily and hourly spikes and dips, flat and zero runs, sustained drops",
+		Columns: []Column{
+			{Name: "meter_id", Type: "string"},
+			{Name: "kind", Type: "string", Comment: "spike, dip, flat, zero or drop"},
+			{Name: "start_time", Type: "timestamp", Comment: "UTC"},
+			{Name: "end_time", Type: "timestamp", Comment: "UTC, exclusive"},
+			{Name: "resolution_seconds", Type: "int"},
+			{Name: "consumption", Type: "double", Comment: "kWh"},
+			{Name: "yhat", Type: "double"},
+			{Name: "yhat_lower", Type: "double"},
+			{Name: "yhat_upper", Type: "double"},
+			{Name: "importance", Type: "double"},
+			{Name: "model", Type: "string"},
+		},
+		PartitionKeys: stringColumns("year"),
+		Location:      loc,
+		Format:        Parquet(),
+		Parameters:    map[string]string{"classification": "parquet"},
+		Projection: map[string]string{
+			"projection.enabled":        "true",
+			"projection.year.type":      "integer",
+			"projection.year.range":     "2000,2099",
+			"projection.year.digits":    "4",
+			"storage.location.template": loc + "year=${year}/",
+		},
+	}
+}
+
 // Tables returns every table of the guidance: the readings, weather and
-// topology tables over the lake root lake, and the ML result tables over
-// the ML bucket root ml (the lake root too if ml is "").
+// topology tables over the lake root lake, and the ML result tables
+// (forecasts, anomalies, anomaly events) over the ML bucket root ml (the
+// lake root too if ml is "").
 func Tables(lake, ml string) []*Table {
 	if ml == "" {
 		ml = lake
 	}
 	ts := []*Table{ReadingsTable(lake), WeatherTable(lake)}
 	ts = append(ts, TopologyTables(lake)...)
-	return append(ts, ForecastResultsTable(ml), AnomalyResultsTable(ml))
+	return append(ts, ForecastResultsTable(ml), AnomalyResultsTable(ml), AnomalyEventsTable(ml))
 }
 
 func stringColumns(names ...string) []Column {

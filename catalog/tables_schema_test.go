@@ -51,6 +51,7 @@ func TestTablesMatchTheirWriters(t *testing.T) {
 	}{
 		{catalog.ForecastResultsTable("s3://lake/"), parquet.SchemaOf(new(tables.ForecastRow))},
 		{catalog.AnomalyResultsTable("s3://lake/"), parquet.SchemaOf(new(tables.AnomalyRow))},
+		{catalog.AnomalyEventsTable("s3://lake/"), parquet.SchemaOf(new(tables.AnomalyEventRow))},
 		{catalog.WeatherTable("s3://lake/"), parquet.SchemaOf(new(tables.WeatherRow))},
 		{topo[catalog.TopologyTablePrefix+"service_transformer"], parquet.SchemaOf(new(topology.ServiceTransformer))},
 		{topo[catalog.TopologyTablePrefix+"smart_meter"], parquet.SchemaOf(new(topology.SmartMeter))},

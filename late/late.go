@@ -122,8 +122,17 @@ func Publish(ctx context.Context, topic *pubsub.Topic, c *staging.Commit) (int, 
 
 // HandlerOptions configures a Handler. Nil means the defaults.
 type HandlerOptions struct {
+	// Integrate configures the re-integrations (its Partitions are set
+	// per batch).
 	Integrate *staging.IntegrateOptions
-	Logger    *slog.Logger
+	// Register, if set, is called with the partitions each re-integration
+	// compacted, before it returns, to register them in a catalog
+	// (catalog.Registrar.RegisterReadings), as staging.IntegrateOptions'
+	// Register, which it replaces. If it fails, so does Handle (Run nacks
+	// the event, for redelivery), and the next run compacts and registers
+	// again.
+	Register func(ctx context.Context, keys []partition.Key) error
+	Logger   *slog.Logger
 	// OnHandle, if set, is called by Run after each event, with what its
 	// re-integration did (a failed one may have compacted some
 	// partitions) and its error.
@@ -148,7 +157,8 @@ func NewHandler(lake *blob.Bucket, opts *HandlerOptions) *Handler {
 	return h
 }
 
-// Handle re-integrates the partitions of a batch of events.
+// Handle re-integrates the partitions of a batch of events and registers
+// those it compacted (HandlerOptions.Register).
 func (h *Handler) Handle(ctx context.Context, events []Event) (staging.IntegrateStats, error) {
 	var keys []partition.Key
 	seen := make(map[string]bool)
@@ -171,6 +181,9 @@ func (h *Handler) Handle(ctx context.Context, events []Event) (staging.Integrate
 		o = *h.opts.Integrate
 	}
 	o.Partitions = keys
+	if h.opts.Register != nil {
+		o.Register = h.opts.Register
+	}
 	return staging.Integrate(ctx, h.lake, &o)
 }
 

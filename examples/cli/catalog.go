@@ -151,7 +151,7 @@ func runCatalogDDL(args []string, stdout, stderr io.Writer) error {
 	lakeLoc := fs.String("lake-location", "s3://your-lake-bucket/", "the lake's root location")
 	mlLoc := fs.String("ml-location", "", "the root of the ML results bucket; default: --lake-location")
 	projection := fs.Bool("projection", false, "add Athena partition projection, so that no partitions need registering")
-	years := fs.String("years", "", "with --projection: the projected years of the readings and anomalies tables, FIRST,LAST (default 2000,2099)")
+	years := fs.String("years", "", "with --projection: the projected years of the readings, anomalies and anomaly events tables, FIRST,LAST (default 2000,2099)")
 	models := fs.String("models", "", "with --projection: the forecast model names Athena enumerates, comma-separated (default "+strings.Join(catalog.ForecastModelNames, ",")+")")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -17,7 +17,9 @@ import (
 
 // TestCatalogDDLMatchesLake builds a demo-sized lake with every table
 // through the mda command (demo: readings, weather, topology; forecast
-// train, run and anomalies), then parses the bytes "mda catalog ddl"
+// train, run and anomalies: forecasts, anomalies, anomaly events), checks
+// that the jobs registered every partition they wrote (catalog sync finds
+// nothing to add), then parses the bytes "mda catalog ddl"
 // prints, with and without --projection, and checks each table against a
 // real file of it: the statement parses, its columns are the file's
 // Parquet columns (names, order, Hive types), its partition keys are the
@@ -44,24 +46,28 @@ func TestCatalogDDLMatchesLake(t *testing.T) {
 	}
 
 	// demo registered the readings and the weather as it wrote them, and
-	// created the topology tables; sync registers the forecast and anomaly
-	// partitions, and then has nothing left to do.
-	code, out, errs := runCLI(t, "catalog", "sync", "--lake", lake, "--dry-run")
-	if code != 0 {
-		t.Fatalf("catalog sync --dry-run: exit %d: %s%s", code, out, errs)
-	}
-	for _, name := range []string{catalog.ReadingsTableName, catalog.WeatherTableName} {
-		if line := lineOf(out, name); !strings.HasSuffix(line, "would add 0") || strings.Contains(line, " 0 in the catalog") {
-			t.Errorf("after demo, %s: %q", name, line)
+	// created the topology tables; forecast run registered its forecasts,
+	// forecast anomalies its scores and events: sync has nothing to do.
+	partitioned := []string{catalog.ReadingsTableName, catalog.WeatherTableName, catalog.ForecastResultsTableName,
+		catalog.AnomalyResultsTableName, catalog.AnomalyEventsTableName}
+	for _, dryRun := range []bool{true, false} {
+		args := []string{"catalog", "sync", "--lake", lake}
+		verb := "added 0"
+		if dryRun {
+			args, verb = append(args, "--dry-run"), "would add 0"
 		}
-	}
-	if code, out, errs := runCLI(t, "catalog", "sync", "--lake", lake); code != 0 ||
-		!strings.HasSuffix(lineOf(out, catalog.AnomalyResultsTableName), "added 1") {
-		t.Fatalf("catalog sync: exit %d: %s%s", code, out, errs)
-	}
-	code, out, _ = runCLI(t, "catalog", "sync", "--lake", lake, "--dry-run")
-	if n := strings.Count(out, "would add 0"); code != 0 || n != 4 || strings.Count(out, "not partitioned") != 7 {
-		t.Errorf("catalog sync after sync: exit %d, %d partitioned tables up to date, want 4:\n%s", code, n, out)
+		code, out, errs := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("mda %s: exit %d: %s%s", strings.Join(args, " "), code, out, errs)
+		}
+		for _, name := range partitioned {
+			if line := lineOf(out, "."+name+" "); !strings.HasSuffix(line, verb) || strings.Contains(line, " 0 in the catalog") {
+				t.Errorf("mda %s, after the jobs, %s: %q", strings.Join(args, " "), name, line)
+			}
+		}
+		if n, tops := strings.Count(out, verb), strings.Count(out, map[bool]string{false: ": ensured", true: "not partitioned"}[dryRun]); n != 5 || tops != 7 {
+			t.Errorf("mda %s: %d partitioned tables up to date, want 5; %d unpartitioned, want 7:\n%s", strings.Join(args, " "), n, tops, out)
+		}
 	}
 
 	const loc = "s3://my-lake/"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"runtime/metrics"
@@ -11,7 +12,9 @@ import (
 	"time"
 
 	"github.com/openmda/mda"
+	"github.com/openmda/mda/catalog"
 	"github.com/openmda/mda/forecast"
+	"github.com/openmda/mda/tables"
 )
 
 // runForecast dispatches "mda forecast SUBCOMMAND": backtest reproduces
@@ -87,6 +90,8 @@ func runForecastRun(ctx context.Context, args []string, stdout, stderr io.Writer
 	start := fs.String("start", "", "first forecast hour, e.g. 2024-04-01T00 (default: end of data)")
 	workers := fs.Int("workers", 0, "meters forecast at once (default: number of CPUs)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	var cf catalogFlags
+	cf.registerML(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -107,6 +112,14 @@ func runForecastRun(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer lake.Close()
+	reg, closeCat, err := cf.registrar(ctx, *lakeURL)
+	if err != nil {
+		return err
+	}
+	defer closeCat()
+	if reg != nil {
+		opts.Register = reg.RegisterDirs
+	}
 	pl, mem := jobProgress(stderr, *quiet)
 	opts.Progress = pl
 	st, err := forecast.Run(ctx, lake, opts)
@@ -134,6 +147,8 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 	interval := fs.Float64("interval", 0.98, "probability of the normal range")
 	workers := fs.Int("workers", 0, "meters scored at once (default: number of CPUs)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	var cf catalogFlags
+	cf.registerML(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -146,12 +161,22 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 		return err
 	}
 	defer lake.Close()
+	reg, closeCat, err := cf.registrar(ctx, *lakeURL)
+	if err != nil {
+		return err
+	}
+	defer closeCat()
 	pl, mem := jobProgress(stderr, *quiet)
 	st, err := forecast.DetectAnomalies(ctx, lake, &forecast.AnomalyOptions{Year: *year, Weeks: *weeks, Interval: *interval,
 		MemoryBudget: int64(*memMB) << 20, Workers: *workers, Progress: pl})
 	peak := mem()
 	if err != nil {
 		return err
+	}
+	if reg != nil {
+		if err := reg.RegisterDirs(ctx, anomalyDirs(st)...); err != nil {
+			return fmt.Errorf("registering the anomalies of %d: %w (the files are written; a rerun registers them)", st.Year, err)
+		}
 	}
 	fmt.Fprintf(stdout, "anomalies %d (%s to %s, model %s): %d meters, %d meter-days scored, %d spikes, %d dips\n", st.Year,
 		st.From.Format(time.DateOnly), st.To.Add(-24*time.Hour).Format(time.DateOnly), st.Model, st.Meters, st.Days, st.Spikes, st.Dips)
@@ -165,6 +190,30 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 	fmt.Fprintf(stdout, "%d rows in %d files (%s); %d reads scanned in %d passes; %v, peak memory %s\n", st.Days, len(st.Files), mb(st.Bytes),
 		st.Scan.Reads, st.Passes, st.Elapsed.Round(time.Millisecond), peak)
 	return nil
+}
+
+// registerML adds to fs the catalog flags of the forecast and anomaly
+// jobs: those of mda ingest (catalogFlags.register) and --ml-database,
+// the database of the ML result tables.
+func (c *catalogFlags) registerML(fs *flag.FlagSet) {
+	c.register(fs)
+	fs.StringVar(&c.mlDatabase, "ml-database", catalog.DatabaseFeatureML, "database of the forecast and anomaly tables")
+}
+
+// anomalyDirs returns the directories of the anomalies and anomaly events
+// tables that a DetectAnomalies run wrote, for Registrar.RegisterDirs: a
+// year's partition of each table that got files, and the table's own
+// directory (which creates the table, registering nothing) for one that
+// got none, such as the events table of a year without events.
+func anomalyDirs(st forecast.AnomalyStats) []string {
+	dirs := []string{tables.AnomaliesPrefix, tables.AnomalyEventsPrefix}
+	if len(st.Files) > 0 {
+		dirs[0] = tables.AnomalyDir(st.Year)
+	}
+	if len(st.EventFiles) > 0 {
+		dirs[1] = tables.AnomalyEventDir(st.Year)
+	}
+	return dirs
 }
 
 // jobProgress returns a progress callback that draws a line on stderr

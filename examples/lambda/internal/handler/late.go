@@ -12,8 +12,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"gocloud.dev/blob"
 
+	"github.com/openmda/mda/catalog"
 	"github.com/openmda/mda/examples/lambda/internal/lambdaenv"
 	"github.com/openmda/mda/late"
+	"github.com/openmda/mda/partition"
 	"github.com/openmda/mda/staging"
 )
 
@@ -29,8 +31,15 @@ import (
 type Late struct {
 	Lake *blob.Bucket
 	// Integrate configures the re-integrations; LockTTL is raised per
-	// invocation to outlast the function's deadline.
+	// invocation to outlast the function's deadline. Its Register is
+	// replaced when Registrar is set.
 	Integrate staging.IntegrateOptions
+	// Registrar, if set, registers the partitions that each
+	// re-integration compacts in a catalog (Glue, for Athena), creating
+	// the database and the readings table if they do not exist, as the
+	// scheduled integrator does (late.HandlerOptions.Register). Nil
+	// registers nothing.
+	Registrar *catalog.Registrar
 	Logger    *slog.Logger
 }
 
@@ -39,9 +48,16 @@ type Late struct {
 //	LAKE_URL   the lake bucket (required)
 //	LOCK_WAIT  how long to wait for a partition that another integrator
 //	           holds before leaving the event for redelivery (default 20s)
+//	MDA_CATALOG_URL  the catalog to register partitions in, as for the
+//	           integrator: glue://DATABASE?region=<region> for the Glue
+//	           Data Catalog, or a bucket URL for a JSON manifest catalog
+//	           (default, or "none": nothing is registered)
+//	MDA_CATALOG_LOCATION  the lake's root as query engines see it
+//	           (default: from LAKE_URL, s3://<bucket>/)
 func NewLate(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger) (*Late, error) {
 	lakeURL := env.Required("LAKE_URL", "the lake bucket, s3://<bucket>?region=<region>")
 	wait := env.Duration("LOCK_WAIT", 20*time.Second)
+	catURL, catLoc := catalogEnv(env, lakeURL)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -49,7 +65,48 @@ func NewLate(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger) (*Lat
 	if err != nil {
 		return nil, err
 	}
-	return &Late{Lake: lake, Integrate: staging.IntegrateOptions{LockWait: wait, Logger: logger}, Logger: logger}, nil
+	reg, err := openEnvRegistrar(ctx, catURL, catLoc)
+	if err != nil {
+		lake.Close()
+		return nil, err
+	}
+	return &Late{Lake: lake, Integrate: staging.IntegrateOptions{LockWait: wait, Logger: logger}, Registrar: reg, Logger: logger}, nil
+}
+
+// catalogEnv reads MDA_CATALOG_URL ("" for none) and MDA_CATALOG_LOCATION
+// (derived from lakeURL if unset), recording a problem in env.
+func catalogEnv(env *lambdaenv.Env, lakeURL string) (catURL, catLoc string) {
+	catURL = env.Get("MDA_CATALOG_URL")
+	if catURL == "none" {
+		catURL = ""
+	}
+	catLoc = env.Get("MDA_CATALOG_LOCATION")
+	if catURL != "" && catLoc == "" && lakeURL != "" {
+		var err error
+		if catLoc, err = catalog.LakeLocation(lakeURL); err != nil {
+			env.Fail(fmt.Errorf("LAKE_URL: %w", err))
+		}
+	}
+	return catURL, catLoc
+}
+
+// openEnvRegistrar opens the catalog catURL and returns a Registrar of the
+// lake at catLoc in it, or nil if catURL is "". Opening a Glue catalog
+// contacts nothing: a missing permission shows at the first registration.
+func openEnvRegistrar(ctx context.Context, catURL, catLoc string) (*catalog.Registrar, error) {
+	if catURL == "" {
+		return nil, nil
+	}
+	cat, err := catalog.OpenCatalog(ctx, catURL)
+	if err != nil {
+		return nil, fmt.Errorf("MDA_CATALOG_URL: %w", err)
+	}
+	reg, err := catalog.NewRegistrar(cat, catLoc, nil)
+	if err != nil {
+		cat.Close()
+		return nil, fmt.Errorf("MDA_CATALOG_LOCATION: %w", err)
+	}
+	return reg, nil
 }
 
 // Handle re-integrates the partitions of a batch of late events, one
@@ -58,7 +115,10 @@ func NewLate(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger) (*Lat
 // partition is retried (the lock holder may have listed the staged files
 // before the late one committed); the scheduled integrator would pick it up
 // anyway, later. A malformed event is reported as failed, to reach the
-// dead-letter queue.
+// dead-letter queue. With a Registrar, each partition re-integrated is
+// registered in the catalog before its events are answered; if that
+// fails, its events are reported as failed, and the redelivery compacts
+// and registers it again.
 func (l *Late) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
 	fail := func(ids ...string) {
@@ -88,7 +148,18 @@ func (l *Late) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventR
 	}
 	opts := l.Integrate
 	opts.LockTTL = lambdaenv.LockTTL(ctx, opts.LockTTL)
-	h := late.NewHandler(l.Lake, &late.HandlerOptions{Integrate: &opts, Logger: l.Logger})
+	ho := &late.HandlerOptions{Integrate: &opts, Logger: l.Logger}
+	registered := 0 // by the current partition's re-integration
+	if l.Registrar != nil {
+		ho.Register = func(ctx context.Context, keys []partition.Key) error {
+			if err := l.Registrar.RegisterReadings(ctx, keys); err != nil {
+				return fmt.Errorf("catalog: %w", err)
+			}
+			registered += len(keys)
+			return nil
+		}
+	}
+	h := late.NewHandler(l.Lake, ho)
 	parts := make([]string, 0, len(byPart))
 	for p := range byPart {
 		parts = append(parts, p)
@@ -97,6 +168,7 @@ func (l *Late) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventR
 	for _, p := range parts {
 		g := byPart[p]
 		log := l.Logger.With("partition", p, "events", len(g.events))
+		registered = 0
 		st, err := h.Handle(ctx, g.events)
 		switch {
 		case err != nil:
@@ -111,7 +183,7 @@ func (l *Late) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventR
 				reads += e.Reads
 			}
 			log.Info("partition re-integrated", "late_reads", reads, "reads", st.Reads, "duplicates", st.Duplicates,
-				"files", st.Files, "elapsed_ms", st.Elapsed.Milliseconds())
+				"files", st.Files, "registered", registered, "elapsed_ms", st.Elapsed.Milliseconds())
 		}
 	}
 	return resp, nil

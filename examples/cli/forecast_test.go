@@ -1,0 +1,186 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/openmda/mda"
+	"github.com/openmda/mda/catalog"
+	"github.com/openmda/mda/forecast"
+	"github.com/openmda/mda/meter"
+	"github.com/openmda/mda/partition"
+	"github.com/openmda/mda/simulator"
+	"github.com/openmda/mda/tables"
+)
+
+// writeKWLake writes the simulator's true kW reads of meters x days into
+// a file lake, one file per hourly partition, and returns its URL. The
+// first meter reads zero for the 12 hours from noon of the last day but
+// two: an anomaly event (a zero run) that forecast anomalies finds.
+func writeKWLake(t *testing.T, meters, days int) string {
+	t.Helper()
+	ctx := t.Context()
+	url := "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "lake"))
+	lake, err := mda.OpenBucket(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lake.Close()
+	g, err := simulator.New(&simulator.Options{Meters: meters, Days: days, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := ""
+	zeroFrom := simulator.DefaultStart.AddDate(0, 0, days-3).Add(12 * time.Hour)
+	var batch []meter.Reading
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		_, err := partition.WriteFile(ctx, lake, partition.KeyOf(batch[0]), "data", batch, nil)
+		batch = batch[:0]
+		return err
+	}
+	err = g.TruthReads(func(r meter.Reading) error {
+		if r.Type != meter.TypeKW {
+			return nil
+		}
+		if first == "" {
+			first = r.MeterID
+		}
+		if r.MeterID == first && r.Time.After(zeroFrom) && !r.Time.After(zeroFrom.Add(12*time.Hour)) {
+			r.Value = 0
+		}
+		if len(batch) > 0 && partition.KeyOf(r) != partition.KeyOf(batch[0]) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		batch = append(batch, r)
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url
+}
+
+// TestCLIForecastCatalog: mda forecast run registers the forecasts
+// partition it wrote, and mda forecast anomalies the year's partitions of
+// the anomalies and anomaly events tables, in the default catalog of mda
+// ingest (a manifest catalog in the lake's bucket), at the lake's
+// location; --catalog and --ml-database choose another catalog and
+// database, and --catalog none registers nothing.
+func TestCLIForecastCatalog(t *testing.T) {
+	ctx := t.Context()
+	lake := writeKWLake(t, 2, 37)
+	steps := [][]string{
+		{"forecast", "train", "--lake", lake, "--window", "37d", "--quiet"},
+		{"forecast", "run", "--lake", lake, "--horizon", "24", "--quiet"},
+		{"forecast", "anomalies", "--lake", lake, "--quiet"},
+	}
+	var runOut, anomOut string
+	for _, args := range steps {
+		code, out, errs := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("mda %s: exit %d: %s%s", strings.Join(args, " "), code, out, errs)
+		}
+		switch args[1] {
+		case "run":
+			runOut = out
+		case "anomalies":
+			anomOut = out
+		}
+	}
+	loc, err := catalog.LakeLocation(lake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.OpenCatalog(ctx, lake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cat.Close()
+	parts := func(c *catalog.Catalog, db, table string) []catalog.Partition {
+		t.Helper()
+		ps, err := c.ListPartitions(ctx, db, table, nil)
+		if err != nil {
+			t.Fatalf("%s.%s: %v", db, table, err)
+		}
+		return ps
+	}
+
+	// The forecast run's partition: the directory it printed.
+	ps := parts(cat, catalog.DatabaseFeatureML, catalog.ForecastResultsTableName)
+	if len(ps) != 1 || len(ps[0].Values) != 2 || ps[0].Values[0] != forecast.DefaultModel {
+		t.Fatalf("forecasts partitions %+v, want one of model %s", ps, forecast.DefaultModel)
+	}
+	start, err := time.Parse(tables.ForecastStartLayout, ps[0].Values[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := tables.ForecastDir(forecast.DefaultModel, start)
+	if ps[0].Location != loc+dir || !strings.Contains(runOut, " under "+dir+";") {
+		t.Errorf("forecasts partition at %q; the run printed:\n%s", ps[0].Location, runOut)
+	}
+
+	// The anomalies run's year, in both tables.
+	var year int
+	if _, err := fmt.Sscanf(anomOut, "anomalies %d ", &year); err != nil || strings.Contains(anomOut, "(0 in 0 files)") {
+		t.Fatalf("forecast anomalies printed (%v):\n%s", err, anomOut)
+	}
+	for table, dirOf := range map[string]func(int) string{
+		catalog.AnomalyResultsTableName: tables.AnomalyDir,
+		catalog.AnomalyEventsTableName:  tables.AnomalyEventDir,
+	} {
+		want := []catalog.Partition{{Values: []string{fmt.Sprint(year)}, Location: loc + dirOf(year)}}
+		if diff := cmp.Diff(want, parts(cat, catalog.DatabaseFeatureML, table)); diff != "" {
+			t.Errorf("%s partitions (-want +got):\n%s", table, diff)
+		}
+	}
+
+	// Another catalog and ML database; none.
+	other := "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "cat"))
+	for _, args := range [][]string{
+		{"forecast", "run", "--lake", lake, "--horizon", "24", "--quiet", "--catalog", other, "--ml-database", "ml_test"},
+		{"forecast", "run", "--lake", lake, "--horizon", "24", "--quiet", "--catalog", "none"},
+	} {
+		if code, out, errs := runCLI(t, args...); code != 0 {
+			t.Fatalf("mda %s: exit %d: %s%s", strings.Join(args, " "), code, out, errs)
+		}
+	}
+	oc, err := catalog.OpenCatalog(ctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer oc.Close()
+	if got := parts(oc, "ml_test", catalog.ForecastResultsTableName); len(got) != 1 || !slices.Equal(got[0].Values, ps[0].Values) {
+		t.Errorf("--catalog --ml-database: partitions %+v, want %v", got, ps[0].Values)
+	}
+}
+
+// TestAnomalyDirs: a table that got no files is ensured, not given an
+// empty partition.
+func TestAnomalyDirs(t *testing.T) {
+	for _, tc := range []struct {
+		st   forecast.AnomalyStats
+		want []string
+	}{
+		{forecast.AnomalyStats{Year: 2024, Files: []string{"a"}, EventFiles: []string{"b"}}, []string{tables.AnomalyDir(2024), tables.AnomalyEventDir(2024)}},
+		{forecast.AnomalyStats{Year: 2024, Files: []string{"a"}}, []string{tables.AnomalyDir(2024), tables.AnomalyEventsPrefix}},
+		{forecast.AnomalyStats{Year: 2024}, []string{tables.AnomaliesPrefix, tables.AnomalyEventsPrefix}},
+	} {
+		if got := anomalyDirs(tc.st); !slices.Equal(got, tc.want) {
+			t.Errorf("anomalyDirs(%d files, %d event files) = %v, want %v", len(tc.st.Files), len(tc.st.EventFiles), got, tc.want)
+		}
+	}
+}
