@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"gonum.org/v1/gonum/floats"
@@ -144,10 +145,15 @@ func (m *Linear) ValidationMSE() float64 { return m.valMSE }
 // Fit holds out the last HoldOut share of every series, chooses the penalty
 // and calibrates the quantiles there, and refits on all of train.
 func (m *Linear) Fit(ctx context.Context, train []Series) error {
+	return m.fitSet(ctx, seriesSlice(train))
+}
+
+// fitSet is Fit on series that may be materialised one at a time.
+func (m *Linear) fitSet(ctx context.Context, train seriesSet) error {
 	L, H := m.opt.Lookback, m.opt.Horizon
-	var tr, va []Series
-	for _, s := range train {
-		n := s.Len()
+	tr, va := &subSet{base: train}, &subSet{base: train}
+	for i := range train.count() {
+		n := train.length(i)
 		hold := int(math.Round(m.opt.HoldOut * float64(n)))
 		if hold < H {
 			hold = H
@@ -156,10 +162,10 @@ func (m *Linear) Fit(ctx context.Context, train []Series) error {
 		if cut < L+H {
 			continue // too short to split; still used in the final fit
 		}
-		tr = append(tr, s.Slice(0, cut))
-		va = append(va, s.Slice(cut-L, n))
+		tr.add(i, 0, cut)
+		va.add(i, cut-L, n)
 	}
-	if len(tr) == 0 {
+	if tr.count() == 0 {
 		return fmt.Errorf("%w: no series has %d intervals plus a hold-out", ErrHistory, L+H)
 	}
 	if err := m.fit(ctx, tr, va, train); err != nil {
@@ -173,17 +179,55 @@ func (m *Linear) Fit(ctx context.Context, train []Series) error {
 // interval to forecast (the ETT protocol's validation split). Use it when a
 // benchmark fixes the splits.
 func (m *Linear) FitValidate(ctx context.Context, train, val []Series) error {
-	return m.fit(ctx, train, val, nil)
+	return m.fit(ctx, seriesSlice(train), seriesSlice(val), nil)
 }
 
-func (m *Linear) fit(ctx context.Context, tr, va, final []Series) error {
-	if len(tr) == 0 || len(va) == 0 {
+// seriesSet is the training series of a fit, which a caller may
+// materialise one at a time: Train's shard of 250 meter-years would be
+// 17.5 MB of float64 per worker if it were a []Series, and the fit only
+// ever reads one series at once.
+type seriesSet interface {
+	count() int
+	length(i int) int // Len of series i, without materialising it
+	step(i int) time.Duration
+	// at returns series i; its values may be valid only until the next
+	// call of at.
+	at(i int) Series
+}
+
+// seriesSlice is a seriesSet of series in memory.
+type seriesSlice []Series
+
+func (s seriesSlice) count() int               { return len(s) }
+func (s seriesSlice) length(i int) int         { return s[i].Len() }
+func (s seriesSlice) step(i int) time.Duration { return s[i].Step }
+func (s seriesSlice) at(i int) Series          { return s[i] }
+
+// subSet is a seriesSet of intervals [lo, hi) of some series of base.
+type subSet struct {
+	base        seriesSet
+	idx, lo, hi []int
+}
+
+func (s *subSet) add(i, lo, hi int) {
+	s.idx, s.lo, s.hi = append(s.idx, i), append(s.lo, lo), append(s.hi, hi)
+}
+
+func (s *subSet) count() int               { return len(s.idx) }
+func (s *subSet) length(k int) int         { return s.hi[k] - s.lo[k] }
+func (s *subSet) step(k int) time.Duration { return s.base.step(s.idx[k]) }
+func (s *subSet) at(k int) Series          { return s.base.at(s.idx[k]).Slice(s.lo[k], s.hi[k]) }
+
+func (m *Linear) fit(ctx context.Context, tr, va, final seriesSet) error {
+	if tr.count() == 0 || va.count() == 0 {
 		return fmt.Errorf("%w: need training and validation series", ErrHistory)
 	}
-	m.step = tr[0].Step
-	for _, s := range append(append([]Series(nil), tr...), va...) {
-		if s.Step != m.step {
-			return fmt.Errorf("forecast: series steps differ: %v and %v", m.step, s.Step)
+	m.step = tr.step(0)
+	for _, set := range []seriesSet{tr, va} {
+		for i := range set.count() {
+			if st := set.step(i); st != m.step {
+				return fmt.Errorf("forecast: series steps differ: %v and %v", m.step, st)
+			}
 		}
 	}
 	if m.opt.Season <= 0 {
@@ -195,11 +239,11 @@ func (m *Linear) fit(ctx context.Context, tr, va, final []Series) error {
 	m.exog = newExogSpec(m.opt.Exog, m.step, m.opt.Lookback, m.opt.Horizon)
 	design := m.newDesign()
 
-	trQ, err := design.moments(ctx, tr, m)
+	trQ, err := design.momentsOf(ctx, tr, m)
 	if err != nil {
 		return fmt.Errorf("forecast: training moments: %w", err)
 	}
-	vaQ, err := design.moments(ctx, va, m)
+	vaQ, err := design.momentsOf(ctx, va, m)
 	if err != nil {
 		return fmt.Errorf("forecast: validation moments: %w", err)
 	}
@@ -237,7 +281,7 @@ func (m *Linear) fit(ctx context.Context, tr, va, final []Series) error {
 		return err
 	}
 	if final != nil {
-		allQ, err := design.moments(ctx, final, m)
+		allQ, err := design.momentsOf(ctx, final, m)
 		if err != nil {
 			return fmt.Errorf("forecast: final moments: %w", err)
 		}
@@ -251,11 +295,11 @@ func (m *Linear) fit(ctx context.Context, tr, va, final []Series) error {
 }
 
 // calibrate sets the residual quantiles from windows of val.
-func (m *Linear) calibrate(ctx context.Context, val []Series) error {
+func (m *Linear) calibrate(ctx context.Context, val seriesSet) error {
 	L, H := m.opt.Lookback, m.opt.Horizon
 	total := 0
-	for _, s := range val {
-		if k := s.Len() - L - H + 1; k > 0 {
+	for i := range val.count() {
+		if k := val.length(i) - L - H + 1; k > 0 {
 			total += k
 		}
 	}
@@ -265,10 +309,11 @@ func (m *Linear) calibrate(ctx context.Context, val []Series) error {
 	}
 	res := make([][]float64, H)
 	pred := make([]float64, H)
-	for _, s := range val {
+	for i := range val.count() {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		s := val.at(i)
 		scale := m.seriesScale(s.Values)
 		for o := 0; o+L+H <= s.Len(); o += stride {
 			x := s.Values[o : o+L]
@@ -388,6 +433,17 @@ type design struct {
 	nf, f      int        // decomposition features, all features incl. e and bias
 	ap         *mat.Dense // nf×L: decomposition of the normalised window
 	wc         []float64  // level c(x) = wc·x
+	// Buffers of moments and addRun, reused over a fit's series (a fit
+	// sums the moments of every series three times): d + e·d floats
+	// (86 KB for a week of look-back and horizon) per series otherwise.
+	z, row, cross []float64
+	idx           []int
+	val           []float64
+	raw           []float64  // dim×dim raw moments
+	tr, tq        *mat.Dense // transform's R and Q
+	k             *mat.SymDense
+	rhs           *mat.Dense
+	ch            mat.Cholesky // solve's system, right-hand side and factor
 }
 
 func (m *Linear) newDesign() *design {
@@ -457,14 +513,23 @@ type moments struct {
 // moments accumulates the raw moments of every complete window of series,
 // then transforms them once: Q = T·M·Tᵀ.
 func (ds *design) moments(ctx context.Context, series []Series, m *Linear) (moments, error) {
+	return ds.momentsOf(ctx, seriesSlice(series), m)
+}
+
+// momentsOf is moments of a seriesSet.
+func (ds *design) momentsOf(ctx context.Context, series seriesSet, m *Linear) (moments, error) {
 	dim := ds.d + ds.e + 1
-	raw := make([]float64, dim*dim)
+	raw := slices.Grow(ds.raw[:0], dim*dim)[:dim*dim]
+	clear(raw)
+	ds.raw = raw
 	n := 0
-	var z []float64
-	for _, s := range series {
+	z := ds.z
+	defer func() { ds.z = z[:0] }()
+	for i := range series.count() {
 		if err := ctx.Err(); err != nil {
 			return moments{}, err
 		}
+		s := series.at(i)
 		sc := m.seriesScale(s.Values)
 		z = append(z[:0], s.Values...)
 		if sc != 1 {
@@ -507,8 +572,12 @@ func (ds *design) transform(mm *mat.Dense) *mat.SymDense {
 	d, last := ds.d, dim-1
 	wc := mat.NewVecDense(L, ds.wc)
 	mx := mm.Slice(0, L, 0, dim)
-	// R = T·M, (f+h)×dim.
-	r := mat.NewDense(f+H, dim, nil)
+	// R = T·M, (f+h)×dim. Every element of R and Q is written below, so
+	// the design's buffers need no clearing.
+	if ds.tr == nil {
+		ds.tr, ds.tq = mat.NewDense(f+H, dim, nil), mat.NewDense(f+H, f+H, nil)
+	}
+	r := ds.tr
 	r.Slice(0, nf, 0, dim).(*mat.Dense).Mul(ds.ap, mx)
 	for j := 0; j < E; j++ {
 		r.SetRow(nf+j, mm.RawRowView(d+j))
@@ -522,7 +591,7 @@ func (ds *design) transform(mm *mat.Dense) *mat.SymDense {
 		floats.AddScaled(row, -1, cm.RawVector().Data)
 	}
 	// Q = R·Tᵀ, (f+h)×(f+h).
-	q := mat.NewDense(f+H, f+H, nil)
+	q := ds.tq
 	rx := r.Slice(0, f+H, 0, L)
 	q.Slice(0, f+H, 0, nf).(*mat.Dense).Mul(rx, ds.ap.T())
 	var rc mat.VecDense // R_x·wc
@@ -556,7 +625,8 @@ func (ds *design) transform(mm *mat.Dense) *mat.SymDense {
 func (ds *design) addRun(raw []float64, dim int, seg []float64, firstTarget time.Time, ex *exogSpec) int {
 	d := ds.d
 	n := len(seg) - d + 1
-	row := make([]float64, d) // G[i-1][·], updated in place row by row
+	row := slices.Grow(ds.row[:0], d)[:d] // G[i-1][·], updated in place row by row
+	ds.row = row
 	for j := 0; j < d; j++ {
 		row[j] = floats.Dot(seg[:n], seg[j:j+n])
 	}
@@ -584,12 +654,13 @@ func (ds *design) addRun(raw []float64, dim int, seg []float64, firstTarget time
 	}
 	raw[last*dim+last] += float64(n)
 	if ex != nil {
-		var idx []int
-		var val []float64
+		idx, val := ds.idx[:0], ds.val[:0]
 		// The lag × exogenous block is summed per exogenous column in a
 		// contiguous buffer (an axpy per window and column) and added to
 		// raw's strided columns once: five times faster than strided adds.
-		cross := make([]float64, ds.e*d)
+		cross := slices.Grow(ds.cross[:0], ds.e*d)[:ds.e*d]
+		ds.cross = cross
+		clear(cross)
 		for o := 0; o < n; o++ {
 			idx, val = ex.features(firstTarget.Add(time.Duration(o)*ex.step), idx[:0], val[:0])
 			win := seg[o : o+d]
@@ -610,6 +681,7 @@ func (ds *design) addRun(raw []float64, dim int, seg []float64, firstTarget time
 				raw[i*dim+d+j] += v
 			}
 		}
+		ds.idx, ds.val = idx[:0], val[:0]
 	}
 	return n
 }
@@ -618,17 +690,20 @@ func (ds *design) addRun(raw []float64, dim int, seg []float64, firstTarget time
 // bias is not penalised.
 func (ds *design) solve(mo moments, lam float64) (*mat.Dense, error) {
 	f := ds.f
-	k := mat.NewSymDense(f, nil)
+	if ds.k == nil {
+		ds.k, ds.rhs = mat.NewSymDense(f, nil), mat.NewDense(f, ds.h, nil)
+	}
+	k := ds.k
 	k.CopySym(mo.q.SliceSym(0, f))
 	pen := lam * float64(mo.n)
 	for i := 0; i < f-1; i++ {
 		k.SetSym(i, i, k.At(i, i)+pen)
 	}
-	var ch mat.Cholesky
+	ch := &ds.ch
 	if ok := ch.Factorize(k); !ok {
 		return nil, errors.New("forecast: normal equations not positive definite")
 	}
-	rhs := mat.NewDense(f, ds.h, nil)
+	rhs := ds.rhs // every element set below
 	for i := 0; i < f; i++ {
 		for h := 0; h < ds.h; h++ {
 			rhs.Set(i, h, mo.q.At(i, f+h))

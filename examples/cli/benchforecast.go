@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -35,6 +36,8 @@ func runBenchForecast(ctx context.Context, args []string, stdout, stderr io.Writ
 	perMeter := fs.Bool("per-meter", false, "one model per meter instead of one per shard of meters")
 	memMB := fs.Int("memory", 0, "memory budget of the hourly grid in MB (default 512)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	memprofile := fs.String("memprofile", "", "write heap profiles of the training: FILE.scan half way through the first scan, FILE when half the meters are fitted (both in use at the last GC), FILE.end after training (allocations)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the training to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -72,12 +75,45 @@ func runBenchForecast(ctx context.Context, args []string, stdout, stderr io.Writ
 
 	runtime.GC()
 	pl, peak := jobProgress(stderr, *quiet)
+	var profErr error
+	if *memprofile != "" {
+		report, written := pl, map[string]bool{}
+		pl = func(p forecast.Progress) {
+			report(p)
+			if (p.Stage == "scan" || p.Stage == "fit") && !written[p.Stage] && 2*p.Done >= p.Total && p.Total > 0 {
+				written[p.Stage] = true
+				path := *memprofile
+				if p.Stage == "scan" {
+					path += ".scan"
+				}
+				profErr = cmp.Or(profErr, writeHeapProfile(path))
+			}
+		}
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	before := rusage()
 	tst, err := forecast.Train(ctx, lake, &forecast.TrainOptions{Window: time.Duration(*days) * 24 * time.Hour,
 		PerMeter: *perMeter, MemoryBudget: int64(*memMB) << 20, Progress: pl})
 	trainPeak := peak()
+	if *cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return err
+	}
+	if *memprofile != "" {
+		if err := cmp.Or(profErr, writeHeapProfile(*memprofile+".end")); err != nil {
+			return err
+		}
 	}
 	mid := rusage()
 	pl, peak = jobProgress(stderr, *quiet)
@@ -92,6 +128,13 @@ func runBenchForecast(ctx context.Context, args []string, stdout, stderr io.Writ
 	fmt.Fprintf(stdout, "bench forecast: %s\n", lakeDir)
 	fmt.Fprintf(stdout, "  train              %12s wall, %s CPU; %d meters (%d skipped), %d reads in %d passes; %s\n",
 		tst.Elapsed.Round(time.Millisecond), (mid.cpu - before.cpu).Round(time.Millisecond), m.Meters, m.Skipped, tst.Scan.Reads, tst.Passes, trainPeak)
+	// The hourly grid of a pass (6 bytes per meter-hour, whole shards of
+	// 250 meters within the budget) is outside the Go heap on Linux, macOS
+	// and FreeBSD: the heap and the memory from the OS above leave it out.
+	budget := cmp.Or(int64(*memMB)<<20, forecast.DefaultMemoryBudget)
+	hours := int64(*days) * 24
+	grid := min(max(budget/(hours*6)/250, 1)*250, int64(m.Meters+m.Skipped)) * hours * 6
+	fmt.Fprintf(stdout, "                     + %s hourly grid of the largest pass, outside the Go heap\n", mb(grid))
 	fmt.Fprintf(stdout, "  holdout            median MASE %s (seasonal-naive %s), WQL %s (seasonal-naive %s)\n",
 		f3(m.Holdout.MedianMASE), f3(m.SeasonalNaive.MedianMASE), f3(m.Holdout.WQL), f3(m.SeasonalNaive.WQL))
 	fmt.Fprintf(stdout, "  run                %12s wall, %s CPU; %d meters × %d h = %d rows in %d files\n",
@@ -99,6 +142,20 @@ func runBenchForecast(ctx context.Context, args []string, stdout, stderr io.Writ
 	fmt.Fprintf(stdout, "                     %s\n", runPeak)
 	fmt.Fprintf(stdout, "  peak memory        %12.0f MiB (max RSS of the process, both jobs)\n", float64(after.maxRSS)/(1<<20))
 	return nil
+}
+
+// writeHeapProfile writes the heap profile (in use at the last GC, and
+// allocations so far) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // writeHourlyKWLake writes the kW reads of a simulated fleet at one read an
