@@ -53,17 +53,7 @@ func NewIntegrator(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger)
 	lakeURL := env.Required("LAKE_URL", "the lake bucket, s3://<bucket>?region=<region>")
 	conc := env.Int("CONCURRENCY", 4)
 	wait := env.Duration("LOCK_WAIT", time.Minute)
-	catURL := env.Get("MDA_CATALOG_URL")
-	if catURL == "none" {
-		catURL = ""
-	}
-	catLoc := env.Get("MDA_CATALOG_LOCATION")
-	if catURL != "" && catLoc == "" && lakeURL != "" {
-		var err error
-		if catLoc, err = catalog.LakeLocation(lakeURL); err != nil {
-			env.Fail(fmt.Errorf("LAKE_URL: %w", err))
-		}
-	}
+	catURL, catLoc := catalogEnv(env, lakeURL)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -72,17 +62,9 @@ func NewIntegrator(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger)
 		return nil, err
 	}
 	i := &Integrator{Lake: lake, Options: staging.IntegrateOptions{Concurrency: conc, LockWait: wait, Logger: logger}, Logger: logger}
-	if catURL != "" {
-		cat, err := catalog.OpenCatalog(ctx, catURL)
-		if err != nil {
-			lake.Close()
-			return nil, fmt.Errorf("MDA_CATALOG_URL: %w", err)
-		}
-		if i.Registrar, err = catalog.NewRegistrar(cat, catLoc, nil); err != nil {
-			cat.Close()
-			lake.Close()
-			return nil, fmt.Errorf("MDA_CATALOG_LOCATION: %w", err)
-		}
+	if i.Registrar, err = openEnvRegistrar(ctx, catURL, catLoc); err != nil {
+		lake.Close()
+		return nil, err
 	}
 	return i, nil
 }
