@@ -264,13 +264,7 @@ func AnomalyResultsTable(ml string) *Table {
 		Location:      loc,
 		Format:        Parquet(),
 		Parameters:    map[string]string{"classification": "parquet"},
-		Projection: map[string]string{
-			"projection.enabled":        "true",
-			"projection.year.type":      "integer",
-			"projection.year.range":     "2000,2099",
-			"projection.year.digits":    "4",
-			"storage.location.template": loc + "year=${year}/",
-		},
+		Projection:    yearProjection(loc),
 	}
 }
 
@@ -309,13 +303,7 @@ func AnomalyEventsTable(ml string) *Table {
 		Location:      loc,
 		Format:        Parquet(),
 		Parameters:    map[string]string{"classification": "parquet"},
-		Projection: map[string]string{
-			"projection.enabled":        "true",
-			"projection.year.type":      "integer",
-			"projection.year.range":     "2000,2099",
-			"projection.year.digits":    "4",
-			"storage.location.template": loc + "year=${year}/",
-		},
+		Projection:    yearProjection(loc),
 	}
 }
 
@@ -338,4 +326,16 @@ func stringColumns(names ...string) []Column {
 		cols[i] = Column{Name: n, Type: "string"}
 	}
 	return cols
+}
+
+// yearProjection is the Athena partition projection of a table
+// partitioned by year=YYYY under loc: integers 2000 to 2099, 4 digits.
+func yearProjection(loc string) map[string]string {
+	return map[string]string{
+		"projection.enabled":        "true",
+		"projection.year.type":      "integer",
+		"projection.year.range":     "2000,2099",
+		"projection.year.digits":    "4",
+		"storage.location.template": loc + "year=${year}/",
+	}
 }
