@@ -38,6 +38,14 @@ type Exog struct {
 	BaseTemp float64
 }
 
+// tempScale divides the temperature columns (°C from the balance point,
+// degrees) to the order of the other features (0 or 1, loads scaled by
+// their mean), so that one ridge penalty shrinks them alike.
+const tempScale = 10
+
+// defaultBaseTemp is the balance point of Exog.BaseTemp's zero value, °C.
+const defaultBaseTemp = 18
+
 // exogSpec is an Exog resolved for one step and horizon.
 type exogSpec struct {
 	x        Exog
@@ -47,6 +55,11 @@ type exogSpec struct {
 	slots    int // intervals per day for TimeOfDay
 	holidays map[[3]int]bool
 	width    int
+	// cum holds prefix sums of the temperature, its heating and cooling
+	// degrees and the count of known values (cum[i] over values [0, i)),
+	// so that a window's means cost O(1) when the series' step equals
+	// the temperature's: a pooled fit asks for hundreds of thousands.
+	cum [][4]float64
 }
 
 func newExogSpec(x *Exog, step time.Duration, lookback, horizon int) *exogSpec {
@@ -74,9 +87,23 @@ func newExogSpec(x *Exog, step time.Duration, lookback, horizon int) *exogSpec {
 	}
 	if x.Temperature.Len() > 0 {
 		if s.x.BaseTemp == 0 {
-			s.x.BaseTemp = 18
+			s.x.BaseTemp = defaultBaseTemp
 		}
 		s.width += 6
+		if x.Temperature.Step == step {
+			t := x.Temperature.Values
+			s.cum = make([][4]float64, len(t)+1)
+			for i, v := range t {
+				c := s.cum[i]
+				if !math.IsNaN(v) {
+					c[0] += v
+					c[1] += math.Max(s.x.BaseTemp-v, 0)
+					c[2] += math.Max(v-s.x.BaseTemp, 0)
+					c[3]++
+				}
+				s.cum[i+1] = c
+			}
+		}
 	}
 	if s.width == 0 {
 		return nil
@@ -144,10 +171,10 @@ func (s *exogSpec) features(origin time.Time, idx []int, val []float64) ([]int, 
 		past, okP := s.degrees(origin.Add(-time.Duration(s.lookback)*s.step), s.lookback)
 		if okF {
 			idx = append(idx, col, col+1, col+2)
-			val = append(val, fut[0], fut[1], fut[2])
+			val = append(val, (fut[0]-s.x.BaseTemp)/tempScale, fut[1]/tempScale, fut[2]/tempScale)
 			if okP {
 				idx = append(idx, col+3, col+4, col+5)
-				val = append(val, fut[0]-past[0], fut[1]-past[1], fut[2]-past[2])
+				val = append(val, (fut[0]-past[0])/tempScale, (fut[1]-past[1])/tempScale, (fut[2]-past[2])/tempScale)
 			}
 		}
 	}
@@ -159,6 +186,19 @@ func (s *exogSpec) features(origin time.Time, idx []int, val []float64) ([]int, 
 // up by time; ok is false when none is known.
 func (s *exogSpec) degrees(start time.Time, n int) (m [3]float64, ok bool) {
 	t := s.x.Temperature
+	if s.cum != nil && start.Sub(t.Start)%t.Step == 0 {
+		i0 := int(start.Sub(t.Start) / t.Step)
+		lo, hi := min(max(i0, 0), t.Len()), min(max(i0+n, 0), t.Len())
+		c := s.cum[hi]
+		k := c[3] - s.cum[lo][3]
+		if k == 0 {
+			return m, false
+		}
+		for j := range m {
+			m[j] = (c[j] - s.cum[lo][j]) / k
+		}
+		return m, true
+	}
 	k := 0
 	for h := range n {
 		at := start.Add(time.Duration(h) * s.step)

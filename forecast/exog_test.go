@@ -113,3 +113,49 @@ func TestLinearHolidays(t *testing.T) {
 		t.Errorf("holiday MAE with the dates %.4f, without %.4f: want at least halved", with, without)
 	}
 }
+
+// TestDegreesPrefixSums checks the O(1) window means of the temperature
+// against the hour-by-hour lookup, over windows that start before, inside
+// and after the series, across missing hours.
+func TestDegreesPrefixSums(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	temp := Series{Start: start, Step: time.Hour, Values: make([]float64, 500)}
+	for i := range temp.Values {
+		temp.Values[i] = 10 + 12*math.Sin(float64(i)/30) + rng.NormFloat64()
+		if rng.IntN(10) == 0 {
+			temp.Values[i] = math.NaN()
+		}
+	}
+	temp.Values[100] = 18 // on the balance point
+	fast := newExogSpec(&Exog{Temperature: temp}, time.Hour, 168, 24)
+	if fast.cum == nil {
+		t.Fatal("no prefix sums for an hourly series and hourly temperature")
+	}
+	slow := *fast
+	slow.cum = nil
+	for _, off := range []int{-600, -200, -30, 0, 1, 99, 100, 250, 480, 499, 500, 700} {
+		for _, n := range []int{1, 24, 168, 400} {
+			at := start.Add(time.Duration(off) * time.Hour)
+			got, okG := fast.degrees(at, n)
+			want, okW := slow.degrees(at, n)
+			if okG != okW {
+				t.Fatalf("offset %d, %d hours: ok %v, want %v", off, n, okG, okW)
+			}
+			for j := range got {
+				if math.Abs(got[j]-want[j]) > 1e-9 {
+					t.Fatalf("offset %d, %d hours: %v, want %v", off, n, got, want)
+				}
+			}
+		}
+	}
+	// Off the hour, and at another step, the lookup by time stays.
+	if half := newExogSpec(&Exog{Temperature: temp}, 30*time.Minute, 336, 48); half.cum != nil {
+		t.Fatal("prefix sums for half-hourly windows over hourly temperatures")
+	}
+	got, ok1 := fast.degrees(start.Add(90*time.Minute), 24)
+	want, ok2 := slow.degrees(start.Add(90*time.Minute), 24)
+	if ok1 != ok2 || got != want {
+		t.Fatalf("off the hour: %v %v, want %v %v", got, ok1, want, ok2)
+	}
+}

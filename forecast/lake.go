@@ -223,26 +223,9 @@ func passes(ids []string, n, chunk int, budget int64) [][]string {
 // found by descending the partition directories to the last hour (a handful
 // of listings, whatever the lake's size) and scanning that one partition.
 func DataEnd(ctx context.Context, lake *blob.Bucket) (time.Time, error) {
-	prefix := partition.Prefix + "reading_type=" + string(meter.TypeKW) + "/"
-	for _, level := range []string{"year=", "month=", "day=", "hour="} {
-		dirs, err := partition.ListDirs(ctx, lake, prefix)
-		if err != nil {
-			return time.Time{}, err
-		}
-		var best string
-		for _, d := range dirs {
-			if strings.HasPrefix(d, level) && d > best {
-				best = d
-			}
-		}
-		if best == "" {
-			return time.Time{}, ErrNoData
-		}
-		prefix += best + "/"
-	}
-	k, err := partition.ParseKey(prefix)
+	k, err := edgePartition(ctx, lake, true)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("forecast: last partition: %w", err)
+		return time.Time{}, err
 	}
 	var end time.Time
 	_, err = partition.Scan(ctx, lake, &partition.Filter{Types: []meter.Type{meter.TypeKW}, From: k.Hour, To: k.Hour.Add(time.Hour)},
@@ -261,6 +244,39 @@ func DataEnd(ctx context.Context, lake *blob.Bucket) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%w: last partition %s is empty", ErrNoData, k.Path())
 	}
 	return end.UTC(), nil
+}
+
+// dataStart returns the hour of the lake's first kW partition.
+func dataStart(ctx context.Context, lake *blob.Bucket) (time.Time, error) {
+	k, err := edgePartition(ctx, lake, false)
+	return k.Hour, err
+}
+
+// edgePartition descends the kW partition directories to the last hour
+// (or the first): a handful of listings, whatever the lake's size.
+func edgePartition(ctx context.Context, lake *blob.Bucket, last bool) (partition.Key, error) {
+	prefix := partition.Prefix + "reading_type=" + string(meter.TypeKW) + "/"
+	for _, level := range []string{"year=", "month=", "day=", "hour="} {
+		dirs, err := partition.ListDirs(ctx, lake, prefix)
+		if err != nil {
+			return partition.Key{}, err
+		}
+		var best string
+		for _, d := range dirs {
+			if strings.HasPrefix(d, level) && (best == "" || (d > best) == last) {
+				best = d
+			}
+		}
+		if best == "" {
+			return partition.Key{}, ErrNoData
+		}
+		prefix += best + "/"
+	}
+	k, err := partition.ParseKey(prefix)
+	if err != nil {
+		return k, fmt.Errorf("forecast: edge partition: %w", err)
+	}
+	return k, nil
 }
 
 // completeHoursEnd is the end of the last complete hour of energy at data

@@ -36,6 +36,12 @@ type RunOptions struct {
 	MeterIDs []string
 	// MemoryBudget bounds the history grid, as in TrainOptions.
 	MemoryBudget int64
+	// Temperature is the hourly temperature (°C) over the look-back and
+	// the forecast period, for a model trained with TrainOptions.Weather:
+	// a weather forecast that is not in the lake's weather table. Empty
+	// means the table's, for the model's station. Models without
+	// temperature regressors ignore it.
+	Temperature Series
 	// Workers is the number of meters forecast at once; 0 means GOMAXPROCS.
 	Workers int
 	// Progress, if set, receives progress reports (never concurrently).
@@ -113,6 +119,23 @@ func Run(ctx context.Context, lake *blob.Bucket, opts *RunOptions) (RunStats, er
 	}
 	n := max(int(o.History/time.Hour), L)
 	from := start.Add(-time.Duration(n) * time.Hour)
+	if man.Weather != nil {
+		lb, end := start.Add(-time.Duration(L)*time.Hour), start.Add(time.Duration(H)*time.Hour)
+		temp := o.Temperature
+		if temp.Len() == 0 {
+			progress(Progress{Stage: "weather"})
+			if temp, err = ReadTemperature(ctx, lake, man.Weather.Station, lb, end); err != nil {
+				return st, err
+			}
+		}
+		if err := checkTemperature(temp, man.Weather.Station, start, end, "the forecast period (a weather forecast)"); err != nil {
+			return st, err
+		}
+		if err := checkTemperature(temp, man.Weather.Station, lb, start, "the look-back"); err != nil {
+			return st, err
+		}
+		man.Linear = withTemperature(man.Linear, temp, nil)
+	}
 
 	// The model's meters, by shard, restricted to MeterIDs.
 	var want map[string]bool

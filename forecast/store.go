@@ -55,6 +55,10 @@ type Manifest struct {
 	// Location is the time zone of the calendar regressors.
 	Location string        `json:"location"`
 	Linear   LinearOptions `json:"linear"`
+	// Weather, if set, is where the temperature regressors come from
+	// (TrainOptions.Weather); Linear then holds no temperatures, which
+	// Run reads for each forecast.
+	Weather *Weather `json:"weather,omitempty"`
 	// Meters counts the meters with a model, Skipped those without (too
 	// little history).
 	Meters  int     `json:"meters"`
@@ -283,6 +287,10 @@ func ReadManifest(ctx context.Context, lake *blob.Bucket, model, version string)
 func LoadShard(ctx context.Context, lake *blob.Bucket, m Manifest, i int) ([]MeterModel, error) {
 	if i < 0 || i >= len(m.Shards) {
 		return nil, fmt.Errorf("forecast: shard %d of %d", i, len(m.Shards))
+	}
+	if m.Weather != nil && (m.Linear.Exog == nil || m.Linear.Exog.Temperature.Len() == 0) {
+		return nil, fmt.Errorf("forecast: model %s/%s uses temperature regressors: "+
+			"set the temperature of m.Linear.Exog (as Run does from the weather table) before loading it", m.Model, m.Version)
 	}
 	key := ModelDir(m.Model, m.Version) + m.Shards[i].Path
 	b, err := lake.ReadAll(ctx, key)

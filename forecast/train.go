@@ -97,6 +97,12 @@ type TrainOptions struct {
 	// default): enough for the hold-out, the penalty's validation and a
 	// few hundred training windows.
 	MinHours int
+	// Weather, if set, adds temperature regressors (Exog.Temperature) from
+	// the lake's weather table: the station's temperature over the
+	// training window, at least 90% of its hours, else an error matching
+	// ErrNoWeather. Run then needs the temperature of the forecast period
+	// too (see Weather).
+	Weather *Weather
 	// Workers is the number of meters fitted at once; 0 means GOMAXPROCS.
 	Workers int
 	// Progress, if set, receives progress reports, from several goroutines
@@ -163,7 +169,8 @@ func Train(ctx context.Context, lake *blob.Bucket, opts *TrainOptions) (TrainSta
 		tmpl = &c
 	}
 	if tmpl.Exog != nil && tmpl.Exog.Temperature.Len() > 0 {
-		return st, errors.New("forecast: Train: temperature regressors need the weather forecast at Run time; not supported")
+		// Run could not know where to find the forecast period's.
+		return st, errors.New("forecast: Train: a model's temperatures come from the weather table: set TrainOptions.Weather, not Linear.Exog.Temperature")
 	}
 	lin := NewLinear(tmpl).opt // defaults filled in, as stored
 	if lin.Season <= 0 {
@@ -190,6 +197,26 @@ func Train(ctx context.Context, lake *blob.Bucket, opts *TrainOptions) (TrainSta
 		return st, fmt.Errorf("%w: window of %d hours, model needs more than %d", ErrHistory, n, L+H)
 	}
 
+	stored := lin
+	if o.Weather != nil {
+		progress(Progress{Stage: "weather"})
+		temp, err := ReadTemperature(ctx, lake, o.Weather.Station, from, end)
+		if err != nil {
+			return st, err
+		}
+		// The window may begin before the lake does: only the hours
+		// that can hold reads need a temperature.
+		first, err := dataStart(ctx, lake)
+		if err != nil {
+			return st, err
+		}
+		if err := checkTemperature(temp, o.Weather.Station, maxTime(from, first), end, "the training window"); err != nil {
+			return st, err
+		}
+		lin = withTemperature(lin, temp, o.Weather)
+		stored = storedOptions(lin)
+	}
+
 	var all []string
 	if len(o.MeterIDs) == 0 {
 		progress(Progress{Stage: "discover"})
@@ -208,7 +235,7 @@ func Train(ctx context.Context, lake *blob.Bucket, opts *TrainOptions) (TrainSta
 		kind = "linear-per-meter"
 	}
 	man := Manifest{Format: storeFormat, Model: o.Model, Kind: kind, From: from, To: end,
-		Location: o.Location.String(), Linear: lin}
+		Location: o.Location.String(), Linear: stored, Weather: o.Weather}
 	man.Version = end.Format("20060102T15Z") + "-" + versionHash(man, ids, o.NoRefit)
 	dir := ModelDir(o.Model, man.Version)
 
@@ -320,6 +347,10 @@ func versionHash(m Manifest, ids []string, noRefit bool) string {
 	h := sha256.New()
 	opt, _ := json.Marshal(m.Linear)
 	fmt.Fprintf(h, "%d\n%s\n%s\n%s\n%s\n%s\n%s\n%v\n", storeFormat, m.Model, m.Kind, m.From.Format(time.RFC3339), m.To.Format(time.RFC3339), m.Location, opt, noRefit)
+	if m.Weather != nil {
+		w, _ := json.Marshal(m.Weather)
+		fmt.Fprintf(h, "weather %s\n", w)
+	}
 	for _, id := range ids {
 		fmt.Fprintf(h, "%s\n", id)
 	}

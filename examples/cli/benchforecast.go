@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -10,11 +11,13 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sync"
+	"testing/fstest"
 	"time"
 
 	"gocloud.dev/blob"
 
 	"github.com/openmda/mda"
+	"github.com/openmda/mda/dataflow"
 	"github.com/openmda/mda/forecast"
 	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/partition"
@@ -35,6 +38,7 @@ func runBenchForecast(ctx context.Context, args []string, stdout, stderr io.Writ
 	horizon := fs.Int("horizon", 168, "hours to forecast")
 	perMeter := fs.Bool("per-meter", false, "one model per meter instead of one per shard of meters")
 	memMB := fs.Int("memory", 0, "memory budget of the hourly grid in MB (default 512)")
+	weather := fs.Bool("weather", false, "load the simulation's weather (the very temperature that drives its households) into the weather table, through the forecast period as a perfect weather forecast, and train with temperature regressors")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	memprofile := fs.String("memprofile", "", "write heap profiles of the training: FILE.scan half way through the first scan, FILE when half the meters are fitted (both in use at the last GC), FILE.end after training (allocations)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the training to this file")
@@ -72,6 +76,15 @@ func runBenchForecast(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		fmt.Fprintf(stdout, "built %s: %d kW reads (%d meters × %d days hourly) in %s\n", lakeDir, n, *meters, *days, time.Since(t0).Round(time.Millisecond))
 	}
+	var weatherOpt *forecast.Weather
+	if *weather {
+		n, err := writeSimulatedWeather(ctx, lake, *days, *horizon)
+		if err != nil {
+			return fmt.Errorf("loading the weather: %w", err)
+		}
+		fmt.Fprintf(stdout, "weather: %d hours in the weather table (the forecast period's included)\n", n)
+		weatherOpt = &forecast.Weather{}
+	}
 
 	runtime.GC()
 	pl, peak := jobProgress(stderr, *quiet)
@@ -102,7 +115,7 @@ func runBenchForecast(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	before := rusage()
 	tst, err := forecast.Train(ctx, lake, &forecast.TrainOptions{Window: time.Duration(*days) * 24 * time.Hour,
-		PerMeter: *perMeter, MemoryBudget: int64(*memMB) << 20, Progress: pl})
+		PerMeter: *perMeter, MemoryBudget: int64(*memMB) << 20, Weather: weatherOpt, Progress: pl})
 	trainPeak := peak()
 	if *cpuprofile != "" {
 		pprof.StopCPUProfile()
@@ -142,6 +155,29 @@ func runBenchForecast(ctx context.Context, args []string, stdout, stderr io.Writ
 	fmt.Fprintf(stdout, "                     %s\n", runPeak)
 	fmt.Fprintf(stdout, "  peak memory        %12.0f MiB (max RSS of the process, both jobs)\n", float64(after.maxRSS)/(1<<20))
 	return nil
+}
+
+// writeSimulatedWeather loads the hourly weather of writeHourlyKWLake's
+// simulation over its days and the horizon after them (what a weather
+// forecast would give, here exact) into the lake's weather table, with
+// the station "" of a Meteostat export, and returns the hours loaded.
+func writeSimulatedWeather(ctx context.Context, lake *blob.Bucket, days, horizon int) (int, error) {
+	g, err := simulator.New(&simulator.Options{Meters: 1, Days: days, Interval: time.Hour, Seed: 1})
+	if err != nil {
+		return 0, err
+	}
+	o := g.Options()
+	var buf bytes.Buffer
+	n, err := g.WriteWeatherCSV(&buf, &simulator.WeatherOptions{From: o.Start,
+		To: o.Start.Add(time.Duration(days)*24*time.Hour + time.Duration(horizon)*time.Hour)})
+	if err != nil {
+		return 0, err
+	}
+	fsys := fstest.MapFS{"weather.csv": &fstest.MapFile{Data: buf.Bytes()}}
+	if err := dataflow.Run(ctx, dataflow.NewWeatherFlow(nil), fsys, lake, nil); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // writeHeapProfile writes the heap profile (in use at the last GC, and

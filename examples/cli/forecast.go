@@ -40,6 +40,8 @@ func runForecastTrain(ctx context.Context, args []string, stdout, stderr io.Writ
 	perMeter := fs.Bool("per-meter", false, "one model per meter instead of one per shard of meters")
 	workers := fs.Int("workers", 0, "models fitted at once (default: number of CPUs)")
 	memMB := fs.Int("memory", 0, "memory budget of the hourly grid in MB (default 512)")
+	weather := fs.Bool("weather", false, "temperature regressors from the lake's weather table (forecast run then needs the weather forecast there)")
+	station := fs.String("station", "", "weather station of --weather (default: the one of a load without a station column)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -54,6 +56,9 @@ func runForecastTrain(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	opts := &forecast.TrainOptions{Model: *model, MaxMeters: *meters, Window: w, PerMeter: *perMeter,
 		Workers: *workers, MemoryBudget: int64(*memMB) << 20}
+	if *weather {
+		opts.Weather = &forecast.Weather{Station: *station}
+	}
 	if *end != "" {
 		if opts.End, err = parseHour(*end); err != nil {
 			return fmt.Errorf("--end: %w", err)
@@ -74,6 +79,9 @@ func runForecastTrain(ctx context.Context, args []string, stdout, stderr io.Writ
 	m := st.Manifest
 	fmt.Fprintf(stdout, "trained %s version %s (%s): %d meters, %d skipped, window %s to %s\n", m.Model, m.Version, m.Kind,
 		m.Meters, m.Skipped, m.From.Format(time.DateTime), m.To.Format(time.DateTime))
+	if m.Weather != nil {
+		fmt.Fprintf(stdout, "temperature regressors from weather station %q (held-out scores use the observed temperature)\n", m.Weather.Station)
+	}
 	fmt.Fprintf(stdout, "holdout (last %dh): median MASE %s (seasonal-naive %s), WQL %s (seasonal-naive %s); in-sample median MASE %s\n",
 		m.Linear.Horizon, f3(m.Holdout.MedianMASE), f3(m.SeasonalNaive.MedianMASE), f3(m.Holdout.WQL), f3(m.SeasonalNaive.WQL), f3(m.InSample.MedianMASE))
 	fmt.Fprintf(stdout, "%d shards, %s stored in %s; %d reads scanned in %d passes; %v, peak memory %s\n", len(m.Shards), mb(st.Bytes),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -182,5 +183,46 @@ func TestAnomalyDirs(t *testing.T) {
 		if got := anomalyDirs(tc.st); !slices.Equal(got, tc.want) {
 			t.Errorf("anomalyDirs(%d files, %d event files) = %v, want %v", len(tc.st.Files), len(tc.st.EventFiles), got, tc.want)
 		}
+	}
+}
+
+// TestCLIForecastWeather: forecast train --weather takes its temperatures
+// from the weather table that dataflow weather loads; forecast run says
+// that the weather forecast is missing until it is loaded too.
+func TestCLIForecastWeather(t *testing.T) {
+	const days = 42
+	lake := writeKWLake(t, 4, days)
+	g, err := simulator.New(&simulator.Options{Meters: 4, Days: days, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := simulator.DefaultStart.AddDate(0, 0, days)
+	load := func(name string, from, to time.Time) {
+		t.Helper()
+		var buf strings.Builder
+		if _, err := g.WriteWeatherCSV(&buf, &simulator.WeatherOptions{From: from, To: to}); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, []byte(buf.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, stderr := runCLI(t, "dataflow", "weather", "--src", path, "--lake", lake, "--catalog", "none"); code != 0 {
+			t.Fatalf("dataflow weather: exit %d: %s", code, stderr)
+		}
+	}
+	load("observed.csv", simulator.DefaultStart, end)
+	code, stdout, stderr := runCLI(t, "forecast", "train", "--lake", lake, "--weather", "--quiet")
+	if code != 0 || !strings.Contains(stdout, `temperature regressors from weather station ""`) {
+		t.Fatalf("forecast train --weather: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, _, stderr = runCLI(t, "forecast", "run", "--lake", lake, "--catalog", "none", "--quiet")
+	if code == 0 || !strings.Contains(stderr, "forecast period") || !strings.Contains(stderr, "mda dataflow weather") {
+		t.Fatalf("forecast run without the weather forecast: exit %d: %s", code, stderr)
+	}
+	load("forecast.csv", end, end.Add(7*24*time.Hour))
+	code, stdout, stderr = runCLI(t, "forecast", "run", "--lake", lake, "--catalog", "none", "--quiet")
+	if code != 0 || !strings.Contains(stdout, "4 meters") {
+		t.Fatalf("forecast run with the weather forecast: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
