@@ -194,6 +194,11 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 			groups = [][]string{slices.Sorted(slices.Values(g.ids))}
 		}
 	}
+	defer func() {
+		if g != nil {
+			g.free()
+		}
+	}()
 	sc := &anomalyScorer{o: &dopt, from: from, end: end, model: st.Model}
 	keep, keepEvents := map[string]bool{}, map[string]bool{}
 	var done int64
@@ -293,6 +298,7 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 				st.Bytes += nb
 			}
 		}
+		g.free()
 		g = nil
 	}
 	if err := removeOthers(ctx, lake, tables.AnomalyDir(o.Year), keep); err != nil {
@@ -311,8 +317,19 @@ var errOverBudget = errors.New("forecast: hourly grid over the memory budget")
 // scanHours reads the hourly sums and counts of kW reads of every meter
 // over n hours from start, adding meters as the scan meets them, and
 // fails with errOverBudget as soon as the grid would exceed budget.
+//
+// The grid's cells are reserved for the most meters the budget allows in
+// one anonymous mapping (see newMappedGrid), whose untouched pages cost
+// nothing: a meter met takes the next n cells, where appending to slices
+// on the heap would copy the grid at every doubling and hold up to three
+// times it at once. The caller frees the grid.
 func scanHours(ctx context.Context, lake *blob.Bucket, start time.Time, n int, budget int64, progress func(Progress)) (*grid, partition.ScanStats, error) {
 	g := newGrid(nil, start, time.Hour, n)
+	if most := budget / (int64(n) * gridCellBytes); most > 0 {
+		if sum, cnt, unmap := mapCells(int(most) * n); unmap != nil {
+			g = makeGrid(nil, start, time.Hour, n, sum[:0], cnt[:0], unmap)
+		}
+	}
 	end := start.Add(time.Duration(n) * time.Hour)
 	f := &partition.Filter{Types: []meter.Type{meter.TypeKW}, From: start.Add(time.Millisecond), To: end.Add(time.Millisecond)}
 	total := int64(n) + 1
@@ -326,8 +343,12 @@ func scanHours(ctx context.Context, lake *blob.Bucket, start time.Time, n int, b
 				}
 				g.index[reads[i].MeterID] = int32(len(g.ids))
 				g.ids = append(g.ids, reads[i].MeterID)
-				g.sum = append(g.sum, make([]float32, n)...)
-				g.cnt = append(g.cnt, make([]uint16, n)...)
+				if g.unmap != nil { // zero cells of the mapping
+					g.sum, g.cnt = g.sum[:len(g.sum)+n], g.cnt[:len(g.cnt)+n]
+				} else {
+					g.sum = append(g.sum, make([]float32, n)...)
+					g.cnt = append(g.cnt, make([]uint16, n)...)
+				}
 			}
 		}
 		g.add(reads)
@@ -338,6 +359,9 @@ func scanHours(ctx context.Context, lake *blob.Bucket, start time.Time, n int, b
 		}
 		return nil
 	})
+	if err != nil {
+		g.free()
+	}
 	if errors.Is(err, errOverBudget) {
 		return nil, st, errOverBudget
 	}

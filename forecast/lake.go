@@ -154,12 +154,14 @@ func (g *grid) energy(row int, dst []float64) []float64 {
 
 // scanGrid fills a grid for ids over n cells of step from start with one
 // scan of the lake's kW partitions. filterIDs restricts the scan itself
-// (worth it when ids are a fraction of the lake's meters).
+// (worth it when ids are a fraction of the lake's meters). The grid is a
+// newMappedGrid: the caller frees it.
 func scanGrid(ctx context.Context, lake *blob.Bucket, ids []string, start time.Time, step time.Duration, n int,
 	filterIDs bool, progress func(Progress)) (*grid, partition.ScanStats, error) {
-	g := newGrid(ids, start, step, n)
+	g := newMappedGrid(ids, start, step, n)
 	st, err := g.scan(ctx, lake, filterIDs, nil, progress)
 	if err != nil {
+		g.free()
 		return nil, st, err
 	}
 	return g, st, nil

@@ -237,7 +237,7 @@ func BenchmarkLongScan(b *testing.B) {
 		}
 		el := time.Since(t0)
 		peak := stop()
-		_ = gr
+		gr.free()
 		b.ReportMetric(float64(st.Reads)/el.Seconds(), "reads/s")
 		b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
 		b.Logf("%d meters × %d days: %d reads in %v (%.2f M reads/s), %.0f MB read, peak heap %.0f MB",

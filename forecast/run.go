@@ -191,31 +191,39 @@ func Run(ctx context.Context, lake *blob.Bucket, opts *RunOptions) (RunStats, er
 		if err != nil {
 			return st, err
 		}
-		for _, i := range group {
-			models, err := LoadShard(ctx, lake, man, i)
-			if err != nil {
-				return st, err
+		// The grid is outside the heap: free it however the group ends.
+		err = func() error {
+			defer g.free()
+			for _, i := range group {
+				models, err := LoadShard(ctx, lake, man, i)
+				if err != nil {
+					return err
+				}
+				if want != nil {
+					models = slices.DeleteFunc(models, func(m MeterModel) bool { return !want[m.MeterID] })
+				}
+				rows, skipped, err := forecastShard(ctx, g, models, loc, H, man.Version, o.Workers)
+				if err != nil {
+					return err
+				}
+				st.Meters += len(models) - skipped
+				st.Skipped += skipped
+				name := fmt.Sprintf("part-%05d.parquet", i)
+				nb, err := writeParquet(ctx, lake, dir+name, rows)
+				if err != nil {
+					return err
+				}
+				written[name] = true
+				st.Files = append(st.Files, dir+name)
+				st.Rows += int64(len(rows))
+				st.Bytes += nb
+				done += int64(len(models))
+				progress(Progress{Stage: "forecast", Done: done, Total: total})
 			}
-			if want != nil {
-				models = slices.DeleteFunc(models, func(m MeterModel) bool { return !want[m.MeterID] })
-			}
-			rows, skipped, err := forecastShard(ctx, g, models, loc, H, man.Version, o.Workers)
-			if err != nil {
-				return st, err
-			}
-			st.Meters += len(models) - skipped
-			st.Skipped += skipped
-			name := fmt.Sprintf("part-%05d.parquet", i)
-			nb, err := writeParquet(ctx, lake, dir+name, rows)
-			if err != nil {
-				return st, err
-			}
-			written[name] = true
-			st.Files = append(st.Files, dir+name)
-			st.Rows += int64(len(rows))
-			st.Bytes += nb
-			done += int64(len(models))
-			progress(Progress{Stage: "forecast", Done: done, Total: total})
+			return nil
+		}()
+		if err != nil {
+			return st, err
 		}
 	}
 	if err := removeOthers(ctx, lake, dir, written); err != nil {
