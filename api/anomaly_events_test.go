@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -27,12 +26,12 @@ func withEvents(t *testing.T) (string, []tables.AnomalyEventRow) {
 	l, b := sharedLake(t)
 	id := l.MeterIDs[0]
 	d := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
-	nan := math.NaN()
+	p := func(v float64) *float64 { return &v }
 	rows := []tables.AnomalyEventRow{
-		{MeterID: id, Kind: "spike", Start: d, End: d.AddDate(0, 0, 1), Resolution: 86400, Consumption: 30, Expected: 10, Lower: 5, Upper: 20, Importance: 1.0 / 3, Model: "detect"},
-		{MeterID: id, Kind: "zero", Start: d.Add(2 * time.Hour), End: d.Add(10 * time.Hour), Resolution: 900, Consumption: 0, Expected: 4, Lower: nan, Upper: nan, Importance: 1, Model: "detect"},
-		{MeterID: id, Kind: "flat", Start: d.AddDate(0, 0, 1), End: d.AddDate(0, 0, 1).Add(7 * time.Hour), Resolution: 900, Consumption: 2.8, Expected: 3.5, Lower: nan, Upper: nan, Importance: 0.2, Model: "detect"},
-		{MeterID: id, Kind: "drop", Start: d.AddDate(0, 0, 2), End: d.AddDate(0, 0, 30), Resolution: 86400, Consumption: 200, Expected: 300, Lower: nan, Upper: nan, Importance: 1.0 / 3, Model: "detect"},
+		{MeterID: id, Kind: "spike", Start: d, End: d.AddDate(0, 0, 1), Resolution: 86400, Consumption: 30, Expected: p(10), Lower: p(5), Upper: p(20), Importance: 1.0 / 3, Model: "detect"},
+		{MeterID: id, Kind: "zero", Start: d.Add(2 * time.Hour), End: d.Add(10 * time.Hour), Resolution: 900, Consumption: 0, Expected: p(4), Lower: nil, Upper: nil, Importance: 1, Model: "detect"},
+		{MeterID: id, Kind: "flat", Start: d.AddDate(0, 0, 1), End: d.AddDate(0, 0, 1).Add(7 * time.Hour), Resolution: 900, Consumption: 2.8, Expected: p(3.5), Lower: nil, Upper: nil, Importance: 0.2, Model: "detect"},
+		{MeterID: id, Kind: "drop", Start: d.AddDate(0, 0, 2), End: d.AddDate(0, 0, 30), Resolution: 86400, Consumption: 200, Expected: p(300), Lower: nil, Upper: nil, Importance: 1.0 / 3, Model: "detect"},
 	}
 	eventsOnce.Do(func() {
 		var buf bytes.Buffer

@@ -418,8 +418,8 @@ func (s *anomalyScorer) score(g *grid, row int) (meterAnomalies, error) {
 			continue
 		}
 		out.events = append(out.events, tables.AnomalyEventRow{MeterID: id, Kind: string(e.Kind), Start: e.Start, End: e.End,
-			Resolution: int32(e.Resolution / time.Second), Consumption: e.Observed, Expected: e.Expected,
-			Lower: e.Lower, Upper: e.Upper, Importance: e.Importance, Model: s.model})
+			Resolution: int32(e.Resolution / time.Second), Consumption: e.Observed, Expected: tables.Optional(e.Expected),
+			Lower: tables.Optional(e.Lower), Upper: tables.Optional(e.Upper), Importance: e.Importance, Model: s.model})
 	}
 	return out, nil
 }

@@ -76,8 +76,8 @@ func (l *Lake) AnomalyEvents(ctx context.Context, f AnomalyEventFilter) ([]Anoma
 	out := make([]AnomalyEvent, len(rows))
 	for i, r := range rows {
 		out[i] = AnomalyEvent{MeterID: r.MeterID, Kind: r.Kind, Start: r.Start.UTC(), End: r.End.UTC(),
-			Resolution: time.Duration(r.Resolution) * time.Second, Consumption: r.Consumption, Expected: r.Expected,
-			Lower: r.Lower, Upper: r.Upper, Importance: r.Importance, Model: r.Model}
+			Resolution: time.Duration(r.Resolution) * time.Second, Consumption: r.Consumption, Expected: tables.OrNaN(r.Expected),
+			Lower: tables.OrNaN(r.Lower), Upper: tables.OrNaN(r.Upper), Importance: r.Importance, Model: r.Model}
 	}
 	slices.SortStableFunc(out, func(a, b AnomalyEvent) int {
 		if c := cmp.Compare(a.MeterID, b.MeterID); c != 0 {
@@ -100,8 +100,8 @@ func (l *Lake) AnomalyEvents(ctx context.Context, f AnomalyEventFilter) ([]Anoma
 // AnomalyEventSchema is the schema of anomaly events.
 var AnomalyEventSchema = arrow.NewSchema([]arrow.Field{
 	field("meter_id", strType, ""), field("kind", strType, ""), field("start", tsType, ""), field("end", tsType, ""),
-	field("resolution_seconds", i64Type, "s"), field("consumption", f64Type, "kWh"), field("expected", f64Type, "kWh"),
-	field("lower", f64Type, "kWh"), field("upper", f64Type, "kWh"), field("importance", f64Type, ""),
+	field("resolution_seconds", i64Type, "s"), field("consumption", f64Type, "kWh"), nullable("expected", f64Type, "kWh"),
+	nullable("lower", f64Type, "kWh"), nullable("upper", f64Type, "kWh"), field("importance", f64Type, ""),
 	field("model", strType, ""),
 }, nil)
 
@@ -117,9 +117,9 @@ func AnomalyEventRecord(mem memory.Allocator, rows []AnomalyEvent) arrow.RecordB
 			ms(f[3]).Append(arrow.Timestamp(r.End.UnixMilli()))
 			f[4].(*array.Int64Builder).Append(int64(r.Resolution / time.Second))
 			f64(f[5]).Append(r.Consumption)
-			f64(f[6]).Append(r.Expected)
-			f64(f[7]).Append(r.Lower)
-			f64(f[8]).Append(r.Upper)
+			appendOrNull(f[6], r.Expected)
+			appendOrNull(f[7], r.Lower)
+			appendOrNull(f[8], r.Upper)
 			f64(f[9]).Append(r.Importance)
 			str(f[10]).Append(r.Model)
 		}

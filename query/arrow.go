@@ -3,6 +3,7 @@ package query
 import (
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -75,6 +76,22 @@ func ms(b array.Builder) *array.TimestampBuilder { return b.(*array.TimestampBui
 func str(b array.Builder) *array.StringBuilder   { return b.(*array.StringBuilder) }
 func f64(b array.Builder) *array.Float64Builder  { return b.(*array.Float64Builder) }
 func i64(b array.Builder) *array.Int64Builder    { return b.(*array.Int64Builder) }
+
+// nullable is field for a column that holds null for a missing value.
+func nullable(name string, t arrow.DataType, unit string) arrow.Field {
+	f := field(name, t, unit)
+	f.Nullable = true
+	return f
+}
+
+// appendOrNull appends v, or null for NaN.
+func appendOrNull(b array.Builder, v float64) {
+	if math.IsNaN(v) {
+		f64(b).AppendNull()
+		return
+	}
+	f64(b).Append(v)
+}
 
 // ReadingRecord returns reads as a record of ReadingSchema. The caller
 // must Release it.

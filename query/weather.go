@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -114,9 +113,7 @@ func (l *Lake) Weather(ctx context.Context, f WeatherFilter) ([]tables.WeatherRo
 var WeatherSchema = func() *arrow.Schema {
 	fs := []arrow.Field{field("time", tsType, ""), field("station", strType, "")}
 	for _, c := range WeatherColumns {
-		f := field(c.Name, f64Type, c.Unit)
-		f.Nullable = true
-		fs = append(fs, f)
+		fs = append(fs, nullable(c.Name, f64Type, c.Unit))
 	}
 	return arrow.NewSchema(fs, nil)
 }()
@@ -131,11 +128,7 @@ func WeatherRecord(mem memory.Allocator, rows []tables.WeatherRow) arrow.RecordB
 			ms(f[0]).Append(arrow.Timestamp(r.Time.UnixMilli()))
 			str(f[1]).Append(r.Station)
 			for k, v := range WeatherValues(r) {
-				if math.IsNaN(v) {
-					f64(f[2+k]).AppendNull()
-				} else {
-					f64(f[2+k]).Append(v)
-				}
+				appendOrNull(f[2+k], v)
 			}
 		}
 	})

@@ -72,9 +72,10 @@ func AnomalyDir(year int) string { return fmt.Sprintf("%syear=%04d/", AnomaliesP
 // reads, weeks; AnomalyRow is one scored day, anomalous or not) and
 // because the anomalies table keeps the guidance's columns for the
 // readers that expect them. Consumption is the energy read over the event
-// (kWh), Expected what the meter's history predicts (NaN when it cannot),
-// Lower and Upper the sums of the interval bounds of spikes and dips (NaN
-// for the other kinds). Importance is the guidance's score for spikes and
+// (kWh), Expected what the meter's history predicts (NULL, a nil pointer,
+// when it cannot), Lower and Upper the sums of the interval bounds of
+// spikes and dips (NULL for the other kinds): NULL and not NaN, which
+// would make an engine's AVG or SUM over the column NaN. Importance is the guidance's score for spikes and
 // dips ((y-upper)/y, (lower-y)/y, 0 when y is 0) and |y-yhat|/max(y, yhat)
 // for the other kinds. Resolution is what was scored, in seconds: 86400
 // for daily spikes, dips and drops, 3600 for hourly spikes and dips, the
@@ -86,11 +87,30 @@ type AnomalyEventRow struct {
 	End         time.Time `parquet:"end_time,timestamp(millisecond)"`
 	Resolution  int32     `parquet:"resolution_seconds"`
 	Consumption float64   `parquet:"consumption"`
-	Expected    float64   `parquet:"yhat"`
-	Lower       float64   `parquet:"yhat_lower"`
-	Upper       float64   `parquet:"yhat_upper"`
+	Expected    *float64  `parquet:"yhat,optional"`
+	Lower       *float64  `parquet:"yhat_lower,optional"`
+	Upper       *float64  `parquet:"yhat_upper,optional"`
 	Importance  float64   `parquet:"importance"`
 	Model       string    `parquet:"model,dict"`
+}
+
+// Optional returns v as an optional column holds it: nil for NaN, else a
+// pointer to a copy.
+func Optional(v float64) *float64 {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return &v
+}
+
+// OrNaN returns the value of an optional column as programs hold it: NaN
+// for nil (NULL), and for the NaN that files written before the column
+// was optional hold.
+func OrNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
 }
 
 // AnomalyEventsPrefix is the root of the anomaly events table.
