@@ -1,0 +1,7 @@
+// Command inbound is the inbound-object function: it plans the byte ranges of every object created in the inbound bucket and sends them to the ranges queue.
+//
+// It is an AWS Lambda function for the provided.al2023 runtime: build it as
+// an executable named bootstrap (see examples/lambda/README.md). The logic
+// is handler.Inbound; this file only wires it from the environment, so that a
+// misconfiguration fails the function's start with every problem listed.
+package main
