@@ -231,7 +231,8 @@ type QuarantinedLine = staging.BadLine
 // reads are announced on an in-process topic and their partitions
 // re-integrated at once by a late.Handler.
 //
-// Output names derive from the input's identity (key, size and ETag) and
+// Output names derive from the input's identity (key, size and content, see
+// ContentSourceID) and
 // the range, and integration de-duplicates, so ingesting the same object
 // again would leave the lake unchanged; the lake also records the sources
 // it has integrated, so a second ingest of the same object does nothing
@@ -267,9 +268,11 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 	if err != nil {
 		return stats, fmt.Errorf("mda: ingest %s: %w", key, err)
 	}
-	stats.SourceID = SourceID(key, attrs)
+	if stats.SourceID, err = ContentSourceID(ctx, in, key, attrs); err != nil {
+		return stats, fmt.Errorf("mda: ingest %s: %w", key, err)
+	}
 	if !o.Force {
-		// The same object again (same key, size and ETag): its reads are in
+		// The same object again (same key, size and content): its reads are in
 		// the lake already. Doing nothing is what an exactly-once ingest
 		// owes it; staging it again would only rewrite the same partitions.
 		done, err := staging.ReadSource(ctx, lake, stats.SourceID)

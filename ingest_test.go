@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -250,6 +251,62 @@ func TestIngestTwiceIsIdempotent(t *testing.T) {
 	// every one is a duplicate.
 	if s3.AlreadyIngested != nil || s3.SourceID != s1.SourceID || s3.Files != s1.Files || s3.Staged != s1.Staged || s3.Late != 0 || s3.LateEvents != 0 || s3.Duplicates != st.Reads {
 		t.Errorf("forced ingest: %+v, want %d files, no late reads and %d duplicates", s3, s1.Files, st.Reads)
+	}
+}
+
+// TestSameBytesAgainIsARedelivery: the same bytes uploaded again under the
+// same key get a new ETag on the local file system (and on GCS and
+// Azure), but they are the same source: the second ingest is a reported
+// no-op, not a file of late reads. Other bytes under the key are a new
+// source.
+func TestSameBytesAgainIsARedelivery(t *testing.T) {
+	ctx := context.Background()
+	g := newGenerator(t, simulator.Options{Meters: 5, Days: 1, Seed: 6})
+	data, _ := csvOf(t, g)
+	for _, url := range []string{"file://" + filepath.ToSlash(t.TempDir()), "mem://"} {
+		t.Run(strings.Split(url, ":")[0], func(t *testing.T) {
+			lake := openBucket(t, url)
+			if err := lake.WriteAll(ctx, "in.csv", data, nil); err != nil {
+				t.Fatal(err)
+			}
+			a1, err := lake.Attributes(ctx, "in.csv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s1, err := mda.Ingest(ctx, lake, lake, "in.csv", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(2 * time.Millisecond) // a new modification time
+			if err := lake.WriteAll(ctx, "in.csv", data, nil); err != nil {
+				t.Fatal(err)
+			}
+			a2, err := lake.Attributes(ctx, "in.csv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a1.ETag == a2.ETag && a1.ModTime.Equal(a2.ModTime) {
+				t.Logf("the store kept ETag %s and the modification time for the upload", a1.ETag)
+			}
+			s2, err := mda.Ingest(ctx, lake, lake, "in.csv", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s2.SourceID != s1.SourceID || s2.AlreadyIngested == nil || s2.Late != 0 || s2.Staged != 0 {
+				t.Errorf("the same bytes again (ETag %s, then %s): %+v, want the source %s already ingested", a1.ETag, a2.ETag, s2, s1.SourceID)
+			}
+			changed := bytes.Replace(data, []byte("\n"), []byte("\r\n"), 1)
+			if err := lake.WriteAll(ctx, "in.csv", changed, nil); err != nil {
+				t.Fatal(err)
+			}
+			s3, err := mda.Ingest(ctx, lake, lake, "in.csv", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s3.SourceID == s1.SourceID || s3.AlreadyIngested != nil || s3.Staged == 0 {
+				t.Errorf("other bytes under the key: %+v, want a new source", s3)
+			}
+		})
 	}
 }
 

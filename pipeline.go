@@ -122,7 +122,8 @@ type PlanOptions struct {
 	// a decompressed copy of it; default the planned key.
 	Source string
 	// SourceID is the identity that names the output; default
-	// SourceID(Source, attributes of the planned object). Give the
+	// ContentSourceID of the planned object, or SourceID(Source,
+	// attributes of the planned object) for a copy. Give the
 	// original's when planning a copy, so that a new copy of the same
 	// inbound object writes the same names.
 	SourceID string
@@ -159,7 +160,13 @@ func (p *Pipeline) Plan(ctx context.Context, bucketName, key string, opts *PlanO
 	if o.Source == "" {
 		o.Source = key
 	}
-	if o.SourceID == "" {
+	switch {
+	case o.SourceID != "":
+	case o.Source == key:
+		if o.SourceID, err = ContentSourceID(ctx, b, key, attrs); err != nil {
+			return nil, fmt.Errorf("mda: plan %s: %w", key, err)
+		}
+	default: // a copy, named after its source
 		o.SourceID = SourceID(o.Source, attrs)
 	}
 	if o.Arrival.IsZero() {
