@@ -84,6 +84,23 @@ type AnomalyStats struct {
 	Elapsed time.Duration
 }
 
+// Dirs returns the directories of the anomalies and anomaly events tables
+// that the run wrote, for a catalog's registration
+// (catalog.Registrar.RegisterDirs): the year's partition of each table
+// that got files, and the table's own directory (which creates the table,
+// registering nothing) for one that got none, such as the events table of
+// a year without events.
+func (st AnomalyStats) Dirs() []string {
+	dirs := []string{tables.AnomaliesPrefix, tables.AnomalyEventsPrefix}
+	if len(st.Files) > 0 {
+		dirs[0] = tables.AnomalyDir(st.Year)
+	}
+	if len(st.EventFiles) > 0 {
+		dirs[1] = tables.AnomalyEventDir(st.Year)
+	}
+	return dirs
+}
+
 // DetectAnomalies scores every day of a year of every meter's energy
 // against what the meter's own recent weeks predict, writes one
 // tables.AnomalyRow per scored meter-day under tables.AnomalyDir(year), and

@@ -144,3 +144,20 @@ func TestDetectAnomaliesPasses(t *testing.T) {
 		}
 	}
 }
+
+// TestAnomalyStatsDirs: a table that got no files is ensured, not given an
+// empty partition.
+func TestAnomalyStatsDirs(t *testing.T) {
+	for _, tc := range []struct {
+		st   forecast.AnomalyStats
+		want []string
+	}{
+		{forecast.AnomalyStats{Year: 2024, Files: []string{"a"}, EventFiles: []string{"b"}}, []string{tables.AnomalyDir(2024), tables.AnomalyEventDir(2024)}},
+		{forecast.AnomalyStats{Year: 2024, Files: []string{"a"}}, []string{tables.AnomalyDir(2024), tables.AnomalyEventsPrefix}},
+		{forecast.AnomalyStats{Year: 2024}, []string{tables.AnomaliesPrefix, tables.AnomalyEventsPrefix}},
+	} {
+		if got := tc.st.Dirs(); !slices.Equal(got, tc.want) {
+			t.Errorf("Dirs of %d files, %d event files = %v, want %v", len(tc.st.Files), len(tc.st.EventFiles), got, tc.want)
+		}
+	}
+}

@@ -14,7 +14,6 @@ import (
 	"github.com/openmda/mda"
 	"github.com/openmda/mda/catalog"
 	"github.com/openmda/mda/forecast"
-	"github.com/openmda/mda/tables"
 )
 
 // runForecast dispatches "mda forecast SUBCOMMAND": backtest reproduces
@@ -182,7 +181,7 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 		return err
 	}
 	if reg != nil {
-		if err := reg.RegisterDirs(ctx, anomalyDirs(st)...); err != nil {
+		if err := reg.RegisterDirs(ctx, st.Dirs()...); err != nil {
 			return fmt.Errorf("registering the anomalies of %d: %w (the files are written; a rerun registers them)", st.Year, err)
 		}
 	}
@@ -206,22 +205,6 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 func (c *catalogFlags) registerML(fs *flag.FlagSet) {
 	c.register(fs)
 	fs.StringVar(&c.mlDatabase, "ml-database", catalog.DatabaseFeatureML, "database of the forecast and anomaly tables")
-}
-
-// anomalyDirs returns the directories of the anomalies and anomaly events
-// tables that a DetectAnomalies run wrote, for Registrar.RegisterDirs: a
-// year's partition of each table that got files, and the table's own
-// directory (which creates the table, registering nothing) for one that
-// got none, such as the events table of a year without events.
-func anomalyDirs(st forecast.AnomalyStats) []string {
-	dirs := []string{tables.AnomaliesPrefix, tables.AnomalyEventsPrefix}
-	if len(st.Files) > 0 {
-		dirs[0] = tables.AnomalyDir(st.Year)
-	}
-	if len(st.EventFiles) > 0 {
-		dirs[1] = tables.AnomalyEventDir(st.Year)
-	}
-	return dirs
 }
 
 // jobProgress returns a progress callback that draws a line on stderr

@@ -169,23 +169,6 @@ func TestCLIForecastCatalog(t *testing.T) {
 	}
 }
 
-// TestAnomalyDirs: a table that got no files is ensured, not given an
-// empty partition.
-func TestAnomalyDirs(t *testing.T) {
-	for _, tc := range []struct {
-		st   forecast.AnomalyStats
-		want []string
-	}{
-		{forecast.AnomalyStats{Year: 2024, Files: []string{"a"}, EventFiles: []string{"b"}}, []string{tables.AnomalyDir(2024), tables.AnomalyEventDir(2024)}},
-		{forecast.AnomalyStats{Year: 2024, Files: []string{"a"}}, []string{tables.AnomalyDir(2024), tables.AnomalyEventsPrefix}},
-		{forecast.AnomalyStats{Year: 2024}, []string{tables.AnomaliesPrefix, tables.AnomalyEventsPrefix}},
-	} {
-		if got := anomalyDirs(tc.st); !slices.Equal(got, tc.want) {
-			t.Errorf("anomalyDirs(%d files, %d event files) = %v, want %v", len(tc.st.Files), len(tc.st.EventFiles), got, tc.want)
-		}
-	}
-}
-
 // TestCLIForecastWeather: forecast train --weather takes its temperatures
 // from the weather table that dataflow weather loads; forecast run says
 // that the weather forecast is missing until it is loaded too.

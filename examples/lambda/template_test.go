@@ -2,6 +2,7 @@ package lambda_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -181,6 +182,7 @@ func TestTemplate(t *testing.T) {
 		{"WorkerFunction", "worker", "RangesQueue", []string{"S3ReadPolicy:InboundBucket", "S3CrudPolicy:LakeBucket", "SQSSendMessagePolicy:LateQueue"}},
 		{"LateFunction", "late", "LateQueue", []string{"S3CrudPolicy:LakeBucket"}},
 		{"IntegratorFunction", "integrator", "", []string{"S3CrudPolicy:LakeBucket"}},
+		{"MLFunction", "ml", "", []string{"S3CrudPolicy:LakeBucket"}},
 	}
 	var fns []string
 	for _, tc := range tests {
@@ -275,6 +277,44 @@ func TestTemplate(t *testing.T) {
 			t.Error("integrator runs may overlap")
 		}
 	})
+
+	// The ML function's schedules send each job's event, which the
+	// handler must parse, and every job runs.
+	t.Run("ml schedules", func(t *testing.T) {
+		jobs := map[string]string{}
+		for name, ev := range tp.prop("MLFunction", "Events").(map[string]any) {
+			if get(ev, "Type") != "ScheduleV2" {
+				t.Errorf("%s: type %v, want ScheduleV2", name, get(ev, "Type"))
+				continue
+			}
+			var e handler.MLEvent
+			in, _ := get(ev, "Properties", "Input").(string)
+			if err := json.Unmarshal([]byte(in), &e); err != nil {
+				t.Errorf("%s: input %q: %v", name, in, err)
+			}
+			expr, _ := get(ev, "Properties", "ScheduleExpression").(string)
+			if !strings.HasPrefix(expr, "cron(") && !strings.HasPrefix(expr, "rate(") {
+				t.Errorf("%s: schedule %q", name, expr)
+			}
+			jobs[e.Job] = expr
+		}
+		for _, job := range []string{handler.JobTrain, handler.JobForecast, handler.JobAnomalies} {
+			if jobs[job] == "" {
+				t.Errorf("no schedule runs the %s job (schedules: %v)", job, jobs)
+			}
+		}
+		if to := atoi(t, tp.prop("MLFunction", "Timeout")); to > 900 {
+			t.Errorf("ML timeout %d s is over Lambda's 900", to)
+		}
+		if tp.prop("MLFunction", "ReservedConcurrentExecutions") != "1" {
+			t.Error("ML jobs may run at once")
+		}
+		if roles := get(tp.resource("MLGluePolicy"), "Properties", "Roles"); !slices.ContainsFunc(roles.([]any), func(r any) bool {
+			return get(r, "Ref") == "MLFunctionRole"
+		}) {
+			t.Errorf("the ML function's role has no Glue access: %v", roles)
+		}
+	})
 }
 
 // TestTemplateEnvironment wires every handler from the environment the
@@ -304,6 +344,10 @@ func TestTemplateEnvironment(t *testing.T) {
 		},
 		"IntegratorFunction": func(ctx context.Context, e *lambdaenv.Env) error {
 			_, err := handler.NewIntegrator(ctx, e, lambdaenv.Logger(t.Output(), ""))
+			return err
+		},
+		"MLFunction": func(ctx context.Context, e *lambdaenv.Env) error {
+			_, err := handler.NewML(ctx, e, lambdaenv.Logger(t.Output(), ""))
 			return err
 		},
 	}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gocloud.dev/blob"
+
+	"github.com/openmda/mda/catalog"
+	"github.com/openmda/mda/examples/lambda/internal/handler"
+	"github.com/openmda/mda/examples/lambda/internal/lambdaenv"
+	"github.com/openmda/mda/examples/lambda/internal/lambdatest"
+	"github.com/openmda/mda/forecast"
+	"github.com/openmda/mda/meter"
+	"github.com/openmda/mda/partition"
+	"github.com/openmda/mda/simulator"
+	"github.com/openmda/mda/tables"
+)
+
+const meters, days = 3, 36
+
+// writeLake writes the simulator's hourly kW reads of meters x days into
+// the lake, one file per hourly partition, as integration leaves them.
+func writeLake(t *testing.T, lake *blob.Bucket) {
+	t.Helper()
+	ctx := context.Background()
+	g, err := simulator.New(&simulator.Options{Meters: meters, Days: days, Interval: time.Hour, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch []meter.Reading
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		_, err := partition.WriteFile(ctx, lake, partition.KeyOf(batch[0]), "data", batch, nil)
+		batch = batch[:0]
+		return err
+	}
+	err = g.TruthReads(func(r meter.Reading) error {
+		if r.Type != meter.TypeKW {
+			return nil
+		}
+		if len(batch) > 0 && partition.KeyOf(r) != partition.KeyOf(batch[0]) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		batch = append(batch, r)
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestML invokes the function with each scheduled job's event, in the
+// order the template schedules them, on an S3 lake, with a manifest
+// catalog standing in for Glue, and checks the results, the tables and
+// the catalog.
+func TestML(t *testing.T) {
+	ctx := context.Background()
+	env := lambdatest.New(t)
+	writeLake(t, env.Lake)
+	catURL := "file://" + filepath.ToSlash(t.TempDir())
+	env.Vars["MDA_CATALOG_URL"] = catURL
+	env.Vars["MEMORY_BUDGET"] = "64MiB"
+	h, err := handler.NewML(ctx, lambdaenv.New(env.Getenv), lambdaenv.Logger(t.Output(), "debug"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	invoke := func(event string) (handler.MLResult, error) {
+		t.Helper()
+		out, err := lambdatest.Invoke(ctx, h.Handle, []byte(event))
+		if err != nil {
+			return handler.MLResult{}, err
+		}
+		var res handler.MLResult
+		if err := json.Unmarshal(out, &res); err != nil {
+			t.Fatalf("response %s: %v", out, err)
+		}
+		return res, nil
+	}
+
+	train, err := invoke(`{"job":"train"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.Meters != meters || train.Model != forecast.DefaultModel || train.Version == "" || train.Files != 1 ||
+		!(train.HoldoutMASE > 0) || !(train.NaiveMASE > 0) || train.Reads != meters*days*24 {
+		t.Errorf("train: %+v", train)
+	}
+	man, err := forecast.ReadManifest(ctx, env.Lake, "", "")
+	if err != nil || man.Version != train.Version {
+		t.Fatalf("latest model %q (%v), want %q", man.Version, err, train.Version)
+	}
+
+	fc, err := invoke(`{"job":"forecast"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fc.Version != train.Version || fc.Meters != meters || fc.Rows != meters*168 || fc.Files != 1 || len(fc.Registered) != 1 {
+		t.Errorf("forecast: %+v", fc)
+	}
+	start := simulator.DefaultStart.AddDate(0, 0, days)
+	if want := tables.ForecastDir(forecast.DefaultModel, start.Add(-time.Hour)); len(fc.Registered) == 1 && fc.Registered[0] != want && fc.Registered[0] != tables.ForecastDir(forecast.DefaultModel, start) {
+		t.Errorf("forecast registered %v, want %s", fc.Registered, want)
+	}
+
+	an, err := invoke(`{"job":"anomalies","year":2024}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if an.Meters != meters || an.Rows == 0 || an.Rows > meters*days || !slices.Contains(an.Registered, tables.AnomalyDir(2024)) {
+		t.Errorf("anomalies: %+v", an)
+	}
+
+	// What the jobs registered is in the catalog's ML database.
+	cat, err := catalog.OpenCatalog(ctx, catURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cat.Close()
+	for _, name := range []string{catalog.ForecastResultsTableName, catalog.AnomalyResultsTableName} {
+		ps, err := cat.ListPartitions(ctx, catalog.DatabaseFeatureML, name, nil)
+		if err != nil || len(ps) != 1 {
+			t.Errorf("%s: %d partitions registered (%v), want 1", name, len(ps), err)
+		}
+	}
+
+	for _, tc := range []struct{ event, want string }{
+		{`{"job":"retrain"}`, `job "retrain"`},
+		{`[1, 2]`, "ml: event"},
+		{`{"job":"forecast","start":"tomorrow"}`, `start "tomorrow"`},
+	} {
+		if _, err := invoke(tc.event); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.event, err, tc.want)
+		}
+	}
+}
+
+// TestMLWeather: with WEATHER_STATION set, training needs the station's
+// temperatures in the lake's weather table, and says so.
+func TestMLWeather(t *testing.T) {
+	ctx := context.Background()
+	env := lambdatest.New(t)
+	writeLake(t, env.Lake)
+	env.Vars["WEATHER_STATION"] = "-"
+	h, err := handler.NewML(ctx, lambdaenv.New(env.Getenv), lambdaenv.Logger(t.Output(), "debug"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Train.Weather == nil || h.Train.Weather.Station != "" {
+		t.Fatalf("WEATHER_STATION=-: regressors %+v, want the station \"\"", h.Train.Weather)
+	}
+	_, err = lambdatest.Invoke(ctx, h.Handle, []byte(`{"job":"train"}`))
+	if err == nil || !strings.Contains(err.Error(), "no temperature") {
+		t.Fatalf("train without a weather table: error %v", err)
+	}
+}
+
+func TestMLConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"no lake", map[string]string{}, "LAKE_URL is not set"},
+		{"bad window", map[string]string{"LAKE_URL": "mem://", "TRAIN_WINDOW": "8 weeks"}, `TRAIN_WINDOW="8 weeks"`},
+		{"bad budget", map[string]string{"LAKE_URL": "mem://", "MEMORY_BUDGET": "lots"}, `MEMORY_BUDGET="lots"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := handler.NewML(context.Background(), lambdaenv.New(lambdaenv.Map(tc.vars)), lambdaenv.Logger(t.Output(), ""))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
