@@ -3,6 +3,7 @@ package forecast_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -124,4 +125,63 @@ func ExampleDetectAnomalies() {
 	// Output:
 	// 2024: 147 meter-days scored, 5 spikes, 1 dips
 	// m2 2024-02-20: 64.2 kWh, expected 22.2 (20.5 to 24.1), anomaly +1, importance 0.62
+}
+
+// With TrainOptions.Weather the models take the temperature of a weather
+// station from the lake's weather table (as `mda dataflow weather` loads
+// it). Run then needs the temperature of the week it forecasts: a weather
+// forecast, loaded into the weather table like the observations, or passed
+// in RunOptions.Temperature as here.
+func ExampleTrain_weather() {
+	ctx := context.Background()
+	lake, err := exampleLake(ctx)
+	if err != nil {
+		panic(err)
+	}
+	defer lake.Close()
+	// Nine weeks of hourly observations of one station, a day file each.
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	tempAt := func(t time.Time) float64 { return 6 + 4*math.Sin(2*math.Pi*t.Sub(start).Hours()/(24*9)) }
+	for d := range 63 {
+		day := start.AddDate(0, 0, d)
+		var rows []tables.WeatherParquetRow
+		for h := range 24 {
+			t := day.Add(time.Duration(h) * time.Hour)
+			r := tables.WeatherRow{Time: t, Station: "EGLL", Temperature: tempAt(t), DewPoint: math.NaN(),
+				RelativeHumidity: math.NaN(), Precipitation: math.NaN(), SnowDepth: math.NaN(), WindDirection: math.NaN(),
+				WindSpeed: math.NaN(), WindGust: math.NaN(), SeaLevelAirPressure: math.NaN(), SunshineMinutes: math.NaN(),
+				WeatherConditionCode: math.NaN()}
+			rows = append(rows, r.Parquet())
+		}
+		var buf bytes.Buffer
+		if err := parquet.Write(&buf, rows); err != nil {
+			panic(err)
+		}
+		if err := lake.WriteAll(ctx, tables.WeatherDir(day)+"weather.parquet", buf.Bytes(), nil); err != nil {
+			panic(err)
+		}
+	}
+	ts, err := forecast.Train(ctx, lake, &forecast.TrainOptions{Weather: &forecast.Weather{Station: "EGLL"}})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("trained on %d meters with the temperature of %s\n", ts.Manifest.Meters, ts.Manifest.Weather.Station)
+
+	_, err = forecast.Run(ctx, lake, nil)
+	fmt.Println("without a weather forecast:", errors.Is(err, forecast.ErrNoWeather))
+
+	from := ts.Manifest.To.Add(-168 * time.Hour) // the look-back and the week ahead
+	temp := forecast.Series{Start: from, Step: time.Hour, Values: make([]float64, 2*168)}
+	for i := range temp.Values {
+		temp.Values[i] = tempAt(temp.Time(i))
+	}
+	rs, err := forecast.Run(ctx, lake, &forecast.RunOptions{Temperature: temp})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("with one: %d rows from %s\n", rs.Rows, rs.Start.Format(time.DateTime))
+	// Output:
+	// trained on 3 meters with the temperature of EGLL
+	// without a weather forecast: true
+	// with one: 504 rows from 2024-03-04 00:00:00
 }
