@@ -275,7 +275,7 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 		// The same object again (same key, size and content): its reads are in
 		// the lake already. Doing nothing is what an exactly-once ingest
 		// owes it; staging it again would only rewrite the same partitions.
-		done, err := staging.ReadSource(ctx, lake, stats.SourceID)
+		done, err := IntegratedSource(ctx, lake, stats.SourceID, key, attrs)
 		if err != nil {
 			return stats, fmt.Errorf("mda: ingest %s: %w", key, err)
 		}

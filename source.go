@@ -15,6 +15,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/zeebo/xxh3"
 	"gocloud.dev/blob"
+
+	"github.com/openmda/mda/staging"
 )
 
 // SourceID names an input object from its key, size and content: the
@@ -47,10 +49,13 @@ func sourceID(key string, size int64, content string) string {
 // modification time): it reads the file once and names it by a 128-bit
 // XXH3 digest of its bytes (several GB/s: a fraction of a second for a
 // gigabyte), so that the same bytes copied there again are recognised as
-// a re-delivery instead of being taken for a new file of late reads.
+// a re-delivery instead of being taken for a new file of late reads. An
+// MD5 that a local bucket reports is not trusted: fileblob keeps it in a
+// side file that a program writing the file directly leaves stale. A file
+// that changes while it is read is an error.
 func ContentSourceID(ctx context.Context, b *blob.Bucket, key string, attrs *blob.Attributes) (string, error) {
 	var fi os.FileInfo
-	if len(attrs.MD5) > 0 || !attrs.As(&fi) {
+	if !attrs.As(&fi) {
 		return SourceID(key, attrs), nil
 	}
 	r, err := b.NewReader(ctx, key, nil)
@@ -63,11 +68,43 @@ func ContentSourceID(ctx context.Context, b *blob.Bucket, key string, attrs *blo
 	if err != nil {
 		return "", fmt.Errorf("mda: reading %s: %w", key, err)
 	}
-	if n != attrs.Size {
-		return "", fmt.Errorf("mda: %s changed while it was read (%d bytes, then %d)", key, attrs.Size, n)
+	after, err := b.Attributes(ctx, key)
+	if err != nil {
+		return "", fmt.Errorf("mda: %s: %w", key, err)
+	}
+	if n != attrs.Size || after.Size != attrs.Size || !after.ModTime.Equal(attrs.ModTime) {
+		return "", fmt.Errorf("mda: %s changed while it was read (%d bytes modified %v, then %d bytes read, %d modified %v)",
+			key, attrs.Size, attrs.ModTime, n, after.Size, after.ModTime)
 	}
 	sum := h.Sum128().Bytes()
 	return sourceID(key, n, fmt.Sprintf("xxh3-128:%x", sum)), nil
+}
+
+// legacySourceID is the id versions before the content-first SourceID
+// gave an object: its key, size, ETag and MD5 hashed together.
+func legacySourceID(key string, attrs *blob.Attributes) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%d\x00%s\x00%x", key, attrs.Size, attrs.ETag, attrs.MD5)
+	if attrs.ETag == "" && len(attrs.MD5) == 0 {
+		fmt.Fprintf(h, "\x00%d", attrs.ModTime.UnixNano())
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// IntegratedSource returns the lake's record (staging.ReadSource) of the
+// object key, of source id id, if it was fully integrated before: under
+// id, or under the id that versions before the content-first SourceID
+// gave it, so that an object ingested before an upgrade is still known.
+// It returns nil if neither is recorded.
+func IntegratedSource(ctx context.Context, lake *blob.Bucket, id, key string, attrs *blob.Attributes) (*staging.Source, error) {
+	done, err := staging.ReadSource(ctx, lake, id)
+	if err != nil || done != nil {
+		return done, err
+	}
+	if old := legacySourceID(key, attrs); old != id {
+		return staging.ReadSource(ctx, lake, old)
+	}
+	return nil, nil
 }
 
 // SniffCompression tells a compressed object by its first bytes, not its

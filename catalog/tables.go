@@ -274,7 +274,8 @@ func AnomalyResultsTable(ml string) *Table {
 // row per anomaly event of a meter: its kind (spike, dip, flat, zero,
 // drop), its span [start_time, end_time) in UTC, the resolution scored in
 // seconds, the energy read over it (kWh), what the meter's history
-// predicts and its interval (NaN where a kind has none), its importance
+// predicts and its interval (NULL where a kind has none; files written
+// before that change hold NaN), its importance
 // and the model's name. The guidance has no such table: its Prophet job
 // scores days only (AnomalyResultsTable).
 //

@@ -75,7 +75,10 @@ func AnomalyDir(year int) string { return fmt.Sprintf("%syear=%04d/", AnomaliesP
 // (kWh), Expected what the meter's history predicts (NULL, a nil pointer,
 // when it cannot), Lower and Upper the sums of the interval bounds of
 // spikes and dips (NULL for the other kinds): NULL and not NaN, which
-// would make an engine's AVG or SUM over the column NaN. Importance is the guidance's score for spikes and
+// would make an engine's AVG or SUM over the column NaN. Files written
+// before these columns were optional hold NaN instead, which reads as a
+// pointer to NaN: read the three with OrNaN, which maps both to NaN.
+// Importance is the guidance's score for spikes and
 // dips ((y-upper)/y, (lower-y)/y, 0 when y is 0) and |y-yhat|/max(y, yhat)
 // for the other kinds. Resolution is what was scored, in seconds: 86400
 // for daily spikes, dips and drops, 3600 for hourly spikes and dips, the

@@ -18,7 +18,6 @@ import (
 	"github.com/openmda/mda"
 	"github.com/openmda/mda/examples/lambda/internal/lambdaenv"
 	"github.com/openmda/mda/ranges"
-	"github.com/openmda/mda/staging"
 )
 
 // Inbound is the inbound-object function: for every object created in the
@@ -281,12 +280,15 @@ func (h *Inbound) Plan(ctx context.Context, o Object) (Planned, error) {
 		return p, fmt.Errorf("inbound: %s: %w", key, err)
 	}
 	src := key
-	id := mda.SourceID(key, attrs)
+	id, err := mda.ContentSourceID(ctx, h.Bucket, key, attrs)
+	if err != nil {
+		return p, fmt.Errorf("inbound: %s: %w", key, err)
+	}
 	if h.Lake != nil {
-		// The same object again (same key, size and ETag: an event
+		// The same object again (same key, size and content: an event
 		// delivered again, or a copy of identical bytes over it), after
 		// its reads were integrated: there is nothing new to ingest.
-		done, err := staging.ReadSource(ctx, h.Lake, id)
+		done, err := mda.IntegratedSource(ctx, h.Lake, id, key, attrs)
 		switch {
 		case gcerrors.Code(err) == gcerrors.PermissionDenied:
 			// A role without read access to the lake: plan as before; the

@@ -1,8 +1,10 @@
 package handler
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -75,8 +77,15 @@ type MLResult struct {
 	NaiveMASE   float64 `json:"seasonal_naive_median_mase,omitempty"`
 	// Registered lists the table directories registered in the catalog.
 	Registered []string `json:"registered,omitempty"`
-	ElapsedMS  int64    `json:"elapsed_ms"`
+	// Note says why a job did nothing, such as a forecast before the
+	// first training.
+	Note      string `json:"note,omitempty"`
+	ElapsedMS int64  `json:"elapsed_ms"`
 }
+
+// deadlineReserve is the time a job leaves itself before the function's
+// deadline, to log its failure and return instead of being killed.
+const deadlineReserve = 30 * time.Second
 
 // NewML wires an ML from the environment:
 //
@@ -127,13 +136,23 @@ func NewML(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger) (*ML, e
 // Handle runs the job the event names. Each job is idempotent: a rerun
 // of a training over the same window gives the same model version, and a
 // rerun of a forecast or an anomaly scoring replaces what it wrote. So a
-// failed run is simply run again (the schedule's retry policy, or by
-// hand). Progress goes to the log at every stage and every tenth of a
-// stage, so that a long run shows where it is.
+// failed run is simply run again (Lambda's retries of the scheduler's
+// asynchronous invocation, or by hand). A forecast before the first
+// training has no model to run: it is logged and skipped, not an error.
+// The job stops deadlineReserve before the function's deadline, so that a
+// job too long for one invocation still logs its failure. Progress goes to
+// the log at every stage and every tenth of a stage, so that a long run
+// shows where it is.
 func (m *ML) Handle(ctx context.Context, raw json.RawMessage) (MLResult, error) {
 	var ev MLEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
+		m.Logger.Error("job failed", "event", string(raw), "err", err)
 		return MLResult{}, fmt.Errorf("ml: event %s: %w", raw, err)
+	}
+	if d, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-deadlineReserve))
+		defer cancel()
 	}
 	res := MLResult{Job: ev.Job}
 	t0 := time.Now()
@@ -155,17 +174,25 @@ func (m *ML) Handle(ctx context.Context, raw json.RawMessage) (MLResult, error) 
 		o.Progress = progress
 		if ev.Start != "" {
 			if o.Start, err = time.Parse(time.RFC3339, ev.Start); err != nil {
-				return res, fmt.Errorf("ml: start %q: %w", ev.Start, err)
+				err = fmt.Errorf("ml: start %q: %w", ev.Start, err)
+				break
 			}
 		}
 		if m.Registrar != nil {
 			o.Register = func(ctx context.Context, dirs ...string) error {
+				if err := m.Registrar.RegisterDirs(ctx, dirs...); err != nil {
+					return err
+				}
 				res.Registered = append(res.Registered, dirs...)
-				return m.Registrar.RegisterDirs(ctx, dirs...)
+				return nil
 			}
 		}
 		var st forecast.RunStats
-		if st, err = forecast.Run(ctx, m.Lake, &o); err == nil {
+		st, err = forecast.Run(ctx, m.Lake, &o)
+		switch {
+		case errors.Is(err, forecast.ErrNoModel):
+			res.Note, err = fmt.Sprintf("no model %q to forecast with yet: the train job has not run", cmp.Or(o.Model, forecast.DefaultModel)), nil
+		case err == nil:
 			res.Model, res.Version, res.Meters, res.Skipped = st.Model, st.Version, st.Meters, st.Skipped
 			res.Rows, res.Files, res.Bytes, res.Reads = st.Rows, len(st.Files), st.Bytes, st.Scan.Reads
 		}
@@ -177,19 +204,20 @@ func (m *ML) Handle(ctx context.Context, raw json.RawMessage) (MLResult, error) 
 			res.Model, res.Meters, res.Rows = st.Model, st.Meters, st.Days
 			res.Files, res.Bytes, res.Reads, res.Passes = len(st.Files)+len(st.EventFiles), st.Bytes, st.Scan.Reads, st.Passes
 			if m.Registrar != nil {
-				res.Registered = st.Dirs()
-				if rerr := m.Registrar.RegisterDirs(ctx, res.Registered...); rerr != nil {
+				if rerr := m.Registrar.RegisterDirs(ctx, st.Dirs()...); rerr != nil {
 					err = fmt.Errorf("registering the anomalies of %d (written; a rerun registers them): %w", st.Year, rerr)
+				} else {
+					res.Registered = st.Dirs()
 				}
 			}
 		}
 	default:
-		return res, fmt.Errorf("ml: job %q: want %q, %q or %q", ev.Job, JobTrain, JobForecast, JobAnomalies)
+		err = fmt.Errorf("ml: job %q: want %q, %q or %q", ev.Job, JobTrain, JobForecast, JobAnomalies)
 	}
 	res.ElapsedMS = time.Since(t0).Milliseconds()
 	attrs := []any{"job", res.Job, "model", res.Model, "version", res.Version, "meters", res.Meters, "skipped", res.Skipped,
 		"rows", res.Rows, "files", res.Files, "bytes", res.Bytes, "reads", res.Reads, "passes", res.Passes,
-		"registered", res.Registered, "elapsed_ms", res.ElapsedMS}
+		"registered", res.Registered, "note", res.Note, "elapsed_ms", res.ElapsedMS}
 	if res.Job == JobTrain {
 		attrs = append(attrs, "holdout_median_mase", res.HoldoutMASE, "seasonal_naive_median_mase", res.NaiveMASE)
 	}
