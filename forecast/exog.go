@@ -36,7 +36,41 @@ type Exog struct {
 	Temperature Series
 	// BaseTemp is the balance point of the degree columns; 0 means 18 (°C).
 	BaseTemp float64
+
+	// sums, if set, are Temperature's prefix sums (see tempSums), shared
+	// by every model made from this Exog: Train's per-meter models would
+	// otherwise each hold the window's (280 KB for a year).
+	sums *tempSums
 }
+
+// tempSums are the prefix sums of a temperature series, its heating and
+// cooling degrees below and above base and the count of its finite values
+// (sums[i] over values [0, i)), for windows of the series' step: a
+// window's means then cost O(1), where a pooled fit asks for hundreds of
+// thousands.
+type tempSums struct {
+	base float64
+	sums [][4]float64
+}
+
+func newTempSums(t []float64, base float64) *tempSums {
+	ts := &tempSums{base: base, sums: make([][4]float64, len(t)+1)}
+	for i, v := range t {
+		c := ts.sums[i]
+		if finite(v) {
+			c[0] += v
+			c[1] += math.Max(base-v, 0)
+			c[2] += math.Max(v-base, 0)
+			c[3]++
+		}
+		ts.sums[i+1] = c
+	}
+	return ts
+}
+
+// finite reports whether v is neither NaN nor infinite: a temperature
+// that is missing or broken counts as missing.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // tempScale divides the temperature columns (°C from the balance point,
 // degrees) to the order of the other features (0 or 1, loads scaled by
@@ -55,10 +89,8 @@ type exogSpec struct {
 	slots    int // intervals per day for TimeOfDay
 	holidays map[[3]int]bool
 	width    int
-	// cum holds prefix sums of the temperature, its heating and cooling
-	// degrees and the count of known values (cum[i] over values [0, i)),
-	// so that a window's means cost O(1) when the series' step equals
-	// the temperature's: a pooled fit asks for hundreds of thousands.
+	// cum are the temperature's prefix sums (tempSums) when the series'
+	// step equals the temperature's.
 	cum [][4]float64
 }
 
@@ -91,18 +123,11 @@ func newExogSpec(x *Exog, step time.Duration, lookback, horizon int) *exogSpec {
 		}
 		s.width += 6
 		if x.Temperature.Step == step {
-			t := x.Temperature.Values
-			s.cum = make([][4]float64, len(t)+1)
-			for i, v := range t {
-				c := s.cum[i]
-				if !math.IsNaN(v) {
-					c[0] += v
-					c[1] += math.Max(s.x.BaseTemp-v, 0)
-					c[2] += math.Max(v-s.x.BaseTemp, 0)
-					c[3]++
-				}
-				s.cum[i+1] = c
+			ts := x.sums
+			if ts == nil || ts.base != s.x.BaseTemp || len(ts.sums) != x.Temperature.Len()+1 {
+				ts = newTempSums(x.Temperature.Values, s.x.BaseTemp)
 			}
+			s.cum = ts.sums
 		}
 	}
 	if s.width == 0 {
@@ -203,7 +228,7 @@ func (s *exogSpec) degrees(start time.Time, n int) (m [3]float64, ok bool) {
 	for h := range n {
 		at := start.Add(time.Duration(h) * s.step)
 		i := int(math.Floor(float64(at.Sub(t.Start)) / float64(t.Step)))
-		if i < 0 || i >= t.Len() || math.IsNaN(t.Values[i]) {
+		if i < 0 || i >= t.Len() || !finite(t.Values[i]) {
 			continue
 		}
 		v := t.Values[i]

@@ -127,7 +127,8 @@ func TestDegreesPrefixSums(t *testing.T) {
 			temp.Values[i] = math.NaN()
 		}
 	}
-	temp.Values[100] = 18 // on the balance point
+	temp.Values[100] = 18          // on the balance point
+	temp.Values[200] = math.Inf(1) // broken: counts as missing
 	fast := newExogSpec(&Exog{Temperature: temp}, time.Hour, 168, 24)
 	if fast.cum == nil {
 		t.Fatal("no prefix sums for an hourly series and hourly temperature")

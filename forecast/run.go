@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -36,11 +37,12 @@ type RunOptions struct {
 	MeterIDs []string
 	// MemoryBudget bounds the history grid, as in TrainOptions.
 	MemoryBudget int64
-	// Temperature is the hourly temperature (°C) over the look-back and
-	// the forecast period, for a model trained with TrainOptions.Weather:
-	// a weather forecast that is not in the lake's weather table. Empty
-	// means the table's, for the model's station. Models without
-	// temperature regressors ignore it.
+	// Temperature is hourly temperature (°C) for a model trained with
+	// TrainOptions.Weather: typically a weather forecast that is not in
+	// the lake's weather table. Its values come first; the table's, for
+	// the model's station, fill the hours of the look-back and the
+	// forecast period it lacks. Models without temperature regressors
+	// ignore it.
 	Temperature Series
 	// Workers is the number of meters forecast at once; 0 means GOMAXPROCS.
 	Workers int
@@ -121,13 +123,17 @@ func Run(ctx context.Context, lake *blob.Bucket, opts *RunOptions) (RunStats, er
 	from := start.Add(-time.Duration(n) * time.Hour)
 	if man.Weather != nil {
 		lb, end := start.Add(-time.Duration(L)*time.Hour), start.Add(time.Duration(H)*time.Hour)
-		temp := o.Temperature
-		if temp.Len() == 0 {
-			progress(Progress{Stage: "weather"})
-			if temp, err = ReadTemperature(ctx, lake, man.Weather.Station, lb, end); err != nil {
-				return st, err
-			}
+		if o.Temperature.Len() > 0 && o.Temperature.Step <= 0 {
+			return st, errors.New("forecast: RunOptions.Temperature has no step")
 		}
+		// The weather table's observations and forecast, where the
+		// temperatures passed in have none (typically the look-back).
+		progress(Progress{Stage: "weather"})
+		table, err := ReadTemperature(ctx, lake, man.Weather.Station, lb, end)
+		if err != nil && !(errors.Is(err, ErrNoWeather) && o.Temperature.Len() > 0) {
+			return st, err
+		}
+		temp := mergeTemperature(o.Temperature, table, lb, end)
 		if err := checkTemperature(temp, man.Weather.Station, start, end, "the forecast period (a weather forecast)"); err != nil {
 			return st, err
 		}

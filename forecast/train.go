@@ -347,9 +347,8 @@ func versionHash(m Manifest, ids []string, noRefit bool) string {
 	h := sha256.New()
 	opt, _ := json.Marshal(m.Linear)
 	fmt.Fprintf(h, "%d\n%s\n%s\n%s\n%s\n%s\n%s\n%v\n", storeFormat, m.Model, m.Kind, m.From.Format(time.RFC3339), m.To.Format(time.RFC3339), m.Location, opt, noRefit)
-	if m.Weather != nil {
-		w, _ := json.Marshal(m.Weather)
-		fmt.Fprintf(h, "weather %s\n", w)
+	if m.Weather != nil { // the balance point is in m.Linear's regressors
+		fmt.Fprintf(h, "weather station %q\n", m.Weather.Station)
 	}
 	for _, id := range ids {
 		fmt.Fprintf(h, "%s\n", id)

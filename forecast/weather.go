@@ -67,10 +67,13 @@ func ReadTemperature(ctx context.Context, lake *blob.Bucket, station string, fro
 		s.Values[i] = math.NaN()
 	}
 	for _, r := range rows {
+		if r.Station != station {
+			continue // the query's "" means every station; here it is one
+		}
 		// Observations at whole hours; one off the hour (a report at
 		// hh:50, say) stands for its hour unless the hour has its own.
 		i := int(r.Time.Sub(from) / time.Hour)
-		if i < 0 || i >= len(s.Values) || math.IsNaN(r.Temperature) {
+		if i < 0 || i >= len(s.Values) || !finite(r.Temperature) {
 			continue
 		}
 		if r.Time.Equal(from.Add(time.Duration(i)*time.Hour)) || math.IsNaN(s.Values[i]) {
@@ -87,7 +90,7 @@ func checkTemperature(t Series, station string, from, to time.Time, what string)
 	for at := from; at.Before(to); at = at.Add(time.Hour) {
 		n++
 		i := int(at.Sub(t.Start) / t.Step)
-		if at.Sub(t.Start) >= 0 && i < t.Len() && !math.IsNaN(t.Values[i]) {
+		if at.Sub(t.Start) >= 0 && i < t.Len() && finite(t.Values[i]) {
 			have++
 		}
 	}
@@ -97,6 +100,33 @@ func checkTemperature(t Series, station string, from, to time.Time, what string)
 	return fmt.Errorf("%w for %s: station %q has a temperature for %d of the %d hours [%s, %s); "+
 		"load the weather (mda dataflow weather) into the lake's weather table", ErrNoWeather, what, station, have, n,
 		from.Format(time.RFC3339), to.Format(time.RFC3339))
+}
+
+// valueAt returns the value of s at time t (the interval holding t), NaN
+// outside s or where s has none.
+func valueAt(s Series, t time.Time) float64 {
+	if s.Step <= 0 || t.Before(s.Start) {
+		return math.NaN()
+	}
+	if i := int(t.Sub(s.Start) / s.Step); i < s.Len() && finite(s.Values[i]) {
+		return s.Values[i]
+	}
+	return math.NaN()
+}
+
+// mergeTemperature returns the hourly temperature over [from, to): first's
+// where it has one, else second's.
+func mergeTemperature(first, second Series, from, to time.Time) Series {
+	out := Series{Start: from, Step: time.Hour, Values: make([]float64, int(to.Sub(from)/time.Hour))}
+	for i := range out.Values {
+		t := out.Time(i)
+		if v := valueAt(first, t); finite(v) {
+			out.Values[i] = v
+		} else {
+			out.Values[i] = valueAt(second, t)
+		}
+	}
+	return out
 }
 
 // withTemperature returns opt with its regressors' temperature set to t
@@ -113,6 +143,7 @@ func withTemperature(opt LinearOptions, t Series, w *Weather) LinearOptions {
 	if x.BaseTemp == 0 {
 		x.BaseTemp = defaultBaseTemp // stored, so that the manifest says it
 	}
+	x.sums = newTempSums(t.Values, x.BaseTemp) // one copy for every model
 	opt.Exog = &x
 	return opt
 }
@@ -122,7 +153,7 @@ func withTemperature(opt LinearOptions, t Series, w *Weather) LinearOptions {
 func storedOptions(opt LinearOptions) LinearOptions {
 	if opt.Exog != nil && opt.Exog.Temperature.Len() > 0 {
 		x := *opt.Exog
-		x.Temperature = Series{}
+		x.Temperature, x.sums = Series{}, nil
 		opt.Exog = &x
 	}
 	return opt

@@ -21,15 +21,21 @@ import (
 )
 
 // loadWeather loads the generator's hourly weather over [from, to) into
-// the lake's weather table, as `mda dataflow weather` does.
+// the lake's weather table, as `mda dataflow weather` does, for the station
+// "" of a load without a station column.
 func loadWeather(t *testing.T, lake *blob.Bucket, g *simulator.Generator, from, to time.Time) {
+	t.Helper()
+	loadStation(t, lake, g, "", from, to)
+}
+
+func loadStation(t *testing.T, lake *blob.Bucket, g *simulator.Generator, station string, from, to time.Time) {
 	t.Helper()
 	var buf bytes.Buffer
 	if _, err := g.WriteWeatherCSV(&buf, &simulator.WeatherOptions{From: from, To: to}); err != nil {
 		t.Fatal(err)
 	}
 	fsys := fstest.MapFS{"w.csv": &fstest.MapFile{Data: buf.Bytes()}}
-	if err := dataflow.Run(context.Background(), dataflow.NewWeatherFlow(nil), fsys, lake, nil); err != nil {
+	if err := dataflow.Run(context.Background(), dataflow.NewWeatherFlow(&dataflow.WeatherOptions{Station: station}), fsys, lake, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -65,6 +71,12 @@ func TestTrainRunWeather(t *testing.T) {
 	}
 	if _, err := train("w", &forecast.Weather{Station: "elsewhere"}); !errors.Is(err, forecast.ErrNoWeather) {
 		t.Fatalf("Train for a station without weather: error %v, want ErrNoWeather", err)
+	}
+	// Another station's weather is not the station "" (for which the
+	// weather table's query means every station).
+	loadStation(t, lake, g, "elsewhere", start, end)
+	if _, err := train("w", &forecast.Weather{}); !errors.Is(err, forecast.ErrNoWeather) {
+		t.Fatalf("Train for station \"\" with another station's weather: error %v, want ErrNoWeather", err)
 	}
 	loadWeather(t, lake, g, start, end)
 
@@ -115,6 +127,19 @@ func TestTrainRunWeather(t *testing.T) {
 		t.Fatalf("run: %d meters, %d rows from %v; want 5, 840 from %v", passed.Meters, passed.Rows, passed.Start, end)
 	}
 	fromOptions, _ := readTable[tables.ForecastRow](t, lake, tables.ForecastDir("w", end))
+
+	// Only the week ahead passed in: the look-back comes from the table.
+	week := forecast.Series{Start: end, Step: time.Hour, Values: temp.Values[168:]}
+	if _, err := forecast.Run(ctx, lake, &forecast.RunOptions{Model: "w", Start: end, Temperature: week}); err != nil {
+		t.Fatal(err)
+	}
+	weekOnly, _ := readTable[tables.ForecastRow](t, lake, tables.ForecastDir("w", end))
+	if diff := cmp.Diff(fromOptions, weekOnly); diff != "" {
+		t.Errorf("forecasts with the week ahead passed in differ from those with both weeks (-both +week):\n%s", diff)
+	}
+	if _, err := forecast.Run(ctx, lake, &forecast.RunOptions{Model: "w", Start: end, Temperature: forecast.Series{Start: end, Values: week.Values}}); err == nil {
+		t.Error("Run with temperatures without a step: no error")
+	}
 
 	// The same forecast in the weather table gives the same forecasts.
 	loadWeather(t, lake, g, end, end.Add(168*time.Hour))

@@ -40,7 +40,7 @@ func runForecastTrain(ctx context.Context, args []string, stdout, stderr io.Writ
 	workers := fs.Int("workers", 0, "models fitted at once (default: number of CPUs)")
 	memMB := fs.Int("memory", 0, "memory budget of the hourly grid in MB (default 512)")
 	weather := fs.Bool("weather", false, "temperature regressors from the lake's weather table (forecast run then needs the weather forecast there)")
-	station := fs.String("station", "", "weather station of --weather (default: the one of a load without a station column)")
+	station := fs.String("station", "", "weather station of --weather, which it implies (default: the one of a load without a station column)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -55,7 +55,7 @@ func runForecastTrain(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	opts := &forecast.TrainOptions{Model: *model, MaxMeters: *meters, Window: w, PerMeter: *perMeter,
 		Workers: *workers, MemoryBudget: int64(*memMB) << 20}
-	if *weather {
+	if *weather || *station != "" {
 		opts.Weather = &forecast.Weather{Station: *station}
 	}
 	if *end != "" {
