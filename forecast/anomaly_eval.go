@@ -86,6 +86,7 @@ var (
 	evalSpike = [2]float64{0.5, 2}   // a day's energy × (1+m)
 	evalDip   = [2]float64{0.5, 0.9} // a day's energy × (1-m)
 	evalDrop  = [2]float64{0.3, 0.6} // every interval from a day on × (1-m)
+	evalBlock = [2]time.Duration{3 * time.Hour, 12 * time.Hour} // hourly spikes and dips
 	evalFlat  = [2]time.Duration{6 * time.Hour, 48 * time.Hour}
 	evalZero  = [2]time.Duration{6 * time.Hour, 48 * time.Hour}
 )
@@ -110,6 +111,8 @@ var sizeBands = map[AnomalyKind][][2]float64{
 // one kind (kind "" for the untouched series).
 type evalJob struct {
 	kind AnomalyKind
+	// res is 1h for the copies with hourly spikes or dips, 24h otherwise.
+	res  time.Duration
 	s    Series
 	inj  []injection
 	ev   []AnomalyEvent
@@ -127,15 +130,18 @@ type evalJob struct {
 //   - spike: a day's intervals × (1+m), m uniform in [0.5, 2] (a day that
 //     read some energy);
 //   - dip: a day's intervals × (1-m), m uniform in [0.5, 0.9] (idem);
+//   - hourly spike and dip: the same, over 3 to 12 whole hours (a second
+//     copy per meter, with their own places);
 //   - flat: 6 to 48 hours stuck at the first value (a non-zero read);
 //   - zero: 6 to 48 hours of zero reads;
 //   - drop: every interval from a day to the end × (1-m), m in [0.3, 0.6].
 //
 // An injection is found when an event of its kind overlaps it; an event
 // of the kind that overlaps no injection is a false positive, real
-// anomalies of the households included. Spikes and dips count daily
-// events; the hourly events are scored apart against the same injected
-// days. Untouched counts each kind's events on the real series.
+// anomalies of the households included. Daily spikes and dips are scored
+// by the daily events in the copies with whole days injected, hourly ones
+// by the hourly events in the copies with hours injected. Untouched counts
+// each kind's events on the real series.
 func EvalAnomalies(ctx context.Context, meters []Meter, opts *EvalOptions) (*EvalResult, error) {
 	t0 := time.Now()
 	var o EvalOptions
@@ -161,8 +167,13 @@ func EvalAnomalies(ctx context.Context, meters []Meter, opts *EvalOptions) (*Eva
 				}
 				continue
 			}
-			s, inj := inject(m.Series, k, o.PerKind, rng)
-			jobs = append(jobs, &evalJob{kind: k, s: s, inj: inj})
+			s, inj := inject(m.Series, k, o.PerKind, rng, 0)
+			jobs = append(jobs, &evalJob{kind: k, res: 24 * time.Hour, s: s, inj: inj})
+			if k == KindSpike || k == KindDip {
+				rng := rand.New(rand.NewPCG(o.Seed, seedOf(m.ID, k+"/hour")))
+				s, inj := inject(m.Series, k, o.PerKind, rng, time.Hour)
+				jobs = append(jobs, &evalJob{kind: k, res: time.Hour, s: s, inj: inj})
+			}
 		}
 	}
 	ch := make(chan *evalJob)
@@ -228,7 +239,7 @@ func EvalAnomalies(ctx context.Context, meters []Meter, opts *EvalOptions) (*Eva
 				}
 				continue
 			}
-			if j.kind != k.k {
+			if j.kind != k.k || (k.k == KindSpike || k.k == KindDip) && j.res != k.r {
 				continue
 			}
 			for _, in := range j.inj {
@@ -321,8 +332,9 @@ func read(s Series, i, j int) bool {
 }
 
 // inject returns a copy of s with up to n anomalies of kind k (spike, dip,
-// flat or zero) and where they are.
-func inject(s Series, k AnomalyKind, n int, rng *rand.Rand) (Series, []injection) {
+// flat or zero) and where they are. Spikes and dips span a day, or with
+// hourly set (time.Hour), evalBlock of whole hours.
+func inject(s Series, k AnomalyKind, n int, rng *rand.Rand, hourly time.Duration) (Series, []injection) {
 	const day = 24 * time.Hour
 	c := s.Clone()
 	perDay := int(day / s.Step)
@@ -342,6 +354,15 @@ func inject(s Series, k AnomalyKind, n int, rng *rand.Rand) (Series, []injection
 			}
 			i = warm + rng.IntN(days)*perDay
 			j = i + perDay
+			if hourly > 0 {
+				perHour := max(int(time.Hour/s.Step), 1)
+				lo, hi := int(evalBlock[0]/time.Hour), int(evalBlock[1]/time.Hour)
+				L := (lo + rng.IntN(hi-lo+1)) * perHour
+				i += rng.IntN(24) * perHour // from a whole hour of that day
+				if j = i + L; j > len(c.Values) {
+					continue
+				}
+			}
 		default:
 			lim := evalFlat
 			if k == KindZero {

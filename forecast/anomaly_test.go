@@ -419,6 +419,21 @@ func TestEvalAnomaliesSynthetic(t *testing.T) {
 			t.Errorf("%s: recall %.2f on quiet synthetic households", kind, k.Recall)
 		}
 	}
+	// Hourly spikes and dips are injected as 3 to 12 hours of their own.
+	for _, kind := range []AnomalyKind{KindSpike, KindDip} {
+		k, _ := r1.Score(kind, time.Hour)
+		t.Logf("%s/hour: precision %.2f recall %.2f", kind, k.Precision, k.Recall)
+		if k.Injected != 8 || k.Recall == 0 {
+			t.Errorf("%s/hour: %+v", kind, k)
+		}
+	}
+	c := householdSeries(testStart, 120, 7)
+	_, inj := inject(c, KindSpike, 6, rand.New(rand.NewPCG(1, 2)), time.Hour)
+	for _, in := range inj {
+		if d := in.end.Sub(in.start); d < 3*time.Hour || d > 12*time.Hour || in.start.Minute() != 0 {
+			t.Errorf("hourly injection %v to %v", in.start, in.end)
+		}
+	}
 	if r3.Seed != 2 || r1.MeterYears < 1 || r1.Meters != 2 {
 		t.Errorf("result %+v", r3)
 	}
