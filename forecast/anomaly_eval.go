@@ -83,9 +83,9 @@ const (
 )
 
 var (
-	evalSpike = [2]float64{0.5, 2}   // a day's energy × (1+m)
-	evalDip   = [2]float64{0.5, 0.9} // a day's energy × (1-m)
-	evalDrop  = [2]float64{0.3, 0.6} // every interval from a day on × (1-m)
+	evalSpike = [2]float64{0.5, 2}                              // a day's energy × (1+m)
+	evalDip   = [2]float64{0.5, 0.9}                            // a day's energy × (1-m)
+	evalDrop  = [2]float64{0.3, 0.6}                            // every interval from a day on × (1-m)
 	evalBlock = [2]time.Duration{3 * time.Hour, 12 * time.Hour} // hourly spikes and dips
 	evalFlat  = [2]time.Duration{6 * time.Hour, 48 * time.Hour}
 	evalZero  = [2]time.Duration{6 * time.Hour, 48 * time.Hour}
@@ -112,11 +112,11 @@ var sizeBands = map[AnomalyKind][][2]float64{
 type evalJob struct {
 	kind AnomalyKind
 	// res is 1h for the copies with hourly spikes or dips, 24h otherwise.
-	res  time.Duration
-	s    Series
-	inj  []injection
-	ev   []AnomalyEvent
-	err  error
+	res time.Duration
+	s   Series
+	inj []injection
+	ev  []AnomalyEvent
+	err error
 }
 
 // EvalAnomalies measures Detect on real meters: it injects known anomalies
