@@ -146,9 +146,13 @@ type IngestStats struct {
 	Duplicates int64
 	// Late counts staged reads that the late policy found late, and
 	// LateEvents the late events published for them (one per staged file
-	// with late reads).
+	// with late reads). LateAdded counts the reads that the partitions
+	// with late reads gained: late reads that the lake already held (a
+	// file sent again under another name, or a correction of a value) add
+	// none.
 	Late       int64
 	LateEvents int
+	LateAdded  int64
 	// Processed counts the range messages that workers handled (committed,
 	// failed or died on), Resent those that the ingest sent again because
 	// their range had not committed after Redeliver.
@@ -187,6 +191,7 @@ func (s *IngestStats) Add(o IngestStats) {
 	s.Duplicates += o.Duplicates
 	s.Late += o.Late
 	s.LateEvents += o.LateEvents
+	s.LateAdded += o.LateAdded
 	s.Processed += o.Processed
 	s.Resent += o.Resent
 	s.Quarantined += o.Quarantined
@@ -358,6 +363,7 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 	}
 	stats.Processed, stats.Resent = run.processed, run.resent
 	var stagingDups int64
+	latePartitions := map[string]bool{}
 	for _, c := range run.commits {
 		stats.Lines += c.Lines
 		stats.Staged += c.Reads
@@ -367,6 +373,7 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 		for _, f := range c.Files {
 			if f.Late > 0 {
 				stats.LateEvents++ // what ProcessRange published
+				latePartitions[f.Partition] = true
 			}
 		}
 	}
@@ -391,6 +398,12 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 	// What staging dropped, and the staged reads that integration (the
 	// late handler's and the final run) did not add to the lake.
 	stats.Duplicates = max(0, stagingDups+stats.Staged-ist.Added-run.lateAdded)
+	// The late handler may have compacted some late partitions before the
+	// final run (which then found nothing to add there), or not.
+	stats.LateAdded = run.lateAdded
+	for p := range latePartitions {
+		stats.LateAdded += ist.PartitionAdded[p]
+	}
 	stats.Partitions = ist.Partitions
 	stats.Files = ist.Partitions
 	stats.OutputBytes = ist.Bytes

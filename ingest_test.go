@@ -510,3 +510,44 @@ func TestIngestQuarantinesUnstorableYear(t *testing.T) {
 		t.Errorf("quarantined %+v", ql)
 	}
 }
+
+// TestResentUnderAnotherName: the same bytes under another key are another
+// source, and their reads are late, but they add nothing to the lake, and
+// the ingest says so (LateAdded); a file with a new meter's reads of the
+// same hours adds them.
+func TestResentUnderAnotherName(t *testing.T) {
+	ctx := context.Background()
+	lake := openBucket(t, "mem://")
+	data, _ := csvOf(t, newGenerator(t, simulator.Options{Meters: 5, Days: 1, Seed: 4}))
+	for _, key := range []string{"a.csv", "b.csv"} {
+		if err := lake.WriteAll(ctx, key, data, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := mda.Ingest(ctx, lake, lake, "a.csv", nil); err != nil {
+		t.Fatal(err)
+	}
+	before := allReads(t, lake)
+	again, err := mda.Ingest(ctx, lake, lake, "b.csv", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.AlreadyIngested != nil || again.Late == 0 || again.LateEvents == 0 || again.LateAdded != 0 {
+		t.Errorf("the same bytes under another name: %+v; want late reads that add nothing", again)
+	}
+	if got := allReads(t, lake); len(got) != len(before) {
+		t.Errorf("the lake went from %d to %d reads", len(before), len(got))
+	}
+	more, _ := csvOf(t, newGenerator(t, simulator.Options{Meters: 6, Days: 1, Seed: 4}))
+	if err := lake.WriteAll(ctx, "c.csv", more, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := mda.Ingest(ctx, lake, lake, "c.csv", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := int64(len(allReads(t, lake)) - len(before))
+	if st.LateAdded == 0 || st.LateAdded > st.Late || st.LateAdded > added {
+		t.Errorf("a sixth meter's reads of the same day: %+v; the lake gained %d reads", st, added)
+	}
+}

@@ -65,6 +65,8 @@ type IntegrateStats struct {
 	// run that crashed before it could forget the file counts as added
 	// by the run that completes its commit.
 	Staged, Added int64
+	// PartitionAdded holds Added by partition directory (Key.Path).
+	PartitionAdded map[string]int64
 	// Bytes is the size of the compacted files.
 	Bytes int64
 	// Compacted lists the partitions compacted, in key order.
@@ -212,6 +214,10 @@ func Integrate(ctx context.Context, lake *blob.Bucket, opts *IntegrateOptions) (
 				// The partition held Inputs less the staged reads before.
 				st.Staged += stagedRows[p]
 				st.Added += cst.Reads - (cst.Inputs - stagedRows[p])
+				if st.PartitionAdded == nil {
+					st.PartitionAdded = map[string]int64{}
+				}
+				st.PartitionAdded[p] = cst.Reads - (cst.Inputs - stagedRows[p])
 			}
 			finish++
 			if o.Progress != nil {

@@ -132,7 +132,7 @@ func printIngestStats(w io.Writer, st mda.IngestStats) {
 	fmt.Fprintf(w, "ingested %s\n", st.Source)
 	fmt.Fprintf(w, "  rows read          %12d lines (%s, %d ranges)\n", st.Lines, mb(st.Bytes), st.Ranges)
 	fmt.Fprintf(w, "  reads staged       %12d (%d late)\n", st.Staged, st.Late)
-	fmt.Fprintf(w, "  late events        %12d (partitions re-integrated at once)\n", st.LateEvents)
+	fmt.Fprintf(w, "  late events        %12d (partitions re-integrated at once, adding %d reads to the lake)\n", st.LateEvents, st.LateAdded)
 	fmt.Fprintf(w, "  reads written      %12d (after de-duplication: %d duplicates dropped)\n", st.Reads, st.Duplicates)
 	fmt.Fprintf(w, "  lines quarantined  %12d\n", st.Quarantined)
 	fmt.Fprintf(w, "  partitions         %12d\n", st.Partitions)
