@@ -336,31 +336,7 @@ func TestForecastRunRegisters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var batch []meter.Reading
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		_, err := partition.WriteFile(ctx, lake, partition.KeyOf(batch[0]), "truth", batch, nil)
-		batch = batch[:0]
-		return err
-	}
-	err = g.TruthReads(func(r meter.Reading) error {
-		if r.Type != meter.TypeKW {
-			return nil
-		}
-		if len(batch) > 0 && partition.KeyOf(r) != partition.KeyOf(batch[0]) {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		batch = append(batch, r)
-		return nil
-	})
-	if err == nil {
-		err = flush()
-	}
-	if err != nil {
+	if _, err := g.WriteTruthLake(ctx, lake, "truth", meter.TypeKW); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := forecast.Train(ctx, lake, &forecast.TrainOptions{Window: 37 * 24 * time.Hour}); err != nil {

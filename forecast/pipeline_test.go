@@ -65,31 +65,8 @@ func writeTruth(ctx context.Context, lake *blob.Bucket, opts *simulator.Options)
 	if err != nil {
 		return err
 	}
-	var batch []meter.Reading
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		_, err := partition.WriteFile(ctx, lake, partition.KeyOf(batch[0]), "truth", batch, nil)
-		batch = batch[:0]
-		return err
-	}
-	err = g.TruthReads(func(r meter.Reading) error {
-		if r.Type != meter.TypeKW {
-			return nil
-		}
-		if len(batch) > 0 && partition.KeyOf(r) != partition.KeyOf(batch[0]) {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		batch = append(batch, r)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return flush()
+	_, err = g.WriteTruthLake(ctx, lake, "truth", meter.TypeKW)
+	return err
 }
 
 var (

@@ -2,11 +2,13 @@ package simulator
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +16,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"gocloud.dev/blob/memblob"
 
 	"github.com/openmda/mda/meter"
+	"github.com/openmda/mda/partition"
 )
 
 func TestMeterID(t *testing.T) {
@@ -452,5 +456,39 @@ func TestLinesAllocs(t *testing.T) {
 	perLine := (a4 - a1) / (3 * 96 * 100)
 	if perLine > 0.01 {
 		t.Errorf("%.3f allocations per line (%v for 1 day, %v for 4)", perLine, a1, a4)
+	}
+}
+
+// TestWriteTruthLake: the lake holds exactly Truth's reads of the types
+// asked for.
+func TestWriteTruthLake(t *testing.T) {
+	ctx := context.Background()
+	g, err := New(&Options{Meters: 3, Days: 1, Seed: 7, DuplicateFraction: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lake := memblob.OpenBucket(nil)
+	defer lake.Close()
+	n, err := g.WriteTruthLake(ctx, lake, "truth", meter.TypeKW, meter.TypeVoltage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth, err := g.Truth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth = slices.DeleteFunc(truth, func(r meter.Reading) bool { return r.Type != meter.TypeKW && r.Type != meter.TypeVoltage })
+	got, _, err := partition.ReadAll(ctx, lake, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(got, meter.Compare)
+	if n != int64(len(truth)) || len(got) != len(truth) {
+		t.Fatalf("wrote %d reads, read %d back, want %d", n, len(got), len(truth))
+	}
+	for i := range got {
+		if meter.Compare(got[i], truth[i]) != 0 || got[i].Value != truth[i].Value || !got[i].Arrival.Equal(truth[i].Arrival) {
+			t.Fatalf("read %d: %+v, want %+v", i, got[i], truth[i])
+		}
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/openmda/mda/examples/lambda/internal/lambdatest"
 	"github.com/openmda/mda/forecast"
 	"github.com/openmda/mda/meter"
-	"github.com/openmda/mda/partition"
 	"github.com/openmda/mda/simulator"
 	"github.com/openmda/mda/tables"
 )
@@ -28,36 +27,11 @@ const meters, days = 3, 36
 // the lake, one file per hourly partition, as integration leaves them.
 func writeLake(t *testing.T, lake *blob.Bucket) {
 	t.Helper()
-	ctx := context.Background()
 	g, err := simulator.New(&simulator.Options{Meters: meters, Days: days, Interval: time.Hour, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var batch []meter.Reading
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		_, err := partition.WriteFile(ctx, lake, partition.KeyOf(batch[0]), "data", batch, nil)
-		batch = batch[:0]
-		return err
-	}
-	err = g.TruthReads(func(r meter.Reading) error {
-		if r.Type != meter.TypeKW {
-			return nil
-		}
-		if len(batch) > 0 && partition.KeyOf(r) != partition.KeyOf(batch[0]) {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		batch = append(batch, r)
-		return nil
-	})
-	if err == nil {
-		err = flush()
-	}
-	if err != nil {
+	if _, err := g.WriteTruthLake(context.Background(), lake, "data", meter.TypeKW); err != nil {
 		t.Fatal(err)
 	}
 }
