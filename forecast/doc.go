@@ -54,9 +54,14 @@
 //     calendar regressors) per shard of meters or per meter, scores it on
 //     each meter's held-out last week against seasonal-naive, and stores a
 //     version under models/<model>/<version>/ ([Manifest], [LoadShard]).
+//     With [TrainOptions].Weather the models also take a weather station's
+//     temperature from the lake's weather table ([Weather],
+//     [ReadTemperature]).
 //   - Run loads a version one shard at a time and writes P10/P50/P90 kWh per
 //     hour to the forecasts table (tables.ForecastRow), replacing the files
-//     of the same forecast_start.
+//     of the same forecast_start. A model with temperature regressors needs
+//     the forecast week's temperature: a weather forecast in the weather
+//     table, or [RunOptions].Temperature.
 //   - DetectAnomalies scores each day's energy against a weekday median of
 //     the previous weeks corrected by the last week's level, with a 98%
 //     interval in log energy, and writes the anomalies table
@@ -65,7 +70,7 @@
 //
 // The mda command runs them:
 //
-//	mda forecast train --lake URL [--meters N] [--window 56d]
+//	mda forecast train --lake URL [--meters N] [--window 56d] [--weather [--station ID]]
 //	mda forecast run --lake URL [--horizon 168] [--start 2024-04-01T00]
 //	mda forecast anomalies --lake URL [--year 2024]
 //
