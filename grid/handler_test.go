@@ -3,9 +3,11 @@ package grid_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -132,5 +134,69 @@ func TestParseTime(t *testing.T) {
 		if (err == nil) != tc.ok || !got.Equal(tc.want) {
 			t.Errorf("ParseTime(%q, %v) = %v, %v", tc.in, tc.upper, got, err)
 		}
+	}
+}
+
+// TestOutageCache: an /outage answer is reused for the same window until
+// OutageTTL has passed, and not at all with a negative TTL.
+func TestOutageCache(t *testing.T) {
+	ctx := context.Background()
+	g0, _ := simulator.New(&simulator.Options{Meters: 30, Days: 1, Seed: 3})
+	topo0, _ := g0.Topology(smallGrid)
+	st := topo0.ServiceTransformers[1].ID
+	w := newWorld(t, simulator.Options{Meters: 30, Days: 1, Seed: 3}, smallGrid,
+		[]simulator.Outage{{ID: st, Start: at(8, 0), End: at(9, 0)}})
+	now := at(23, 0)
+	clock := func() time.Time { return now }
+	cached := grid.NewHandler(w.lake, &grid.HandlerOptions{Topology: w.topo, Now: clock})
+	uncached := grid.NewHandler(w.lake, &grid.HandlerOptions{Topology: w.topo, Now: clock, OutageTTL: -1})
+	get := func(h http.Handler) (int, error) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/outage?from=2024-03-01&to=2024-03-01", nil))
+		if rec.Code != http.StatusOK {
+			return 0, fmt.Errorf("status %d: %s", rec.Code, rec.Body)
+		}
+		var r struct{ Outages []grid.OutageEvent }
+		err := json.Unmarshal(rec.Body.Bytes(), &r)
+		return len(r.Outages), err
+	}
+	outages := func(h http.Handler) int {
+		t.Helper()
+		n, err := get(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// Concurrent requests for one window share one scan.
+	var wg sync.WaitGroup
+	counts, errs := make([]int, 8), make([]error, 8)
+	for i := range counts {
+		wg.Go(func() { counts[i], errs[i] = get(cached) })
+	}
+	wg.Wait()
+	for i, n := range counts {
+		if n != 1 || errs[i] != nil {
+			t.Fatalf("request %d: %d outages (%v), want 1", i, n, errs[i])
+		}
+	}
+	if n, m := outages(cached), outages(uncached); n != 1 || m != 1 {
+		t.Fatalf("%d and %d outages, want 1", n, m)
+	}
+	// The meters' reads of the outage's hours arrive (as if late): the
+	// outage is gone from the lake.
+	g, err := simulator.New(&simulator.Options{Meters: 30, Days: 1, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.WriteTruthLake(ctx, w.lake, "late"); err != nil {
+		t.Fatal(err)
+	}
+	if n, m := outages(cached), outages(uncached); n != 1 || m != 0 {
+		t.Errorf("within the TTL: %d outages cached (want 1), %d uncached (want 0)", n, m)
+	}
+	now = now.Add(2 * time.Minute)
+	if n := outages(cached); n != 0 {
+		t.Errorf("after the TTL: %d outages, want 0", n)
 	}
 }
