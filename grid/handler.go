@@ -32,7 +32,7 @@ type HandlerOptions struct {
 	// OutageTTL is how long an /outage answer is reused for the same
 	// window (and concurrent requests for one window share one scan): a
 	// dashboard refreshing a week of outages would otherwise rescan it
-	// every time (0.3 s a day for 12,000 meters). Default 1 minute;
+	// every time (2 s a week for 12,000 meters). Default 1 minute;
 	// negative turns the cache off. The window of a request without "to"
 	// ends at the current minute, so that such requests share it too.
 	OutageTTL time.Duration
