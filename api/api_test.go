@@ -115,6 +115,16 @@ func TestConsumptionMatchesTruth(t *testing.T) {
 			}
 		})
 	}
+	t.Run("estimates on complete data", func(t *testing.T) {
+		// No read is missing: estimate=true changes nothing (the
+		// estimating itself is query's TestEnergyEstimate).
+		path := "/consumption/" + id + "?reading_date_from=20240301&reading_date_to=20240303&period=day"
+		plain := decode[api.Consumption](t, get(h, path))
+		est := decode[api.Consumption](t, get(h, path+"&estimate=true"))
+		if diff := cmp.Diff(plain, est, approx); diff != "" || len(est.Data) != 3 {
+			t.Errorf("(-plain +estimate=true):\n%s", diff)
+		}
+	})
 	t.Run("daily", func(t *testing.T) {
 		got := decode[api.Consumption](t, get(h, "/consumption/"+id+"?reading_date_from=20240301&reading_date_to=20240303&period=day"))
 		hours := truthHourly(t, l, id, day(0), day(3))
@@ -314,6 +324,8 @@ func TestBadRequests(t *testing.T) {
 		{"/consumption/" + id + rng + "&period=week", 400, "period \"week\""},
 		{"/voltage/" + id + rng + "&period=month", 400, "want hour, day"},
 		{"/consumption/" + id + rng + "&reading_date_form=x", 400, "unknown parameter"},
+		{"/consumption/" + id + rng + "&estimate=maybe", 400, "want true or false"},
+		{"/voltage/" + id + rng + "&estimate=true", 400, "unknown parameter"},
 		{"/consumption/" + id + rng + "&reading_date_to=20240303", 400, "given 2 times"},
 		{"/forecast/" + id + "?forecast_start=20240303", 400, "want yyyyMMddHHmmss"},
 		{"/forecast/" + id + "?forecast_start=20240303256000", 400, "not a time"},

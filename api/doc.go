@@ -3,7 +3,7 @@
 // examples/lambda/api). It serves the AWS guidance's routes, with their
 // bugs fixed:
 //
-//	GET /consumption/{meter_id}?reading_date_from=yyyyMMdd&reading_date_to=yyyyMMdd[&period=hour|day|month]
+//	GET /consumption/{meter_id}?reading_date_from=yyyyMMdd&reading_date_to=yyyyMMdd[&period=hour|day|month][&estimate=true]
 //	GET /voltage/{meter_id}?reading_date_from=yyyyMMdd&reading_date_to=yyyyMMdd[&period=hour|day]
 //	GET /forecast/{meter_id}[?forecast_start=yyyyMMddHHmmss][&model=NAME]
 //	GET /anomaly/{meter_id}?year=yyyy[&kind=both|spike|dip|all|flat|zero|drop|events][&model=NAME]
@@ -13,6 +13,10 @@
 //
 // Consumption is energy in kWh per period (kW times the read interval,
 // never summed kW samples), and the date range includes its last day.
+// Each period says how many reads it holds; with estimate=true the missing
+// kW reads between a meter's reads are estimated (package vee: linear over
+// short gaps, like-day over longer ones, none over outages longer than a
+// week), included in kwh and counted in estimated_reads.
 // Voltage is the minimum, mean and maximum in volts per period. A forecast
 // is the latest stored run made at or before forecast_start, its steps
 // after it, with the 10%, 50% and 90% quantiles labelled p10, p50 and p90

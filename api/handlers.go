@@ -12,6 +12,7 @@ import (
 
 	"github.com/openmda/mda/query"
 	"github.com/openmda/mda/tables"
+	"github.com/openmda/mda/vee"
 )
 
 // Consumption is the body of /consumption/{meter_id}.
@@ -35,6 +36,9 @@ type Energy struct {
 	// IntervalSeconds is the interval each kW read stood for (0 for kWh
 	// reads).
 	IntervalSeconds int64 `json:"interval_seconds"`
+	// EstimatedReads counts the missing reads estimated into kwh
+	// (estimate=true; package vee).
+	EstimatedReads int `json:"estimated_reads,omitempty"`
 }
 
 // VoltageStats is the body of /voltage/{meter_id}.
@@ -145,9 +149,9 @@ func badRequest(w http.ResponseWriter, err error) {
 }
 
 // rangeParams parses a meter's date range request.
-func (h *handler) rangeParams(r *http.Request, periods ...query.Period) (id string, from, to time.Time, p query.Period, err error) {
+func (h *handler) rangeParams(r *http.Request, extra []string, periods ...query.Period) (id string, from, to time.Time, p query.Period, err error) {
 	q := r.URL.Query()
-	if err = checkParams(q, "reading_date_from", "reading_date_to", "period"); err != nil {
+	if err = checkParams(q, append([]string{"reading_date_from", "reading_date_to", "period"}, extra...)...); err != nil {
 		return
 	}
 	if id, err = meterID(r); err != nil {
@@ -161,26 +165,37 @@ func (h *handler) rangeParams(r *http.Request, periods ...query.Period) (id stri
 }
 
 func (h *handler) consumption(w http.ResponseWriter, r *http.Request) {
-	id, from, to, p, err := h.rangeParams(r, query.Hour, query.Day, query.Month)
+	id, from, to, p, err := h.rangeParams(r, []string{"estimate"}, query.Hour, query.Day, query.Month)
 	if err != nil {
 		badRequest(w, err)
 		return
 	}
-	rows, _, err := h.lake.Energy(r.Context(), query.Filter{MeterIDs: []string{id}, From: from, To: to}, p)
+	f := query.Filter{MeterIDs: []string{id}, From: from, To: to}
+	switch e := r.URL.Query().Get("estimate"); e {
+	case "", "false":
+	case "true":
+		f.Estimate = &vee.Options{}
+	default:
+		badRequest(w, badParam("estimate %q: want true or false", e))
+		return
+	}
+	rows, _, err := h.lake.Energy(r.Context(), f, p)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	body := Consumption{MeterID: id, From: from, To: to, Period: p.String(), Unit: "kWh", Data: make([]Energy, len(rows))}
 	for i, e := range rows {
-		body.Data[i] = Energy{Start: e.Start, End: e.End, KWh: Float(e.KWh), Reads: e.Reads, IntervalSeconds: int64(e.Interval.Seconds())}
+		body.Data[i] = Energy{Start: e.Start, End: e.End, KWh: Float(e.KWh), Reads: e.Reads, IntervalSeconds: int64(e.Interval.Seconds()),
+			EstimatedReads: e.Estimated}
 	}
 	t := &table{
 		json:   body,
-		header: []string{"meter_id", "start", "end", "kwh", "reads", "interval_seconds"},
+		header: []string{"meter_id", "start", "end", "kwh", "reads", "interval_seconds", "estimated_reads"},
 		rows: func(yield func([]string) bool) {
 			for _, e := range rows {
-				if !yield([]string{e.MeterID, fmtTime(e.Start), fmtTime(e.End), fmtFloat(e.KWh), strconv.Itoa(e.Reads), strconv.FormatInt(int64(e.Interval.Seconds()), 10)}) {
+				if !yield([]string{e.MeterID, fmtTime(e.Start), fmtTime(e.End), fmtFloat(e.KWh), strconv.Itoa(e.Reads), strconv.FormatInt(int64(e.Interval.Seconds()), 10),
+					strconv.Itoa(e.Estimated)}) {
 					return
 				}
 			}
@@ -195,7 +210,7 @@ func (h *handler) consumption(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) voltage(w http.ResponseWriter, r *http.Request) {
-	id, from, to, p, err := h.rangeParams(r, query.Hour, query.Day)
+	id, from, to, p, err := h.rangeParams(r, nil, query.Hour, query.Day)
 	if err != nil {
 		badRequest(w, err)
 		return

@@ -41,6 +41,7 @@ var (
 	EnergySchema = arrow.NewSchema([]arrow.Field{
 		field("meter_id", strType, ""), field("start", tsType, ""), field("end", tsType, ""),
 		field("kwh", f64Type, "kWh"), field("reads", i64Type, ""), field("interval_seconds", i64Type, "s"),
+		field("estimated_reads", i64Type, ""),
 	}, nil)
 	VoltageSchema = arrow.NewSchema([]arrow.Field{
 		field("meter_id", strType, ""), field("start", tsType, ""), field("end", tsType, ""),
@@ -122,6 +123,7 @@ func EnergyRecord(mem memory.Allocator, rows []Energy) arrow.RecordBatch {
 			f64(f[3]).Append(r.KWh)
 			i64(f[4]).Append(int64(r.Reads))
 			i64(f[5]).Append(int64(r.Interval.Seconds()))
+			i64(f[6]).Append(int64(r.Estimated))
 		}
 	})
 }

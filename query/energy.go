@@ -3,10 +3,12 @@ package query
 import (
 	"context"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
 	"github.com/openmda/mda/meter"
+	"github.com/openmda/mda/vee"
 )
 
 // Energy is the energy of one meter over one period.
@@ -17,8 +19,10 @@ type Energy struct {
 	Start, End time.Time
 	// KWh is the energy in kWh.
 	KWh float64
-	// Reads is the number of reads that contributed.
-	Reads int
+	// Reads is the number of reads that contributed; Estimated the number
+	// of missing kW reads estimated (Filter.Estimate), whose energy KWh
+	// includes.
+	Reads, Estimated int
 	// Interval is the interval each kW read stood for, or 0 if the energy
 	// comes from kWh reads.
 	Interval time.Duration
@@ -38,6 +42,9 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		return nil, Stats{}, errInvalidPeriod(p)
 	}
 	pf := endFilter(f, meter.TypeKW, meter.TypeKWh)
+	if f.Estimate != nil {
+		pf.From = pf.From.Add(-f.Estimate.History())
+	}
 	type series struct {
 		kw, kwh []meter.Reading
 	}
@@ -87,22 +94,29 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 
 	sums := make(map[bucketKey]*Energy)
 	loc := l.opts.Location
-	add := func(r meter.Reading, kwh float64, iv time.Duration) {
-		start, end := p.Bucket(r.Time.Add(-time.Millisecond), loc)
-		k := bucketKey{r.MeterID, start.UnixMilli()}
+	inRange := func(t time.Time) bool { return t.After(f.From) && !t.After(f.To) }
+	add := func(id string, t time.Time, kwh float64, iv time.Duration, estimated bool) {
+		start, end := p.Bucket(t.Add(-time.Millisecond), loc)
+		k := bucketKey{id, start.UnixMilli()}
 		e := sums[k]
 		if e == nil {
 			s, en := clip(start, end, f.From.In(loc), f.To.In(loc))
-			e = &Energy{MeterID: r.MeterID, Start: s, End: en, Interval: iv}
+			e = &Energy{MeterID: id, Start: s, End: en, Interval: iv}
 			sums[k] = e
 		}
 		e.KWh += kwh
-		e.Reads++
+		if estimated {
+			e.Estimated++
+		} else {
+			e.Reads++
+		}
 	}
 	for id, s := range byMeter {
 		if len(s.kwh) > 0 {
 			for _, r := range s.kwh {
-				add(r, r.Value, 0)
+				if inRange(r.Time) {
+					add(id, r.Time, r.Value, 0, false)
+				}
 			}
 			continue
 		}
@@ -112,7 +126,12 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		}
 		h := iv.Hours()
 		for _, r := range s.kw {
-			add(r, r.Value*h, iv)
+			if inRange(r.Time) {
+				add(id, r.Time, r.Value*h, iv, false)
+			}
+		}
+		if f.Estimate != nil {
+			estimate(s.kw, iv, f, func(t time.Time, kw float64) { add(id, t, kw*h, iv, true) })
 		}
 	}
 	keys := slices.SortedFunc(maps.Keys(sums), compareKeys)
@@ -121,6 +140,45 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		out[i] = *sums[k]
 	}
 	return out, st, nil
+}
+
+// estimate calls est for every missing kW read of one meter's reads
+// (sorted by time, history included) in f's range that package vee
+// estimates: gaps between two of its reads, the one before possibly in
+// the history. The reads are laid on a grid of iv anchored at the first
+// read; a read off the grid counts for the nearest interval.
+func estimate(kw []meter.Reading, iv time.Duration, f Filter, est func(t time.Time, kw float64)) {
+	if len(kw) == 0 || iv <= 0 || kw[0].Time.After(f.To) {
+		return
+	}
+	anchor := kw[0].Time
+	at := func(i int) time.Time { return anchor.Add(time.Duration(i) * iv) }
+	n := int(f.To.Sub(anchor)/iv) + 1 // interval ends up to To
+	from := 0                         // the first interval end after From
+	if !anchor.After(f.From) {
+		from = int(f.From.Sub(anchor)/iv) + 1
+	}
+	if from >= n {
+		return
+	}
+	values := make([]float64, n)
+	for i := range values {
+		values[i] = math.NaN()
+	}
+	for _, r := range kw {
+		if r.Time.After(f.To) {
+			break
+		}
+		k := int(math.Round(float64(r.Time.Sub(anchor)) / float64(iv)))
+		if k >= 0 && k < n && math.IsNaN(values[k]) {
+			values[k] = r.Value
+		}
+	}
+	for i, m := range vee.Estimate(values, from, iv, f.Estimate) {
+		if m == vee.Linear || m == vee.LikeDay {
+			est(at(from+i), values[from+i])
+		}
+	}
 }
 
 // DefaultInterval is the interval Energy assumes for a kW read when

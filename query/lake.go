@@ -15,6 +15,7 @@ import (
 
 	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/partition"
+	"github.com/openmda/mda/vee"
 )
 
 // Options configures a Lake. Nil means the defaults.
@@ -84,6 +85,12 @@ type Filter struct {
 	// intervals, whose ends are the reading times (From, To]. Both are
 	// required by Energy and Voltage; Reads accepts zero (unbounded).
 	From, To time.Time
+	// Estimate, if set, makes Energy estimate the missing kW reads of
+	// each meter between its first and last read in the range (package
+	// vee: linear over short gaps, like-day over longer ones, none over
+	// gaps longer than Estimate.MaxGap), reading Estimate.History() more
+	// history, and count them in Energy.Estimated. Other calls ignore it.
+	Estimate *vee.Options
 }
 
 // Stats reports what a call read. It is the sum of the partition scans'
