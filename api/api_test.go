@@ -124,6 +124,13 @@ func TestConsumptionMatchesTruth(t *testing.T) {
 		if diff := cmp.Diff(plain, est, approx); diff != "" || len(est.Data) != 3 {
 			t.Errorf("(-plain +estimate=true):\n%s", diff)
 		}
+		// CSV has the estimates' column only when asked for.
+		for q, want := range map[string]bool{"&format=csv": false, "&format=csv&estimate=true": true} {
+			head, _, _ := strings.Cut(get(h, path+q).Body.String(), "\n")
+			if got := strings.HasSuffix(head, ",estimated_reads"); got != want {
+				t.Errorf("%s: header %q", q, head)
+			}
+		}
 	})
 	t.Run("daily", func(t *testing.T) {
 		got := decode[api.Consumption](t, get(h, "/consumption/"+id+"?reading_date_from=20240301&reading_date_to=20240303&period=day"))

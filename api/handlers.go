@@ -191,16 +191,23 @@ func (h *handler) consumption(w http.ResponseWriter, r *http.Request) {
 	}
 	t := &table{
 		json:   body,
-		header: []string{"meter_id", "start", "end", "kwh", "reads", "interval_seconds", "estimated_reads"},
+		header: []string{"meter_id", "start", "end", "kwh", "reads", "interval_seconds"},
 		rows: func(yield func([]string) bool) {
 			for _, e := range rows {
-				if !yield([]string{e.MeterID, fmtTime(e.Start), fmtTime(e.End), fmtFloat(e.KWh), strconv.Itoa(e.Reads), strconv.FormatInt(int64(e.Interval.Seconds()), 10),
-					strconv.Itoa(e.Estimated)}) {
+				row := []string{e.MeterID, fmtTime(e.Start), fmtTime(e.End), fmtFloat(e.KWh), strconv.Itoa(e.Reads), strconv.FormatInt(int64(e.Interval.Seconds()), 10)}
+				if f.Estimate != nil {
+					row = append(row, strconv.Itoa(e.Estimated))
+				}
+				if !yield(row) {
 					return
 				}
 			}
 		},
 		arrow: func(mem memory.Allocator) arrow.RecordBatch { return query.EnergyRecord(mem, rows) },
+	}
+	if f.Estimate != nil { // the estimates' column only when asked for
+		t.header = append(t.header, "estimated_reads")
+		t.arrow = func(mem memory.Allocator) arrow.RecordBatch { return query.EnergyEstimatedRecord(mem, rows) }
 	}
 	if len(rows) == 0 {
 		h.emptyOr404(w, r, id, "kW or kWh reads in the range", t)

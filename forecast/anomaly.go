@@ -195,7 +195,7 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 		var sst partition.ScanStats
 		var err error
 		g, sst, err = scanHours(ctx, lake, gridStart, n, o.MemoryBudget, progress)
-		addScanStats(&st.Scan, sst)
+		st.Scan.Add(sst)
 		st.Passes++
 		switch {
 		case errors.Is(err, errOverBudget):
@@ -229,7 +229,7 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 			var sst partition.ScanStats
 			var err error
 			g, sst, err = scanGrid(ctx, lake, group, gridStart, time.Hour, n, len(groups) > 1 || len(o.MeterIDs) > 0, progress)
-			addScanStats(&st.Scan, sst)
+			st.Scan.Add(sst)
 			st.Passes++
 			if err != nil {
 				return st, err

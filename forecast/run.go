@@ -193,7 +193,7 @@ func Run(ctx context.Context, lake *blob.Bucket, opts *RunOptions) (RunStats, er
 		}
 		slices.Sort(ids)
 		g, sst, err := scanGrid(ctx, lake, ids, from, time.Hour, n, len(group) < len(man.Shards) || want != nil, progress)
-		addScanStats(&st.Scan, sst)
+		st.Scan.Add(sst)
 		if err != nil {
 			return st, err
 		}

@@ -253,7 +253,7 @@ func Train(ctx context.Context, lake *blob.Bucket, opts *TrainOptions) (TrainSta
 		// One grid at a time, returned to the OS before the next pass.
 		g := newMappedGrid(group, from, time.Hour, n)
 		sst, err := g.scan(ctx, lake, len(groups) > 1, noCache, progress)
-		addScanStats(&st.Scan, sst)
+		st.Scan.Add(sst)
 		if err != nil {
 			g.free()
 			return st, err
@@ -376,18 +376,6 @@ func sortShards(s []Shard) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
-}
-
-func addScanStats(a *partition.ScanStats, b partition.ScanStats) {
-	a.Partitions += b.Partitions
-	a.PartitionsPruned += b.PartitionsPruned
-	a.Files += b.Files
-	a.RowGroups += b.RowGroups
-	a.RowGroupsPruned += b.RowGroupsPruned
-	a.Rows += b.Rows
-	a.Reads += b.Reads
-	a.BytesRead += b.BytesRead
-	a.Requests += b.Requests
 }
 
 // serialProgress wraps fn so that reports from several goroutines never

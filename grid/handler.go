@@ -102,48 +102,65 @@ type outageAnswer struct {
 // maxOutageAnswers bounds the cache of /outage answers.
 const maxOutageAnswers = 64
 
-// detectOutages is DetectOutages through the cache of answers.
+// detectOutages is DetectOutages through the cache of answers. The scan
+// runs under the context of the request that started it; if that request
+// gives up, the requests that waited for it scan again under their own.
+// When the cache is full of scans still running, a request scans without
+// it.
 func (h *handler) detectOutages(ctx context.Context, topo *topology.Topology, from, to time.Time) ([]OutageEvent, error) {
 	if h.opts.OutageTTL < 0 {
 		return DetectOutages(ctx, h.lake, topo, from, to, h.opts.Outage)
 	}
 	key := [2]int64{from.UnixMilli(), to.UnixMilli()}
-	now := h.opts.Now()
-	h.outageMu.Lock()
-	a := h.outages[key]
-	if a != nil {
+	for {
+		now := h.opts.Now()
+		h.outageMu.Lock()
+		a := h.outages[key]
+		if a != nil {
+			select {
+			case <-a.done:
+				if a.err != nil || now.Sub(a.at) >= h.opts.OutageTTL {
+					a = nil // failed or stale: scan again
+				}
+			default: // another request is scanning: share its answer
+			}
+		}
+		if a == nil {
+			if len(h.outages) >= maxOutageAnswers && !h.evictOutages(now) {
+				h.outageMu.Unlock()
+				return DetectOutages(ctx, h.lake, topo, from, to, h.opts.Outage)
+			}
+			a = &outageAnswer{done: make(chan struct{}), at: now}
+			h.outages[key] = a
+			h.outageMu.Unlock()
+			func() {
+				defer close(a.done) // even if the scan panics
+				a.err = errScanPanicked
+				a.events, a.err = DetectOutages(ctx, h.lake, topo, from, to, h.opts.Outage)
+			}()
+			return a.events, a.err
+		}
+		h.outageMu.Unlock()
 		select {
 		case <-a.done:
-			if a.err != nil || now.Sub(a.at) >= h.opts.OutageTTL {
-				a = nil // failed or stale: scan again
+			if a.err != nil && (errors.Is(a.err, context.Canceled) || errors.Is(a.err, context.DeadlineExceeded)) && ctx.Err() == nil {
+				continue // the request that scanned gave up; this one has not
 			}
-		default: // another request is scanning: share its answer
+			return a.events, a.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-	}
-	if a == nil {
-		if len(h.outages) >= maxOutageAnswers {
-			h.evictOutages(now)
-		}
-		a = &outageAnswer{done: make(chan struct{}), at: now}
-		h.outages[key] = a
-		h.outageMu.Unlock()
-		// The scan outlives a request that gives up: others may wait for it.
-		a.events, a.err = DetectOutages(context.WithoutCancel(ctx), h.lake, topo, from, to, h.opts.Outage)
-		close(a.done)
-		return a.events, a.err
-	}
-	h.outageMu.Unlock()
-	select {
-	case <-a.done:
-		return a.events, a.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
 }
 
-// evictOutages drops the answers that are stale, or the oldest half if
-// none is. The caller holds outageMu.
-func (h *handler) evictOutages(now time.Time) {
+// errScanPanicked is the answer of a scan that panicked (the panic goes on
+// in the request that ran it).
+var errScanPanicked = errors.New("grid: outage scan failed")
+
+// evictOutages drops the answers that are stale, else the older half of
+// those complete, and reports whether it made room. The caller holds
+// outageMu.
+func (h *handler) evictOutages(now time.Time) bool {
 	type aged struct {
 		key [2]int64
 		at  time.Time
@@ -152,7 +169,7 @@ func (h *handler) evictOutages(now time.Time) {
 	for k, a := range h.outages {
 		select {
 		case <-a.done:
-			if now.Sub(a.at) >= h.opts.OutageTTL {
+			if a.err != nil || now.Sub(a.at) >= h.opts.OutageTTL {
 				delete(h.outages, k)
 				continue
 			}
@@ -161,12 +178,16 @@ func (h *handler) evictOutages(now time.Time) {
 		}
 	}
 	if len(h.outages) < maxOutageAnswers {
-		return
+		return true
+	}
+	if len(done) == 0 {
+		return false // every entry is a scan still running
 	}
 	slices.SortFunc(done, func(x, y aged) int { return x.at.Compare(y.at) })
-	for _, d := range done[:len(done)/2+1] {
+	for _, d := range done[:(len(done)+1)/2] {
 		delete(h.outages, d.key)
 	}
+	return true
 }
 
 // topology returns the grid; a lake without one gives an empty topology

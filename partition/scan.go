@@ -433,7 +433,8 @@ func Scan(ctx context.Context, b *blob.Bucket, f *Filter, fn func([]meter.Readin
 // scanAhead bounds the partitions a meter query works on at once.
 const scanAhead = 8
 
-func (s *ScanStats) add(o ScanStats) {
+// Add adds o's counts to s: the statistics of several scans.
+func (s *ScanStats) Add(o ScanStats) {
 	s.Partitions += o.Partitions
 	s.PartitionsPruned += o.PartitionsPruned
 	s.Files += o.Files
@@ -541,7 +542,7 @@ func scanKeys(ctx context.Context, b *blob.Bucket, p *plan, keys []Key, files []
 		if r.err != nil {
 			return r.err
 		}
-		st.add(r.st)
+		st.Add(r.st)
 		<-sem
 	}
 	return nil

@@ -41,9 +41,11 @@ var (
 	EnergySchema = arrow.NewSchema([]arrow.Field{
 		field("meter_id", strType, ""), field("start", tsType, ""), field("end", tsType, ""),
 		field("kwh", f64Type, "kWh"), field("reads", i64Type, ""), field("interval_seconds", i64Type, "s"),
-		field("estimated_reads", i64Type, ""),
 	}, nil)
-	VoltageSchema = arrow.NewSchema([]arrow.Field{
+	// EnergyEstimatedSchema is EnergySchema with the estimated reads
+	// (Filter.Estimate).
+	EnergyEstimatedSchema = arrow.NewSchema(append(EnergySchema.Fields(), field("estimated_reads", i64Type, "")), nil)
+	VoltageSchema         = arrow.NewSchema([]arrow.Field{
 		field("meter_id", strType, ""), field("start", tsType, ""), field("end", tsType, ""),
 		field("min", f64Type, "V"), field("avg", f64Type, "V"), field("max", f64Type, "V"), field("reads", i64Type, ""),
 	}, nil)
@@ -114,7 +116,17 @@ func ReadingRecord(mem memory.Allocator, rows []meter.Reading) arrow.RecordBatch
 // EnergyRecord returns energy rows as a record of EnergySchema. The caller
 // must Release it.
 func EnergyRecord(mem memory.Allocator, rows []Energy) arrow.RecordBatch {
-	return newRecord(mem, EnergySchema, len(rows), func(b *array.RecordBuilder) {
+	return energyRecord(mem, rows, EnergySchema)
+}
+
+// EnergyEstimatedRecord returns energy rows as a record of
+// EnergyEstimatedSchema. The caller must Release it.
+func EnergyEstimatedRecord(mem memory.Allocator, rows []Energy) arrow.RecordBatch {
+	return energyRecord(mem, rows, EnergyEstimatedSchema)
+}
+
+func energyRecord(mem memory.Allocator, rows []Energy, schema *arrow.Schema) arrow.RecordBatch {
+	return newRecord(mem, schema, len(rows), func(b *array.RecordBuilder) {
 		f := b.Fields()
 		for _, r := range rows {
 			str(f[0]).Append(r.MeterID)
@@ -123,7 +135,9 @@ func EnergyRecord(mem memory.Allocator, rows []Energy) arrow.RecordBatch {
 			f64(f[3]).Append(r.KWh)
 			i64(f[4]).Append(int64(r.Reads))
 			i64(f[5]).Append(int64(r.Interval.Seconds()))
-			i64(f[6]).Append(int64(r.Estimated))
+			if len(f) > 6 {
+				i64(f[6]).Append(int64(r.Estimated))
+			}
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"math"
@@ -42,9 +43,6 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		return nil, Stats{}, errInvalidPeriod(p)
 	}
 	pf := endFilter(f, meter.TypeKW, meter.TypeKWh)
-	if f.Estimate != nil {
-		pf.From = pf.From.Add(-f.Estimate.History())
-	}
 	type series struct {
 		kw, kwh []meter.Reading
 	}
@@ -94,7 +92,6 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 
 	sums := make(map[bucketKey]*Energy)
 	loc := l.opts.Location
-	inRange := func(t time.Time) bool { return t.After(f.From) && !t.After(f.To) }
 	add := func(id string, t time.Time, kwh float64, iv time.Duration, estimated bool) {
 		start, end := p.Bucket(t.Add(-time.Millisecond), loc)
 		k := bucketKey{id, start.UnixMilli()}
@@ -111,12 +108,11 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 			e.Reads++
 		}
 	}
+	var gappy []gapMeter // kW meters with missing reads, for Estimate
 	for id, s := range byMeter {
 		if len(s.kwh) > 0 {
 			for _, r := range s.kwh {
-				if inRange(r.Time) {
-					add(id, r.Time, r.Value, 0, false)
-				}
+				add(id, r.Time, r.Value, 0, false)
 			}
 			continue
 		}
@@ -126,12 +122,21 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		}
 		h := iv.Hours()
 		for _, r := range s.kw {
-			if inRange(r.Time) {
-				add(id, r.Time, r.Value*h, iv, false)
-			}
+			add(id, r.Time, r.Value*h, iv, false)
 		}
 		if f.Estimate != nil {
-			estimate(s.kw, iv, f, func(t time.Time, kw float64) { add(id, t, kw*h, iv, true) })
+			if g := gapsOf(id, s.kw, iv, f); g != nil {
+				gappy = append(gappy, *g)
+			}
+		}
+	}
+	if len(gappy) > 0 {
+		est, err := l.estimate(ctx, f, gappy, func(g *gapMeter, t time.Time, kw float64) {
+			add(g.id, t, kw*g.iv.Hours(), g.iv, true)
+		})
+		st.Add(est)
+		if err != nil {
+			return nil, st, err
 		}
 	}
 	keys := slices.SortedFunc(maps.Keys(sums), compareKeys)
@@ -142,43 +147,109 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 	return out, st, nil
 }
 
-// estimate calls est for every missing kW read of one meter's reads
-// (sorted by time, history included) in f's range that package vee
-// estimates: gaps between two of its reads, the one before possibly in
-// the history. The reads are laid on a grid of iv anchored at the first
-// read; a read off the grid counts for the nearest interval.
-func estimate(kw []meter.Reading, iv time.Duration, f Filter, est func(t time.Time, kw float64)) {
-	if len(kw) == 0 || iv <= 0 || kw[0].Time.After(f.To) {
-		return
+// gapMeter is a kW meter with missing reads in the range: its reads lie
+// on the grid anchor + k*iv, slots kLo to kHi in (From, To].
+type gapMeter struct {
+	id       string
+	anchor   time.Time
+	iv       time.Duration
+	kLo, kHi int
+}
+
+// slot returns the grid slot nearest to t, and floor and the first slot
+// after t for range ends.
+func (g *gapMeter) slot(t time.Time) int {
+	return int(math.Round(float64(t.Sub(g.anchor)) / float64(g.iv)))
+}
+
+func (g *gapMeter) firstAfter(t time.Time) int {
+	d := t.Sub(g.anchor)
+	k := d / g.iv
+	if d%g.iv != 0 && d < 0 {
+		k-- // floor
 	}
-	anchor := kw[0].Time
-	at := func(i int) time.Time { return anchor.Add(time.Duration(i) * iv) }
-	n := int(f.To.Sub(anchor)/iv) + 1 // interval ends up to To
-	from := 0                         // the first interval end after From
-	if !anchor.After(f.From) {
-		from = int(f.From.Sub(anchor)/iv) + 1
+	return int(k) + 1
+}
+
+func (g *gapMeter) at(k int) time.Time { return g.anchor.Add(time.Duration(k) * g.iv) }
+
+// gapsOf returns the grid of a meter's in-range kW reads (sorted by time)
+// if some of its slots in (From, To] have no read, else nil. The grid's
+// phase is the reads' most common one (a stray read off the grid does not
+// shift it), whatever From is.
+func gapsOf(id string, kw []meter.Reading, iv time.Duration, f Filter) *gapMeter {
+	if len(kw) == 0 || iv <= 0 {
+		return nil
 	}
-	if from >= n {
-		return
-	}
-	values := make([]float64, n)
-	for i := range values {
-		values[i] = math.NaN()
-	}
+	phases := make(map[time.Duration]int)
 	for _, r := range kw {
-		if r.Time.After(f.To) {
+		phases[time.Duration(r.Time.UnixNano())%iv]++
+	}
+	phase := mode(phases)
+	anchor := kw[0].Time
+	for _, r := range kw {
+		if time.Duration(r.Time.UnixNano())%iv == phase {
+			anchor = r.Time
 			break
 		}
-		k := int(math.Round(float64(r.Time.Sub(anchor)) / float64(iv)))
-		if k >= 0 && k < n && math.IsNaN(values[k]) {
-			values[k] = r.Value
+	}
+	g := &gapMeter{id: id, anchor: anchor, iv: iv}
+	g.kLo, g.kHi = g.firstAfter(f.From), g.firstAfter(f.To)-1
+	seen := make(map[int]bool, len(kw))
+	for _, r := range kw {
+		seen[g.slot(r.Time)] = true
+	}
+	if len(seen) >= g.kHi-g.kLo+1 {
+		return nil
+	}
+	return g
+}
+
+// estimate reads the gappy meters' kW reads from Estimate.History()
+// before the range to Estimate.MaxGap after it (the reads that close a
+// gap may come after To), estimates their missing reads with package vee
+// and calls est for every estimate in (From, To].
+func (l *Lake) estimate(ctx context.Context, f Filter, gappy []gapMeter, est func(g *gapMeter, t time.Time, kw float64)) (Stats, error) {
+	opts := *f.Estimate
+	if opts.Location == nil {
+		opts.Location = l.opts.Location
+	}
+	maxGap := cmp.Or(opts.MaxGap, vee.DefaultMaxGap)
+	ids := make([]string, len(gappy))
+	for i, g := range gappy {
+		ids[i] = g.id
+	}
+	from, to := f.From.Add(-opts.History()), f.To.Add(maxGap)
+	reads := make(map[string][]meter.Reading, len(gappy))
+	hf := endFilter(Filter{MeterIDs: ids, From: from, To: to}, meter.TypeKW)
+	st, err := l.scan(ctx, &hf, func(rs []meter.Reading) error {
+		for _, r := range rs {
+			reads[r.MeterID] = append(reads[r.MeterID], r)
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	for i := range gappy {
+		g := &gappy[i]
+		lo, hi := g.firstAfter(from), g.firstAfter(to)-1
+		values := make([]float64, hi-lo+1)
+		for k := range values {
+			values[k] = math.NaN()
+		}
+		for _, r := range reads[g.id] {
+			if k := g.slot(r.Time) - lo; k >= 0 && k < len(values) && math.IsNaN(values[k]) {
+				values[k] = r.Value
+			}
+		}
+		for k, m := range vee.Estimate(values, g.kLo-lo, g.at(lo), g.iv, &opts) {
+			if slot := g.kLo + k; (m == vee.Linear || m == vee.LikeDay) && slot <= g.kHi {
+				est(g, g.at(slot), values[slot-lo])
+			}
 		}
 	}
-	for i, m := range vee.Estimate(values, from, iv, f.Estimate) {
-		if m == vee.Linear || m == vee.LikeDay {
-			est(at(from+i), values[from+i])
-		}
-	}
+	return st, nil
 }
 
 // DefaultInterval is the interval Energy assumes for a kW read when

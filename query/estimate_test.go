@@ -97,3 +97,87 @@ func TestEnergyEstimate(t *testing.T) {
 		t.Errorf("with MaxGap 2h: %+v, want only the 30-minute gap estimated", short)
 	}
 }
+
+// writeKW writes meter m's kW reads at the given times, all 1 kW.
+func writeKW(t *testing.T, b *blob.Bucket, times []time.Time) {
+	t.Helper()
+	var reads []meter.Reading
+	for _, tm := range times {
+		reads = append(reads, meter.Reading{MeterID: "m", Type: meter.TypeKW, Value: 1, Time: tm})
+	}
+	w := partition.NewWriter(b, "t", nil)
+	w.Write(reads)
+	if _, err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEnergyEstimateEdges: estimates do not depend on how the range is
+// cut (a gap across To is closed by the read after it), the interval comes
+// from the reads in the range, a stray read off the grid does not shift
+// it, and nothing is estimated at or before From.
+func TestEnergyEstimateEdges(t *testing.T) {
+	ctx := context.Background()
+	day := time.Date(2024, 6, 10, 0, 0, 0, 0, time.UTC)
+	every := func(from, to time.Time, step time.Duration, skip func(time.Time) bool) []time.Time {
+		var out []time.Time
+		for tm := from.Add(step); !tm.After(to); tm = tm.Add(step) {
+			if skip == nil || !skip(tm) {
+				out = append(out, tm)
+			}
+		}
+		return out
+	}
+	energy := func(b *blob.Bucket, from, to time.Time, p query.Period) []query.Energy {
+		t.Helper()
+		got, _, err := query.New(b, nil).Energy(ctx, query.Filter{MeterIDs: []string{"m"}, From: from, To: to, Estimate: &vee.Options{}}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	newLake := func() *blob.Bucket {
+		b, err := blob.OpenBucket(ctx, "mem://")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		return b
+	}
+
+	t.Run("a gap across the end of the range", func(t *testing.T) {
+		b := newLake()
+		end := day.Add(24 * time.Hour)
+		writeKW(t, b, every(day.AddDate(0, 0, -1), end.Add(24*time.Hour), 15*time.Minute, func(tm time.Time) bool {
+			return !tm.Before(end.Add(-15*time.Minute)) && !tm.After(end.Add(15*time.Minute)) // 23:45, 00:00, 00:15
+		}))
+		one := energy(b, day, end, query.Day)
+		two := energy(b, day, end.Add(24*time.Hour), query.Day)
+		if len(one) != 1 || len(two) != 2 || one[0].Estimated != 2 || one[0].KWh != two[0].KWh || one[0].Estimated != two[0].Estimated {
+			t.Errorf("one day: %+v; two days: %+v; want 2 estimates that day either way", one, two)
+		}
+	})
+	t.Run("the interval of the range", func(t *testing.T) {
+		b := newLake()
+		// 30-minute reads until the day before, 15-minute reads since.
+		times := append(every(day.AddDate(0, 0, -20), day.AddDate(0, 0, -1), 30*time.Minute, nil),
+			every(day.AddDate(0, 0, -1), day.Add(24*time.Hour), 15*time.Minute, nil)...)
+		writeKW(t, b, times)
+		got := energy(b, day, day.Add(24*time.Hour), query.Day)
+		if len(got) != 1 || got[0].Interval != 15*time.Minute || got[0].KWh != 24 || got[0].Estimated != 0 {
+			t.Errorf("%+v; want 24 kWh from 15-minute reads, nothing estimated", got)
+		}
+	})
+	t.Run("a stray read off the grid", func(t *testing.T) {
+		b := newLake()
+		times := every(day.AddDate(0, 0, -1), day.Add(24*time.Hour), 15*time.Minute, func(tm time.Time) bool {
+			return tm.Equal(day.Add(6 * time.Hour)) // one missing read
+		})
+		times = append(times, day.Add(8*time.Minute)) // and a stray one
+		writeKW(t, b, times)
+		got := energy(b, day, day.Add(24*time.Hour), query.Day)
+		if len(got) != 1 || got[0].Estimated != 1 {
+			t.Errorf("%+v; want the one missing read estimated", got)
+		}
+	})
+}

@@ -23,7 +23,7 @@ func ExampleEstimate() {
 	v[from+12], v[from+13] = nan, nan // a two-hour gap...
 	v[from+14], v[from+15] = nan, nan // ...made four
 	v[2*week-1] = nan                 // the last hour: not read yet
-	m := vee.Estimate(v, from, time.Hour, &vee.Options{MaxLinear: time.Hour})
+	m := vee.Estimate(v, from, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Hour, &vee.Options{MaxLinear: time.Hour})
 	for _, i := range []int{3, 12, 15, week - 1} {
 		fmt.Printf("hour %3d: %-8s %v\n", i, m[i], v[from+i])
 	}

@@ -16,7 +16,18 @@ type Options struct {
 	// Weeks is the number of previous weeks whose same interval of the
 	// week gives the like-day value; 0 means 4.
 	Weeks int
+	// Location is the time zone whose wall clock defines "the same
+	// interval of the week" (a household's 18:00 stays 18:00 across a
+	// change of daylight saving time); nil means UTC.
+	Location *time.Location
 }
+
+// The defaults of Options.
+const (
+	DefaultMaxLinear = 2 * time.Hour
+	DefaultMaxGap    = 7 * 24 * time.Hour
+	DefaultWeeks     = 4
+)
 
 func (o *Options) withDefaults() Options {
 	var d Options
@@ -24,13 +35,16 @@ func (o *Options) withDefaults() Options {
 		d = *o
 	}
 	if d.MaxLinear <= 0 {
-		d.MaxLinear = 2 * time.Hour
+		d.MaxLinear = DefaultMaxLinear
 	}
 	if d.MaxGap <= 0 {
-		d.MaxGap = 7 * 24 * time.Hour
+		d.MaxGap = DefaultMaxGap
 	}
 	if d.Weeks <= 0 {
-		d.Weeks = 4
+		d.Weeks = DefaultWeeks
+	}
+	if d.Location == nil {
+		d.Location = time.UTC
 	}
 	return d
 }
@@ -74,11 +88,13 @@ func (m Method) String() string {
 
 // Estimate fills the missing (NaN) values of v[from:] in place and
 // returns how each value of v[from:] was obtained. v is one meter's
-// regular series of interval values (kW or kWh per interval), step apart;
-// v[:from] is history, read for the like-day values and the reads around
-// a gap but not filled. Estimates are computed from actual values only, so
-// the result does not depend on the order gaps are filled in.
-func Estimate(v []float64, from int, step time.Duration, opts *Options) []Method {
+// regular series of interval values (kW or kWh per interval), v[i] the
+// interval at start + i*step; v[:from] is history, read for the like-day
+// values and the reads around a gap but not filled (and values after the
+// intervals of interest may follow, to close a gap). Estimates are
+// computed from actual values only, so the result does not depend on the
+// order gaps are filled in.
+func Estimate(v []float64, from int, start time.Time, step time.Duration, opts *Options) []Method {
 	o := opts.withDefaults()
 	from = max(from, 0)
 	out := make([]Method, max(len(v)-from, 0))
@@ -91,11 +107,17 @@ func Estimate(v []float64, from int, step time.Duration, opts *Options) []Method
 	}
 	maxLinear := int(o.MaxLinear / step)
 	maxGap := int(o.MaxGap / step)
-	perWeek := int(7 * 24 * time.Hour / step)
 	likeDay := func(i int) (float64, bool) {
 		sum, n := 0.0, 0
+		t := start.Add(time.Duration(i) * step).In(o.Location)
 		for w := 1; w <= o.Weeks; w++ {
-			if j := i - w*perWeek; j >= 0 && actual[j] {
+			// The same wall-clock time w weeks before: 168 hours, or one
+			// more or less across a change of daylight saving time.
+			back := t.AddDate(0, 0, -7*w).Sub(start)
+			if back < 0 || back%step != 0 {
+				continue
+			}
+			if j := int(back / step); actual[j] {
 				sum += v[j]
 				n++
 			}

@@ -42,7 +42,7 @@ func TestEstimate(t *testing.T) {
 			for i := from + tc.gap[0]; i < from+tc.gap[1]; i++ {
 				v[i] = nan
 			}
-			m := Estimate(v, from, step, tc.opts)
+			m := Estimate(v, from, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), step, tc.opts)
 			got := m[tc.gap[0]:tc.gap[1]]
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("methods (-want +got):\n%s", diff)
@@ -75,7 +75,7 @@ func TestEstimateLikeDayMean(t *testing.T) {
 	for i := 3*week + 2; i < 3*week+8; i++ {
 		v[i] = nan // a 6-hour gap in week 3, longer than MaxLinear
 	}
-	m := Estimate(v, 3*week, time.Hour, nil)
+	m := Estimate(v, 3*week, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Hour, nil)
 	if m[5] != LikeDay || v[3*week+5] != 4 {
 		t.Errorf("interval 5: %v %v, want like-day 4 (the mean of 3 and 5)", m[5], v[3*week+5])
 	}
@@ -116,7 +116,43 @@ func BenchmarkEstimate(b *testing.B) {
 				v[d*perDay+40+k] = math.NaN()
 			}
 		}
-		Estimate(v, 28*perDay, 15*time.Minute, nil)
+		Estimate(v, 28*perDay, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), 15*time.Minute, nil)
 	}
 	b.ReportMetric(float64(b.N)*float64(len(v))/b.Elapsed().Seconds(), "intervals/s")
+}
+
+// TestEstimateLikeDayDST: the like-day value is the same wall-clock time
+// of the previous weeks, across a change of daylight saving time.
+func TestEstimateLikeDayDST(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skipf("no time zone database: %v", err)
+	}
+	start := time.Date(2024, 2, 12, 5, 0, 0, 0, time.UTC) // Monday 00:00 EST
+	n := 5 * 7 * 24
+	v := make([]float64, n)
+	for i := range v {
+		if start.Add(time.Duration(i)*time.Hour).In(ny).Hour() == 18 {
+			v[i] = 10 // the evening peak, by the local clock
+		} else {
+			v[i] = 1
+		}
+	}
+	// Monday 11 March (EDT since the day before): 15:00 to 21:00 local.
+	gapFrom := time.Date(2024, 3, 11, 15, 0, 0, 0, ny)
+	i0 := int(gapFrom.Sub(start) / time.Hour)
+	for i := i0; i < i0+6; i++ {
+		v[i] = nan
+	}
+	m := Estimate(v, i0, start, time.Hour, &Options{Location: ny})
+	for k := range 6 {
+		local := start.Add(time.Duration(i0+k) * time.Hour).In(ny)
+		want := 1.0
+		if local.Hour() == 18 {
+			want = 10
+		}
+		if m[k] != LikeDay || v[i0+k] != want {
+			t.Errorf("%s: %v %v, want like-day %v", local.Format("Mon 15:04 MST"), m[k], v[i0+k], want)
+		}
+	}
 }
