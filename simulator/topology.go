@@ -110,7 +110,11 @@ func uuid3(name string) string {
 // "power_grid", "voltage_control_zone" or "location") whose first meter is
 // meter index i: uuid3(NAMESPACE_OID, kind+":"+str(i)). Ids of different
 // kinds never collide (unlike the guidance's).
-func TopologyID(kind string, i int) string { return uuid3(kind + ":" + strconv.Itoa(i)) }
+func TopologyID(kind string, i int) string { return topologyID64(kind, int64(i)) }
+
+// topologyID64 is TopologyID for numbers beyond a 32-bit int (the
+// locations of transformers), the same ids on every platform.
+func topologyID64(kind string, i int64) string { return uuid3(kind + ":" + strconv.FormatInt(i, 10)) }
 
 const domTopology uint64 = 101
 
@@ -178,7 +182,7 @@ func (g *Generator) Topology(opts *TopologyOptions) (*topology.Topology, error) 
 		if m%perDT == 0 {
 			dtID = TopologyID("distribution_transformer", i)
 			dtP = near(subP, 0.05, 1, i)
-			loc := TopologyID("location", -i-1<<31)
+			loc := topologyID64("location", -int64(i)-1<<31)
 			t.DistributionTransformers = append(t.DistributionTransformers, topology.DistributionTransformer{ID: dtID,
 				SubstationID: subID, Status: "active", Capacity: topology.FormatCapacity(o.DistributionTransformerKVA),
 				LocationID: loc, VoltageControlZoneID: t.VoltageControlZones[len(t.VoltageControlZones)-1].ID})
@@ -187,7 +191,7 @@ func (g *Generator) Topology(opts *TopologyOptions) (*topology.Topology, error) 
 		if m%perST == 0 {
 			stID = TopologyID("service_transformer", i)
 			stP = near(dtP, o.RadiusKm/4, 2, i)
-			loc := TopologyID("location", -i-2<<31)
+			loc := topologyID64("location", -int64(i)-2<<31)
 			t.ServiceTransformers = append(t.ServiceTransformers, topology.ServiceTransformer{ID: stID,
 				DistributionTransformerID: dtID, LocationID: loc, Capacity: topology.FormatCapacity(o.ServiceTransformerKVA)})
 			addLoc(loc, stP, "service_transformer", "")

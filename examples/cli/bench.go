@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"syscall"
 	"time"
 
 	"github.com/openmda/mda"
@@ -106,7 +105,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "  reads              %12d staged, %d in the lake\n", st.Staged, st.Reads)
 	fmt.Fprintf(stdout, "  wall time          %12s (integration %s)\n", st.Elapsed.Round(time.Millisecond), st.Integrate.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(stdout, "  CPU time           %12s (%.2f cores)\n", cpu.Round(time.Millisecond), cpu.Seconds()/st.Elapsed.Seconds())
-	fmt.Fprintf(stdout, "  peak memory        %12.0f MiB (max RSS of the process)\n", float64(after.maxRSS)/(1<<20))
+	fmt.Fprintf(stdout, "  peak memory        %16s (max RSS of the process)\n", rssMiB(after.maxRSS))
 	fmt.Fprintf(stdout, "  throughput         %12.0f reads/s, %.1f MB/s\n", float64(st.Staged)/st.Elapsed.Seconds(), float64(st.Bytes)/1e6/st.Elapsed.Seconds())
 	fmt.Fprintf(stdout, "  output             %12.1f MB in %d files, %d partitions\n", float64(st.OutputBytes)/1e6, st.Files, st.Partitions)
 	return nil
@@ -262,17 +261,17 @@ func summarize(ts []time.Duration) (best, median time.Duration) {
 	return s[0].Round(time.Microsecond), s[len(s)/2].Round(time.Microsecond)
 }
 
+// procUsage is the process's CPU time and peak resident memory, where the
+// platform reports them (rusage_unix.go; zero elsewhere).
 type procUsage struct {
 	cpu    time.Duration
 	maxRSS int64 // bytes
 }
 
-// rusage reads the process's CPU time and peak resident memory.
-func rusage() procUsage {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return procUsage{}
+// rssMiB formats a peak resident memory in MiB, "n/a" where unknown.
+func rssMiB(b int64) string {
+	if b <= 0 {
+		return "n/a"
 	}
-	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return procUsage{cpu: cpu, maxRSS: ru.Maxrss * 1024} // Linux reports KiB
+	return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20))
 }

@@ -153,7 +153,7 @@ func runBenchForecast(ctx context.Context, args []string, stdout, stderr io.Writ
 	fmt.Fprintf(stdout, "  run                %12s wall, %s CPU; %d meters × %d h = %d rows in %d files\n",
 		rst.Elapsed.Round(time.Millisecond), (after.cpu - mid.cpu).Round(time.Millisecond), rst.Meters, rst.Horizon, rst.Rows, len(rst.Files))
 	fmt.Fprintf(stdout, "                     %s\n", runPeak)
-	fmt.Fprintf(stdout, "  peak memory        %12.0f MiB (max RSS of the process, both jobs)\n", float64(after.maxRSS)/(1<<20))
+	fmt.Fprintf(stdout, "  peak memory        %16s (max RSS of the process, both jobs)\n", rssMiB(after.maxRSS))
 	return nil
 }
 
