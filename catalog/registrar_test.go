@@ -336,7 +336,7 @@ func TestForecastRunRegisters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := g.WriteTruthLake(ctx, lake, "truth", meter.TypeKW); err != nil {
+	if _, err := g.WriteTruthLake(ctx, lake, "truth", nil, meter.TypeKW); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := forecast.Train(ctx, lake, &forecast.TrainOptions{Window: 37 * 24 * time.Hour}); err != nil {

@@ -65,7 +65,7 @@ func writeTruth(ctx context.Context, lake *blob.Bucket, opts *simulator.Options)
 	if err != nil {
 		return err
 	}
-	_, err = g.WriteTruthLake(ctx, lake, "truth", meter.TypeKW)
+	_, err = g.WriteTruthLake(ctx, lake, "truth", nil, meter.TypeKW)
 	return err
 }
 

@@ -189,7 +189,7 @@ func TestOutageCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := g.WriteTruthLake(ctx, w.lake, "late"); err != nil {
+	if _, err := g.WriteTruthLake(ctx, w.lake, "late", nil); err != nil {
 		t.Fatal(err)
 	}
 	if n, m := outages(cached), outages(uncached); n != 1 || m != 0 {

@@ -13,11 +13,12 @@ import (
 
 // WriteTruthLake writes TruthReads' reads of the given types (every type
 // if none) into the lake's partitions, one file named name per partition
-// (partition.Writer), as a correct ingest of the simulated file leaves them,
+// (partition.Writer with opts; nil means its defaults), as a correct
+// ingest of the simulated file leaves them,
 // and returns the number of reads written. It is the quick way to a lake
 // for experiments and tests: no CSV, no staging, no integration. The truth
 // comes time-major, so one hour's partitions are held at a time.
-func (g *Generator) WriteTruthLake(ctx context.Context, lake *blob.Bucket, name string, types ...meter.Type) (int64, error) {
+func (g *Generator) WriteTruthLake(ctx context.Context, lake *blob.Bucket, name string, opts *partition.WriterOptions, types ...meter.Type) (int64, error) {
 	var n int64
 	var hour time.Time
 	var w *partition.Writer
@@ -38,7 +39,7 @@ func (g *Generator) WriteTruthLake(ctx context.Context, lake *blob.Bucket, name 
 			if err := flush(); err != nil {
 				return err
 			}
-			hour, w = h, partition.NewWriter(lake, name, nil)
+			hour, w = h, partition.NewWriter(lake, name, opts)
 		}
 		batch[0] = r
 		if _, err := w.Write(batch); err != nil {

@@ -469,7 +469,7 @@ func TestWriteTruthLake(t *testing.T) {
 	}
 	lake := memblob.OpenBucket(nil)
 	defer lake.Close()
-	n, err := g.WriteTruthLake(ctx, lake, "truth", meter.TypeKW, meter.TypeVoltage)
+	n, err := g.WriteTruthLake(ctx, lake, "truth", nil, meter.TypeKW, meter.TypeVoltage)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,7 +70,7 @@ func Build(ctx context.Context, b *blob.Bucket, opts *Options) (*Lake, error) {
 	g := l.Gen
 	wo := &partition.WriterOptions{RowGroupRows: o.RowGroupRows}
 	if o.KWOnly {
-		err = writeKW(ctx, b, g, wo)
+		_, err = g.WriteTruthLake(ctx, b, "querytest", wo, meter.TypeKW)
 	} else {
 		err = ingest(ctx, b, g, wo)
 	}
@@ -106,39 +106,6 @@ func ingest(ctx context.Context, b *blob.Bucket, g *simulator.Generator, wo *par
 		return err
 	}
 	return b.Delete(ctx, key)
-}
-
-func writeKW(ctx context.Context, b *blob.Bucket, g *simulator.Generator, wo *partition.WriterOptions) error {
-	var w *partition.Writer
-	day := time.Time{}
-	flush := func() error {
-		if w == nil {
-			return nil
-		}
-		_, err := w.Close(ctx)
-		w = nil
-		return err
-	}
-	err := g.TruthReads(func(r meter.Reading) error {
-		if r.Type != meter.TypeKW {
-			return nil
-		}
-		if d := r.Time.Truncate(24 * time.Hour); !d.Equal(day) { // time-major
-			if err := flush(); err != nil {
-				return err
-			}
-			day = d
-		}
-		if w == nil {
-			w = partition.NewWriter(b, "querytest", wo)
-		}
-		_, err := w.Write([]meter.Reading{r})
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return flush()
 }
 
 // HourlyKWh returns the truth's energy per meter and hour (interval-end

@@ -31,7 +31,7 @@ func writeLake(t *testing.T, lake *blob.Bucket) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := g.WriteTruthLake(context.Background(), lake, "data", meter.TypeKW); err != nil {
+	if _, err := g.WriteTruthLake(context.Background(), lake, "data", nil, meter.TypeKW); err != nil {
 		t.Fatal(err)
 	}
 }
