@@ -57,16 +57,12 @@ func NewIntegrator(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
-	lake, err := lambdaenv.OpenBucket(ctx, "LAKE_URL", lakeURL)
+	lake, reg, err := openLakeAndRegistrar(ctx, lakeURL, catURL, catLoc)
 	if err != nil {
 		return nil, err
 	}
-	i := &Integrator{Lake: lake, Options: staging.IntegrateOptions{Concurrency: conc, LockWait: wait, Logger: logger}, Logger: logger}
-	if i.Registrar, err = openEnvRegistrar(ctx, catURL, catLoc); err != nil {
-		lake.Close()
-		return nil, err
-	}
-	return i, nil
+	return &Integrator{Lake: lake, Options: staging.IntegrateOptions{Concurrency: conc, LockWait: wait, Logger: logger},
+		Registrar: reg, Logger: logger}, nil
 }
 
 // IntegratorResult is the function's response, and the fields of its log

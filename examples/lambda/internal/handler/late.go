@@ -61,13 +61,8 @@ func NewLate(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger) (*Lat
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
-	lake, err := lambdaenv.OpenBucket(ctx, "LAKE_URL", lakeURL)
+	lake, reg, err := openLakeAndRegistrar(ctx, lakeURL, catURL, catLoc)
 	if err != nil {
-		return nil, err
-	}
-	reg, err := openEnvRegistrar(ctx, catURL, catLoc)
-	if err != nil {
-		lake.Close()
 		return nil, err
 	}
 	return &Late{Lake: lake, Integrate: staging.IntegrateOptions{LockWait: wait, Logger: logger}, Registrar: reg, Logger: logger}, nil
@@ -88,6 +83,21 @@ func catalogEnv(env *lambdaenv.Env, lakeURL string) (catURL, catLoc string) {
 		}
 	}
 	return catURL, catLoc
+}
+
+// openLakeAndRegistrar opens the lake (LAKE_URL) and, if catURL is set,
+// a Registrar of it in that catalog; on error nothing stays open.
+func openLakeAndRegistrar(ctx context.Context, lakeURL, catURL, catLoc string) (*blob.Bucket, *catalog.Registrar, error) {
+	lake, err := lambdaenv.OpenBucket(ctx, "LAKE_URL", lakeURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	reg, err := openEnvRegistrar(ctx, catURL, catLoc)
+	if err != nil {
+		lake.Close()
+		return nil, nil, err
+	}
+	return lake, reg, nil
 }
 
 // openEnvRegistrar opens the catalog catURL and returns a Registrar of the

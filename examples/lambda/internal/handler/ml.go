@@ -118,19 +118,14 @@ func NewML(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger) (*ML, e
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
-	lake, err := lambdaenv.OpenBucket(ctx, "LAKE_URL", lakeURL)
+	lake, reg, err := openLakeAndRegistrar(ctx, lakeURL, catURL, catLoc)
 	if err != nil {
 		return nil, err
 	}
-	m := &ML{Lake: lake, Logger: logger,
+	return &ML{Lake: lake, Registrar: reg, Logger: logger,
 		Train:     forecast.TrainOptions{Model: model, Window: window, MemoryBudget: budget, Weather: weather},
 		Run:       forecast.RunOptions{Model: model, Horizon: horizon, MemoryBudget: budget},
-		Anomalies: forecast.AnomalyOptions{MemoryBudget: budget}}
-	if m.Registrar, err = openEnvRegistrar(ctx, catURL, catLoc); err != nil {
-		lake.Close()
-		return nil, err
-	}
-	return m, nil
+		Anomalies: forecast.AnomalyOptions{MemoryBudget: budget}}, nil
 }
 
 // Handle runs the job the event names. Each job is idempotent: a rerun
