@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/openmda/mda/forecast"
+	"github.com/openmda/mda/meter"
+	"github.com/openmda/mda/simulator"
 	"github.com/openmda/mda/tables"
 )
 
@@ -159,5 +161,74 @@ func TestAnomalyStatsDirs(t *testing.T) {
 		if got := tc.st.Dirs(); !slices.Equal(got, tc.want) {
 			t.Errorf("Dirs of %d files, %d event files = %v, want %v", len(tc.st.Files), len(tc.st.EventFiles), got, tc.want)
 		}
+	}
+}
+
+// TestDetectAnomaliesFindsSimulatorFaults: the lake job finds the faults
+// the simulator injects into its households (simulator.SampleFaults: a
+// stuck register, a zero run and a doubled day) at the meter and time
+// they were injected, over ten simulated neighbourhoods. Every stuck and
+// zero run is found; a doubled day is found when the household's own day
+// does not hide it (a doubled day of a household that just left on
+// holiday reads like an ordinary one), at least 7 times in 10.
+func TestDetectAnomaliesFindsSimulatorFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates 10 x 12 meters x 45 days")
+	}
+	ctx := context.Background()
+	want := map[simulator.FaultKind]string{simulator.FaultStuck: "flat", simulator.FaultZero: "zero", simulator.FaultScale: "spike"}
+	found := map[simulator.FaultKind]int{}
+	var others, meterDays int64
+	const seeds = 10
+	for seed := range int64(seeds) {
+		o := &simulator.Options{Meters: 12, Days: 45, Interval: 30 * time.Minute, Seed: seed + 1}
+		faults, err := simulator.SampleFaults(o, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Faults = faults
+		g, err := simulator.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lake := memBucket(t)
+		if _, err := g.WriteTruthLake(ctx, lake, "truth", nil, meter.TypeKW); err != nil {
+			t.Fatal(err)
+		}
+		st, err := forecast.DetectAnomalies(ctx, lake, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := readTable[tables.AnomalyEventRow](t, lake, tables.AnomalyEventDir(2024))
+		faulty := map[string]bool{}
+		for _, f := range faults {
+			faulty[f.MeterID] = true
+			hit := false
+			for _, r := range rows {
+				hit = hit || r.MeterID == f.MeterID && r.Kind == want[f.Kind] && r.Start.Before(f.End) && f.Start.Before(r.End)
+			}
+			if hit {
+				found[f.Kind]++
+			} else {
+				t.Logf("seed %d: %v fault of %s from %v to %v: no %s event", seed+1, f.Kind, f.MeterID, f.Start, f.End, want[f.Kind])
+			}
+		}
+		for _, r := range rows {
+			if !faulty[r.MeterID] {
+				others++
+			}
+		}
+		meterDays += st.Days * 9 / 12
+	}
+	t.Logf("found %v of %d each; %d events on %d meter-days of the meters without faults", found, seeds, others, meterDays)
+	if found[simulator.FaultStuck] != seeds || found[simulator.FaultZero] != seeds || found[simulator.FaultScale] < 7 {
+		t.Errorf("found %v of %d faults of each kind, want every stuck and zero run and 7 doubled days", found, seeds)
+	}
+	// The simulated households go on holiday (a tenth of the activity for
+	// 3 to 14 days): the days they leave and come back are real whole-day
+	// dips and spikes, and their evenings make hourly ones. Still, an
+	// event is rare.
+	if others*40 > meterDays {
+		t.Errorf("%d events on %d meter-days without faults: more than one in 40 days", others, meterDays)
 	}
 }

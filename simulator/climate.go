@@ -29,6 +29,7 @@ const (
 	domWeather
 	domGrid
 	domLine
+	domFault
 )
 
 func hash4(seed, domain, a, b uint64) uint64 {

@@ -75,6 +75,14 @@
 //     number, bad timestamp, empty meter id, or binary bytes); each ends in
 //     '\n' and holds no other '\n'. Only [Generator.WriteCSV] writes them.
 //
+// Faults inject what anomaly detection must find, on named meters and
+// spans: a stuck register ([FaultStuck]), no load with a live supply
+// ([FaultZero]) and scaled load ([FaultScale]: a wrong multiplier, reads
+// counted twice, a bypass). [SampleFaults] draws a set of them from the
+// seed ("mda demo --faults 4"). Unlike the faults above they are in the
+// truth: they are what the meter reported. Supply outages are
+// [WithOutages].
+//
 // [Generator.TruthReads] gives the reads a correct ingest must keep: one
 // line per meter and timestamp, with the latest arrival of its copies.
 package simulator

@@ -33,6 +33,7 @@ type Generator struct {
 
 	startMS, intervalMS, lateMS, maxDelayMS int64
 	dtMin, dtH                              float64
+	faults                                  map[int][]meterFault // by meter index
 	late, dup, bad                          float64
 	buckets                                 int // arrival buckets in flight
 
@@ -94,6 +95,9 @@ func New(opts *Options) (*Generator, error) {
 		i := o.FirstMeter + m
 		g.ids[m] = MeterID(i)
 		g.hh[m] = g.newHousehold(i)
+	}
+	if g.faults, err = resolveFaults(o.Faults, g.ids); err != nil {
+		return nil, err
 	}
 
 	g.tableSlots = min(perDay, 288)
@@ -183,6 +187,7 @@ type dyn struct {
 	evStart    int32
 	evEnergy   float64 // kWh
 	evLeft     float64 // minutes of EV charging left
+	stuck      stuckState
 	evtKW      float64 // running appliance cycle
 	evtLeft    float64 // its minutes left
 }
@@ -291,6 +296,7 @@ func (g *Generator) step(s *slot, m int, d *dyn, out *values) {
 	out.kva = round3(out.kw / out.pf)
 	out.voltage = round2(v)
 	out.current = round3(out.kva * 1000 / out.voltage)
+	g.applyFault(m, s.ms, out, &d.stuck)
 }
 
 const maxDupDelayMS = 10 * 60 * 1000

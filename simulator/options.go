@@ -3,6 +3,7 @@ package simulator
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -51,6 +52,10 @@ type Options struct {
 	// (wrong column count, bad number, bad timestamp, empty meter id, or
 	// binary bytes). Only WriteCSV writes them; Lines does not see them.
 	BadFraction float64
+	// Faults are meter faults to inject (stuck, zero and scaled reads),
+	// for testing anomaly detection against known answers. They must name
+	// generated meters and not overlap on one meter.
+	Faults []Fault
 }
 
 // Climate describes the synthetic weather of the area, which drives
@@ -143,6 +148,7 @@ func (o *Options) withDefaults() (Options, error) {
 		r.LateOffset = DefaultLateOffset
 	}
 	r.Start = r.Start.UTC()
+	r.Faults = slices.Clone(r.Faults)
 
 	switch {
 	case r.Meters < 0:

@@ -34,7 +34,7 @@ func TestCatalogDDLMatchesLake(t *testing.T) {
 	root := filepath.Join(dir, "lake")
 	lake := "file://" + filepath.ToSlash(root)
 	steps := [][]string{
-		{"demo", "--lake", lake, "--meters", "3", "--days", "37", "--quiet"},
+		{"demo", "--lake", lake, "--meters", "3", "--days", "37", "--faults", "2", "--quiet"},
 		{"forecast", "train", "--lake", lake, "--window", "37d", "--quiet"},
 		{"forecast", "run", "--lake", lake, "--horizon", "24", "--quiet"},
 		{"forecast", "anomalies", "--lake", lake, "--quiet"},

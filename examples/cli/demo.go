@@ -68,6 +68,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stdout, "   %d lines, %d reads, %.1f MB of CSV in %s\n", sim.Lines, sim.Reads, float64(sim.Bytes)/1e6, time.Since(t0).Round(time.Millisecond))
+	printFaults(stdout, g)
 
 	// 2. Ingest: decompress, split, scan ranges in parallel, write Parquet.
 	fmt.Fprintf(stdout, "2. ingesting into %s\n", *lakeURL)

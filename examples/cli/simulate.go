@@ -17,6 +17,7 @@ type simFlags struct {
 	seed                     int64
 	late, duplicate, bad     float64
 	lateOffset               time.Duration
+	faults                   int
 }
 
 func (s *simFlags) register(fs interface {
@@ -36,6 +37,7 @@ func (s *simFlags) register(fs interface {
 	fs.DurationVar(&s.lateOffset, "late-offset", 24*time.Hour, "how late a late line arrives")
 	fs.Float64Var(&s.duplicate, "duplicate-fraction", 0, "fraction of lines delivered twice")
 	fs.Float64Var(&s.bad, "bad-fraction", 0, "fraction of extra garbage lines")
+	fs.IntVar(&s.faults, "faults", 0, "meter faults to inject on distinct meters, in turn stuck, zero, a doubled day, halved from then on (listed; for anomaly detection)")
 }
 
 func (s *simFlags) generator() (*simulator.Generator, error) {
@@ -43,10 +45,27 @@ func (s *simFlags) generator() (*simulator.Generator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--start: want YYYY-MM-DD: %w", err)
 	}
-	return simulator.New(&simulator.Options{
+	o := &simulator.Options{
 		Meters: s.meters, FirstMeter: s.firstMeter, Start: start, Days: s.days, Interval: s.interval, Seed: s.seed,
 		LateFraction: s.late, LateOffset: s.lateOffset, DuplicateFraction: s.duplicate, BadFraction: s.bad,
-	})
+	}
+	if s.faults != 0 {
+		if o.Faults, err = simulator.SampleFaults(o, s.faults); err != nil {
+			return nil, fmt.Errorf("--faults: %w", err)
+		}
+	}
+	return simulator.New(o)
+}
+
+// printFaults lists the generator's injected faults.
+func printFaults(w io.Writer, g *simulator.Generator) {
+	for _, f := range g.Options().Faults {
+		what := f.Kind.String()
+		if f.Kind == simulator.FaultScale {
+			what = fmt.Sprintf("x%g", f.Factor)
+		}
+		fmt.Fprintf(w, "   fault: meter %s %s from %s to %s\n", f.MeterID, what, f.Start.Format(time.DateTime), f.End.Format(time.DateTime))
+	}
 }
 
 func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -74,5 +93,6 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "wrote %s: %d lines (%d reads, %d late, %d duplicate, %d bad), %.1f MB uncompressed, %s to %s, in %s (%.0f lines/s)\n",
 		*out, st.Lines, st.Reads, st.LateLines, st.DuplicateLines, st.BadLines, float64(st.Bytes)/1e6,
 		st.First.Format(time.RFC3339), st.Last.Format(time.RFC3339), el.Round(time.Millisecond), float64(st.Lines)/el.Seconds())
+	printFaults(stdout, g)
 	return nil
 }
