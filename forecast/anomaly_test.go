@@ -101,7 +101,7 @@ func TestDetectKinds(t *testing.T) {
 			}
 		}},
 		{"evening heater", func(s Series) {
-			// Four hours of a 2 kW heater: the day's total triples, but
+			// Four hours of a 2 kW heater: the day's total doubles, but
 			// night, morning and baseload read as usual, so it is use,
 			// not an event, and the day's score still flags it.
 			a, _ := dayRange(s, target)
@@ -541,4 +541,39 @@ func BenchmarkDetect(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "meter-years/s")
+}
+
+// TestDetectLiftOptions: the whole-day test's options take effect, NaN
+// means the default (no panic), and LiftDays is capped.
+func TestDetectLiftOptions(t *testing.T) {
+	s := householdSeries(testStart, 140, 9)
+	day := testStart.AddDate(0, 0, 100)
+	a, b := dayRange(s, 100)
+	for i := a; i < b; i++ {
+		s.Values[i] *= 3
+	}
+	nan := math.NaN()
+	for _, tc := range []struct {
+		name  string
+		opts  *DetectOptions
+		spike bool
+	}{
+		{"defaults", nil, true},
+		{"NaN options", &DetectOptions{LiftShare: nan, SpikeLift: nan, DipLift: nan}, true},
+		{"every interval", &DetectOptions{LiftShare: 1}, true},
+		{"LiftDays above the cap", &DetectOptions{LiftDays: 100}, true},
+		{"a lift above the day's", &DetectOptions{SpikeLift: 3}, false}, // x3 is +200%
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			det, err := Detect(s, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev := eventsOf(det, KindSpike, 24*time.Hour)
+			got := slices.ContainsFunc(ev, func(e AnomalyEvent) bool { return e.Start.Equal(day) })
+			if got != tc.spike {
+				t.Errorf("daily spikes %+v; one on %v: %v, want %v", ev, day, got, tc.spike)
+			}
+		})
+	}
 }

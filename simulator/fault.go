@@ -63,7 +63,7 @@ type meterFault struct {
 
 // resolveFaults validates the faults and indexes them by meter; ids are
 // the generator's meter ids.
-func resolveFaults(faults []Fault, ids []string) (map[int][]meterFault, error) {
+func resolveFaults(faults []Fault, ids []string, from, to time.Time) (map[int][]meterFault, error) {
 	if len(faults) == 0 {
 		return nil, nil
 	}
@@ -83,6 +83,8 @@ func resolveFaults(faults []Fault, ids []string) (map[int][]meterFault, error) {
 			return nil, badOption("fault %d (%s): end %v is not after start %v", k, f.MeterID, f.End, f.Start)
 		case f.Kind == FaultScale && !(f.Factor > 0 && !math.IsInf(f.Factor, 1)):
 			return nil, badOption("fault %d (%s): scale factor %v is not positive", k, f.MeterID, f.Factor)
+		case !f.End.After(from) || !f.Start.Before(to):
+			return nil, badOption("fault %d (%s): [%v, %v) is outside the window [%v, %v)", k, f.MeterID, f.Start, f.End, from, to)
 		}
 		out[m] = append(out[m], meterFault{from: msCeil(f.Start), to: msCeil(f.End), kind: f.Kind, factor: f.Factor})
 	}
@@ -119,8 +121,8 @@ func (g *Generator) applyFault(m int, ms int64, v *values, stuck *stuckState) {
 	f := fs[i]
 	switch f.kind {
 	case FaultStuck:
-		if stuck.from != f.from {
-			stuck.from, stuck.v = f.from, *v
+		if !stuck.set || stuck.from != f.from {
+			stuck.set, stuck.from, stuck.v = true, f.from, *v
 		}
 		v.kw, v.kva, v.pf = stuck.v.kw, stuck.v.kva, stuck.v.pf
 		v.current = 0
@@ -136,7 +138,8 @@ func (g *Generator) applyFault(m int, ms int64, v *values, stuck *stuckState) {
 
 // stuckState is the frozen values of a meter's current stuck fault.
 type stuckState struct {
-	from int64 // the fault's start, 0 before any
+	set  bool
+	from int64 // the fault's start
 	v    values
 }
 
@@ -145,9 +148,12 @@ type stuckState struct {
 // tests of anomaly detection. The kinds come in turn: stuck and zero for 6
 // to 48 hours, a whole UTC day doubled (reads counted twice), and a
 // bypass that halves the load from its start to the end of the window.
-// Each starts after the first 14 days, the history a detector needs, or
-// in the second half of a shorter window. n is at most the number of
-// meters.
+// Each starts at a midnight (UTC) after the first 14 whole days, the
+// history a detector needs, or, in a window of less than 17 days, at the
+// first midnight of its second half, or later; all but the bypass end a
+// day before the window does, so that a detector sees them end. The
+// window must hold two whole days after that start, and n at most the
+// number of meters.
 func SampleFaults(opts *Options, n int) ([]Fault, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -160,16 +166,22 @@ func SampleFaults(opts *Options, n int) ([]Fault, error) {
 	meters := r.Perm(o.Meters)[:n]
 	slices.Sort(meters)
 	const day = 24 * time.Hour
-	first := o.Start.Truncate(day) // the first whole UTC day
-	if first.Before(o.Start) {
-		first = first.Add(day)
+	ceilDay := func(t time.Time) time.Time {
+		if d := t.Truncate(day); d.Before(t) {
+			return d.Add(day)
+		}
+		return t
 	}
 	end := o.Start.Add(time.Duration(o.Days) * day)
-	lo := first.Add(14 * day)
-	if !lo.Before(end.Add(-2 * day)) {
-		lo = o.Start.Add(time.Duration(o.Days) * day / 2).Truncate(day)
+	lo := ceilDay(o.Start).Add(14 * day) // after 14 whole days
+	if lo.Add(3 * day).After(end) {
+		lo = ceilDay(o.Start.Add(end.Sub(o.Start) / 2))
 	}
-	days := max(int(end.Sub(lo)/day)-1, 1)
+	last := end.Add(-day) // the faults but the bypass end by then
+	if lo.Add(day).After(last) {
+		return nil, badOption("a window of %d days from %v is too short to sample faults in", o.Days, o.Start)
+	}
+	days := int(last.Sub(lo) / day) // midnights a whole day can start at
 	out := make([]Fault, n)
 	for k, m := range meters {
 		f := Fault{MeterID: MeterID(o.FirstMeter + m), Kind: []FaultKind{FaultStuck, FaultZero, FaultScale, FaultScale}[k%4]}
@@ -183,7 +195,9 @@ func SampleFaults(opts *Options, n int) ([]Fault, error) {
 		case 3:
 			f.End, f.Factor = end, 0.5
 		}
-		f.End = minTime(f.End, end)
+		if f.Kind != FaultScale || f.Factor > 1 {
+			f.End = minTime(f.End, last)
+		}
 		out[k] = f
 	}
 	return out, nil

@@ -119,6 +119,7 @@ func TestFaultsInvalid(t *testing.T) {
 		{"unknown kind", []simulator.Fault{{MeterID: id, Start: start, End: start.Add(time.Hour)}}, "unknown kind"},
 		{"empty span", []simulator.Fault{{MeterID: id, Kind: simulator.FaultZero, Start: start, End: start}}, "is not after start"},
 		{"zero factor", []simulator.Fault{{MeterID: id, Kind: simulator.FaultScale, Start: start, End: start.Add(time.Hour)}}, "not positive"},
+		{"outside the window", []simulator.Fault{{MeterID: id, Kind: simulator.FaultZero, Start: start.AddDate(0, 0, 1), End: start.AddDate(0, 0, 2)}}, "outside the window"},
 		{"overlap", []simulator.Fault{
 			{MeterID: id, Kind: simulator.FaultZero, Start: start, End: start.Add(2 * time.Hour)},
 			{MeterID: id, Kind: simulator.FaultStuck, Start: start.Add(time.Hour), End: start.Add(3 * time.Hour)}}, "overlap"},
@@ -150,7 +151,11 @@ func TestSampleFaults(t *testing.T) {
 			t.Errorf("fault %d: kind %v on %s (want %v, distinct meters)", k, f.Kind, f.MeterID, kinds[k])
 		}
 		seen[f.MeterID] = true
-		if f.Start.Before(simulator.DefaultStart.AddDate(0, 0, 14)) || f.End.After(end) || !f.End.After(f.Start) {
+		last := end.AddDate(0, 0, -1)
+		if f.Kind == simulator.FaultScale && f.Factor < 1 {
+			last = end // the bypass lasts to the end
+		}
+		if f.Start.Before(simulator.DefaultStart.AddDate(0, 0, 14)) || f.End.After(last) || !f.End.After(f.Start) {
 			t.Errorf("fault %d: [%v, %v) is not after 14 whole days of history and within the window", k, f.Start, f.End)
 		}
 	}
@@ -162,14 +167,51 @@ func TestSampleFaults(t *testing.T) {
 	if _, err := simulator.SampleFaults(o, 11); err == nil {
 		t.Error("11 faults for 10 meters: no error")
 	}
-	short, err := simulator.SampleFaults(&simulator.Options{Meters: 4, Days: 3}, 4)
+	short, err := simulator.SampleFaults(&simulator.Options{Meters: 4, Days: 4}, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range short {
-		if f.Start.Before(simulator.DefaultStart.Add(24*time.Hour)) || f.End.After(simulator.DefaultStart.AddDate(0, 0, 3)) {
-			t.Errorf("3-day window: fault [%v, %v) not in its second half", f.Start, f.End)
+		if f.Start.Before(simulator.DefaultStart.AddDate(0, 0, 2)) || f.End.After(simulator.DefaultStart.AddDate(0, 0, 4)) {
+			t.Errorf("4-day window: fault [%v, %v) not in its second half", f.Start, f.End)
 		}
+	}
+	if _, err := simulator.SampleFaults(&simulator.Options{Meters: 4, Days: 3}, 1); err == nil {
+		t.Error("a three-day window: no error")
+	}
+}
+
+// TestFaultsStuckInARow: two stuck faults back to back on one meter each
+// repeat their own first values, also at the Unix epoch (a start of 0 ms).
+func TestFaultsStuckInARow(t *testing.T) {
+	epoch := time.Unix(0, 0).UTC()
+	id := simulator.MeterID(1)
+	o := simulator.Options{Meters: 1, Days: 1, Interval: time.Hour, Start: epoch, Faults: []simulator.Fault{
+		{MeterID: id, Kind: simulator.FaultStuck, Start: epoch, End: epoch.Add(4 * time.Hour)},
+		{MeterID: id, Kind: simulator.FaultStuck, Start: epoch.Add(4 * time.Hour), End: epoch.Add(8 * time.Hour)},
+	}}
+	clean := o
+	clean.Faults = nil
+	want := map[time.Time]float64{}
+	for _, l := range linesByKey(t, gen(t, clean)) {
+		if l.Time.Before(epoch.Add(8 * time.Hour)) {
+			want[l.Time] = l.KW
+		}
+	}
+	for _, l := range linesByKey(t, gen(t, o)) {
+		if !l.Time.Before(epoch.Add(8 * time.Hour)) {
+			continue
+		}
+		first := epoch
+		if !l.Time.Before(epoch.Add(4 * time.Hour)) {
+			first = epoch.Add(4 * time.Hour)
+		}
+		if l.KW != want[first] {
+			t.Errorf("%v: kw %v, want the value at %v, %v", l.Time, l.KW, first, want[first])
+		}
+	}
+	if want[epoch] == want[epoch.Add(4*time.Hour)] {
+		t.Fatalf("the two stuck values are equal (%v): the test cannot tell them apart", want[epoch])
 	}
 }
 

@@ -96,7 +96,7 @@ func New(opts *Options) (*Generator, error) {
 		g.ids[m] = MeterID(i)
 		g.hh[m] = g.newHousehold(i)
 	}
-	if g.faults, err = resolveFaults(o.Faults, g.ids); err != nil {
+	if g.faults, err = resolveFaults(o.Faults, g.ids, o.Start, o.Start.Add(time.Duration(nT)*o.Interval)); err != nil {
 		return nil, err
 	}
 

@@ -61,6 +61,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// guidance's HES export.
 	o := g.Options()
 	key := fmt.Sprintf("inbound/landing/demo-%d-m%d-d%d-seed%d.csv.gz", o.Start.Year(), o.Meters, o.Days, o.Seed)
+	if len(o.Faults) > 0 {
+		key = strings.TrimSuffix(key, ".csv.gz") + fmt.Sprintf("-faults%d.csv.gz", len(o.Faults))
+	}
 	fmt.Fprintf(stdout, "1. simulating %d meters x %d days at %s -> %s\n", o.Meters, o.Days, o.Interval, key)
 	t0 := time.Now()
 	sim, err := simulate(ctx, lake, key, g, pw)

@@ -395,6 +395,7 @@ func runGridSimulate(ctx context.Context, args []string, stdout, stderr io.Write
 	for _, o := range injected {
 		fmt.Fprintf(stdout, "outage: %s %s from %s to %s (%s)\n", o.Level, o.ID, o.Start.Format(time.RFC3339), o.End.Format(time.RFC3339), o.Mode)
 	}
+	printFaults(stdout, g)
 	return nil
 }
 

@@ -9,7 +9,8 @@ import (
 	"github.com/openmda/mda/simulator"
 )
 
-// simFlags are the generator's flags, shared by simulate and demo.
+// simFlags are the generator's flags, shared by simulate, demo and grid
+// simulate.
 type simFlags struct {
 	meters, days, firstMeter int
 	interval                 time.Duration
@@ -64,7 +65,7 @@ func printFaults(w io.Writer, g *simulator.Generator) {
 		if f.Kind == simulator.FaultScale {
 			what = fmt.Sprintf("x%g", f.Factor)
 		}
-		fmt.Fprintf(w, "   fault: meter %s %s from %s to %s\n", f.MeterID, what, f.Start.Format(time.DateTime), f.End.Format(time.DateTime))
+		fmt.Fprintf(w, "   fault: meter %s %s from %s to %s\n", f.MeterID, what, f.Start.Format(time.RFC3339), f.End.Format(time.RFC3339))
 	}
 }
 
