@@ -85,7 +85,23 @@ func runForecastTrain(ctx context.Context, args []string, stdout, stderr io.Writ
 		m.Linear.Horizon, f3(m.Holdout.MedianMASE), f3(m.SeasonalNaive.MedianMASE), f3(m.Holdout.WQL), f3(m.SeasonalNaive.WQL), f3(m.InSample.MedianMASE))
 	fmt.Fprintf(stdout, "%d shards, %s stored in %s; %d reads scanned in %d passes; %v, peak memory %s\n", len(m.Shards), mb(st.Bytes),
 		forecast.ModelDir(m.Model, m.Version), st.Scan.Reads, st.Passes, st.Elapsed.Round(time.Millisecond), peak)
+	if w := holdoutWarning(m); w != "" {
+		fmt.Fprintln(stderr, w)
+	}
 	return nil
+}
+
+// holdoutWarning returns a warning if the model forecast its held-out
+// hours worse than the seasonal-naive baseline (a higher median MASE), or
+// "". The model is stored all the same: it is the operator's call.
+func holdoutWarning(m forecast.Manifest) string {
+	model, naive := float64(m.Holdout.MedianMASE), float64(m.SeasonalNaive.MedianMASE)
+	if model != model || naive != naive || model <= naive {
+		return ""
+	}
+	return fmt.Sprintf("mda forecast train: warning: %s version %s forecast the held-out %dh worse than seasonal-naive "+
+		"(median MASE %s > %s): it is stored and forecast run will use it; more history or another --window may do better",
+		m.Model, m.Version, m.Linear.Horizon, f3(model), f3(naive))
 }
 
 func runForecastRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -185,6 +201,9 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 			return fmt.Errorf("registering the anomalies of %d: %w (the files are written; a rerun registers them)", st.Year, err)
 		}
 	}
+	if st.Meters == 0 {
+		return noAnomalyScores(st, *weeks)
+	}
 	fmt.Fprintf(stdout, "anomalies %d (%s to %s, model %s): %d meters, %d meter-days scored, %d spikes, %d dips\n", st.Year,
 		st.From.Format(time.DateOnly), st.To.Add(-24*time.Hour).Format(time.DateOnly), st.Model, st.Meters, st.Days, st.Spikes, st.Dips)
 	var events []string
@@ -198,6 +217,24 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 		st.Scan.Reads, st.Passes, st.Elapsed.Round(time.Millisecond), peak)
 	return nil
 }
+
+// noAnomalyScores is the error of a forecast anomalies run that scored no
+// meter-day: the detector needs minAnomalyHistory days of history before
+// a day (forecast.AnomalyOptions.MinHistoryDays, by default). The days of
+// kW reads the run found are the hourly partitions it scanned, from weeks
+// weeks before the year to the end of the scored days, over 24.
+func noAnomalyScores(st forecast.AnomalyStats, weeks int) error {
+	if weeks <= 0 {
+		weeks = 8 // forecast.AnomalyOptions' default
+	}
+	from, to := st.From.AddDate(0, 0, -7*weeks).Format(time.DateOnly), st.To.Format(time.DateOnly)
+	return fmt.Errorf("%w: no meter-day of %d scored: the detector needs %d days of history before a day it scores, "+
+		"and the lake holds %d days of kW reads between %s and %s",
+		forecast.ErrHistory, st.Year, minAnomalyHistory, st.Scan.Partitions/int64(max(st.Passes, 1))/24, from, to)
+}
+
+// minAnomalyHistory is the default of forecast.AnomalyOptions.MinHistoryDays.
+const minAnomalyHistory = 14
 
 // registerML adds to fs the catalog flags of the forecast and anomaly
 // jobs: those of mda ingest (catalogFlags.register) and --ml-database,

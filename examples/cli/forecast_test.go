@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -209,3 +212,75 @@ func TestCLIForecastWeather(t *testing.T) {
 		t.Fatalf("forecast run with the weather forecast: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestCLIForecastHistoryTooShort: on a week of reads, forecast train and
+// forecast anomalies both fail with "history too short", and anomalies
+// says what the detector needs and how many days the lake holds.
+func TestCLIForecastHistoryTooShort(t *testing.T) {
+	lake := writeKWLake(t, 2, 7)
+	code, out, errs := runCLI(t, "forecast", "train", "--lake", lake, "--quiet")
+	if code != 1 || !strings.Contains(errs, "history too short") {
+		t.Errorf("forecast train: exit %d: %s%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "forecast", "anomalies", "--lake", lake, "--quiet", "--catalog", "none")
+	if code != 1 || !strings.Contains(errs, "history too short") || !strings.Contains(errs, "needs 14 days of history") {
+		t.Fatalf("forecast anomalies: exit %d: %s%s", code, out, errs)
+	}
+	// 7 days of reads, the last day incomplete (its 24:00 read is missing)
+	// and so not scanned.
+	if m := regexp.MustCompile(`holds (\d+) days of kW reads`).FindStringSubmatch(errs); m == nil || (m[1] != "6" && m[1] != "7") {
+		t.Errorf("forecast anomalies does not say the lake holds 6 days: %s", errs)
+	}
+}
+
+// TestCLIForecastTrainWarning: forecast train warns, and still stores the
+// model, when its held-out median MASE is worse than seasonal-naive's.
+func TestCLIForecastTrainWarning(t *testing.T) {
+	lake := writeKWLake(t, 2, 37)
+	code, out, errs := runCLI(t, "forecast", "train", "--lake", lake, "--window", "37d", "--quiet")
+	if code != 0 {
+		t.Fatalf("forecast train: exit %d: %s%s", code, out, errs)
+	}
+	m := regexp.MustCompile(`trained \S+ version (\S+) [^\n]*\nholdout [^:]*: median MASE ([0-9.]+) \(seasonal-naive ([0-9.]+)\)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no version and hold-out scores in:\n%s", out)
+	}
+	model, _ := strconv.ParseFloat(m[2], 64)
+	naive, _ := strconv.ParseFloat(m[3], 64)
+	warned := strings.Contains(errs, "warning:") && strings.Contains(errs, "worse than seasonal-naive") &&
+		strings.Contains(errs, fmt.Sprintf("(median MASE %s > %s)", m[2], m[3]))
+	if warned != (model > naive) {
+		t.Errorf("median MASE %v, seasonal-naive %v; warned %v:\n%s", model, naive, warned, errs)
+	}
+	b, err := mda.OpenBucket(t.Context(), lake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if v, err := forecast.LatestVersion(t.Context(), b, forecast.DefaultModel); err != nil || v != m[1] {
+		t.Errorf("latest version %q (%v), want the trained %s", v, err, m[1])
+	}
+
+	for _, tt := range []struct {
+		model, naive float64
+		warn         bool
+	}{
+		{1.050, 0.995, true},
+		{0.891, 1.013, false},
+		{1, 1, false},
+		{math.NaN(), 0.9, false},
+		{0.9, math.NaN(), false},
+	} {
+		man := forecast.Manifest{Model: "linear", Version: "v1"}
+		man.Linear.Horizon = 168
+		setFloat(&man.Holdout.MedianMASE, tt.model)
+		setFloat(&man.SeasonalNaive.MedianMASE, tt.naive)
+		w := holdoutWarning(man)
+		if (w != "") != tt.warn || tt.warn && !strings.Contains(w, "(median MASE 1.050 > 0.995)") {
+			t.Errorf("MASE %v vs seasonal-naive %v: warning %q", tt.model, tt.naive, w)
+		}
+	}
+}
+
+// setFloat sets a float of a type that its package does not export.
+func setFloat[T ~float64](p *T, v float64) { *p = T(v) }

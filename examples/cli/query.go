@@ -10,25 +10,29 @@ import (
 	"strings"
 	"time"
 
+	"gocloud.dev/blob"
+
 	"github.com/openmda/mda"
 	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/partition"
+	"github.com/openmda/mda/query"
 )
 
 func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("query", "--meter ID [--type kw] [--from DATE] [--to DATE] [flags]", stderr)
 	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL")
 	meterID := fs.String("meter", "", "meter id (required)")
-	types := fs.String("type", "kw", "reading types, comma-separated, or 'all'")
+	types := fs.String("type", "kw", "reading types, comma-separated, or 'all' (--hourly chooses kw or kwh itself)")
 	from := fs.String("from", "", "first day YYYY-MM-DD, or an RFC 3339 instant (inclusive)")
 	to := fs.String("to", "", "last day YYYY-MM-DD (inclusive: the whole day), or an RFC 3339 instant (exclusive)")
 	format := fs.String("format", "csv", "output format: csv or json")
-	hourly := fs.Bool("hourly", false, "print energy per hour in kWh (from kw reads) instead of reads")
-	interval := fs.Duration("interval", 15*time.Minute, "read interval, for --hourly")
+	hourly := fs.Bool("hourly", false, "print energy per hour in kWh instead of reads: kwh reads summed, else kw reads times the interval,\n"+
+		"each counted in the hour its interval falls in (a read stamped 10:00 ends the interval 09:45-10:00)")
+	interval := fs.Duration("interval", 0, "interval each kw read stands for, for --hourly (default: inferred from the data)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *meterID == "" || fs.NArg() > 0 || (*format != "csv" && *format != "json") {
+	if *meterID == "" || fs.NArg() > 0 || (*format != "csv" && *format != "json") || *interval < 0 {
 		fs.Usage()
 		return errUsage
 	}
@@ -40,7 +44,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.To, err = parseWhen(*to, true); err != nil {
 		return fmt.Errorf("--to: %w", err)
 	}
-	if *types != "all" {
+	if *types != "all" && !*hourly {
 		for _, t := range strings.Split(*types, ",") {
 			t = strings.TrimSpace(t)
 			if _, ok := meter.LookupType(meter.Type(t)); !ok {
@@ -49,26 +53,67 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			f.Types = append(f.Types, meter.Type(t))
 		}
 	}
-	if *hourly {
-		f.Types = []meter.Type{meter.TypeKW}
-	}
 	lake, err := mda.OpenBucket(ctx, *lakeURL)
 	if err != nil {
 		return err
 	}
 	defer lake.Close()
+	if *hourly {
+		if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+			return fmt.Errorf("--from %s --to %s is an empty range", *from, *to)
+		}
+		return queryHourly(ctx, lake, *meterID, f.From, f.To, *interval, *format, stdout, stderr)
+	}
 	reads, stats, err := partition.ReadAll(ctx, lake, f)
 	if err != nil {
 		return err
-	}
-	if *hourly {
-		return printEnergy(stdout, mda.HourlyEnergy(reads, *interval), *format)
 	}
 	if err := printReads(stdout, reads, *format); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "%d reads from %d partitions (%d pruned), %d files, %d row groups (%d pruned)\n",
 		len(reads), stats.Partitions, stats.PartitionsPruned, stats.Files, stats.RowGroups, stats.RowGroupsPruned)
+	return nil
+}
+
+// queryHourly prints a meter's energy per hour over the intervals in
+// [from, to) (zero: unbounded), as query.Lake.Energy computes it for the
+// API's /consumption route: reading times are interval ends, kwh reads
+// are summed, kw reads are multiplied by the interval (iv, or inferred
+// from the data if 0).
+func queryHourly(ctx context.Context, b *blob.Bucket, id string, from, to time.Time, iv time.Duration, format string, stdout, stderr io.Writer) error {
+	// Energy needs a bounded range; a meter's query is one scan whatever
+	// its span (the listing prunes the years without data), so the
+	// bounds of the unbounded flags cost nothing.
+	if from.IsZero() {
+		from = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	if to.IsZero() {
+		to = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	es, st, err := query.New(b, &query.Options{Interval: iv}).Energy(ctx, query.Filter{MeterIDs: []string{id}, From: from, To: to}, query.Hour)
+	if err != nil {
+		return err
+	}
+	if err := printEnergy(stdout, es, format); err != nil {
+		return err
+	}
+	if len(es) == 0 {
+		fmt.Fprintf(stderr, "no kw or kwh reads of meter %s in the range (%d partitions scanned)\n", id, st.Partitions)
+		return nil
+	}
+	var total float64
+	reads := 0
+	for _, e := range es {
+		total += e.KWh
+		reads += e.Reads
+	}
+	basis := "kwh reads"
+	if iv := es[0].Interval; iv > 0 {
+		basis = fmt.Sprintf("kw reads x %v", iv)
+	}
+	fmt.Fprintf(stderr, "%d hours, %.4f kWh from %d %s; %d partitions (%d pruned), %d row groups (%d pruned)\n",
+		len(es), total, reads, basis, st.Partitions, st.PartitionsPruned, st.RowGroups, st.RowGroupsPruned)
 	return nil
 }
 
@@ -124,7 +169,9 @@ func printReads(w io.Writer, reads []meter.Reading, format string) error {
 	return cw.Error()
 }
 
-func printEnergy(w io.Writer, es []mda.Energy, format string) error {
+// printEnergy prints energy per hour: meter, hour (its start), kWh and
+// the number of reads that contributed.
+func printEnergy(w io.Writer, es []query.Energy, format string) error {
 	if format == "json" {
 		type row struct {
 			MeterID string    `json:"meter_id"`
