@@ -76,7 +76,13 @@ func clipBytes(b []byte) string {
 // Nil means the defaults.
 type FormatOptions struct {
 	// Location is the time zone of formats in wall-clock time (MRASCo,
-	// London, wide and mapped CSV) when their own options name none.
+	// London, wide and mapped CSV) when their own options name none. For
+	// the retailer wide CSV it replaces NEM time: in a zone with DST, a
+	// row must then have as many half-hour columns as its local day has
+	// half hours (46 on the 23-hour day, 50 on the 25-hour day, 48 on the
+	// others), or 48 with the skipped hour empty on a 23-hour day; other
+	// rows are quarantined, never shifted or overlapped (see
+	// meter.WideCSVOptions.Location).
 	Location *time.Location
 	// Mapped describes a configurable CSV (format "csv").
 	Mapped *meter.MappedCSVOptions
@@ -112,6 +118,8 @@ func (o *FormatOptions) decoder(format string, r io.Reader, source string, onErr
 		if o.Wide != nil {
 			w = *o.Wide
 		} else if loc != nil {
+			// The decoder counts each row's columns against its local day
+			// in a zone with DST, and rejects the rows that do not fit.
 			w.Location = loc
 		}
 		w.OnError = onError

@@ -1,10 +1,17 @@
 package mda_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
+	"time"
+	_ "time/tzdata" // Australia/Melbourne without a system zoneinfo
 
 	"github.com/openmda/mda"
 	"github.com/openmda/mda/meter"
@@ -101,5 +108,79 @@ func TestSeriesOrderedFormatsAreNotLate(t *testing.T) {
 				t.Errorf("%s: %d reads, %d late (%d events) on a fresh lake; want reads and none late", st.Format, st.Reads, st.Late, st.LateEvents)
 			}
 		})
+	}
+}
+
+// TestWideCSVIngestDSTDays ingests the real retailer export as
+// Australia/Melbourne wall-clock time (--tz Australia/Melbourne). Its rows
+// have 48 half hours every day, so the rows of the two days of DST changes
+// in it, 6/10/19 (23 hours) and 5/4/20 (25 hours), are quarantined: no
+// read is moved by an hour, and none shares an instant with the next
+// day's, so de-duplication drops nothing.
+func TestWideCSVIngestDSTDays(t *testing.T) {
+	dir, _ := filepath.Abs(filepath.Join("..", "shared", "datasets", "au-household-meter-exports"))
+	if _, err := os.Stat(filepath.Join(dir, "meter03.csv")); err != nil {
+		t.Skipf("real retailer export not available (%v); it lives in ../shared/datasets/au-household-meter-exports relative to the repository", err)
+	}
+	mel, err := time.LoadLocation("Australia/Melbourne")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	in := openBucket(t, "file://"+dir+"?metadata=skip")
+	lake := openBucket(t, "file://"+t.TempDir())
+	st, err := mda.Ingest(ctx, lake, in, "meter03.csv", &mda.IngestOptions{Formats: &mda.FormatOptions{Location: mel}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const good = (465 - 2) * 48
+	if st.Format != meter.WideCSVFormat || st.Staged != good || st.Reads != good || st.Duplicates != 0 || st.Quarantined != 2 {
+		t.Errorf("format %s, %d reads staged, %d written, %d duplicates dropped, %d quarantined; want %d, %d, 0 and 2",
+			st.Format, st.Staged, st.Reads, st.Duplicates, st.Quarantined, good, good)
+	}
+	var q []mda.QuarantinedLine
+	for _, key := range listKeys(t, lake, mda.ErrorsPrefix) {
+		b, err := lake.ReadAll(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		for {
+			var ql mda.QuarantinedLine
+			if err := dec.Decode(&ql); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			q = append(q, ql)
+		}
+	}
+	sort.Slice(q, func(i, j int) bool { return q[i].Line < q[j].Line })
+	want := []struct {
+		line        int64
+		date, count string
+	}{
+		{108, "6/10/19", "2019-10-06 in Australia/Melbourne lasts 23h, 46 intervals of 30m, but the row has 48 interval columns"},
+		{290, "5/4/20", "2020-04-05 in Australia/Melbourne lasts 25h, 50 intervals of 30m, but the row has 48 interval columns"},
+	}
+	if len(q) != len(want) {
+		t.Fatalf("quarantined %+v, want lines 108 and 290", q)
+	}
+	for i, w := range want {
+		if ql := q[i]; ql.Line != w.line || !strings.HasPrefix(ql.Raw, "6001260509,7625,Consumption,"+w.date+",") ||
+			!strings.Contains(ql.Reason, w.count) || ql.Column == "" || ql.Offset <= 0 {
+			t.Errorf("quarantined %+v, want line %d (%s): %s", ql, w.line, w.date, w.count)
+		}
+	}
+	reads, _, err := partition.ReadAll(ctx, lake, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[meter.Key]bool{}
+	for _, r := range reads {
+		keys[r.Key()] = true
+	}
+	if len(reads) != good || len(keys) != good {
+		t.Errorf("%d reads in the lake, %d distinct; want %d", len(reads), len(keys), good)
 	}
 }

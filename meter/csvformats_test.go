@@ -452,6 +452,7 @@ func FuzzLondonReader(f *testing.F) {
 
 func FuzzWideCSVReader(f *testing.F) {
 	f.Add(readFile(f, "testdata/wide-retailer.csv"))
+	f.Add(readFile(f, "testdata/wide-melbourne-dst.csv")) // rows of 46 and 50 half hours
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzCheck(t, data, meter.WideCSVFormat, func(onError func(*meter.ParseError, []byte) error) meter.Reader {
 			o := retailerOptions()

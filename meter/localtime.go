@@ -159,16 +159,25 @@ func (c *WallClock) localMidnight(y, m, d int) int64 {
 	wms := daysFromCivil(y, m, d) * dayMS
 	// Midnight is not repeated in the zones we know of; when it is skipped
 	// (a few zones change at 00:00), the day starts at the first instant
-	// after the gap.
+	// after the gap: the zone transition.
 	if c.lo < c.hi {
 		if t := wms - c.off; t >= c.lo && t < c.hi {
 			return t
 		}
 	}
 	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, c.loc)
-	if t.Hour() != 0 {
-		// time.Date normalised a skipped midnight forward.
-		t = time.Date(y, time.Month(m), d, t.Hour(), 0, 0, 0, c.loc)
+	ty, tm, td := t.Date()
+	if tday := daysFromCivil(ty, int(tm), td); t.Hour() != 0 || tday != wms/dayMS {
+		// time.Date normalised a skipped midnight forward, after the
+		// transition (Asia/Beirut: 01:00), or back, before it
+		// (America/Santiago: 23:00 the day before; Pacific/Apia skipped
+		// 2011-12-30 whole: 00:00 the day before).
+		start, end := t.ZoneBounds()
+		if tday < wms/dayMS {
+			t = end
+		} else {
+			t = start
+		}
 	}
 	c.cache(t.UnixMilli())
 	return t.UnixMilli()

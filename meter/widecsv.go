@@ -2,6 +2,7 @@ package meter
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -29,14 +30,46 @@ type WideCSVOptions struct {
 	DateLayout string
 	// FirstValueColumn is the column of the first interval; default the
 	// column after DateColumn. Intervals values follow it (default 48, i.e.
-	// 30 minutes); later columns are ignored.
+	// 30 minutes) on a day of 24 hours; in a zone with a fixed offset later
+	// columns are ignored (but see Location for other zones).
 	FirstValueColumn int
 	Intervals        int
+	// TrailingColumns is the number of columns after the intervals that
+	// are not intervals (a daily total; 1 for a delimiter at the end of
+	// every row). It matters only in a zone whose offset changes, where a
+	// row's interval columns are counted (see Location).
+	TrailingColumns int
 	// Location is the time zone of the days; default UTC. The k-th value
-	// ends k intervals of elapsed time after local midnight. With a zone
-	// that observes DST, a 48-column row cannot describe a 23- or 25-hour
-	// day; Australian retail exports use NEM time (NEMTime), which has no
-	// DST.
+	// ends k intervals of elapsed time after local midnight. Australian
+	// retail exports use NEM time (NEMTime), which has no DST.
+	//
+	// In a zone whose offset changes (one with DST, such as
+	// Australia/Melbourne), days last 23, 24 or 25 hours, i.e. 46, 48 or 50
+	// half hours, and a row of any day must have exactly as many interval
+	// columns as its day has intervals: its interval columns are all its
+	// columns from FirstValueColumn on, but the last TrailingColumns. (A
+	// zone whose offset changed only in the past, such as
+	// Australia/Brisbane, counts too: its rows need exactly Intervals.) A row with another
+	// number is rejected with a ParseError wrapping ErrColumnCount and
+	// ErrDayLength, naming the day, the zone and both counts: 48 values
+	// cannot be laid on a 23- or 25-hour day without moving some reads by
+	// an hour or making two of them share an instant. On a day of 50
+	// intervals the repeated wall-clock hour is thus present twice, in
+	// time order; on a day of 46 the skipped hour is absent.
+	//
+	// One other layout is read, because it can be read only one way: on a
+	// day shorter than 24 hours, a row of Intervals columns laid out by
+	// wall-clock time (00:00-00:30, ..., 23:30-24:00) in which the columns
+	// of the skipped wall-clock times (02:00-02:30 and 02:30-03:00 on the
+	// day Melbourne springs forward) are empty (NullValues). Those columns
+	// give no read and the others end at their wall-clock times. The row
+	// is still rejected if no column past the day's length (the last two
+	// in Melbourne) holds a value other than 0, since it may then be a row
+	// of 46 values padded at the end; and if the skipped columns hold
+	// anything, zeros included: a 0 may be a real read, of a row whose
+	// values run on in elapsed time and would be read an hour off. A
+	// 25-hour day has no such reading of 48 columns (the repeated hour has
+	// been merged or dropped), so it needs 50.
 	Location *time.Location
 	// Type is the reading type of every value (default kwh), unless
 	// TypeColumn is set; its values are looked up in TypeNames, e.g.
@@ -59,9 +92,24 @@ type WideCSVOptions struct {
 	MaxLineBytes int
 }
 
+// ErrDayLength reports a wide CSV row whose interval columns do not fit its
+// local day, e.g. 48 half hours on the 23- or 25-hour day of a DST change
+// (see WideCSVOptions.Location). ParseErrors for it wrap ErrColumnCount too.
+var ErrDayLength = errors.New("interval columns do not fit the local day")
+
+// errWideInstants is the reason of a row whose reads would not each have an
+// instant of their own within the day. It cannot happen; the decoder checks
+// it anyway, rejecting the row rather than letting de-duplication merge
+// reads.
+var errWideInstants = errors.New("internal error: the row's reads do not map to distinct instants of its day")
+
 // WideCSVReader decodes a wide CSV into reads, one per interval column. It
 // implements Reader. A row is the unit of error: a bad value rejects its
 // whole day, so that a quarantined row can be fixed and replayed as is.
+// Every read of a row has its own instant within the row's local day: a row
+// that cannot be laid on its day that way (see WideCSVOptions.Location) is
+// rejected whole, never shifted, truncated or overlapped with the next day.
+// Reads have no Arrival (it is zero): the file says nothing about it.
 //
 // Each row is a record, so a file can be split into byte ranges; see
 // WideCSVRecordStart.
@@ -82,8 +130,11 @@ func NewWideCSVReader(r io.Reader, opts *WideCSVOptions) *WideCSVReader {
 }
 
 // WideCSVRecordStart returns a predicate that reports whether a line is a
-// data row of the layout opts describes (enough fields and a parsable day),
-// for a range scanner as described at MappedCSVRecordStart.
+// data row of the layout opts describes (the meter, date, type and
+// estimated columns, a first value column and a parsable day), for a range
+// scanner as described at MappedCSVRecordStart. It does not count the
+// interval columns: a row too short for its day is a record, to be
+// rejected by the decoder, not a header to be skipped.
 func WideCSVRecordStart(opts *WideCSVOptions) func(line []byte) bool {
 	if opts == nil {
 		opts = &WideCSVOptions{}
@@ -92,7 +143,7 @@ func WideCSVRecordStart(opts *WideCSVOptions) func(line []byte) bool {
 	d.configure(opts)
 	return func(line []byte) bool {
 		d.fields = splitQuoted(d.fields, trimCR(line), d.sep)
-		if len(d.fields) < d.minFields {
+		if len(d.fields) < d.metaFields {
 			return false
 		}
 		_, _, _, ok := d.parseDate(d.fields[d.dateCol-1])
@@ -111,6 +162,15 @@ type wideDecoder struct {
 	n         int
 	stepMS    int64
 	minFields int
+	// metaFields is the number of fields a row needs for its meter, date,
+	// type and estimated columns and a first value.
+	metaFields int
+	trailing   int
+	// varying is set when the zone's offset changes, so that days do not
+	// all have n intervals: each row's interval columns are then counted
+	// against its day.
+	varying   bool
+	day       wideDay
 	clock     *WallClock
 	typ       Type
 	typeCol   int
@@ -155,8 +215,18 @@ func (d *wideDecoder) configure(o *WideCSVOptions) {
 	}
 	d.stepMS = int64(1440/d.n) * 60000
 	d.typeCol, d.estCol = max(o.TypeColumn, 0), max(o.EstimatedColumn, 0)
-	d.minFields = max(d.meterCol, d.dateCol, d.firstCol+d.n-1, d.typeCol, d.estCol)
+	d.trailing = max(o.TrailingColumns, 0)
+	d.metaFields = max(d.meterCol, d.dateCol, d.firstCol, d.typeCol, d.estCol)
 	d.clock = NewWallClock(o.Location)
+	// A zone without any transition has one period without bounds; any
+	// instant of a zone with transitions is in a bounded period.
+	start, end := time.Unix(0, 0).In(d.clock.loc).ZoneBounds()
+	d.varying = !start.IsZero() || !end.IsZero()
+	if d.varying {
+		d.minFields = d.metaFields // the day tells how many intervals
+	} else {
+		d.minFields = max(d.metaFields, d.firstCol+d.n-1)
+	}
 	d.typ = o.Type
 	if d.typ == "" {
 		d.typ = TypeKWh
@@ -256,7 +326,22 @@ func (d *wideDecoder) line(dst []Reading, line []byte, lineNo, offset int64) ([]
 			}
 		}
 	}
-	for i := 0; i < d.n; i++ {
+	// cols interval columns; slot(i) is the interval of the day that
+	// column i ends (1 the first), or 0 for a column of no interval.
+	cols, wall := d.n, false
+	day := d.dayOf(y, m, dd)
+	if d.varying || day.n != d.n {
+		var perr *ParseError
+		cols, wall, perr = d.fitDay(day, len(f)-(d.firstCol-1)-d.trailing, lineNo, offset)
+		if perr != nil {
+			return dst, perr
+		}
+	}
+	if cols > len(d.vals) {
+		d.vals = make([]float64, cols)
+		d.isNull = make([]bool, cols)
+	}
+	for i := 0; i < cols; i++ {
 		b := bytes.TrimSpace(f[d.firstCol-1+i])
 		d.isNull[i] = false
 		null := false
@@ -276,9 +361,22 @@ func (d *wideDecoder) line(dst []Reading, line []byte, lineNo, offset int64) ([]
 		}
 		d.vals[i] = v * d.scale
 	}
+	if wall {
+		if perr := d.checkWall(day, lineNo, offset); perr != nil {
+			return dst, perr
+		}
+	}
 	meterID := d.ids.get(id)
-	midnight := d.clock.localMidnight(y, m, dd)
-	for i := 0; i < d.n; i++ {
+	start := len(dst)
+	last := day.start // end of the previous read: each read ends later
+	for i := 0; i < cols; i++ {
+		slot := i + 1
+		if wall {
+			slot = day.slot[i]
+			if slot == 0 {
+				continue // a wall-clock time the day skips, empty
+			}
+		}
 		rq, v := q, d.vals[i]
 		if d.isNull[i] {
 			if !d.keepNull {
@@ -286,10 +384,186 @@ func (d *wideDecoder) line(dst []Reading, line []byte, lineNo, offset int64) ([]
 			}
 			rq, v = QualityNull, 0
 		}
+		end := day.start + int64(slot)*d.stepMS
+		if end <= last || end > day.start+day.lenMS {
+			return dst[:start], d.err(lineNo, offset, "value"+strconv.Itoa(i+1), errWideInstants)
+		}
+		last = end
 		dst = append(dst, Reading{MeterID: meterID, Type: typ, Value: v,
-			Time: time.UnixMilli(midnight + int64(i+1)*d.stepMS).UTC(), Source: d.source, Quality: rq})
+			Time: time.UnixMilli(end).UTC(), Source: d.source, Quality: rq})
 	}
 	return dst, nil
+}
+
+// wideDay is a local day of the decoder's zone: its first instant and
+// length (Unix ms), its number of intervals (-1 if the length is not a
+// whole number of them), and, once asked for (wallSlots) on a day shorter
+// than 24 hours, which interval each wall-clock column ends.
+type wideDay struct {
+	key          int64 // days since 1970-01-01
+	set          bool
+	start, lenMS int64
+	n            int
+	wallDone     bool
+	wallOK       bool
+	slot         []int // per column of the wall-clock layout: its interval (1-based), 0 if skipped
+	gapLo, gapHi int   // the skipped columns, 0-based, inclusive
+	tailGap      bool  // the skipped columns are the last ones
+}
+
+// dayOf returns the local day y-m-dd, from a one-day cache: rows come in
+// date order, several (meters, types) a day.
+func (d *wideDecoder) dayOf(y, m, dd int) *wideDay {
+	key := daysFromCivil(y, m, dd)
+	if d.day.set && d.day.key == key {
+		return &d.day
+	}
+	start := d.clock.localMidnight(y, m, dd)
+	lenMS := d.clock.localMidnight(y, m, dd+1) - start
+	n := -1
+	if lenMS > 0 && lenMS%d.stepMS == 0 {
+		n = int(lenMS / d.stepMS)
+	}
+	d.day = wideDay{key: key, set: true, start: start, lenMS: lenMS, n: n, slot: d.day.slot[:0]}
+	return &d.day
+}
+
+// fitDay decides how a row of c interval columns (as counted in a zone
+// whose offset changes) is laid on its day: c == day.n columns in elapsed
+// time, or the wall-clock layout of d.n columns with the skipped times
+// empty (see WideCSVOptions.Location), which checkWall confirms once the
+// values are parsed. Anything else is an ErrDayLength.
+func (d *wideDecoder) fitDay(day *wideDay, c int, lineNo, offset int64) (cols int, wall bool, perr *ParseError) {
+	if day.n <= 0 {
+		what := "does not exist"
+		if day.lenMS > 0 {
+			what = fmt.Sprintf("lasts %s: not a whole number of %s intervals", fmtDayLen(day.lenMS), fmtDayLen(d.stepMS))
+		}
+		return 0, false, d.err(lineNo, offset, "date", fmt.Errorf("%w: %w: %s in %s %s", ErrColumnCount, ErrDayLength, d.dayName(day), d.clock.loc, what))
+	}
+	if c == day.n {
+		return c, false, nil
+	}
+	if day.n < d.n && c == d.n && d.wallSlots(day) {
+		return c, true, nil
+	}
+	extra := ""
+	if day.n < d.n && c == d.n {
+		extra = "; the wall-clock times the day skips are not whole columns"
+	}
+	return 0, false, d.dayLengthErr(day, c, "value"+strconv.Itoa(max(min(c, day.n), 0)+1), lineNo, offset, extra)
+}
+
+// checkWall accepts a row of the wall-clock layout only if the columns of
+// the skipped times are empty and it cannot be a row of day.n values padded
+// at the end: then some column past day.n holds a value other than 0.
+func (d *wideDecoder) checkWall(day *wideDay, lineNo, offset int64) *ParseError {
+	for i := day.gapLo; i <= day.gapHi; i++ {
+		if !d.isNull[i] {
+			return d.dayLengthErr(day, d.n, "value"+strconv.Itoa(i+1), lineNo, offset,
+				fmt.Sprintf("; %d are read only if the columns of the wall-clock times the day skips, %s, are empty, and %s is not",
+					d.n, d.gapName(day), "value"+strconv.Itoa(i+1)))
+		}
+	}
+	if day.tailGap {
+		return nil
+	}
+	for i := day.n; i < d.n; i++ {
+		if !d.isNull[i] && d.vals[i] != 0 {
+			return nil
+		}
+	}
+	return d.dayLengthErr(day, d.n, "value"+strconv.Itoa(day.n+1), lineNo, offset,
+		fmt.Sprintf("; its skipped wall-clock times, %s, are empty, but its columns past the day's %d are empty or 0: it may be %d values padded at the end",
+			d.gapName(day), day.n, day.n))
+}
+
+func (d *wideDecoder) dayLengthErr(day *wideDay, c int, col string, lineNo, offset int64, extra string) *ParseError {
+	return d.err(lineNo, offset, col, fmt.Errorf("%w: %w: %s in %s lasts %s, %d intervals of %s, but the row has %d interval columns%s",
+		ErrColumnCount, ErrDayLength, d.dayName(day), d.clock.loc, fmtDayLen(day.lenMS), day.n, fmtDayLen(d.stepMS), c, extra))
+}
+
+func (d *wideDecoder) dayName(day *wideDay) string {
+	return time.UnixMilli(day.key * dayMS).UTC().Format("2006-01-02")
+}
+
+// gapName describes the skipped columns, e.g. "value5-value6 (02:00-03:00)".
+func (d *wideDecoder) gapName(day *wideDay) string {
+	clock := func(col int) string {
+		ms := int64(col) * d.stepMS
+		return fmt.Sprintf("%02d:%02d", ms/3600000, ms/60000%60)
+	}
+	return fmt.Sprintf("value%d-value%d (%s-%s)", day.gapLo+1, day.gapHi+1, clock(day.gapLo), clock(day.gapHi+1))
+}
+
+// wallSlots maps the d.n wall-clock columns of a day shorter than 24 hours
+// to its intervals: interval j (1-based) starts at a wall-clock time, which
+// names its column. It reports false unless every interval starts and ends
+// on column boundaries of its own day, without a change of offset inside
+// it, so that the columns it does not name (the skipped times) are one
+// run.
+func (d *wideDecoder) wallSlots(day *wideDay) bool {
+	if day.wallDone {
+		return day.wallOK
+	}
+	day.wallDone = true
+	slot := day.slot[:0]
+	for range d.n {
+		slot = append(slot, 0)
+	}
+	day.slot = slot
+	prev := -1
+	for j := 0; j < day.n; j++ {
+		s := day.start + int64(j)*d.stepMS
+		off := d.clock.offsetAt(s)
+		if d.clock.offsetAt(s+d.stepMS-1) != off {
+			return false
+		}
+		wall := s + off - day.key*dayMS // since the day's wall-clock midnight
+		if wall < 0 || wall%d.stepMS != 0 {
+			return false
+		}
+		c := int(wall / d.stepMS)
+		if c <= prev || c >= d.n {
+			return false
+		}
+		slot[c] = j + 1
+		prev = c
+	}
+	day.gapLo, day.gapHi = -1, -1
+	for c, j := range slot {
+		if j != 0 {
+			continue
+		}
+		if day.gapLo < 0 {
+			day.gapLo = c
+		} else if c != day.gapHi+1 {
+			return false // two runs of skipped times
+		}
+		day.gapHi = c
+	}
+	if day.gapLo < 0 {
+		return false
+	}
+	day.tailGap = day.gapLo == day.n && day.gapHi == d.n-1
+	day.wallOK = true
+	return true
+}
+
+// fmtDayLen formats a length in ms: "23h", "30m", "23h30m".
+func fmtDayLen(ms int64) string {
+	d := time.Duration(ms) * time.Millisecond
+	if d%time.Minute != 0 || d <= 0 {
+		return d.String()
+	}
+	h, m := int64(d/time.Hour), int64(d%time.Hour/time.Minute)
+	switch {
+	case h == 0:
+		return fmt.Sprintf("%dm", m)
+	case m == 0:
+		return fmt.Sprintf("%dh", h)
+	}
+	return fmt.Sprintf("%dh%dm", h, m)
 }
 
 // Read implements Reader: it fills buf with the next reads and returns
