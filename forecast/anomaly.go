@@ -45,6 +45,12 @@ type AnomalyOptions struct {
 	// above, when set, override its Weeks, MinHistoryDays, Interval and
 	// MinCoverage.
 	Detect *DetectOptions
+	// Weather, if set, makes each day's expected value follow the
+	// temperature of the station in the lake's weather table (see
+	// DetectOptions.Temperature): at least 90% of the hours scored and
+	// their history, else an error matching ErrNoWeather. Its BaseTemp,
+	// when set, overrides the detector's.
+	Weather *Weather
 	// MetersPerFile is the number of meters per output file; 0 means 1000.
 	MetersPerFile int
 	// MemoryBudget bounds the hourly grid kept while scanning (6 bytes per
@@ -77,6 +83,9 @@ type AnomalyStats struct {
 	EventFiles []string
 	Bytes      int64
 	Model      string
+	// Weather is AnomalyOptions.Weather: the days followed the
+	// temperature.
+	Weather *Weather
 	// Passes is the number of scans of the lake (more than one when the
 	// meters' hourly grid exceeds the memory budget).
 	Passes  int
@@ -180,7 +189,42 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 		return st, fmt.Errorf("%w: no complete day of %d", ErrNoData, o.Year)
 	}
 	st.Year, st.From, st.To = o.Year, from, end
+	if o.Weather != nil {
+		if o.Weather.BaseTemp != 0 {
+			dopt.BaseTemp = o.Weather.BaseTemp
+		}
+		from := from.Add(-time.Duration(7*dopt.Weeks) * day)
+		temp, err := ReadTemperature(ctx, lake, o.Weather.Station, from, end)
+		if err != nil {
+			return st, err
+		}
+		// Coverage counts from the first kW data: the history before a
+		// lake's first reading needs no weather.
+		first, err := dataStart(ctx, lake)
+		if err != nil {
+			return st, err
+		}
+		if first.After(from) {
+			from = first.Truncate(time.Hour)
+		}
+		known, hours := 0, 0
+		for k := max(int(from.Sub(temp.Start)/time.Hour), 0); k < temp.Len(); k++ {
+			hours++
+			if !math.IsNaN(temp.Values[k]) {
+				known++
+			}
+		}
+		if float64(known) < 0.9*float64(hours) {
+			return st, fmt.Errorf("%w: station %q has %d of the %d hours from %s to %s", ErrNoWeather, o.Weather.Station,
+				known, hours, from.Format(time.DateOnly), end.Format(time.DateOnly))
+		}
+		dopt.Temperature = &temp
+		st.Weather = o.Weather
+	}
 	st.Model = fmt.Sprintf("weekday-level-%dw-logmad-%g", dopt.Weeks, dopt.Interval)
+	if o.Weather != nil {
+		st.Model += "-weather"
+	}
 	st.Events = map[AnomalyKind]int64{}
 	gridStart := from.Add(-time.Duration(7*dopt.Weeks) * day)
 	n := int(end.Sub(gridStart) / time.Hour)

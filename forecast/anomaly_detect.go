@@ -152,6 +152,18 @@ type DetectOptions struct {
 	// DropMinDays is the number of days after its start that a drop is
 	// confirmed (or not); 0 means 28.
 	DropMinDays int
+	// Temperature, if set, is the outdoor temperature (°C, any step that
+	// divides a day, NaN where missing) over the series' days: a day's
+	// expected energy then follows the weather. Detect fits, on each
+	// meter's own recent history, how its daily energy moves with the
+	// change of its heating and cooling degrees (below and above
+	// BaseTemp) from the days its level comes from, and moves the day's
+	// expected value and interval, and the whole-day test's thresholds,
+	// by as much: a cold day that heating explains is no spike. Days
+	// with less than 90% of their temperatures are not adjusted.
+	Temperature *Series
+	// BaseTemp is the balance point of the degrees; 0 means 18 (°C).
+	BaseTemp float64
 }
 
 func (o *DetectOptions) withDefaults() DetectOptions {
@@ -214,6 +226,9 @@ func (o *DetectOptions) withDefaults() DetectOptions {
 	}
 	if d.DropMinDays <= 0 {
 		d.DropMinDays = 28
+	}
+	if d.BaseTemp == 0 {
+		d.BaseTemp = defaultBaseTemp
 	}
 	return d
 }
@@ -296,6 +311,7 @@ func Detect(s Series, opts *DetectOptions) (*Detection, error) {
 	}
 	det := &detector{o: o, s: s, d0: d0, off: int(s.Start.Sub(d0) / s.Step), perDay: int(day / s.Step)}
 	det.days()
+	det.degreeDays()
 	det.scoreDays()
 	var ev []AnomalyEvent
 	ev = append(ev, det.dayEvents()...)
@@ -351,14 +367,18 @@ type detector struct {
 	perDay int
 
 	// Per day.
-	y      []float64 // energy, NaN if not scored
-	base   []float64 // weekday median of the history, NaN without history
-	exp    []float64 // expected
-	eps    []float64 // log floor
-	res    []float64 // log((y+eps)/(exp+eps))
-	sig    []float64 // σ of the log error
-	scores []DayScore
-	hist   dayHistory // cache of history
+	y    []float64 // energy, NaN if not scored
+	base []float64 // weekday median of the history, NaN without history
+	exp  []float64 // expected
+	eps  []float64 // log floor
+	res  []float64 // log((y+eps)/(exp+eps)), the weather's share taken out
+	// Weather (DetectOptions.Temperature): the day's mean heating and
+	// cooling degrees, their change from the level window (dh, dc), the
+	// residual before the weather (raw) and the fitted slopes.
+	hdd, cdd, dh, dc, raw, bh, bc []float64
+	sig                           []float64 // σ of the log error
+	scores                        []DayScore
+	hist                          dayHistory // cache of history
 	// Per hour (from d0).
 	hy, hexp, heps, hres, hsig []float64
 
@@ -567,6 +587,7 @@ func (d *detector) scoreDays() {
 		return v
 	}
 	d.base, d.exp, d.eps, d.res, d.sig = nan(), nan(), nan(), nan(), nan()
+	d.raw, d.bh, d.bc = nan(), nan(), nan()
 	z := zOf(d.o.Interval)
 	for i := range n {
 		if math.IsNaN(d.y[i]) {
@@ -577,8 +598,13 @@ func (d *detector) scoreDays() {
 		if math.IsNaN(exp) {
 			continue
 		}
+		d.raw[i] = math.Log((d.y[i] + eps) / (exp + eps))
+		d.res[i] = d.raw[i]
+		if w := d.weather(i); w != 0 {
+			exp = math.Max((exp+eps)*math.Exp(w)-eps, 0)
+			d.res[i] -= w
+		}
 		d.exp[i], d.eps[i] = exp, eps
-		d.res[i] = math.Log((d.y[i] + eps) / (exp + eps))
 		if math.IsNaN(sigma) {
 			continue
 		}
@@ -733,10 +759,12 @@ func (d *detector) lifted(i int, k AnomalyKind) bool {
 		return false
 	}
 	slices.Sort(sh)
+	// The weather's expected lift against those days.
+	w := d.weatherSince(i, d.o.LiftDays)
 	if k == KindSpike {
-		return quantile(sh, 1-d.o.LiftShare) >= math.Log1p(d.o.SpikeLift)
+		return quantile(sh, 1-d.o.LiftShare)-w >= math.Log1p(d.o.SpikeLift)
 	}
-	return quantile(sh, d.o.LiftShare) <= math.Log1p(-d.o.DipLift)
+	return quantile(sh, d.o.LiftShare)-w <= math.Log1p(-d.o.DipLift)
 }
 
 // hours fills the hourly model: the median of the same hour of the week
@@ -1021,3 +1049,187 @@ func (d *detector) dropRef(i, cut int) (exp, eps, sigma float64) {
 
 // dropLevelDays is the window of the drop reference's level.
 const dropLevelDays = 14
+
+// minWeatherDays is the fewest days of history the weather's slopes are
+// fitted on.
+const minWeatherDays = 14
+
+// degreeDays fills the daily heating and cooling degrees of
+// Options.Temperature (NaN where under 90% of the day is known) and
+// their change from the level window of each day.
+func (d *detector) degreeDays() {
+	t := d.o.Temperature
+	if t == nil || t.Step <= 0 || (24*time.Hour)%t.Step != 0 {
+		return
+	}
+	n := len(d.y)
+	d.hdd, d.cdd, d.dh, d.dc = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	per := int(24 * time.Hour / t.Step)
+	for i := range n {
+		d.hdd[i], d.cdd[i] = math.NaN(), math.NaN()
+		off := d.dayTime(i).Sub(t.Start)
+		first := int(off / t.Step)
+		if off < 0 && off%t.Step != 0 {
+			first-- // floor
+		}
+		var h, c float64
+		read := 0
+		for k := first; k < first+per; k++ {
+			if k < 0 || k >= len(t.Values) || math.IsNaN(t.Values[k]) {
+				continue
+			}
+			h += math.Max(d.o.BaseTemp-t.Values[k], 0)
+			c += math.Max(t.Values[k]-d.o.BaseTemp, 0)
+			read++
+		}
+		if float64(read) >= 0.9*float64(per) {
+			d.hdd[i], d.cdd[i] = h/float64(read), c/float64(read)
+		}
+	}
+	for i := range n {
+		d.dh[i], d.dc[i] = d.degreeChange(i, levelDays)
+	}
+}
+
+// degreeChange is day i's heating and cooling degrees less their mean over
+// the days of the back days before it with energy and degrees (NaN
+// without them).
+func (d *detector) degreeChange(i, back int) (dh, dc float64) {
+	if math.IsNaN(d.hdd[i]) {
+		return math.NaN(), math.NaN()
+	}
+	var sh, sc float64
+	n := 0
+	for j := max(i-back, 0); j < i; j++ {
+		if !math.IsNaN(d.y[j]) && !math.IsNaN(d.hdd[j]) {
+			sh += d.hdd[j]
+			sc += d.cdd[j]
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN(), math.NaN()
+	}
+	return d.hdd[i] - sh/float64(n), d.cdd[i] - sc/float64(n)
+}
+
+// weather returns the weather's share of day i's log energy against its
+// expected value: the slopes fitted on the previous Weeks weeks of
+// residuals before the weather (d.raw) against the change of degrees,
+// times the day's change. It records the slopes.
+//
+// The fit is a Huber regression without intercept (least squares
+// reweighted three times, residuals beyond 1.345 robust σ down-weighted),
+// so that a holiday or a fault in the history does not set the slopes,
+// and each slope is kept at zero or above: energy does not fall as it
+// gets colder or hotter.
+func (d *detector) weather(i int) float64 {
+	if d.dh == nil || math.IsNaN(d.dh[i]) {
+		return 0
+	}
+	var js []int
+	for j := max(i-7*d.o.Weeks, 0); j < i; j++ {
+		if !math.IsNaN(d.raw[j]) && !math.IsNaN(d.dh[j]) {
+			js = append(js, j)
+		}
+	}
+	if len(js) < minWeatherDays {
+		return 0
+	}
+	w := make([]float64, len(js))
+	for k := range w {
+		w[k] = 1
+	}
+	var bh, bc float64
+	res := d.buf[:0]
+	for iter := range 4 {
+		bh, bc = fitDegrees(js, w, d.dh, d.dc, d.raw)
+		if iter == 3 {
+			break
+		}
+		res = res[:0]
+		for _, j := range js {
+			res = append(res, math.Abs(d.raw[j]-bh*d.dh[j]-bc*d.dc[j]))
+		}
+		scale := 1.4826 * median(slices.Clone(res), &d.buf2)
+		if scale <= 0 {
+			break
+		}
+		for k, r := range res {
+			w[k] = math.Min(1, 1.345*scale/math.Max(r, 1e-12))
+		}
+	}
+	d.buf = res
+	// A regressor that the history barely moved gets no slope: fitted on
+	// a few days of noise, it would blow up on the first day it moves (the
+	// first warm day of spring for the cooling degrees).
+	var hn, cn int
+	for _, j := range js {
+		if math.Abs(d.dh[j]) >= minDegreeChange {
+			hn++
+		}
+		if math.Abs(d.dc[j]) >= minDegreeChange {
+			cn++
+		}
+	}
+	if hn < minWeatherDays/2 {
+		bh = 0
+	}
+	if cn < minWeatherDays/2 {
+		bc = 0
+	}
+	d.bh[i], d.bc[i] = bh, bc
+	return bh*d.dh[i] + bc*d.dc[i]
+}
+
+// minDegreeChange is the change of mean degrees (°C) that counts as a
+// day the weather moved, for fitting its slope.
+const minDegreeChange = 0.5
+
+// fitDegrees is the weighted least squares fit without intercept of r on
+// the heating and cooling degree changes h and c at days js, each slope
+// kept at zero or above.
+func fitDegrees(js []int, w, h, c, r []float64) (bh, bc float64) {
+	var shh, scc, shc, shr, scr float64
+	for k, j := range js {
+		shh += w[k] * h[j] * h[j]
+		scc += w[k] * c[j] * c[j]
+		shc += w[k] * h[j] * c[j]
+		shr += w[k] * h[j] * r[j]
+		scr += w[k] * c[j] * r[j]
+	}
+	if det := shh*scc - shc*shc; det > 1e-9*(shh*scc+1e-12) {
+		bh, bc = (scc*shr-shc*scr)/det, (shh*scr-shc*shr)/det
+		if bh >= 0 && bc >= 0 {
+			return bh, bc
+		}
+	}
+	// One regressor alone: the one that explains more.
+	bh, bc = 0, 0
+	var gh, gc float64
+	if shh > 0 {
+		bh = math.Max(shr/shh, 0)
+		gh = bh * shr
+	}
+	if scc > 0 {
+		bc = math.Max(scr/scc, 0)
+		gc = bc * scr
+	}
+	if gh >= gc {
+		return bh, 0
+	}
+	return 0, bc
+}
+
+// weatherSince is the weather's expected log change of day i against the
+// back days before it, with day i's slopes (0 without them).
+func (d *detector) weatherSince(i, back int) float64 {
+	if d.bh == nil || math.IsNaN(d.bh[i]) {
+		return 0
+	}
+	dh, dc := d.degreeChange(i, back)
+	if math.IsNaN(dh) {
+		return 0
+	}
+	return d.bh[i]*dh + d.bc[i]*dc
+}

@@ -3,8 +3,10 @@ package forecast_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -232,5 +234,61 @@ func TestDetectAnomaliesFindsSimulatorFaults(t *testing.T) {
 	// event is rare.
 	if others*40 > meterDays {
 		t.Errorf("%d events on %d meter-days without faults: more than one in 40 days", others, meterDays)
+	}
+}
+
+// TestDetectAnomaliesWeather: on simulated neighbourhoods of households
+// that heat and cool with the weather, the temperature of the weather
+// table (AnomalyOptions.Weather) takes the weather out of the daily
+// scores: over three of them, fewer days outside the interval and fewer
+// spike and dip events. (Where no cold snap or heat wave happens, it
+// changes little either way: it helps when the weather moves.)
+func TestDetectAnomaliesWeather(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates 3 x 200 meters x 45 days")
+	}
+	ctx := context.Background()
+	var plainFlags, plainEvents, weatherFlags, weatherEvents int
+	for seed := int64(1); seed <= 3; seed++ {
+		o := &simulator.Options{Meters: 200, Days: 45, Seed: seed}
+		g, err := simulator.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lake := memBucket(t)
+		if _, err := g.WriteTruthLake(ctx, lake, "truth", nil, meter.TypeKW); err != nil {
+			t.Fatal(err)
+		}
+		start := g.Options().Start
+		count := func(weather *forecast.Weather) (flags, events int) {
+			st, err := forecast.DetectAnomalies(ctx, lake, &forecast.AnomalyOptions{Weather: weather})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, _ := readTable[tables.AnomalyRow](t, lake, tables.AnomalyDir(2024))
+			for _, r := range rows {
+				if r.Anomaly != 0 {
+					flags++
+				}
+			}
+			if weather != nil && !strings.HasSuffix(st.Model, "-weather") {
+				t.Errorf("model %q does not say it followed the weather", st.Model)
+			}
+			return flags, int(st.Events[forecast.KindSpike] + st.Events[forecast.KindDip])
+		}
+		if seed == 1 {
+			if _, err := forecast.DetectAnomalies(ctx, lake, &forecast.AnomalyOptions{Weather: &forecast.Weather{}}); !errors.Is(err, forecast.ErrNoWeather) {
+				t.Fatalf("weather asked of a lake without a weather table: %v, want ErrNoWeather", err)
+			}
+		}
+		pf, pe := count(nil)
+		loadWeather(t, lake, g, start.Add(-time.Hour), start.AddDate(0, 0, o.Days))
+		wf, we := count(&forecast.Weather{})
+		t.Logf("seed %d: days outside the interval %d without the temperature, %d with it; spike and dip events %d and %d", seed, pf, wf, pe, we)
+		plainFlags, plainEvents, weatherFlags, weatherEvents = plainFlags+pf, plainEvents+pe, weatherFlags+wf, weatherEvents+we
+	}
+	if 10*weatherFlags > 9*plainFlags || 10*weatherEvents > 7*plainEvents {
+		t.Errorf("with the temperature %d days outside the interval and %d events, without %d and %d: want a tenth fewer days and 30%% fewer events",
+			weatherFlags, weatherEvents, plainFlags, plainEvents)
 	}
 }

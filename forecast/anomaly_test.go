@@ -577,3 +577,92 @@ func TestDetectLiftOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestDetectWeather: on a load that heats and cools with the weather, the
+// temperature (DetectOptions.Temperature) takes the fronts out of the
+// daily scores and events, and a doubled day is still found.
+func TestDetectWeather(t *testing.T) {
+	load, temp := heatedHouse(240, 3)
+	count := func(det *Detection) (flags, events int) {
+		for _, d := range det.Days {
+			if d.Flag != 0 {
+				flags++
+			}
+		}
+		for _, e := range det.Events {
+			if e.Resolution == 24*time.Hour {
+				events++
+			}
+		}
+		return flags, events
+	}
+	plain, err := Detect(load, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weather, err := Detect(load, &DetectOptions{Temperature: &temp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, pe := count(plain)
+	wf, we := count(weather)
+	t.Logf("days outside the interval: %d without the temperature, %d with it (of %d); daily events %d and %d", pf, wf, len(plain.Days), pe, we)
+	if 2*wf > pf || we > pe {
+		t.Errorf("with the temperature %d days outside the interval and %d daily events, want at most half of %d and %d", wf, we, pf, pe)
+	}
+	// And the interval narrows: the weather was most of its width.
+	width := func(det *Detection) float64 {
+		var w []float64
+		for _, d := range det.Days[len(det.Days)/2:] {
+			w = append(w, math.Log(d.Upper/d.Lower))
+		}
+		slices.Sort(w)
+		return quantile(w, 0.5)
+	}
+	t.Logf("median log width of the interval: %.2f without, %.2f with the temperature", width(plain), width(weather))
+	if width(weather) > 0.7*width(plain) {
+		t.Errorf("interval width %.2f with the temperature, %.2f without: want 30%% narrower", width(weather), width(plain))
+	}
+	// The slopes are positive: this load heats below 16 °C and cools
+	// above 22 °C.
+	s := load.Clone()
+	day := testStart.AddDate(0, 0, 200)
+	i := int(day.Sub(s.Start) / time.Hour)
+	for h := i; h < i+24; h++ {
+		s.Values[h] *= 2
+	}
+	det, err := Detect(s, &DetectOptions{Temperature: &temp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := eventsOf(det, KindSpike, 24*time.Hour); !slices.ContainsFunc(ev, func(e AnomalyEvent) bool { return e.Start.Equal(day) }) {
+		t.Errorf("a doubled day on %v not found with the temperature: daily spikes %+v", day, ev)
+	}
+	// Without a temperature for the day, the day is not adjusted.
+	short := temp.Slice(0, 24*100)
+	if _, err := Detect(load, &DetectOptions{Temperature: &short}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// heatedHouse is days of hourly kWh of an electrically heated household
+// and its outdoor temperature (°C): a winter around 5 °C whose days swing
+// by several degrees from one to the next (an AR(1) of the daily mean),
+// heating 0.15 kWh per hour and degree below 16 °C, and noise.
+func heatedHouse(days int, seed uint64) (load, temp Series) {
+	rng := rand.New(rand.NewPCG(seed, 5))
+	load = Series{Start: testStart, Step: time.Hour, Values: make([]float64, 24*days)}
+	temp = Series{Start: testStart, Step: time.Hour, Values: make([]float64, 24*days)}
+	anomaly := 0.0
+	for d := range days {
+		anomaly = 0.5*anomaly + 4*rng.NormFloat64()
+		for h := range 24 {
+			i := 24*d + h
+			tc := 5 + anomaly + 3*math.Sin(2*math.Pi*float64(h-9)/24)
+			v := 0.3 + 0.4*math.Exp(-float64((h-19)*(h-19))/6) + 0.15*math.Max(16-tc, 0)
+			temp.Values[i] = tc
+			load.Values[i] = math.Round(1000*v*math.Exp(0.1*rng.NormFloat64())) / 1000
+		}
+	}
+	return load, temp
+}

@@ -98,6 +98,18 @@
 // 0.64), and raises a fifth to an eighth of the false alarms (precision
 // 0.81 and 0.90 against 0.36 and 0.59).
 //
+// Weather moves whole neighbourhoods: on a cold day every electrically
+// heated home lifts its whole day, night included. With a temperature
+// (DetectOptions.Temperature; AnomalyOptions.Weather reads the lake's
+// weather table, "mda forecast anomalies --weather") each meter's expected
+// day follows the change of its heating and cooling degrees, by slopes
+// fitted robustly on its own previous 8 weeks. On 1,000 simulated meters
+// over 45 days with a cold snap, spike and dip events fell from 721 to
+// 253 and days outside the interval from 2,897 to 2,173 (the cold day's
+// spikes from 338 to 41); over three 200-meter neighbourhoods, events by
+// 55% and days outside the interval by 18%, while one without a cold
+// snap barely moved.
+//
 // # Weather-normalised savings
 //
 // [TOWT] is CalTRACK 2.0's hourly time-of-week-and-temperature model (LBNL

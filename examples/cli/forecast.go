@@ -169,6 +169,8 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 	memMB := fs.Int("memory", 0, "memory budget of the hourly grid in MB (default 512)")
 	interval := fs.Float64("interval", 0.98, "probability of the normal range")
 	workers := fs.Int("workers", 0, "meters scored at once (default: number of CPUs)")
+	weather := fs.Bool("weather", false, "expected values follow the temperature of the lake's weather table (a cold day that heating explains is no spike)")
+	station := fs.String("station", "", "weather station of --weather, which it implies (default: the one of a load without a station column)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	var cf catalogFlags
 	cf.registerML(fs)
@@ -190,8 +192,12 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 	}
 	defer closeCat()
 	pl, mem := jobProgress(stderr, *quiet)
-	st, err := forecast.DetectAnomalies(ctx, lake, &forecast.AnomalyOptions{Year: *year, Weeks: *weeks, Interval: *interval,
-		MemoryBudget: int64(*memMB) << 20, Workers: *workers, Progress: pl})
+	aopts := &forecast.AnomalyOptions{Year: *year, Weeks: *weeks, Interval: *interval,
+		MemoryBudget: int64(*memMB) << 20, Workers: *workers, Progress: pl}
+	if *weather || *station != "" {
+		aopts.Weather = &forecast.Weather{Station: *station}
+	}
+	st, err := forecast.DetectAnomalies(ctx, lake, aopts)
 	peak := mem()
 	if err != nil {
 		return err

@@ -126,8 +126,9 @@ func TestML(t *testing.T) {
 	}
 }
 
-// TestMLWeather: with WEATHER_STATION set, training needs the station's
-// temperatures in the lake's weather table, and says so.
+// TestMLWeather: with WEATHER_STATION set, training and the anomaly
+// scores need the station's temperatures in the lake's weather table, and
+// say so.
 func TestMLWeather(t *testing.T) {
 	ctx := context.Background()
 	env := lambdatest.New(t)
@@ -137,12 +138,16 @@ func TestMLWeather(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Train.Weather == nil || h.Train.Weather.Station != "" {
-		t.Fatalf("WEATHER_STATION=-: regressors %+v, want the station \"\"", h.Train.Weather)
+	if h.Train.Weather == nil || h.Train.Weather.Station != "" || h.Anomalies.Weather == nil || h.Anomalies.Weather.Station != "" {
+		t.Fatalf("WEATHER_STATION=-: regressors %+v, anomalies %+v, want the station \"\"", h.Train.Weather, h.Anomalies.Weather)
 	}
 	_, err = lambdatest.Invoke(ctx, h.Handle, []byte(`{"job":"train"}`))
 	if err == nil || !strings.Contains(err.Error(), "no temperature") {
 		t.Fatalf("train without a weather table: error %v", err)
+	}
+	_, err = lambdatest.Invoke(ctx, h.Handle, []byte(`{"job":"anomalies"}`))
+	if err == nil || !strings.Contains(err.Error(), "no temperature") {
+		t.Fatalf("anomalies without a weather table: error %v", err)
 	}
 }
 

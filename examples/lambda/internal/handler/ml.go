@@ -96,7 +96,8 @@ const deadlineReserve = 30 * time.Second
 //	WEATHER_STATION temperature regressors from the lake's weather table,
 //	                for this station ("-" for the station of a load
 //	                without one); unset means none. Forecasts then need
-//	                the weather forecast in the weather table.
+//	                the weather forecast in the weather table, and the
+//	                anomaly scores follow the observed temperature.
 //	MEMORY_BUDGET   the hourly grid's budget, e.g. 512MiB (default)
 //	MDA_CATALOG_URL, MDA_CATALOG_LOCATION  as for the integrator; the
 //	                tables go to the catalog's ML database
@@ -125,7 +126,7 @@ func NewML(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger) (*ML, e
 	return &ML{Lake: lake, Registrar: reg, Logger: logger,
 		Train:     forecast.TrainOptions{Model: model, Window: window, MemoryBudget: budget, Weather: weather},
 		Run:       forecast.RunOptions{Model: model, Horizon: horizon, MemoryBudget: budget},
-		Anomalies: forecast.AnomalyOptions{MemoryBudget: budget}}, nil
+		Anomalies: forecast.AnomalyOptions{MemoryBudget: budget, Weather: weather}}, nil
 }
 
 // Handle runs the job the event names. Each job is idempotent: a rerun
