@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,7 +29,16 @@ const (
 	InboundUncompressedPrefix = "inbound/uncompressed/"
 	// ErrorsPrefix holds quarantined lines, one JSON object per line.
 	ErrorsPrefix = staging.ErrorsPrefix
+	// HistoricPrefix is where history goes in an inbound bucket: an
+	// object under it is a backfill (see IngestOptions.Backfill), whoever
+	// ingests it (Ingest, Pipeline.ProcessRange, the Lambda functions).
+	// It is the AWS guidance's data/historic/ folder for bulk CSV.
+	HistoricPrefix = "data/historic/"
 )
+
+// IsHistoric reports whether an inbound object's key is under
+// HistoricPrefix.
+func IsHistoric(key string) bool { return strings.HasPrefix(key, HistoricPrefix) }
 
 // IngestOptions configures Ingest. Nil means the defaults.
 type IngestOptions struct {
@@ -57,6 +67,15 @@ type IngestOptions struct {
 	Writer *partition.WriterOptions
 	// Late is the late-read policy (see package late).
 	Late late.Policy
+	// Backfill ingests the file as history: an older period loaded on
+	// purpose, e.g. a household's export or a head-end's archive. Its
+	// reads are not checked for lateness (IngestStats.Backfill says so,
+	// and its Late is 0) and no late event is sent; the final integration
+	// merges every read with the lake's, de-duplicated, as always. It does
+	// not move the lake's watermark (see staging.Watermark), so the next
+	// files of the live feed are judged as if the backfill had not
+	// happened. A key under HistoricPrefix is a backfill without it.
+	Backfill bool
 	// MaxAttempts bounds the attempts at one range when reading or writing
 	// fails; default 3. A range's output names are deterministic, so a
 	// retried range overwrites its own earlier output.
@@ -144,12 +163,17 @@ type IngestStats struct {
 	// Staged): other sources' reads that it merged count as this
 	// ingest's additions.
 	Duplicates int64
+	// Backfill says that late detection was off: the ingest was a
+	// backfill (IngestOptions.Backfill, or a key under HistoricPrefix), so
+	// Late and LateEvents are 0 whatever the reads' times, and the
+	// watermark did not move.
+	Backfill bool
 	// Late counts staged reads that the late policy found late, and
-	// LateEvents the late events published for them (one per staged file
-	// with late reads). LateAdded counts the reads that the partitions
-	// with late reads gained: late reads that the lake already held (a
-	// file sent again under another name, or a correction of a value) add
-	// none.
+	// LateEvents the late events published for them: one per partition
+	// with late reads (a range processed twice may have published some
+	// twice). LateAdded counts the reads that the partitions with late
+	// reads gained: late reads that the lake already held (a file sent
+	// again under another name, or a correction of a value) add none.
 	Late       int64
 	LateEvents int
 	LateAdded  int64
@@ -189,6 +213,7 @@ func (s *IngestStats) Add(o IngestStats) {
 	s.Staged += o.Staged
 	s.Reads += o.Reads
 	s.Duplicates += o.Duplicates
+	s.Backfill = s.Backfill || o.Backfill
 	s.Late += o.Late
 	s.LateEvents += o.LateEvents
 	s.LateAdded += o.LateAdded
@@ -234,7 +259,8 @@ type QuarantinedLine = staging.BadLine
 // (Pipeline.Work), and integrates the staged files into the lake's
 // partitions (staging.Integrate) once every range has committed. Late
 // reads are announced on an in-process topic and their partitions
-// re-integrated at once by a late.Handler.
+// re-integrated at once by a late.Handler; a backfill (opts.Backfill) has
+// none.
 //
 // Output names derive from the input's identity (key, size and content, see
 // ContentSourceID) and
@@ -267,7 +293,8 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 		split := LocalSplit
 		o.Split = &split
 	}
-	stats := IngestStats{Source: key}
+	backfill := o.Backfill || IsHistoric(key)
+	stats := IngestStats{Source: key, Backfill: backfill}
 
 	attrs, err := in.Attributes(ctx, key)
 	if err != nil {
@@ -327,6 +354,7 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 		Writer:    o.Writer,
 		Late:      o.Late,
 		LateTopic: lateTopic,
+		Backfill:  backfill,
 		Strict:    o.Strict,
 		Formats:   o.Formats,
 		Logger:    o.Logger,
@@ -372,11 +400,13 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 		stagingDups += c.Duplicates
 		for _, f := range c.Files {
 			if f.Late > 0 {
-				stats.LateEvents++ // what ProcessRange published
 				latePartitions[f.Partition] = true
 			}
 		}
 	}
+	// What ProcessRange published: one event per partition with late
+	// reads, when the last range committed.
+	stats.LateEvents = len(latePartitions)
 	var afterCompact func(partition.FileInfo) error
 	if o.Faults != nil {
 		afterCompact = o.Faults.AfterCompact

@@ -49,9 +49,16 @@ type PipelineOptions struct {
 	Writer *partition.WriterOptions
 	// Late is the late-read policy.
 	Late late.Policy
-	// LateTopic, if set, receives one late.Event per staged file with
-	// late reads, after the range's commit.
+	// LateTopic, if set, receives one late.Event per source and partition
+	// with late reads, once every range of the source has committed (see
+	// ProcessRange).
 	LateTopic *pubsub.Topic
+	// Backfill stages every range as history: no read is checked for
+	// lateness, no late event is sent, and the ranges' commits say
+	// Backfill, so that integrating them does not move the watermark (see
+	// staging.Watermark). Ranges of objects under HistoricPrefix are
+	// history without it.
+	Backfill bool
 	// NoAlign keeps Plan's cuts where ranges.Split puts them. By default
 	// Plan moves each cut to the next change of reading hour (the file is
 	// time-ordered, as head-end exports are), so that each (type, hour)
@@ -273,7 +280,14 @@ var ErrSourceChanged = errors.New("mda: source object changed since the range wa
 // as fully integrated, staging.ReadSource, or its own commit is marked
 // integrated) is staged again, but none of its reads is late: they are in
 // the lake already, and re-delivered data is not late data. Its commit
-// says Redelivery, and no late event is sent.
+// says Redelivery, and no late event is sent. Nor is any read of a
+// backfill late (PipelineOptions.Backfill, or a source object under
+// HistoricPrefix): its commit says Backfill.
+//
+// Late events go out once per source and partition (see package late):
+// after its commit, a range of a source of several ranges lists the
+// source's commits, and if every range has committed, it publishes the
+// late partitions of them all. A source of one range publishes its own.
 func (p *Pipeline) ProcessRange(ctx context.Context, msg ranges.Message) (*staging.Commit, error) {
 	if err := msg.Validate(); err != nil {
 		return nil, err
@@ -296,14 +310,11 @@ func (p *Pipeline) ProcessRange(ctx context.Context, msg ranges.Message) (*stagi
 			return nil, fmt.Errorf("%w: %s is %s, message says %s", ErrSourceChanged, msg.Key, v, msg.Version)
 		}
 	}
-	wm, err := staging.ReadWatermark(ctx, p.lake)
-	if err != nil {
-		return nil, err
-	}
 	redelivery, err := p.redelivery(ctx, msg)
 	if err != nil {
 		return nil, err
 	}
+	backfill := p.opts.Backfill || IsHistoric(msgSource(msg))
 	name := staging.OutputName(msg.SourceID, msg.Range.Index)
 	wopts := partition.WriterOptions{}
 	if p.opts.Writer != nil {
@@ -311,9 +322,13 @@ func (p *Pipeline) ProcessRange(ctx context.Context, msg ranges.Message) (*stagi
 	}
 	wopts.Root = staging.Prefix
 	wopts.Dedup = true
-	c := &staging.Commit{Message: msg, Redelivery: redelivery}
-	var tracker *late.Tracker
-	if !redelivery {
+	c := &staging.Commit{Message: msg, Redelivery: redelivery, Backfill: backfill}
+	var tracker *late.Tracker // nil: no read is late
+	if !redelivery && !backfill {
+		wm, err := staging.ReadWatermark(ctx, p.lake)
+		if err != nil {
+			return nil, err
+		}
 		tracker = p.opts.Late.NewTracker(wm.MaxReadingTime)
 	}
 	scan := p.scan
@@ -351,14 +366,50 @@ func (p *Pipeline) ProcessRange(ctx context.Context, msg ranges.Message) (*stagi
 	if err := staging.WriteCommit(ctx, p.lake, c); err != nil {
 		return nil, err
 	}
-	if p.opts.LateTopic != nil && c.Late > 0 {
-		if _, err := late.Publish(ctx, p.opts.LateTopic, c); err != nil {
+	if p.opts.LateTopic != nil && !redelivery && !backfill {
+		if err := p.publishLate(ctx, c); err != nil {
 			// The commit stands and integration will carry the reads; the
 			// event only made it faster. Retrying the range republishes.
 			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// publishLate sends the late events of c's source if every range of it has
+// committed: one per partition with late reads, over all its ranges.
+func (p *Pipeline) publishLate(ctx context.Context, c *staging.Commit) error {
+	if c.Message.Ranges <= 1 {
+		if c.Late == 0 {
+			return nil
+		}
+		_, err := late.Publish(ctx, p.opts.LateTopic, c)
+		return err
+	}
+	// Another range may have had late reads even if this one had none,
+	// and this one may be the last to commit.
+	cs, err := staging.CommittedSource(ctx, p.lake, c.Message.SourceID, c.Message.Ranges)
+	if err != nil || cs == nil {
+		return err // not complete: a range still to commit will publish
+	}
+	all := make([]*staging.Commit, len(cs))
+	for i := range cs {
+		all[i] = &cs[i]
+		if cs[i].Message.Range.Index == c.Message.Range.Index {
+			all[i] = c // ours, as just written
+		}
+	}
+	_, err = late.Publish(ctx, p.opts.LateTopic, all...)
+	return err
+}
+
+// msgSource is the key of the object a range message comes from: its
+// Source, or its Key for messages that do not say (the guidance's).
+func msgSource(m ranges.Message) string {
+	if m.Source != "" {
+		return m.Source
+	}
+	return m.Key
 }
 
 // redelivery tells whether msg re-delivers data already integrated: its
@@ -498,6 +549,14 @@ func (p *Pipeline) scanWhole(ctx context.Context, src *blob.Bucket, msg ranges.M
 	for {
 		n, rerr := dec.Read(buf)
 		for i := range buf[:n] {
+			// A read whose format does not say when it was delivered (the
+			// wide CSV, LCL, ESPI, a NEM12 day without an update time)
+			// arrived with its object: so that a corrected file delivered
+			// later wins de-duplication over the one it corrects, instead
+			// of a tie of zero times.
+			if buf[i].Arrival.IsZero() {
+				buf[i].Arrival = msg.Arrival
+			}
 			// These formats are in series order, not arrival order.
 			if tracker != nil && tracker.LateIn(buf[i].MeterID+"\x00"+string(buf[i].Type), buf[i].Time) {
 				noteLate(lateParts, &buf[i])

@@ -29,11 +29,38 @@
 // reads and sends no event. Grace is configurable: Policy.Grace, `mda
 // ingest --late-grace`, LATE_GRACE for the Lambda worker.
 //
+// A backfill is not late data either. History loaded on purpose (`mda
+// ingest --backfill`, mda.IngestOptions.Backfill, or an object under the
+// inbound bucket's data/historic/ prefix on the Lambda path, the AWS
+// guidance's folder for bulk history) is staged without the rule: its
+// commits say Backfill, no read is late and no event is sent, and its
+// integration does not move the watermark (see staging.Watermark). Without
+// it, history ingested after newer data is late almost read for read, and
+// sends an event for every partition it touches (a simulated 60-day
+// export of one meter after a newer week: 34,560 of 34,560 reads late,
+// 8,640 events), for reads that the next integration merges anyway.
+//
 // # Events
 //
-// Each staged file (one range, one partition) with late reads gives one
-// [Event], published after the range's commit, so the staging object it
-// names exists. [Handler] re-integrates the event's partition. The
-// integrator integrates all staged files anyway; the event makes a late
-// correction visible within seconds instead of at the next scheduled run.
+// An [Event] names one partition with late reads of one source. A range
+// stages one file per partition, so a source of one range (every format but
+// the HES CSV, and small HES files) gives one event per staged file with
+// late reads. A source of several ranges gives one per partition, not one
+// per range and partition: each range's worker publishes, after its commit,
+// only if every range of the source has committed by then
+// (staging.CommittedSource), and then announces the late partitions of all
+// of them ([Events]). Of ranges that commit at about the same time, at
+// least one sees all the commits; two may, and send the same events twice.
+//
+// This loses nothing, because an event is only a shortcut. [Handler]
+// re-integrates the event's partition: every committed staged file in it,
+// of any source, merged into the lake's file with de-duplication, deleting
+// nothing (staging.Integrate with Partitions). Only the full integration,
+// scheduled or at the end of `mda ingest`, consumes staged files, and it
+// merges every committed range, late or not. So an event handled twice, or
+// one event for several ranges' files, has the effect of one; an event
+// never sent (a source whose last range never commits) only waits for the
+// next full integration. What the grouping costs is time: a source's late
+// partitions are announced when its last range commits, not as each range
+// commits.
 package late

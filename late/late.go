@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"gocloud.dev/blob"
@@ -83,12 +85,19 @@ func (tr *Tracker) LateIn(series string, t time.Time) bool {
 	return late
 }
 
-// Event announces late reads in one staged file.
+// Event announces the late reads of one source in one partition. The
+// handler re-integrates the partition: every committed staged file in it,
+// of any source, whatever the event's other fields say.
 type Event struct {
 	// Partition is the partition's path, readings/reading_type=.../hour=HH/.
 	Partition string `json:"partition"`
-	// StagingKey is the staged Parquet file in the lake bucket.
+	// StagingKey is a staged Parquet file in the lake bucket with late
+	// reads of the source in the partition: the file of the lowest range,
+	// if several ranges had some (Files counts them).
 	StagingKey string `json:"staging_key"`
+	// Files counts the source's staged files in the partition with late
+	// reads (one per range).
+	Files int `json:"files,omitempty"`
 	// Source is the inbound object the reads came from.
 	Source string `json:"source"`
 	// Reads counts the late reads; Earliest and Latest bound their times.
@@ -99,20 +108,66 @@ type Event struct {
 	Arrival time.Time `json:"arrival_time"`
 }
 
-// Publish sends one event per staged file of c that holds late reads.
-func Publish(ctx context.Context, topic *pubsub.Topic, c *staging.Commit) (int, error) {
-	n := 0
-	for _, f := range c.Files {
-		if f.Late == 0 {
-			continue
+// Events returns the events that the commits announce: one per source and
+// partition with late reads in a staged file not integrated yet, ordered by
+// source and partition. The files of one partition from several ranges of
+// a source make one event. Integrated commits hold no files, and announce
+// nothing: their reads are in the lake.
+func Events(cs ...*staging.Commit) []Event {
+	type key struct{ source, partition string }
+	var order []key
+	byKey := make(map[key]*Event)
+	for _, c := range cs {
+		for _, f := range c.Files {
+			if f.Late == 0 {
+				continue
+			}
+			k := key{c.Message.SourceID, f.Partition}
+			ev := byKey[k]
+			if ev == nil {
+				ev = &Event{Partition: f.Partition, StagingKey: f.Key, Source: c.Message.Source,
+					Earliest: f.LateMin, Latest: f.LateMax, Arrival: c.Message.Arrival}
+				byKey[k] = ev
+				order = append(order, k)
+			}
+			ev.Files++
+			ev.Reads += f.Late
+			if f.LateMin.Before(ev.Earliest) {
+				ev.Earliest = f.LateMin
+			}
+			if f.LateMax.After(ev.Latest) {
+				ev.Latest = f.LateMax
+			}
 		}
-		ev := Event{Partition: f.Partition, StagingKey: f.Key, Source: c.Message.Source, Reads: f.Late,
-			Earliest: f.LateMin, Latest: f.LateMax, Arrival: c.Message.Arrival}
+	}
+	slices.SortFunc(order, func(a, b key) int {
+		if c := strings.Compare(a.source, b.source); c != 0 {
+			return c
+		}
+		return strings.Compare(a.partition, b.partition)
+	})
+	out := make([]Event, len(order))
+	for i, k := range order {
+		out[i] = *byKey[k]
+	}
+	return out
+}
+
+// Publish sends the events of the commits (see Events): one per source and
+// partition with late reads. Pass every commit of a source, once all its
+// ranges have committed (staging.CommittedSource), to announce each of its
+// late partitions once, however many of its ranges had reads there
+// (mda.Pipeline.ProcessRange does); a single commit gives one event per
+// staged file with late reads, since a range stages one file per
+// partition.
+func Publish(ctx context.Context, topic *pubsub.Topic, cs ...*staging.Commit) (int, error) {
+	n := 0
+	for _, ev := range Events(cs...) {
 		body, err := json.Marshal(ev)
 		if err != nil {
 			return n, err
 		}
-		if err := topic.Send(ctx, &pubsub.Message{Body: body, Metadata: map[string]string{"partition": f.Partition}}); err != nil {
+		if err := topic.Send(ctx, &pubsub.Message{Body: body, Metadata: map[string]string{"partition": ev.Partition}}); err != nil {
 			return n, fmt.Errorf("late: publish: %w", err)
 		}
 		n++

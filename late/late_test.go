@@ -95,3 +95,37 @@ func TestTrackerLateIn(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsOnePerSourceAndPartition: the late files of one partition from
+// several ranges of a source make one event; another source's make their
+// own; integrated commits (no files) and files without late reads make
+// none.
+func TestEventsOnePerSourceAndPartition(t *testing.T) {
+	h := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+	const p10, p11 = "readings/reading_type=kw/year=2024/month=03/day=01/hour=10/", "readings/reading_type=kw/year=2024/month=03/day=01/hour=11/"
+	commit := func(id string, i int, files ...staging.File) *staging.Commit {
+		return &staging.Commit{Message: ranges.Message{SourceID: id, Source: id + ".csv", Ranges: 3, Range: ranges.Range{Index: i}, Arrival: h.Add(26 * time.Hour)}, Files: files}
+	}
+	file := func(key, part string, n int64, from, to time.Duration) staging.File {
+		return staging.File{Key: key, Partition: part, Late: n, LateMin: h.Add(from), LateMax: h.Add(to)}
+	}
+	evs := late.Events(
+		commit("a", 0, file("a0-10", p10, 2, 10*time.Minute, 20*time.Minute), file("a0-11", p11, 0, 0, 0)),
+		commit("a", 1, file("a1-10", p10, 3, 5*time.Minute, 15*time.Minute), file("a1-11", p11, 1, 70*time.Minute, 70*time.Minute)),
+		&staging.Commit{Message: ranges.Message{SourceID: "a", Ranges: 3, Range: ranges.Range{Index: 2}}, Integrated: true},
+		commit("b", 0, file("b0-10", p10, 4, 0, 0)),
+	)
+	want := []late.Event{
+		{Partition: p10, StagingKey: "a0-10", Files: 2, Source: "a.csv", Reads: 5, Earliest: h.Add(5 * time.Minute), Latest: h.Add(20 * time.Minute), Arrival: h.Add(26 * time.Hour)},
+		{Partition: p11, StagingKey: "a1-11", Files: 1, Source: "a.csv", Reads: 1, Earliest: h.Add(70 * time.Minute), Latest: h.Add(70 * time.Minute), Arrival: h.Add(26 * time.Hour)},
+		{Partition: p10, StagingKey: "b0-10", Files: 1, Source: "b.csv", Reads: 4, Earliest: h, Latest: h, Arrival: h.Add(26 * time.Hour)},
+	}
+	if len(evs) != len(want) {
+		t.Fatalf("%d events: %+v, want %d", len(evs), evs, len(want))
+	}
+	for i := range want {
+		if evs[i] != want[i] {
+			t.Errorf("event %d: %+v, want %+v", i, evs[i], want[i])
+		}
+	}
+}

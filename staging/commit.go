@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gocloud.dev/blob"
@@ -50,6 +52,11 @@ type Commit struct {
 	// source) had been integrated: its reads are already in the lake, so
 	// none of them is late (Late is 0 and no late event is sent).
 	Redelivery bool `json:"redelivery,omitempty"`
+	// Backfill marks a range of history (a backfill: an older period
+	// loaded on purpose): its reads were not checked for lateness (Late
+	// is 0 and no late event is sent), and integrating it does not move
+	// the watermark (see Integrate).
+	Backfill bool `json:"backfill,omitempty"`
 	// Committed is when the worker finished.
 	Committed time.Time `json:"committed"`
 	// Integrated is set once Integrate consumed the files; the commit is
@@ -120,32 +127,90 @@ func ReadCommit(ctx context.Context, lake *blob.Bucket, sourceID string, rangeIn
 // ListCommits returns every commit in the lake, by source and range. If
 // sourceID is not empty, only that source's.
 func ListCommits(ctx context.Context, lake *blob.Bucket, sourceID string) ([]Commit, error) {
+	keys, err := commitKeys(ctx, lake, sourceID)
+	if err != nil {
+		return nil, err
+	}
+	return readCommits(ctx, lake, keys)
+}
+
+// CommittedSource returns the commits of a source of n ranges if every
+// range, 0 to n-1, has one (integrated or not), sorted by range, and nil
+// if some range has none yet; it reads no commit then, so that asking is
+// one listing. The lake's listing is strongly consistent (S3, GCS,
+// Azure, local files): of several ranges that commit at about the same
+// time, each lists after its own commit is durable, so the one whose
+// commit completes last lists them all (more than one may).
+func CommittedSource(ctx context.Context, lake *blob.Bucket, sourceID string, n int) ([]Commit, error) {
+	if sourceID == "" || n <= 0 {
+		return nil, fmt.Errorf("staging: committed source %q of %d ranges", sourceID, n)
+	}
+	keys, err := commitKeys(ctx, lake, sourceID)
+	if err != nil {
+		return nil, err
+	}
+	var mine []string
+	for _, k := range keys {
+		i, err := strconv.Atoi(strings.TrimSuffix(k[strings.LastIndexByte(k, '/')+1:], ".json"))
+		if err == nil && i >= 0 && i < n && k == CommitKey(sourceID, i) {
+			mine = append(mine, k)
+		}
+	}
+	if len(mine) < n {
+		return nil, nil
+	}
+	return readCommits(ctx, lake, mine)
+}
+
+// commitKeys lists the keys of the commits of a source, or of every
+// source if sourceID is "".
+func commitKeys(ctx context.Context, lake *blob.Bucket, sourceID string) ([]string, error) {
 	prefix := CommitPrefix
 	if sourceID != "" {
 		prefix += "source=" + sourceID + "/"
 	}
 	it := lake.List(&blob.ListOptions{Prefix: prefix})
-	var out []Commit
+	var keys []string
 	for {
 		obj, err := it.Next(ctx)
 		if errors.Is(err, io.EOF) {
-			break
+			return keys, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("staging: list commits: %w", err)
 		}
-		if obj.IsDir || !strings.HasSuffix(obj.Key, ".json") {
-			continue
+		if !obj.IsDir && strings.HasSuffix(obj.Key, ".json") {
+			keys = append(keys, obj.Key)
 		}
-		b, err := lake.ReadAll(ctx, obj.Key)
-		if err != nil {
-			return nil, fmt.Errorf("staging: read commit %s: %w", obj.Key, err)
-		}
-		var c Commit
-		if err := json.Unmarshal(b, &c); err != nil {
-			return nil, fmt.Errorf("staging: commit %s: %w", obj.Key, err)
-		}
-		out = append(out, c)
+	}
+}
+
+// readCommits reads commits, a few at a time (a source of 150 ranges is
+// 150 small GETs on S3), sorted by source and range.
+func readCommits(ctx context.Context, lake *blob.Bucket, keys []string) ([]Commit, error) {
+	out := make([]Commit, len(keys))
+	errs := make([]error, len(keys))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, key := range keys {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			b, err := lake.ReadAll(ctx, key)
+			if err != nil {
+				errs[i] = fmt.Errorf("staging: read commit %s: %w", key, err)
+				return
+			}
+			if err := json.Unmarshal(b, &out[i]); err != nil {
+				errs[i] = fmt.Errorf("staging: commit %s: %w", key, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b Commit) int {
 		if c := strings.Compare(a.Message.SourceID, b.Message.SourceID); c != 0 {

@@ -18,6 +18,13 @@
 // while they are compacted, so a late-read handler and the scheduled
 // integrator can run at once without losing each other's work.
 //
+// Integrate raises the lake's [Watermark] to the latest reading time it
+// merged, except that of backfill commits (history loaded on purpose, see
+// Commit.Backfill), which the watermark, standing for the live feed's
+// progress, ignores. [CommittedSource] tells a range's worker whether
+// every range of its source has committed: the last one announces the
+// source's late partitions (package late).
+//
 // When every range of a source is integrated, Integrate writes a small
 // [Source] record under SourcesPrefix and forgets the source's commits.
 // The record is how a later delivery of the same object (same key, size

@@ -81,7 +81,25 @@ type IntegrateStats struct {
 }
 
 // Watermark is the integrator's persistent state: the latest reading time
-// it has integrated. The late-read policy compares reads with it.
+// it has integrated from the live feed. The late-read policy compares
+// reads with it.
+//
+// Ranges of a backfill (Commit.Backfill) are integrated like any other but
+// do not raise it. The watermark stands for how far the live feed has
+// come: a read well behind it lands in a partition that was integrated
+// and possibly queried already, and is announced as late so that its
+// partition is re-integrated at once. History is loaded on purpose, out of
+// that order. Raised by a backfill, the watermark could jump ahead of the
+// feed (a household's export that runs to today, while the head-end's
+// files arrive a few hours behind; an export with a wrong clock or year),
+// and then every read of the feed's next files would be late: the flood
+// of events that backfill mode exists to prevent, moved onto the live
+// data. Left alone, it costs at most this: a feed read that lands behind
+// a backfilled period by more than the grace, but not behind the feed's
+// own watermark, is not announced, and reaches the lake at the next full
+// integration instead of at once; nothing is lost, since integration
+// merges every committed range whether late or not. Backfilling an older
+// period, the usual case, leaves the watermark where it is either way.
 type Watermark struct {
 	MaxReadingTime time.Time `json:"max_reading_time"`
 }
@@ -163,7 +181,8 @@ func Integrate(ctx context.Context, lake *blob.Bucket, opts *IntegrateOptions) (
 			}
 			byPart[f.Partition] = append(byPart[f.Partition], partition.Source{Bucket: lake, Key: f.Key, Verbatim: f.Verbatim})
 			stagedRows[f.Partition] += f.Reads
-			if f.MaxTime.After(maxTime) {
+			// A backfill does not move the watermark: see Watermark.
+			if !c.Backfill && f.MaxTime.After(maxTime) {
 				maxTime = f.MaxTime
 			}
 		}

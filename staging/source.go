@@ -36,6 +36,9 @@ type Source struct {
 	Quarantined int64 `json:"quarantined"`
 	Late        int64 `json:"late"`
 	Duplicates  int64 `json:"duplicates"`
+	// Backfill says that the source was loaded as history (every range's
+	// Commit.Backfill): its reads were not checked for lateness.
+	Backfill bool `json:"backfill,omitempty"`
 	// Arrival is when the object arrived, Integrated when its last range
 	// was integrated.
 	Arrival    time.Time `json:"arrival_time"`
@@ -78,8 +81,9 @@ func ForgetSource(ctx context.Context, lake *blob.Bucket, sourceID string) error
 func writeSource(ctx context.Context, lake *blob.Bucket, cs []*Commit) error {
 	m := cs[0].Message
 	s := Source{SourceID: m.SourceID, Source: m.Source, Key: m.Key, Version: m.Version, Size: m.Size, Format: m.Format,
-		Ranges: len(cs), Arrival: m.Arrival, Integrated: time.Now().UTC()}
+		Ranges: len(cs), Arrival: m.Arrival, Integrated: time.Now().UTC(), Backfill: true}
 	for _, c := range cs {
+		s.Backfill = s.Backfill && c.Backfill
 		s.Lines += c.Lines
 		s.Reads += c.Reads
 		s.Quarantined += c.Quarantined

@@ -81,6 +81,7 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL")
 	follow := fs.Duration("follow", 0, "keep fetching, pausing this long when caught up (0: fetch once)")
 	noIngest := fs.Bool("no-ingest", false, "only land the objects under "+hes.LandingPrefix)
+	backfill := fs.Bool("backfill", false, "the source's data is history (e.g. a start= in the past): check no read for lateness, send no late event, leave the watermark")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -108,14 +109,16 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var process hes.ProcessFunc
 	if !*noIngest {
 		process = func(ctx context.Context, in *blob.Bucket, key string) error {
-			st, err := mda.Ingest(ctx, lake, in, key, &mda.IngestOptions{Inbound: in})
+			st, err := mda.Ingest(ctx, lake, in, key, &mda.IngestOptions{Inbound: in, Backfill: *backfill})
 			switch {
 			case err != nil:
 			case st.AlreadyIngested != nil:
 				// A HES that sends a window again: the lake has it.
 				fmt.Fprintf(stdout, "already ingested %s (source %s); nothing to do\n", key, st.SourceID)
+			case st.Backfill:
+				fmt.Fprintf(stdout, "ingested %s: %d lines, %d reads staged (backfill: late detection off), %d quarantined\n", key, st.Lines, st.Staged, st.Quarantined)
 			default:
-				fmt.Fprintf(stdout, "ingested %s: %d lines, %d reads staged, %d quarantined\n", key, st.Lines, st.Staged, st.Quarantined)
+				fmt.Fprintf(stdout, "ingested %s: %d lines, %d reads staged (%d late, %d late events), %d quarantined\n", key, st.Lines, st.Staged, st.Late, st.LateEvents, st.Quarantined)
 			}
 			return err
 		}

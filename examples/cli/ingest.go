@@ -26,6 +26,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	queueURL := fs.String("queue", mda.DefaultQueueURL, "range queue URL: mem:// (in-process), nats://SUBJECT (server from NATS_SERVER_URL) or awssqs://...")
 	lateGrace := fs.Duration("late-grace", late.DefaultGrace, "a read more than this behind the latest reading time seen is late")
 	force := fs.Bool("force", false, "ingest a file again even if the lake records it as ingested")
+	backfill := fs.Bool("backfill", false, "the files are history (an older period, a household's export): check no read for lateness, send no late event, leave the watermark")
 	workers := fs.Int("workers", 0, "parallel range workers (default: number of CPUs)")
 	nranges := fs.Int("ranges", 0, "split each file into exactly this many ranges (default: the guidance's rule)")
 	strict := fs.Bool("strict", false, "stop at the first bad line with its error, instead of quarantining it")
@@ -57,7 +58,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("--late-grace %s: want a positive duration", *lateGrace)
 	}
 	opts := &mda.IngestOptions{Workers: *workers, Strict: *strict, Writer: &partition.WriterOptions{Compression: *compression}, Register: register,
-		QueueURL: *queueURL, Late: late.Policy{Grace: *lateGrace}, Force: *force}
+		QueueURL: *queueURL, Late: late.Policy{Grace: *lateGrace}, Force: *force, Backfill: *backfill}
 	if *format != "" {
 		if opts.Format, err = mda.ParseFormat(*format); err != nil {
 			return err
@@ -125,14 +126,26 @@ func ingestObject(ctx context.Context, lake, in *blob.Bucket, key string, opts *
 
 func printIngestStats(w io.Writer, st mda.IngestStats) {
 	if done := st.AlreadyIngested; done != nil {
-		fmt.Fprintf(w, "already ingested %s (source %s, integrated %s: %d lines, %d reads staged, %d late, %d quarantined); nothing to do, --force ingests it again\n",
-			st.Source, st.SourceID, done.Integrated.Format(time.RFC3339), done.Lines, done.Reads, done.Late, done.Quarantined)
+		late := fmt.Sprintf("%d late", done.Late)
+		if done.Backfill {
+			late = "backfill"
+		}
+		fmt.Fprintf(w, "already ingested %s (source %s, integrated %s: %d lines, %d reads staged, %s, %d quarantined); nothing to do, --force ingests it again\n",
+			st.Source, st.SourceID, done.Integrated.Format(time.RFC3339), done.Lines, done.Reads, late, done.Quarantined)
 		return
 	}
 	fmt.Fprintf(w, "ingested %s\n", st.Source)
 	fmt.Fprintf(w, "  rows read          %12d lines (%s, %d ranges)\n", st.Lines, mb(st.Bytes), st.Ranges)
-	fmt.Fprintf(w, "  reads staged       %12d (%d late)\n", st.Staged, st.Late)
-	fmt.Fprintf(w, "  late events        %12d (partitions re-integrated at once, adding %d reads to the lake)\n", st.LateEvents, st.LateAdded)
+	if !st.Backfill {
+		fmt.Fprintf(w, "  reads staged       %12d (%d late)\n", st.Staged, st.Late)
+		fmt.Fprintf(w, "  late events        %12d (one per late partition, re-integrated at once, adding %d reads to the lake)\n", st.LateEvents, st.LateAdded)
+		if st.Late > 0 && 2*st.Late > st.Staged {
+			fmt.Fprintf(w, "  note: most reads were behind the lake's watermark; if the file is history, --backfill loads it without late events\n")
+		}
+	} else {
+		fmt.Fprintf(w, "  reads staged       %12d (backfill: late detection off)\n", st.Staged)
+		fmt.Fprintf(w, "  late events        %12d (backfill: none sent, watermark left as it was)\n", st.LateEvents)
+	}
 	fmt.Fprintf(w, "  reads written      %12d (after de-duplication: %d duplicates dropped)\n", st.Reads, st.Duplicates)
 	fmt.Fprintf(w, "  lines quarantined  %12d\n", st.Quarantined)
 	fmt.Fprintf(w, "  partitions         %12d\n", st.Partitions)

@@ -262,7 +262,7 @@ func TestTemplate(t *testing.T) {
 		pattern := get(tp.prop("InboundFunction", "Events"), "ObjectCreated", "Properties", "Pattern")
 		want := map[string]any{"source": []any{"aws.s3"}, "detail-type": []any{"Object Created"},
 			"detail": map[string]any{"bucket": map[string]any{"name": []any{map[string]any{"Ref": "InboundBucket"}}},
-				"object": map[string]any{"key": []any{map[string]any{"prefix": "data/landing/"}}}}}
+				"object": map[string]any{"key": []any{map[string]any{"prefix": "data/landing/"}, map[string]any{"prefix": "data/historic/"}}}}}
 		if diff := cmp.Diff(want, pattern); diff != "" {
 			t.Errorf("inbound rule pattern (-want +got):\n%s", diff)
 		}

@@ -36,6 +36,13 @@ import (
 // Events arrive at least once, and a retried invocation plans the same
 // ranges with the same source ID again: the workers' output names derive
 // from them, so a duplicate costs work, never correctness.
+//
+// Objects under mda.HistoricPrefix (data/historic/, the guidance's folder
+// for bulk history) are a backfill: they are planned like any other, and
+// the worker function stages their ranges without late detection, because
+// the range messages name the object (mda.Pipeline.ProcessRange): no late
+// event is sent for history, and its integration leaves the watermark.
+// The EventBridge rule must let that prefix through besides data/landing/.
 type Inbound struct {
 	// Pipeline plans the ranges; its Sources map BucketURL to Bucket.
 	Pipeline *mda.Pipeline
@@ -133,6 +140,9 @@ type Planned struct {
 	SourceID     string `json:"source_id,omitempty"`
 	Size         int64  `json:"size,omitempty"`
 	Ranges       int    `json:"ranges,omitempty"`
+	// Backfill says that the object is history (under
+	// mda.HistoricPrefix): its ranges are staged without late detection.
+	Backfill bool `json:"backfill,omitempty"`
 }
 
 // InboundResult is the function's response (visible in synchronous and
@@ -246,7 +256,7 @@ func (h *Inbound) handle(ctx context.Context, objs []Object, res *InboundResult)
 			h.Logger.Info("object skipped", "bucket", p.Bucket, "key", p.Key, "reason", p.Skipped)
 		} else {
 			h.Logger.Info("object planned", "bucket", p.Bucket, "key", p.Key, "source_id", p.SourceID,
-				"compression", p.Compression, "size", p.Size, "ranges", p.Ranges)
+				"compression", p.Compression, "size", p.Size, "ranges", p.Ranges, "backfill", p.Backfill)
 		}
 		res.Objects = append(res.Objects, p)
 	}
@@ -266,6 +276,7 @@ func (h *Inbound) Plan(ctx context.Context, o Object) (Planned, error) {
 	if err != nil {
 		return p, err
 	}
+	p.Backfill = mda.IsHistoric(key)
 	switch {
 	case strings.HasSuffix(key, "/"):
 		p.Skipped = "folder marker"
