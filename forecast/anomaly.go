@@ -47,8 +47,10 @@ type AnomalyOptions struct {
 	Detect *DetectOptions
 	// Weather, if set, makes each day's expected value follow the
 	// temperature of the station in the lake's weather table (see
-	// DetectOptions.Temperature): at least 90% of the hours scored and
-	// their history, else an error matching ErrNoWeather. Its BaseTemp,
+	// DetectOptions.Temperature). It needs 90% of the hours from the
+	// history of the year's first day (Weeks before 1 January, or the
+	// lake's first reading if later) to the last day scored, more than
+	// training does, else an error matching ErrNoWeather. Its BaseTemp,
 	// when set, overrides the detector's.
 	Weather *Weather
 	// MetersPerFile is the number of meters per output file; 0 means 1000.
@@ -83,8 +85,8 @@ type AnomalyStats struct {
 	EventFiles []string
 	Bytes      int64
 	Model      string
-	// Weather is AnomalyOptions.Weather: the days followed the
-	// temperature.
+	// Weather is the station and balance point the days followed
+	// (AnomalyOptions.Weather), nil if none.
 	Weather *Weather
 	// Passes is the number of scans of the lake (more than one when the
 	// meters' hourly grid exceeds the memory budget).
@@ -193,8 +195,8 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 		if o.Weather.BaseTemp != 0 {
 			dopt.BaseTemp = o.Weather.BaseTemp
 		}
-		from := from.Add(-time.Duration(7*dopt.Weeks) * day)
-		temp, err := ReadTemperature(ctx, lake, o.Weather.Station, from, end)
+		tFrom := from.Add(-time.Duration(7*dopt.Weeks) * day)
+		temp, err := ReadTemperature(ctx, lake, o.Weather.Station, tFrom, end)
 		if err != nil {
 			return st, err
 		}
@@ -204,26 +206,18 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 		if err != nil {
 			return st, err
 		}
-		if first.After(from) {
-			from = first.Truncate(time.Hour)
+		if first.After(tFrom) {
+			tFrom = first.Truncate(time.Hour)
 		}
-		known, hours := 0, 0
-		for k := max(int(from.Sub(temp.Start)/time.Hour), 0); k < temp.Len(); k++ {
-			hours++
-			if !math.IsNaN(temp.Values[k]) {
-				known++
-			}
-		}
-		if float64(known) < 0.9*float64(hours) {
-			return st, fmt.Errorf("%w: station %q has %d of the %d hours from %s to %s", ErrNoWeather, o.Weather.Station,
-				known, hours, from.Format(time.DateOnly), end.Format(time.DateOnly))
+		if err := checkTemperature(temp, o.Weather.Station, tFrom, end, "the anomaly scores"); err != nil {
+			return st, err
 		}
 		dopt.Temperature = &temp
-		st.Weather = o.Weather
+		st.Weather = &Weather{Station: o.Weather.Station, BaseTemp: dopt.BaseTemp}
 	}
 	st.Model = fmt.Sprintf("weekday-level-%dw-logmad-%g", dopt.Weeks, dopt.Interval)
-	if o.Weather != nil {
-		st.Model += "-weather"
+	if st.Weather != nil {
+		st.Model += fmt.Sprintf("-weather-%g", st.Weather.BaseTemp)
 	}
 	st.Events = map[AnomalyKind]int64{}
 	gridStart := from.Add(-time.Duration(7*dopt.Weeks) * day)

@@ -152,15 +152,18 @@ type DetectOptions struct {
 	// DropMinDays is the number of days after its start that a drop is
 	// confirmed (or not); 0 means 28.
 	DropMinDays int
-	// Temperature, if set, is the outdoor temperature (°C, any step that
+	// Temperature, if set, is the outdoor temperature (°C, a step that
 	// divides a day, NaN where missing) over the series' days: a day's
 	// expected energy then follows the weather. Detect fits, on each
 	// meter's own recent history, how its daily energy moves with the
 	// change of its heating and cooling degrees (below and above
 	// BaseTemp) from the days its level comes from, and moves the day's
 	// expected value and interval, and the whole-day test's thresholds,
-	// by as much: a cold day that heating explains is no spike. Days
-	// with less than 90% of their temperatures are not adjusted.
+	// by as much: a cold day that heating explains is no spike. Hourly
+	// events, drops and flat and zero runs do not follow it. A slope
+	// needs 14 scored days (with the defaults, from about the 28th day of
+	// the series) of which 7 moved its degrees by 1.5 °C or more; days with
+	// less than 90% of their temperatures are not adjusted.
 	Temperature *Series
 	// BaseTemp is the balance point of the degrees; 0 means 18 (°C).
 	BaseTemp float64
@@ -309,6 +312,9 @@ func Detect(s Series, opts *DetectOptions) (*Detection, error) {
 	if s.Start.Sub(d0)%s.Step != 0 {
 		return nil, fmt.Errorf("%w: start %v is not a whole number of %v steps after midnight", ErrAlign, s.Start, s.Step)
 	}
+	if t := o.Temperature; t != nil && (t.Step <= 0 || day%t.Step != 0) {
+		return nil, fmt.Errorf("%w: temperature step %v does not divide a day", ErrAlign, t.Step)
+	}
 	det := &detector{o: o, s: s, d0: d0, off: int(s.Start.Sub(d0) / s.Step), perDay: int(day / s.Step)}
 	det.days()
 	det.degreeDays()
@@ -376,6 +382,8 @@ type detector struct {
 	// cooling degrees, their change from the level window (dh, dc), the
 	// residual before the weather (raw) and the fitted slopes.
 	hdd, cdd, dh, dc, raw, bh, bc []float64
+	wjs                           []int     // scratch of weather
+	ww                            []float64 // scratch of weather
 	sig                           []float64 // σ of the log error
 	scores                        []DayScore
 	hist                          dayHistory // cache of history
@@ -600,7 +608,7 @@ func (d *detector) scoreDays() {
 		}
 		d.raw[i] = math.Log((d.y[i] + eps) / (exp + eps))
 		d.res[i] = d.raw[i]
-		if w := d.weather(i); w != 0 {
+		if w := d.weather(i); w != 0 && !math.IsNaN(w) {
 			exp = math.Max((exp+eps)*math.Exp(w)-eps, 0)
 			d.res[i] -= w
 		}
@@ -1039,10 +1047,16 @@ func (d *detector) dropRef(i, cut int) (exp, eps, sigma float64) {
 	}
 	lvl := math.Max(math.Min(median(r, &d.buf), maxLevel), -maxLevel)
 	c := cut
-	if c >= len(d.sig) || math.IsNaN(d.sig[c]) {
-		_, _, sigma = d.expected(i, cut)
-	} else {
+	sigma = math.NaN()
+	if d.dh != nil {
+		// The drop's log ratio is not adjusted for the weather, so nor
+		// is its σ: that of the residuals before the weather.
+		sigma = d.rawSigma(cut)
+	} else if c < len(d.sig) {
 		sigma = d.sig[c]
+	}
+	if math.IsNaN(sigma) {
+		_, _, sigma = d.expected(i, cut)
 	}
 	return math.Max((base+eps)*math.Exp(lvl)-eps, 0), eps, sigma
 }
@@ -1059,7 +1073,7 @@ const minWeatherDays = 14
 // their change from the level window of each day.
 func (d *detector) degreeDays() {
 	t := d.o.Temperature
-	if t == nil || t.Step <= 0 || (24*time.Hour)%t.Step != 0 {
+	if t == nil {
 		return
 	}
 	n := len(d.y)
@@ -1067,15 +1081,16 @@ func (d *detector) degreeDays() {
 	per := int(24 * time.Hour / t.Step)
 	for i := range n {
 		d.hdd[i], d.cdd[i] = math.NaN(), math.NaN()
+		// The first temperature at or after midnight.
 		off := d.dayTime(i).Sub(t.Start)
 		first := int(off / t.Step)
-		if off < 0 && off%t.Step != 0 {
-			first-- // floor
+		if off > 0 && off%t.Step != 0 {
+			first++
 		}
 		var h, c float64
 		read := 0
 		for k := first; k < first+per; k++ {
-			if k < 0 || k >= len(t.Values) || math.IsNaN(t.Values[k]) {
+			if k < 0 || k >= len(t.Values) || !finite(t.Values[k]) {
 				continue
 			}
 			h += math.Max(d.o.BaseTemp-t.Values[k], 0)
@@ -1127,23 +1142,41 @@ func (d *detector) weather(i int) float64 {
 	if d.dh == nil || math.IsNaN(d.dh[i]) {
 		return 0
 	}
-	var js []int
+	js := d.wjs[:0]
+	var hn, cn int
 	for j := max(i-7*d.o.Weeks, 0); j < i; j++ {
 		if !math.IsNaN(d.raw[j]) && !math.IsNaN(d.dh[j]) {
 			js = append(js, j)
+			if math.Abs(d.dh[j]) >= minDegreeChange {
+				hn++
+			}
+			if math.Abs(d.dc[j]) >= minDegreeChange {
+				cn++
+			}
 		}
 	}
+	d.wjs = js
 	if len(js) < minWeatherDays {
 		return 0
 	}
-	w := make([]float64, len(js))
-	for k := range w {
-		w[k] = 1
+	// A regressor that the history barely moved gets no slope: fitted on
+	// a few days of noise, it would blow up on the first day it moves (the
+	// first warm day of spring for the cooling degrees). The allowed ones
+	// are chosen before the fit.
+	useH, useC := hn >= minWeatherDays/2, cn >= minWeatherDays/2
+	if !useH && !useC {
+		d.bh[i], d.bc[i] = 0, 0
+		return 0
 	}
+	w := d.ww[:0]
+	for range js {
+		w = append(w, 1)
+	}
+	d.ww = w
 	var bh, bc float64
 	res := d.buf[:0]
 	for iter := range 4 {
-		bh, bc = fitDegrees(js, w, d.dh, d.dc, d.raw)
+		bh, bc = fitDegrees(js, w, d.dh, d.dc, d.raw, useH, useC)
 		if iter == 3 {
 			break
 		}
@@ -1151,8 +1184,8 @@ func (d *detector) weather(i int) float64 {
 		for _, j := range js {
 			res = append(res, math.Abs(d.raw[j]-bh*d.dh[j]-bc*d.dc[j]))
 		}
-		scale := 1.4826 * median(slices.Clone(res), &d.buf2)
-		if scale <= 0 {
+		scale := 1.4826 * median(res, &d.buf2)
+		if !(scale > 0) {
 			break
 		}
 		for k, r := range res {
@@ -1160,36 +1193,24 @@ func (d *detector) weather(i int) float64 {
 		}
 	}
 	d.buf = res
-	// A regressor that the history barely moved gets no slope: fitted on
-	// a few days of noise, it would blow up on the first day it moves (the
-	// first warm day of spring for the cooling degrees).
-	var hn, cn int
-	for _, j := range js {
-		if math.Abs(d.dh[j]) >= minDegreeChange {
-			hn++
-		}
-		if math.Abs(d.dc[j]) >= minDegreeChange {
-			cn++
-		}
-	}
-	if hn < minWeatherDays/2 {
-		bh = 0
-	}
-	if cn < minWeatherDays/2 {
-		bc = 0
+	if math.IsNaN(bh) || math.IsNaN(bc) {
+		bh, bc = 0, 0
 	}
 	d.bh[i], d.bc[i] = bh, bc
 	return bh*d.dh[i] + bc*d.dc[i]
 }
 
-// minDegreeChange is the change of mean degrees (°C) that counts as a
-// day the weather moved, for fitting its slope.
-const minDegreeChange = 0.5
+// minDegreeChange is the change of mean degrees (°C) that counts as a day
+// the weather moved, for a regressor to get a slope. At 0.5 spring's first
+// warm days gave meters without air conditioning cooling slopes fitted on
+// noise; at 2 one of three simulated neighbourhoods of 200 meters lost
+// the cold spell's correction (events 88 -> 89 instead of 39).
+const minDegreeChange = 1.5
 
 // fitDegrees is the weighted least squares fit without intercept of r on
-// the heating and cooling degree changes h and c at days js, each slope
-// kept at zero or above.
-func fitDegrees(js []int, w, h, c, r []float64) (bh, bc float64) {
+// the heating and cooling degree changes h and c at days js, of the
+// regressors allowed (useH, useC), each slope kept at zero or above.
+func fitDegrees(js []int, w, h, c, r []float64, useH, useC bool) (bh, bc float64) {
 	var shh, scc, shc, shr, scr float64
 	for k, j := range js {
 		shh += w[k] * h[j] * h[j]
@@ -1198,20 +1219,22 @@ func fitDegrees(js []int, w, h, c, r []float64) (bh, bc float64) {
 		shr += w[k] * h[j] * r[j]
 		scr += w[k] * c[j] * r[j]
 	}
-	if det := shh*scc - shc*shc; det > 1e-9*(shh*scc+1e-12) {
-		bh, bc = (scc*shr-shc*scr)/det, (shh*scr-shc*shr)/det
-		if bh >= 0 && bc >= 0 {
-			return bh, bc
+	if useH && useC {
+		if det := shh*scc - shc*shc; det > 1e-9*(shh*scc+1e-12) {
+			bh, bc = (scc*shr-shc*scr)/det, (shh*scr-shc*shr)/det
+			if bh >= 0 && bc >= 0 {
+				return bh, bc
+			}
 		}
 	}
-	// One regressor alone: the one that explains more.
+	// One regressor alone: the allowed one that explains more.
 	bh, bc = 0, 0
 	var gh, gc float64
-	if shh > 0 {
+	if useH && shh > 0 {
 		bh = math.Max(shr/shh, 0)
 		gh = bh * shr
 	}
-	if scc > 0 {
+	if useC && scc > 0 {
 		bc = math.Max(scr/scc, 0)
 		gc = bc * scr
 	}
@@ -1231,5 +1254,25 @@ func (d *detector) weatherSince(i, back int) float64 {
 	if math.IsNaN(dh) {
 		return 0
 	}
-	return d.bh[i]*dh + d.bc[i]*dc
+	if w := d.bh[i]*dh + d.bc[i]*dc; !math.IsNaN(w) {
+		return w
+	}
+	return 0
+}
+
+// rawSigma is σ of the daily residuals before the weather (d.raw) over
+// the Weeks weeks before day cut, as expected() takes σ from d.res; NaN
+// with fewer than minResiduals of them.
+func (d *detector) rawSigma(cut int) float64 {
+	r := d.buf2[:0]
+	for j := max(cut-7*d.o.Weeks, 0); j < cut; j++ {
+		if !math.IsNaN(d.raw[j]) {
+			r = append(r, math.Abs(d.raw[j]))
+		}
+	}
+	d.buf2 = r
+	if len(r) < minResiduals {
+		return math.NaN()
+	}
+	return math.Max(1.4826*median(r, &d.buf), 0.01)
 }

@@ -271,7 +271,7 @@ func TestDetectAnomaliesWeather(t *testing.T) {
 					flags++
 				}
 			}
-			if weather != nil && !strings.HasSuffix(st.Model, "-weather") {
+			if weather != nil && !strings.HasSuffix(st.Model, "-weather-18") {
 				t.Errorf("model %q does not say it followed the weather", st.Model)
 			}
 			return flags, int(st.Events[forecast.KindSpike] + st.Events[forecast.KindDip])

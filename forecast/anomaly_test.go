@@ -623,8 +623,7 @@ func TestDetectWeather(t *testing.T) {
 	if width(weather) > 0.7*width(plain) {
 		t.Errorf("interval width %.2f with the temperature, %.2f without: want 30%% narrower", width(weather), width(plain))
 	}
-	// The slopes are positive: this load heats below 16 °C and cools
-	// above 22 °C.
+	// A doubled day is still found.
 	s := load.Clone()
 	day := testStart.AddDate(0, 0, 200)
 	i := int(day.Sub(s.Start) / time.Hour)
@@ -638,10 +637,33 @@ func TestDetectWeather(t *testing.T) {
 	if ev := eventsOf(det, KindSpike, 24*time.Hour); !slices.ContainsFunc(ev, func(e AnomalyEvent) bool { return e.Start.Equal(day) }) {
 		t.Errorf("a doubled day on %v not found with the temperature: daily spikes %+v", day, ev)
 	}
-	// Without a temperature for the day, the day is not adjusted.
+	// Days without a temperature are scored as without one; a bad
+	// temperature is NaN (a non-finite value is), not a NaN score; a
+	// temperature step that does not divide a day is an error.
 	short := temp.Slice(0, 24*100)
-	if _, err := Detect(load, &DetectOptions{Temperature: &short}); err != nil {
+	short.Values[24*50] = math.Inf(1)
+	part, err := Detect(load, &DetectOptions{Temperature: &short})
+	if err != nil {
 		t.Fatal(err)
+	}
+	late := 0
+	for k, d := range part.Days {
+		if math.IsNaN(d.Expected) || math.IsNaN(d.Upper) {
+			t.Fatalf("day %v: NaN score %+v", d.Day, d)
+		}
+		if !d.Day.Before(testStart.AddDate(0, 0, 101)) {
+			if pd := plain.Days[k]; !pd.Day.Equal(d.Day) || pd.Expected != d.Expected {
+				t.Fatalf("day %v without a temperature: expected %v, want %v as without one", d.Day, d.Expected, pd.Expected)
+			}
+			late++
+		}
+	}
+	if late == 0 {
+		t.Fatal("no day after the temperature ends")
+	}
+	odd := Series{Start: testStart, Step: 7 * time.Hour, Values: []float64{1, 2}}
+	if _, err := Detect(load, &DetectOptions{Temperature: &odd}); !errors.Is(err, ErrAlign) {
+		t.Errorf("a 7h temperature step: %v, want ErrAlign", err)
 	}
 }
 

@@ -97,7 +97,9 @@ const deadlineReserve = 30 * time.Second
 //	                for this station ("-" for the station of a load
 //	                without one); unset means none. Forecasts then need
 //	                the weather forecast in the weather table, and the
-//	                anomaly scores follow the observed temperature.
+//	                anomaly scores follow the observed temperature, which
+//	                they need for 90% of the hours from 8 weeks before
+//	                the scored year (or the lake's first reading) on.
 //	MEMORY_BUDGET   the hourly grid's budget, e.g. 512MiB (default)
 //	MDA_CATALOG_URL, MDA_CATALOG_LOCATION  as for the integrator; the
 //	                tables go to the catalog's ML database
