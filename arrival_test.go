@@ -23,12 +23,13 @@ func TestWholeFileArrivalCorrection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The correction: the first half hour of the first row, 0.1 -> 0.9.
+	// The correction: the first half hour of the first row, 0.1 -> 0.05,
+	// lower (de-duplication breaks ties of arrival by the larger value).
 	lines := strings.SplitAfter(string(orig), "\n")
 	if !strings.Contains(lines[1], ",No,0.1,0.15,") {
 		t.Fatalf("unexpected fixture line %q", lines[1])
 	}
-	lines[1] = strings.Replace(lines[1], ",No,0.1,0.15,", ",No,0.9,0.15,", 1)
+	lines[1] = strings.Replace(lines[1], ",No,0.1,0.15,", ",No,0.05,0.15,", 1)
 	fixed := strings.Join(lines, "")
 
 	in := openBucket(t, "mem://")
@@ -61,8 +62,8 @@ func TestWholeFileArrivalCorrection(t *testing.T) {
 		}
 		first := r.MeterID == "6001234567" && r.Type == meter.TypeKWh && r.Time.Equal(t0.Add(30*time.Minute))
 		if first {
-			if r.Value != 0.9 || r.Arrival.Before(mid.Truncate(time.Millisecond)) {
-				t.Errorf("corrected read %+v: want 0.9 from the second file", r)
+			if r.Value != 0.05 || r.Arrival.Before(mid.Truncate(time.Millisecond)) {
+				t.Errorf("corrected read %+v: want 0.05 from the second file", r)
 			}
 			changed++
 		}

@@ -259,3 +259,82 @@ func TestLateEventsPerSourceAndPartition(t *testing.T) {
 		}
 	}
 }
+
+// TestBackfillPastTheFeed: history that runs past what the live feed has
+// delivered (an export up to today) is ingested as a backfill without
+// moving the watermark, though the lake then holds later reads: the next
+// live file is not late behind it. Without backfill the watermark moves.
+func TestBackfillPastTheFeed(t *testing.T) {
+	ctx := context.Background()
+	history := newGenerator(t, simulator.Options{Meters: 4, Days: 3, Seed: 3, Start: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)}) // to March 3
+	historyCSV, _ := csvOf(t, history)
+	// The live feed has delivered March 2 (the lines that mention it).
+	lines := bytes.SplitAfter(historyCSV, []byte("\n"))
+	liveCSV := bytes.Clone(lines[0])
+	for _, l := range lines[1:] {
+		if bytes.Contains(l, []byte("2024-03-02")) {
+			liveCSV = append(liveCSV, l...)
+		}
+	}
+	for _, backfill := range []bool{true, false} {
+		lake := openBucket(t, "mem://")
+		lake.WriteAll(ctx, "live.csv", liveCSV, nil)
+		lake.WriteAll(ctx, "history.csv", historyCSV, nil)
+		if _, err := mda.Ingest(ctx, lake, lake, "live.csv", nil); err != nil {
+			t.Fatal(err)
+		}
+		wm, _ := staging.ReadWatermark(ctx, lake)
+		st, err := mda.Ingest(ctx, lake, lake, "history.csv", &mda.IngestOptions{Backfill: backfill})
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, _ := staging.ReadWatermark(ctx, lake)
+		want := truth(t, history)
+		if diff := gocmp.Diff(want, allReads(t, lake)); diff != "" {
+			t.Fatalf("backfill %v: lake (-want +got):\n%s", backfill, diff)
+		}
+		if backfill != after.MaxReadingTime.Equal(wm.MaxReadingTime) {
+			t.Errorf("backfill %v (stats backfill %v): watermark %v before, %v after; want it moved only without backfill",
+				backfill, st.Backfill, wm.MaxReadingTime, after.MaxReadingTime)
+		}
+	}
+}
+
+// TestBackfillTravelsWithTheMessage: a range planned as a backfill is one
+// whichever pipeline processes it (workers of a shared queue), and a live
+// range planned by a live pipeline is live even on a backfill pipeline.
+func TestBackfillTravelsWithTheMessage(t *testing.T) {
+	ctx := context.Background()
+	g := newGenerator(t, simulator.Options{Meters: 4, Days: 1, Seed: 9})
+	data, _ := csvOf(t, g)
+	for _, plannedBackfill := range []bool{true, false} {
+		lake := openBucket(t, "mem://")
+		lake.WriteAll(ctx, "in.csv", data, nil)
+		// Every read of the file is behind the watermark.
+		lake.WriteAll(ctx, staging.WatermarkKey, []byte(`{"max_reading_time":"2024-03-05T00:00:00Z"}`), nil)
+		sources := map[string]*blob.Bucket{"in": lake}
+		planner := mda.NewPipeline(lake, &mda.PipelineOptions{Sources: sources, Backfill: plannedBackfill})
+		worker := mda.NewPipeline(lake, &mda.PipelineOptions{Sources: sources, Backfill: !plannedBackfill})
+		msgs, err := planner.Plan(ctx, "in", "in.csv", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			b, _ := json.Marshal(m)
+			var back ranges.Message
+			if err := json.Unmarshal(b, &back); err != nil || back.Backfill != plannedBackfill {
+				t.Fatalf("message %s: backfill lost on the wire (%v)", b, err)
+			}
+			c, err := worker.ProcessRange(ctx, back)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Backfill != plannedBackfill || (c.Late == 0) != plannedBackfill {
+				t.Errorf("planned backfill %v, processed by a pipeline with backfill %v: commit backfill %v, %d late",
+					plannedBackfill, !plannedBackfill, c.Backfill, c.Late)
+			}
+		}
+		planner.Close()
+		worker.Close()
+	}
+}

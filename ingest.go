@@ -165,13 +165,17 @@ type IngestStats struct {
 	Duplicates int64
 	// Backfill says that late detection was off: the ingest was a
 	// backfill (IngestOptions.Backfill, or a key under HistoricPrefix), so
-	// Late and LateEvents are 0 whatever the reads' times, and the
-	// watermark did not move.
-	Backfill bool
+	// Late and LateEvents are 0 whatever the reads' times, and this
+	// ingest's reads did not move the watermark (the final integration
+	// may merge other sources' live ranges, which do). Over several files
+	// (Add) it says that at least one was a backfill; Backfills counts
+	// them.
+	Backfill  bool
+	Backfills int
 	// Late counts staged reads that the late policy found late, and
-	// LateEvents the late events published for them: one per partition
-	// with late reads (a range processed twice may have published some
-	// twice). LateAdded counts the reads that the partitions with late
+	// LateEvents the partitions with late reads, which the late events
+	// announced: one event each (more if a range was processed twice,
+	// which sends its source's events again). LateAdded counts the reads that the partitions with late
 	// reads gained: late reads that the lake already held (a file sent
 	// again under another name, or a correction of a value) add none.
 	Late       int64
@@ -214,6 +218,7 @@ func (s *IngestStats) Add(o IngestStats) {
 	s.Reads += o.Reads
 	s.Duplicates += o.Duplicates
 	s.Backfill = s.Backfill || o.Backfill
+	s.Backfills += o.Backfills
 	s.Late += o.Late
 	s.LateEvents += o.LateEvents
 	s.LateAdded += o.LateAdded
@@ -295,6 +300,9 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 	}
 	backfill := o.Backfill || IsHistoric(key)
 	stats := IngestStats{Source: key, Backfill: backfill}
+	if backfill {
+		stats.Backfills = 1
+	}
 
 	attrs, err := in.Attributes(ctx, key)
 	if err != nil {
@@ -364,8 +372,16 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 		p.opts.AfterStage = o.Faults.AfterStage
 	}
 	defer p.Close()
-	// The output is named after the inbound object, not the copy.
-	msgs, err := p.Plan(ctx, "inbound", srcKey, &PlanOptions{Source: key, SourceID: stats.SourceID, Split: o.Split, Arrival: time.Now(), Format: o.Format})
+	// The output is named after the inbound object, not the copy. It
+	// arrived when it was written (as an object-created event says on a
+	// cloud), not when this ingest runs: reads that do not carry their
+	// own delivery time take it, and the later file wins de-duplication
+	// whatever order files are ingested in.
+	arrival := attrs.ModTime
+	if arrival.IsZero() {
+		arrival = time.Now()
+	}
+	msgs, err := p.Plan(ctx, "inbound", srcKey, &PlanOptions{Source: key, SourceID: stats.SourceID, Split: o.Split, Arrival: arrival, Format: o.Format})
 	if err != nil {
 		return stats, err
 	}

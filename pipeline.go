@@ -53,11 +53,13 @@ type PipelineOptions struct {
 	// with late reads, once every range of the source has committed (see
 	// ProcessRange).
 	LateTopic *pubsub.Topic
-	// Backfill stages every range as history: no read is checked for
-	// lateness, no late event is sent, and the ranges' commits say
-	// Backfill, so that integrating them does not move the watermark (see
-	// staging.Watermark). Ranges of objects under HistoricPrefix are
-	// history without it.
+	// Backfill makes Plan mark every range message as history
+	// (ranges.Message.Backfill): whichever worker processes it, no read is
+	// checked for lateness, no late event is sent, and the range's commit
+	// says Backfill, so that integrating it does not move the watermark
+	// (see staging.Watermark). Objects under HistoricPrefix are history
+	// without it. The flag travels with the message, so live and backfill
+	// ingests can share one queue and its workers.
 	Backfill bool
 	// NoAlign keeps Plan's cuts where ranges.Split puts them. By default
 	// Plan moves each cut to the next change of reading hour (the file is
@@ -200,7 +202,8 @@ func (p *Pipeline) Plan(ctx context.Context, bucketName, key string, opts *PlanO
 		}
 	}
 	base := ranges.Message{Bucket: bucketName, Key: key, Version: version(attrs), Size: attrs.Size,
-		SourceID: o.SourceID, Source: o.Source, Format: o.Format, Arrival: o.Arrival.UTC()}
+		SourceID: o.SourceID, Source: o.Source, Format: o.Format, Arrival: o.Arrival.UTC(),
+		Backfill: p.opts.Backfill || IsHistoric(o.Source)}
 	if o.Format != meter.HESCSVFormat {
 		return ranges.Messages(base, []ranges.Range{{Index: 0, Start: 0, End: attrs.Size}}), nil
 	}
@@ -281,8 +284,9 @@ var ErrSourceChanged = errors.New("mda: source object changed since the range wa
 // integrated) is staged again, but none of its reads is late: they are in
 // the lake already, and re-delivered data is not late data. Its commit
 // says Redelivery, and no late event is sent. Nor is any read of a
-// backfill late (PipelineOptions.Backfill, or a source object under
-// HistoricPrefix): its commit says Backfill.
+// backfill late (a message that says Backfill, see
+// PipelineOptions.Backfill, or a source object under HistoricPrefix): its
+// commit says Backfill.
 //
 // Late events go out once per source and partition (see package late):
 // after its commit, a range of a source of several ranges lists the
@@ -314,7 +318,7 @@ func (p *Pipeline) ProcessRange(ctx context.Context, msg ranges.Message) (*stagi
 	if err != nil {
 		return nil, err
 	}
-	backfill := p.opts.Backfill || IsHistoric(msgSource(msg))
+	backfill := msg.Backfill || IsHistoric(msgSource(msg))
 	name := staging.OutputName(msg.SourceID, msg.Range.Index)
 	wopts := partition.WriterOptions{}
 	if p.opts.Writer != nil {

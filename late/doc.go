@@ -49,8 +49,14 @@
 // per range and partition: each range's worker publishes, after its commit,
 // only if every range of the source has committed by then
 // (staging.CommittedSource), and then announces the late partitions of all
-// of them ([Events]). Of ranges that commit at about the same time, at
-// least one sees all the commits; two may, and send the same events twice.
+// of them ([Events]). Of ranges that commit at about the same time, the
+// last to commit sees all the commits, on a store whose listing is
+// strongly consistent (S3, GCS, Azure, local files) and if its listing,
+// reading and publishing succeed (a failure fails the range, which is
+// processed again and publishes then); two may see them all, and send the
+// same events twice. Once a source has committed, a range of it processed
+// again (a duplicate message, a retry) sends all of the source's events
+// again: harmless, for the reason below.
 //
 // This loses nothing, because an event is only a shortcut. [Handler]
 // re-integrates the event's partition: every committed staged file in it,
@@ -62,5 +68,8 @@
 // never sent (a source whose last range never commits) only waits for the
 // next full integration. What the grouping costs is time: a source's late
 // partitions are announced when its last range commits, not as each range
-// commits.
+// commits. Within `mda ingest` that is the end of the file, just before
+// its own full integration, so the in-process handler seldom has anything
+// left to do; on the Lambda deployment the late function re-integrates a
+// source's partitions as soon as its last range has committed.
 package late

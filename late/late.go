@@ -92,8 +92,9 @@ type Event struct {
 	// Partition is the partition's path, readings/reading_type=.../hour=HH/.
 	Partition string `json:"partition"`
 	// StagingKey is a staged Parquet file in the lake bucket with late
-	// reads of the source in the partition: the file of the lowest range,
-	// if several ranges had some (Files counts them).
+	// reads of the source in the partition: that of the first commit
+	// given to Events with some (Publish's callers give them in range
+	// order: the lowest range's), Files counting them all.
 	StagingKey string `json:"staging_key"`
 	// Files counts the source's staged files in the partition with late
 	// reads (one per range).

@@ -75,7 +75,9 @@ type NEM12Options struct {
 //   - quality: the first letter of the 300 record's quality method (A, E, S,
 //     F, N), or for V the 400 record covering the interval; V days must be
 //     covered completely;
-//   - arrival: the 300 record's UpdateDateTime, if present.
+//   - arrival: the 300 record's UpdateDateTime, if present, else the 100
+//     header's DateTime (the file's creation time), else zero (the
+//     ingest then takes the object's arrival).
 //
 // The 100 header is checked when present; real customer exports often omit
 // it and start at a 200 record, which is accepted. 500 records are ignored;
@@ -148,6 +150,7 @@ type nem12Decoder struct {
 	day      nem12Day
 	fields   [][]byte
 	ids      interner
+	fileTime time.Time // the 100 header's DateTime, zero without one
 }
 
 func (d *nem12Decoder) err(lineNo, offset int64, col string, err error) *ParseError {
@@ -167,6 +170,16 @@ func (d *nem12Decoder) line(dst []Reading, line []byte, lineNo, offset int64) ([
 	case "100":
 		if len(f) < 3 || string(f[1]) != "NEM12" {
 			return dst, d.err(lineNo, offset, "VersionHeader", fmt.Errorf("%w: not a NEM12 100 record", ErrHeader))
+		}
+		// The file's creation time (DateTime, YYYYMMDDhhmm): the arrival
+		// of the days that carry no UpdateDateTime, on the same clock as
+		// those that do, so that de-duplication compares like with like.
+		if len(f[2]) == 12 {
+			if wms, ok := parseDateTime14(append(f[2][:12:12], '0', '0')); ok {
+				if ms, err := d.clock.resolve("", wms); err == nil {
+					d.fileTime = time.UnixMilli(ms).UTC()
+				}
+			}
 		}
 		return dst, nil
 	case "200":
@@ -406,6 +419,9 @@ func (d *nem12Decoder) interval(f [][]byte, line []byte, lineNo, offset int64) e
 	day.line, day.offset = lineNo, offset
 	day.raw = append(day.raw[:0], line...)
 	day.midnight = d.clock.localMidnight(y, m, dd)
+	if arrival.IsZero() {
+		arrival = d.fileTime // zero without a 100 header
+	}
 	day.arrival = arrival
 	day.n = n
 	for i := 0; i < n; i++ {

@@ -50,6 +50,18 @@ func TestNEM12Sample(t *testing.T) {
 	if err != nil || len(keep) != 192+96 || keep[len(keep)-1].Quality != meter.QualityNull {
 		t.Fatalf("KeepNull: %v, %d reads", err, len(keep))
 	}
+	// The null day has no UpdateDateTime: it arrives at the 100 header's
+	// DateTime, 202403050930 AEST, on the same clock as the other days.
+	if got, want := keep[len(keep)-1].Arrival, utc("2024-03-04T23:30:00Z"); !got.Equal(want) {
+		t.Errorf("a day without UpdateDateTime arrives %v, want the file's DateTime %v", got, want)
+	}
+	// Without a 100 header, it has no arrival: the ingest gives it the
+	// object's.
+	noHeader := bytes.SplitN(data, []byte("\n"), 2)[1]
+	keep, err = meter.ReadAll(meter.NewNEM12Reader(bytes.NewReader(noHeader), &meter.NEM12Options{KeepNull: true}))
+	if err != nil || !keep[len(keep)-1].Arrival.IsZero() || !keep[0].Arrival.Equal(arr1) {
+		t.Errorf("headerless: %v, arrivals %v and %v", err, keep[0].Arrival, keep[len(keep)-1].Arrival)
+	}
 }
 
 func nem12Day(date, q string, n int, v string) string {

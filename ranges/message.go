@@ -45,6 +45,9 @@ type Message struct {
 	Ranges int `json:"ranges"`
 	// Arrival is when the object arrived (the object-created event time).
 	Arrival time.Time `json:"arrival_time"`
+	// Backfill says the object is history, loaded without late
+	// detection: whichever worker takes the range stages it so.
+	Backfill bool `json:"backfill,omitempty"`
 }
 
 // MarshalJSON writes the range as {"index","start","end"}.

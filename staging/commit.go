@@ -140,12 +140,21 @@ func ListCommits(ctx context.Context, lake *blob.Bucket, sourceID string) ([]Com
 // one listing. The lake's listing is strongly consistent (S3, GCS,
 // Azure, local files): of several ranges that commit at about the same
 // time, each lists after its own commit is durable, so the one whose
-// commit completes last lists them all (more than one may).
+// commit completes last lists them all (more than one may), provided its
+// listing and reading succeed. A commit that vanishes between the listing
+// and the reading was consumed by an integration that completed the
+// source: then there is nothing left to announce, and the result is nil.
 func CommittedSource(ctx context.Context, lake *blob.Bucket, sourceID string, n int) ([]Commit, error) {
 	if sourceID == "" || n <= 0 {
 		return nil, fmt.Errorf("staging: committed source %q of %d ranges", sourceID, n)
 	}
 	keys, err := commitKeys(ctx, lake, sourceID)
+	for try := 0; try < 3 && gcerrors.Code(err) == gcerrors.NotFound; try++ {
+		// On a local bucket a commit being written is a temporary file
+		// beside the others, which the listing may see and find gone
+		// by the time it looks at it: list again.
+		keys, err = commitKeys(ctx, lake, sourceID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +168,11 @@ func CommittedSource(ctx context.Context, lake *blob.Bucket, sourceID string, n 
 	if len(mine) < n {
 		return nil, nil
 	}
-	return readCommits(ctx, lake, mine)
+	cs, err := readCommits(ctx, lake, mine)
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return nil, nil
+	}
+	return cs, err
 }
 
 // commitKeys lists the keys of the commits of a source, or of every

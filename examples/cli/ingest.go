@@ -136,15 +136,19 @@ func printIngestStats(w io.Writer, st mda.IngestStats) {
 	}
 	fmt.Fprintf(w, "ingested %s\n", st.Source)
 	fmt.Fprintf(w, "  rows read          %12d lines (%s, %d ranges)\n", st.Lines, mb(st.Bytes), st.Ranges)
-	if !st.Backfill {
-		fmt.Fprintf(w, "  reads staged       %12d (%d late)\n", st.Staged, st.Late)
+	if !st.Backfill || st.Late > 0 || st.LateEvents > 0 { // live, or a total with live files
+		backfills := ""
+		if st.Backfills > 0 {
+			backfills = fmt.Sprintf("; late detection off for %d backfill files", st.Backfills)
+		}
+		fmt.Fprintf(w, "  reads staged       %12d (%d late%s)\n", st.Staged, st.Late, backfills)
 		fmt.Fprintf(w, "  late events        %12d (one per late partition, re-integrated at once, adding %d reads to the lake)\n", st.LateEvents, st.LateAdded)
 		if st.Late > 0 && 2*st.Late > st.Staged {
 			fmt.Fprintf(w, "  note: most reads were behind the lake's watermark; if the file is history, --backfill loads it without late events\n")
 		}
 	} else {
 		fmt.Fprintf(w, "  reads staged       %12d (backfill: late detection off)\n", st.Staged)
-		fmt.Fprintf(w, "  late events        %12d (backfill: none sent, watermark left as it was)\n", st.LateEvents)
+		fmt.Fprintf(w, "  late events        %12d (backfill: none sent; its reads do not move the watermark)\n", st.LateEvents)
 	}
 	fmt.Fprintf(w, "  reads written      %12d (after de-duplication: %d duplicates dropped)\n", st.Reads, st.Duplicates)
 	fmt.Fprintf(w, "  lines quarantined  %12d\n", st.Quarantined)

@@ -23,8 +23,9 @@ import (
 // function stages its ranges without late detection: no late event,
 // although the lake's watermark is a day ahead of every read, and the
 // integration leaves the watermark where it was. The same bytes under
-// data/landing/ are all late, and announced once per partition, not once
-// per range and partition.
+// data/landing/ are all late, and announced once per late partition (a
+// file this small is one range; TestLateEventsPerSourceAndPartition in the
+// mda package tests the grouping of several ranges' files).
 func TestInboundHistoric(t *testing.T) {
 	ctx := context.Background()
 	csv, g := lambdatest.CSV(t, simulator.Options{Meters: 4, Days: 1, Seed: 8})

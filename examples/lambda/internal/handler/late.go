@@ -20,7 +20,8 @@ import (
 )
 
 // Late is the late-read function: the workers publish a late.Event for each
-// staged file with late reads, and this function re-integrates the
+// source and partition with late reads, once every range of the source has
+// committed (see package late), and this function re-integrates the
 // partitions they name at once (late.Handler), so that a correction is in
 // the lake within seconds instead of at the next scheduled integration.
 //
