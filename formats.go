@@ -77,10 +77,11 @@ func clipBytes(b []byte) string {
 type FormatOptions struct {
 	// Location is the time zone of formats in wall-clock time (MRASCo,
 	// London, wide and mapped CSV) when their own options name none. For
-	// the retailer wide CSV it replaces NEM time: in a zone with DST, a
-	// row must then have as many half-hour columns as its local day has
-	// half hours (46 on the 23-hour day, 50 on the 25-hour day, 48 on the
-	// others), or 48 with the skipped hour empty on a 23-hour day; other
+	// the retailer wide CSV it replaces NEM time: in a zone whose offset
+	// changes (DST), a row must then have as many interval columns as its
+	// local day has intervals (for half hours 46 on the 23-hour day, 50 on
+	// the 25-hour day, 48 on the others), or 48 with the skipped hour
+	// empty on a 23-hour day; other
 	// rows are quarantined, never shifted or overlapped (see
 	// meter.WideCSVOptions.Location).
 	Location *time.Location
@@ -119,7 +120,8 @@ func (o *FormatOptions) decoder(format string, r io.Reader, source string, onErr
 			w = *o.Wide
 		} else if loc != nil {
 			// The decoder counts each row's columns against its local day
-			// in a zone with DST, and rejects the rows that do not fit.
+			// in a zone whose offset changes, and rejects the rows that
+			// do not fit.
 			w.Location = loc
 		}
 		w.OnError = onError

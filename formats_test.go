@@ -118,6 +118,9 @@ func TestSeriesOrderedFormatsAreNotLate(t *testing.T) {
 // read is moved by an hour, and none shares an instant with the next
 // day's, so de-duplication drops nothing.
 func TestWideCSVIngestDSTDays(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 11,000 hourly partitions (15-20 s)")
+	}
 	dir, _ := filepath.Abs(filepath.Join("..", "shared", "datasets", "au-household-meter-exports"))
 	if _, err := os.Stat(filepath.Join(dir, "meter03.csv")); err != nil {
 		t.Skipf("real retailer export not available (%v); it lives in ../shared/datasets/au-household-meter-exports relative to the repository", err)

@@ -157,10 +157,11 @@ func (c *WallClock) cache(t int64) {
 // 25-hour day simply has more intervals and no wall time is repeated.
 func (c *WallClock) localMidnight(y, m, d int) int64 {
 	wms := daysFromCivil(y, m, d) * dayMS
-	// Midnight is not repeated in the zones we know of; when it is skipped
-	// (a few zones change at 00:00), the day starts at the first instant
-	// after the gap: the zone transition.
-	if c.lo < c.hi {
+	// When midnight is skipped (a few zones change at 00:00), the day
+	// starts at the first instant after the gap: the zone transition. When
+	// it is repeated (zones east of UTC that fell back from 01:00 to 00:00,
+	// Asia/Amman to 2021, Asia/Gaza), it starts at the first of the two.
+	if c.lo < c.hi { // the cache keeps two days clear of any transition
 		if t := wms - c.off; t >= c.lo && t < c.hi {
 			return t
 		}
@@ -177,6 +178,13 @@ func (c *WallClock) localMidnight(y, m, d int) int64 {
 			t = end
 		} else {
 			t = start
+		}
+	} else if start, _ := t.ZoneBounds(); !start.IsZero() {
+		// A repeated midnight: time.Date may give the second; the first
+		// is in the period before, if it has midnight too.
+		_, prev := start.Add(-time.Millisecond).Zone()
+		if e := wms - int64(prev)*1000; e < start.UnixMilli() && c.offsetAt(e) == int64(prev)*1000 {
+			t = time.UnixMilli(e)
 		}
 	}
 	c.cache(t.UnixMilli())

@@ -45,11 +45,12 @@ type WideCSVOptions struct {
 	//
 	// In a zone whose offset changes (one with DST, such as
 	// Australia/Melbourne), days last 23, 24 or 25 hours, i.e. 46, 48 or 50
-	// half hours, and a row of any day must have exactly as many interval
-	// columns as its day has intervals: its interval columns are all its
-	// columns from FirstValueColumn on, but the last TrailingColumns. (A
-	// zone whose offset changed only in the past, such as
-	// Australia/Brisbane, counts too: its rows need exactly Intervals.) A row with another
+	// half hours, and a row of a day within a year of a change must have
+	// exactly as many interval columns as its day has intervals: its
+	// interval columns are all its columns from FirstValueColumn on, but
+	// the last TrailingColumns. (A zone whose offset last changed longer
+	// ago, such as Australia/Brisbane or Asia/Kolkata, reads like a fixed
+	// one: Intervals columns, extra ones ignored.) A row with another
 	// number is rejected with a ParseError wrapping ErrColumnCount and
 	// ErrDayLength, naming the day, the zone and both counts: 48 values
 	// cannot be laid on a 23- or 25-hour day without moving some reads by
@@ -330,7 +331,10 @@ func (d *wideDecoder) line(dst []Reading, line []byte, lineNo, offset int64) ([]
 	// column i ends (1 the first), or 0 for a column of no interval.
 	cols, wall := d.n, false
 	day := d.dayOf(y, m, dd)
-	if d.varying || day.n != d.n {
+	if !day.strict && day.n == d.n && len(f) < day.minFields {
+		return dst, d.err(lineNo, offset, "", fmt.Errorf("%w: got %d, want at least %d", ErrColumnCount, len(f), day.minFields))
+	}
+	if day.strict || day.n != d.n {
 		var perr *ParseError
 		cols, wall, perr = d.fitDay(day, len(f)-(d.firstCol-1)-d.trailing, lineNo, offset)
 		if perr != nil {
@@ -409,6 +413,11 @@ type wideDay struct {
 	slot         []int // per column of the wall-clock layout: its interval (1-based), 0 if skipped
 	gapLo, gapHi int   // the skipped columns, 0-based, inclusive
 	tailGap      bool  // the skipped columns are the last ones
+	// strict: the zone changes offset within a year of the day, and a
+	// row's interval columns must fit the day; else minFields is the
+	// fields a row of it needs (its n columns, extra ones ignored).
+	strict    bool
+	minFields int
 }
 
 // dayOf returns the local day y-m-dd, from a one-day cache: rows come in
@@ -425,7 +434,23 @@ func (d *wideDecoder) dayOf(y, m, dd int) *wideDay {
 		n = int(lenMS / d.stepMS)
 	}
 	d.day = wideDay{key: key, set: true, start: start, lenMS: lenMS, n: n, slot: d.day.slot[:0]}
+	d.day.strict = d.varying && nearTransition(d.clock.loc, start)
+	if !d.day.strict && n == d.n {
+		d.day.minFields = max(d.metaFields, d.firstCol+d.n-1) // as in a fixed zone
+	}
 	return &d.day
+}
+
+// nearTransition reports whether the zone's offset changes within a year
+// either side of Unix ms t: there a row's columns are counted against its
+// day, so that a row of the wrong day length is caught on the days around
+// it too. A zone that last changed decades ago (Australia/Brisbane,
+// Asia/Kolkata) reads like a fixed one, trailing total columns included.
+func nearTransition(loc *time.Location, t int64) bool {
+	start, end := time.UnixMilli(t).In(loc).ZoneBounds()
+	const year = 366 * 24 * time.Hour
+	at := time.UnixMilli(t)
+	return !start.IsZero() && at.Sub(start) < year || !end.IsZero() && end.Sub(at) < year
 }
 
 // fitDay decides how a row of c interval columns (as counted in a zone
@@ -435,11 +460,11 @@ func (d *wideDecoder) dayOf(y, m, dd int) *wideDay {
 // values are parsed. Anything else is an ErrDayLength.
 func (d *wideDecoder) fitDay(day *wideDay, c int, lineNo, offset int64) (cols int, wall bool, perr *ParseError) {
 	if day.n <= 0 {
-		what := "does not exist"
-		if day.lenMS > 0 {
-			what = fmt.Sprintf("lasts %s: not a whole number of %s intervals", fmtDayLen(day.lenMS), fmtDayLen(d.stepMS))
+		if day.lenMS <= 0 {
+			return 0, false, d.err(lineNo, offset, "date", fmt.Errorf("%w: %w: %s in %s does not exist", ErrTimestamp, ErrNonexistentTime, d.dayName(day), d.clock.loc))
 		}
-		return 0, false, d.err(lineNo, offset, "date", fmt.Errorf("%w: %w: %s in %s %s", ErrColumnCount, ErrDayLength, d.dayName(day), d.clock.loc, what))
+		return 0, false, d.err(lineNo, offset, "date", fmt.Errorf("%w: %w: %s in %s lasts %s: not a whole number of %s intervals",
+			ErrColumnCount, ErrDayLength, d.dayName(day), d.clock.loc, fmtDayLen(day.lenMS), fmtDayLen(d.stepMS)))
 	}
 	if c == day.n {
 		return c, false, nil

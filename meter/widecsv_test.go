@@ -215,12 +215,13 @@ func TestWideCSVDSTDays(t *testing.T) {
 // TestWideCSVYearsAreContiguous reads rows that fit their days, for every
 // day of two years in zones with DST changes at 02:00 (Melbourne), 01:00
 // (London), midnight (Santiago, whose day then starts at 01:00) and by half
-// an hour (Lord Howe Island), half-hourly and quarter-hourly: the reads of
+// an hour (Lord Howe Island), and a repeated midnight (Amman, which fell
+// back from 01:00 to 00:00), half-hourly and quarter-hourly: the reads of
 // each meter follow one another interval by interval, each at its own
 // instant, with no gap and no overlap. On days shorter than 24 hours it
 // also reads the wall-clock layout with the skipped times empty.
 func TestWideCSVYearsAreContiguous(t *testing.T) {
-	for _, zone := range []string{"Australia/Melbourne", "Europe/London", "America/Santiago", "Australia/Lord_Howe"} {
+	for _, zone := range []string{"Australia/Melbourne", "Europe/London", "America/Santiago", "Australia/Lord_Howe", "Asia/Amman"} {
 		for _, n := range []int{48, 96} {
 			t.Run(fmt.Sprint(zone, "/", n), func(t *testing.T) {
 				loc := mustLoad(t, zone)
@@ -316,7 +317,8 @@ func TestWideCSVYearsAreContiguous(t *testing.T) {
 	}
 	reads, err := meter.ReadAll(meter.NewWideCSVReader(strings.NewReader(in), &meter.WideCSVOptions{Location: apia, OnError: onErr(&errs0)}))
 	if err != nil || len(reads) != 96 || len(errs0) != 1 || errs0[0].Line != 2 || errs0[0].Column != "date" ||
-		!strings.Contains(errs0[0].Error(), "2011-12-30 in Pacific/Apia does not exist") {
+		!strings.Contains(errs0[0].Error(), "2011-12-30 in Pacific/Apia does not exist") ||
+		!errors.Is(errs0[0], meter.ErrNonexistentTime) || !errors.Is(errs0[0], meter.ErrTimestamp) {
 		t.Fatalf("%d reads, %v, %v", len(reads), err, errs0)
 	}
 	if !reads[47].Time.Equal(utc("2011-12-30T10:00:00Z")) || !reads[48].Time.Equal(utc("2011-12-30T10:30:00Z")) {
@@ -465,4 +467,43 @@ func FuzzWideCSVReaderDST(f *testing.F) {
 			checkDistinct(t, reads, start, end)
 		}
 	})
+}
+
+// TestWideCSVSettledZones: in a zone whose offset last changed decades
+// ago (Brisbane, Kolkata), a row of the usual columns plus a total is read
+// as in a fixed zone: the day is 24 hours, the extra column ignored. In
+// Melbourne, whose offset changes twice a year, the same row does not fit
+// its day and is rejected.
+func TestWideCSVSettledZones(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("meter,date\nm1,2019-06-12")
+	for i := 1; i <= 48; i++ {
+		fmt.Fprintf(&b, ",%d", i)
+	}
+	b.WriteString(",1176\n") // the day's total
+	for _, tc := range []struct {
+		zone  string
+		reads int
+	}{{"Australia/Brisbane", 48}, {"Asia/Kolkata", 48}, {"Australia/Melbourne", 0}} {
+		t.Run(tc.zone, func(t *testing.T) {
+			var errs []*meter.ParseError
+			reads, err := meter.ReadAll(meter.NewWideCSVReader(strings.NewReader(b.String()),
+				&meter.WideCSVOptions{Header: true, Location: mustLoad(t, tc.zone), OnError: onErr(&errs)}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(reads) != tc.reads || (tc.reads == 0) != (len(errs) == 1) {
+				t.Fatalf("%d reads, errors %v; want %d reads", len(reads), errs, tc.reads)
+			}
+			if tc.reads > 0 {
+				start, end := localDay(mustLoad(t, tc.zone), 2019, 6, 12)
+				checkDistinct(t, reads, start, end)
+				if reads[47].Value != 48 {
+					t.Errorf("last read %v, want the 48th column, not the total", reads[47].Value)
+				}
+			} else if !errors.Is(errs[0], meter.ErrDayLength) {
+				t.Errorf("error %v, want ErrDayLength", errs[0])
+			}
+		})
+	}
 }
