@@ -178,7 +178,7 @@ func (o *DetectOptions) withDefaults() DetectOptions {
 		d.Weeks = 8
 	}
 	if d.MinHistoryDays <= 0 {
-		d.MinHistoryDays = 14
+		d.MinHistoryDays = DefaultMinHistoryDays
 	}
 	if d.Interval <= 0 || d.Interval >= 1 {
 		d.Interval = 0.98
@@ -235,6 +235,11 @@ func (o *DetectOptions) withDefaults() DetectOptions {
 	}
 	return d
 }
+
+// DefaultMinHistoryDays is the default of DetectOptions.MinHistoryDays
+// (and AnomalyOptions.MinHistoryDays): the days of history a day needs to
+// be scored.
+const DefaultMinHistoryDays = 14
 
 // ErrAlign reports a series that Detect cannot lay on days.
 var ErrAlign = errors.New("forecast: series does not align with days")

@@ -207,16 +207,22 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 			return fmt.Errorf("registering the anomalies of %d: %w (the files are written; a rerun registers them)", st.Year, err)
 		}
 	}
-	if st.Meters == 0 {
-		return noAnomalyScores(st, *weeks)
-	}
-	fmt.Fprintf(stdout, "anomalies %d (%s to %s, model %s): %d meters, %d meter-days scored, %d spikes, %d dips\n", st.Year,
-		st.From.Format(time.DateOnly), st.To.Add(-24*time.Hour).Format(time.DateOnly), st.Model, st.Meters, st.Days, st.Spikes, st.Dips)
 	var events []string
 	var nev int64
 	for _, k := range forecast.AnomalyKinds {
 		events = append(events, fmt.Sprintf("%d %s", st.Events[k], k))
 		nev += st.Events[k]
+	}
+	if st.Meters == 0 {
+		if nev == 0 {
+			return noAnomalyScores(st, *weeks)
+		}
+		// Runs of stuck or zero reads need no history: they were found
+		// and written, though no day could be scored.
+		fmt.Fprintf(stderr, "warning: %v\n", noAnomalyScores(st, *weeks))
+	} else {
+		fmt.Fprintf(stdout, "anomalies %d (%s to %s, model %s): %d meters, %d meter-days scored, %d spikes, %d dips\n", st.Year,
+			st.From.Format(time.DateOnly), st.To.Add(-24*time.Hour).Format(time.DateOnly), st.Model, st.Meters, st.Days, st.Spikes, st.Dips)
 	}
 	fmt.Fprintf(stdout, "events: %s (%d in %d files)\n", strings.Join(events, ", "), nev, len(st.EventFiles))
 	fmt.Fprintf(stdout, "%d rows in %d files (%s); %d reads scanned in %d passes; %v, peak memory %s\n", st.Days, len(st.Files), mb(st.Bytes),
@@ -225,22 +231,25 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 }
 
 // noAnomalyScores is the error of a forecast anomalies run that scored no
-// meter-day: the detector needs minAnomalyHistory days of history before
-// a day (forecast.AnomalyOptions.MinHistoryDays, by default). The days of
-// kW reads the run found are the hourly partitions it scanned, from weeks
-// weeks before the year to the end of the scored days, over 24.
+// meter-day: the detector needs forecast.DefaultMinHistoryDays days of
+// history before a day. The days of kW reads the run found are the hourly
+// partitions it scanned (in one pass), from weeks weeks before the year to
+// the last day it could score, over 24.
 func noAnomalyScores(st forecast.AnomalyStats, weeks int) error {
 	if weeks <= 0 {
 		weeks = 8 // forecast.AnomalyOptions' default
 	}
-	from, to := st.From.AddDate(0, 0, -7*weeks).Format(time.DateOnly), st.To.Format(time.DateOnly)
-	return fmt.Errorf("%w: no meter-day of %d scored: the detector needs %d days of history before a day it scores, "+
-		"and the lake holds %d days of kW reads between %s and %s",
-		forecast.ErrHistory, st.Year, minAnomalyHistory, st.Scan.Partitions/int64(max(st.Passes, 1))/24, from, to)
+	from, to := st.From.AddDate(0, 0, -7*weeks).Format(time.DateOnly), st.To.Add(-24*time.Hour).Format(time.DateOnly)
+	if st.Scan.Partitions == 0 {
+		return fmt.Errorf("%w: no kW reads from %s to %s to score %d on", forecast.ErrNoData, from, to, st.Year)
+	}
+	held := ""
+	if st.Passes == 1 {
+		held = fmt.Sprintf(", and the lake holds %d days of kW reads from %s to %s", st.Scan.Partitions/24, from, to)
+	}
+	return fmt.Errorf("%w: no meter-day of %d scored: the detector needs %d days of history before a day it scores%s",
+		forecast.ErrHistory, st.Year, forecast.DefaultMinHistoryDays, held)
 }
-
-// minAnomalyHistory is the default of forecast.AnomalyOptions.MinHistoryDays.
-const minAnomalyHistory = 14
 
 // registerML adds to fs the catalog flags of the forecast and anomaly
 // jobs: those of mda ingest (catalogFlags.register) and --ml-database,

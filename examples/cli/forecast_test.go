@@ -231,6 +231,22 @@ func TestCLIForecastHistoryTooShort(t *testing.T) {
 	if m := regexp.MustCompile(`holds (\d+) days of kW reads`).FindStringSubmatch(errs); m == nil || (m[1] != "6" && m[1] != "7") {
 		t.Errorf("forecast anomalies does not say the lake holds 6 days: %s", errs)
 	}
+	// Another year: nothing to score, and it says so.
+	code, out, errs = runCLI(t, "forecast", "anomalies", "--lake", lake, "--quiet", "--catalog", "none", "--year", "2023")
+	if code != 1 || !strings.Contains(errs, "no kW reads") {
+		t.Errorf("forecast anomalies --year 2023: exit %d: %s%s", code, out, errs)
+	}
+	// A stuck meter needs no history: its run is found and written, with a
+	// warning that no day could be scored, and the command succeeds.
+	dir := t.TempDir()
+	stuck := "file://" + filepath.ToSlash(filepath.Join(dir, "lake"))
+	if code, out, errs := runCLI(t, "demo", "--lake", stuck, "--meters", "2", "--days", "7", "--faults", "1", "--quiet", "--catalog", "none"); code != 0 {
+		t.Fatalf("demo: exit %d: %s%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "forecast", "anomalies", "--lake", stuck, "--quiet", "--catalog", "none")
+	if code != 0 || !strings.Contains(out, "1 flat") || !strings.Contains(errs, "warning:") || !strings.Contains(errs, "history too short") {
+		t.Errorf("forecast anomalies on a week with a stuck meter: exit %d: %s%s", code, out, errs)
+	}
 }
 
 // TestCLIForecastTrainWarning: forecast train warns, and still stores the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -24,7 +25,8 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	meterID := fs.String("meter", "", "meter id (required)")
 	types := fs.String("type", "kw", "reading types, comma-separated, or 'all' (--hourly chooses kw or kwh itself)")
 	from := fs.String("from", "", "first day YYYY-MM-DD, or an RFC 3339 instant (inclusive)")
-	to := fs.String("to", "", "last day YYYY-MM-DD (inclusive: the whole day), or an RFC 3339 instant (exclusive)")
+	to := fs.String("to", "", "last day YYYY-MM-DD (inclusive: the whole day), or an RFC 3339 instant (exclusive;\n"+
+		"with --hourly the bounds are of intervals: reads stamped in (from, to], since a read ends its interval)")
 	format := fs.String("format", "csv", "output format: csv or json")
 	hourly := fs.Bool("hourly", false, "print energy per hour in kWh instead of reads: kwh reads summed, else kw reads times the interval,\n"+
 		"each counted in the hour its interval falls in (a read stamped 10:00 ends the interval 09:45-10:00)")
@@ -35,6 +37,13 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *meterID == "" || fs.NArg() > 0 || (*format != "csv" && *format != "json") || *interval < 0 {
 		fs.Usage()
 		return errUsage
+	}
+	if *hourly {
+		typeSet := false
+		fs.Visit(func(f *flag.Flag) { typeSet = typeSet || f.Name == "type" })
+		if typeSet {
+			return fmt.Errorf("--type with --hourly: the energy comes from kwh reads, else kw reads, whichever the meter has")
+		}
 	}
 	f := &partition.Filter{MeterIDs: []string{*meterID}}
 	var err error
@@ -86,7 +95,7 @@ func queryHourly(ctx context.Context, b *blob.Bucket, id string, from, to time.T
 	// its span (the listing prunes the years without data), so the
 	// bounds of the unbounded flags cost nothing.
 	if from.IsZero() {
-		from = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+		from = time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC) // the lake's first year (1 ns: the zero time means unset)
 	}
 	if to.IsZero() {
 		to = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)

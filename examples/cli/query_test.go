@@ -214,3 +214,12 @@ func TestCLIQueryHourlyNEM12(t *testing.T) {
 		t.Errorf("stderr: %q", errs)
 	}
 }
+
+// TestCLIQueryHourlyRejectsType: --hourly takes kwh reads, else kw reads,
+// so a --type beside it is an error, not silently ignored.
+func TestCLIQueryHourlyRejectsType(t *testing.T) {
+	code, out, errs := runCLI(t, "query", "--lake", "mem://", "--meter", "m", "--hourly", "--type", "vltg")
+	if code == 0 || !strings.Contains(errs, "--type with --hourly") {
+		t.Errorf("query --hourly --type vltg: exit %d: %s%s", code, out, errs)
+	}
+}
