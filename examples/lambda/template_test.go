@@ -183,6 +183,7 @@ func TestTemplate(t *testing.T) {
 		{"LateFunction", "late", "LateQueue", []string{"S3CrudPolicy:LakeBucket"}},
 		{"IntegratorFunction", "integrator", "", []string{"S3CrudPolicy:LakeBucket"}},
 		{"MLFunction", "ml", "", []string{"S3CrudPolicy:LakeBucket"}},
+		{"ApiFunction", "api", "", []string{"S3ReadPolicy:LakeBucket"}},
 	}
 	var fns []string
 	for _, tc := range tests {
@@ -266,6 +267,15 @@ func TestTemplate(t *testing.T) {
 		if diff := cmp.Diff(want, pattern); diff != "" {
 			t.Errorf("inbound rule pattern (-want +got):\n%s", diff)
 		}
+		// The API is read-only, GET, behind IAM: the function trusts the
+		// gateway (MDA_AUTH=gateway), so the gateway must authenticate.
+		apiEv := get(tp.prop("ApiFunction", "Events"), "Api")
+		if get(apiEv, "Type") != "HttpApi" || get(apiEv, "Properties", "Method") != "GET" ||
+			get(apiEv, "Properties", "Auth", "Authorizer") != "AWS_IAM" ||
+			get(tp.prop("ApiFunction", "Environment"), "Variables", "MDA_AUTH") != "gateway" {
+			t.Errorf("API event %v, environment %v: want GET on an HTTP API with the AWS_IAM authorizer and MDA_AUTH=gateway",
+				apiEv, tp.prop("ApiFunction", "Environment"))
+		}
 		sched := get(tp.prop("IntegratorFunction", "Events"), "IntegratorSchedule", "Properties", "ScheduleExpression")
 		if sched != "rate(15 minutes)" {
 			t.Errorf("integrator schedule %v", sched)
@@ -348,6 +358,10 @@ func TestTemplateEnvironment(t *testing.T) {
 		},
 		"MLFunction": func(ctx context.Context, e *lambdaenv.Env) error {
 			_, err := handler.NewML(ctx, e, lambdaenv.Logger(t.Output(), ""))
+			return err
+		},
+		"ApiFunction": func(ctx context.Context, e *lambdaenv.Env) error {
+			_, err := handler.NewAPI(ctx, e, lambdaenv.Logger(t.Output(), ""))
 			return err
 		},
 	}

@@ -142,10 +142,11 @@ func TestNewAdapterConfig(t *testing.T) {
 		fail bool
 	}{
 		{map[string]string{}, true},
-		{map[string]string{"MDA_LAKE_URL": "mem://"}, true},
-		{map[string]string{"MDA_LAKE_URL": "mem://", "MDA_API_KEYS": "a, b"}, false},
-		{map[string]string{"MDA_LAKE_URL": "mem://", "MDA_AUTH": "gateway"}, false},
-		{map[string]string{"MDA_LAKE_URL": "nope://", "MDA_API_KEYS": "a"}, true},
+		{map[string]string{"LAKE_URL": "mem://"}, true},
+		{map[string]string{"LAKE_URL": "mem://", "MDA_API_KEYS": "a, b"}, false},
+		{map[string]string{"LAKE_URL": "mem://", "MDA_AUTH": "gateway"}, false},
+		{map[string]string{"MDA_LAKE_URL": "mem://", "MDA_AUTH": "gateway"}, false}, // the former name
+		{map[string]string{"LAKE_URL": "nope://", "MDA_API_KEYS": "a"}, true},
 	} {
 		_, err := newAdapter(ctx, env(tc.env), log)
 		if (err != nil) != tc.fail {

@@ -5,10 +5,14 @@
 //
 // Configuration, from the environment:
 //
-//	MDA_LAKE_URL   the lake bucket, e.g. s3://my-lake?region=eu-west-1 (required)
+//	LAKE_URL       the lake bucket, e.g. s3://my-lake?region=eu-west-1 (required;
+//	               MDA_LAKE_URL, its former name, is still read)
 //	MDA_API_KEYS   comma-separated API keys (required unless MDA_AUTH=gateway)
 //	MDA_AUTH       "gateway" to leave authentication to an API Gateway
 //	               authorizer (JWT, IAM or Lambda) instead of API keys
+//
+// template.yaml deploys it as ApiFunction behind an HTTP API whose routes
+// need IAM (SigV4) signatures (MDA_AUTH=gateway).
 //
 // Build for the provided.al2023 runtime:
 //

@@ -2,15 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/openmda/mda"
-	"github.com/openmda/mda/api"
+	"github.com/openmda/mda/examples/lambda/internal/handler"
+	"github.com/openmda/mda/examples/lambda/internal/lambdaenv"
 )
 
 func main() {
@@ -23,26 +21,11 @@ func main() {
 	lambda.Start(a.Handle)
 }
 
-// newAdapter builds the handler from the environment.
+// newAdapter builds the handler from the environment (see handler.NewAPI).
 func newAdapter(ctx context.Context, getenv func(string) string, logger *slog.Logger) (*Adapter, error) {
-	lakeURL := getenv("MDA_LAKE_URL")
-	if lakeURL == "" {
-		return nil, errors.New("MDA_LAKE_URL is not set")
-	}
-	var keys []string
-	for k := range strings.SplitSeq(getenv("MDA_API_KEYS"), ",") {
-		if k = strings.TrimSpace(k); k != "" {
-			keys = append(keys, k)
-		}
-	}
-	gateway := getenv("MDA_AUTH") == "gateway"
-	if len(keys) == 0 && !gateway {
-		return nil, errors.New("MDA_API_KEYS is empty: set keys, or MDA_AUTH=gateway if an API Gateway authorizer authenticates")
-	}
-	lake, err := mda.OpenBucket(ctx, lakeURL)
+	h, err := handler.NewAPI(ctx, lambdaenv.New(getenv), logger)
 	if err != nil {
 		return nil, err
 	}
-	// The bucket lives as long as the execution environment.
-	return &Adapter{Handler: api.New(lake, &api.Options{RequireAuth: !gateway, APIKeys: keys, Logger: logger})}, nil
+	return &Adapter{Handler: h}, nil
 }
