@@ -59,7 +59,11 @@ func runServeHES(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "HES simulator: %d meters, %d days from %s, %d lines, on http://%s\n",
 		*meters, *days, start.Format(time.RFC3339), h.Lines(), ln.Addr())
-	fmt.Fprintf(stdout, "  fetch with: mda fetch --source 'hes+http://%s/?start=%s' --inbound URL --lake URL\n", ln.Addr(), start.Format(time.RFC3339))
+	// end= stops the windows at the simulated data's end, where a real
+	// head-end keeps going: without it a fetch walks every empty window
+	// up to the present.
+	fmt.Fprintf(stdout, "  fetch with: mda fetch --source 'hes+http://%s/?start=%s&end=%s&window=6h' --inbound URL --lake URL\n", ln.Addr(),
+		start.Format(time.RFC3339), start.AddDate(0, 0, *days+1).Format(time.RFC3339))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -143,18 +147,23 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	}
-	total := 0
+	total, empty, pulls := 0, 0, 0
 	for {
 		r, err := hes.Pull(ctx, src, inbound, process, nil)
 		report(r, nil)
 		total += len(r.Landed)
+		empty += r.Empty
+		pulls++
 		if err != nil {
 			return err
 		}
 		if !r.More {
 			break
 		}
+		// A source far behind (a start= long ago, a HES with gaps) takes
+		// many pulls of mostly empty windows: say where it is.
+		fmt.Fprintf(stderr, "fetch: %d objects with data and %d empty so far (%d pulls), more waiting\n", total, empty, pulls)
 	}
-	fmt.Fprintf(stdout, "fetched %d objects from %s\n", total, src.Name())
+	fmt.Fprintf(stdout, "fetched %d objects from %s (%d empty windows acknowledged)\n", total, src.Name(), empty)
 	return nil
 }

@@ -44,6 +44,10 @@ type Options struct {
 	// Start is the first window's start when the source has no state yet;
 	// default the start of the last whole Window before Now()-Lag.
 	Start time.Time
+	// End, if set, is where the windows stop, when it is before
+	// Now()-Lag: a backfill of a past period ends there instead of
+	// walking the (empty) windows up to the present.
+	End time.Time
 	// Window is the longest window one file request covers; default 1h.
 	Window time.Duration
 	// Lag is how far behind the clock the windows stop, to let the
@@ -76,12 +80,13 @@ type Options struct {
 
 // URLOpener opens sources from URLs of the form
 //
-//	hes+http://host:port/base/path?api_key_env=HES_API_KEY&window=1h&lag=15m&start=2024-03-01T00:00:00Z&name=hes1
+//	hes+http://host:port/base/path?api_key_env=HES_API_KEY&window=1h&lag=15m&start=2024-03-01T00:00:00Z&end=2024-04-01T00:00:00Z&name=hes1
 //
 // (hes+https, http and https too). The base URL is the URL without the
 // "hes+" prefix and the query. Parameters: api_key_env names an
 // environment variable holding the API key; window, lag, poll (the poll
-// interval) are Go durations; start is RFC 3339 or the API's layout;
+// interval) are Go durations; start and end are RFC 3339 or the API's
+// layout;
 // max_attempts and retries are integers; name is the source's name
 // (default derived from host and path). Options, if set, gives the other
 // defaults.
@@ -98,7 +103,7 @@ func (o *URLOpener) OpenSourceURL(ctx context.Context, u *url.URL) (*hes.Source,
 	}
 	for k := range q {
 		switch k {
-		case "api_key_env", "window", "lag", "poll", "start", "max_attempts", "retries", "name":
+		case "api_key_env", "window", "lag", "poll", "start", "end", "max_attempts", "retries", "name":
 		default:
 			return nil, bad(k, errors.New("unknown parameter"))
 		}
@@ -128,14 +133,16 @@ func (o *URLOpener) OpenSourceURL(ctx context.Context, u *url.URL) (*hes.Source,
 			*n = x
 		}
 	}
-	if v := q.Get("start"); v != "" {
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			if t, err = time.ParseInLocation("2006-01-02 15:04:05.999999999", v, time.UTC); err != nil {
-				return nil, bad("start", err)
+	for k, t := range map[string]*time.Time{"start": &opts.Start, "end": &opts.End} {
+		if v := q.Get(k); v != "" {
+			x, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				if x, err = time.ParseInLocation("2006-01-02 15:04:05.999999999", v, time.UTC); err != nil {
+					return nil, bad(k, err)
+				}
 			}
+			*t = x
 		}
-		opts.Start = t
 	}
 	base := *u
 	base.Scheme = strings.TrimPrefix(u.Scheme, "hes+")
@@ -237,9 +244,14 @@ func (s *source) cursor(raw []byte) (Cursor, error) {
 	return c, nil
 }
 
-// limit is the end of the last window that may be requested now.
+// limit is the end of the last window that may be requested now: Now()-Lag,
+// or End if before.
 func (s *source) limit() time.Time {
-	return s.o.Now().Add(-s.o.Lag).UTC().Truncate(time.Millisecond)
+	l := s.o.Now().Add(-s.o.Lag).UTC().Truncate(time.Millisecond)
+	if !s.o.End.IsZero() && s.o.End.Before(l) {
+		l = s.o.End.UTC().Truncate(time.Millisecond)
+	}
+	return l
 }
 
 // List implements driver.Source: the windows from the watermark to

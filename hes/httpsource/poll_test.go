@@ -58,3 +58,42 @@ func TestEmptyWindowsAreQuick(t *testing.T) {
 	}
 	t.Logf("four empty windows in %v", elapsed)
 }
+
+// TestEndStopsTheWindows: a source with an end (end= in its URL) fetches
+// the windows up to it and stops there, instead of walking empty windows
+// up to the present: a backfill of a past period.
+func TestEndStopsTheWindows(t *testing.T) {
+	ctx := context.Background()
+	g, err := simulator.New(&simulator.Options{Meters: 2, Days: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := g.Options().Start
+	srv := httptest.NewServer(simulator.NewHES(g, nil)) // the head-end's clock is now
+	defer srv.Close()
+	end := start.Add(12 * time.Hour)
+	src, err := hes.OpenSource(ctx, "hes+"+srv.URL+"/?name=hes&window=6h&lag=1m&poll=16ms&start="+start.Format(time.RFC3339)+"&end="+end.Format(time.RFC3339))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	inbound := memblob.OpenBucket(nil)
+	defer inbound.Close()
+	keys, err := hes.Fetch(ctx, src, inbound, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 {
+		t.Errorf("fetched %v, want the two 6-hour windows before the end", keys)
+	}
+	st, err := hes.ReadState(ctx, inbound, "hes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"watermark":"` + end.UTC().Format(time.RFC3339) + `"}`; string(st.Cursor) != want {
+		t.Errorf("watermark %s, want %s", st.Cursor, want)
+	}
+	if _, err := hes.OpenSource(ctx, "hes+"+srv.URL+"/?end=yesterday"); err == nil {
+		t.Error("end=yesterday: no error")
+	}
+}
