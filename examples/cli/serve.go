@@ -20,6 +20,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("serve", "[--lake URL] [--addr HOST:PORT] [--api-key KEY]...", stderr)
 	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address; other than loopback needs --api-key")
+	tz := fs.String("tz", "", "time zone where days, months and date parameters begin, e.g. Australia/Sydney (default: MDA_TZ, else UTC)")
 	var keys []string
 	fs.Func("api-key", "API key clients send as \"Authorization: Bearer KEY\" (repeatable; also MDA_API_KEYS, comma-separated)", func(s string) error {
 		if s == "" {
@@ -30,6 +31,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	loc, err := web.Location(*tz)
+	if err != nil {
+		return fmt.Errorf("--tz: %w", err)
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
@@ -46,7 +51,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer lake.Close()
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	return web.Serve(ctx, lake, *addr, keys, logger, func(a net.Addr) {
+	return web.Serve(ctx, lake, *addr, &web.ServeOptions{APIKeys: keys, Logger: logger, Location: loc, Ready: func(a net.Addr) {
 		fmt.Fprintf(stdout, "serving %s on http://%s/ui/ (API at http://%s/)\n", *lakeURL, a, a)
-	})
+	}})
 }

@@ -42,10 +42,15 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	tz := fs.String("tz", "", "time zone where days, months and date parameters begin, e.g. Australia/Sydney (default: MDA_TZ, else UTC)")
 	demo := fs.Bool("demo", false, "serve a simulated 20-meter, 7-day lake held in memory")
 	var keys keyList
 	fs.Var(&keys, "api-key", "API key (repeatable); required unless --addr is loopback")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	loc, err := web.Location(*tz)
+	if err != nil {
 		return err
 	}
 	if env := os.Getenv("MDA_API_KEYS"); env != "" {
@@ -57,7 +62,6 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	var lake *blob.Bucket
-	var err error
 	if *demo {
 		logger.Info("simulating a demo lake")
 		lake, err = demoLake(ctx)
@@ -68,9 +72,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer lake.Close()
-	return web.Serve(ctx, lake, *addr, keys, logger, func(a net.Addr) {
+	return web.Serve(ctx, lake, *addr, &web.ServeOptions{APIKeys: keys, Logger: logger, Location: loc, Ready: func(a net.Addr) {
 		fmt.Fprintf(stderr, "open http://%s/ui/\n", a)
-	})
+	}})
 }
 
 // demoLake simulates 20 meters x 7 days into a lake in memory, with

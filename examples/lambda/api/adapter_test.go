@@ -147,6 +147,8 @@ func TestNewAdapterConfig(t *testing.T) {
 		{map[string]string{"LAKE_URL": "mem://", "MDA_AUTH": "gateway"}, false},
 		{map[string]string{"MDA_LAKE_URL": "mem://", "MDA_AUTH": "gateway"}, false}, // the former name
 		{map[string]string{"LAKE_URL": "nope://", "MDA_API_KEYS": "a"}, true},
+		{map[string]string{"LAKE_URL": "mem://", "MDA_AUTH": "gateway", "MDA_TZ": "Australia/Sydney"}, false},
+		{map[string]string{"LAKE_URL": "mem://", "MDA_AUTH": "gateway", "MDA_TZ": "Mars/Olympus"}, true},
 	} {
 		_, err := newAdapter(ctx, env(tc.env), log)
 		if (err != nil) != tc.fail {

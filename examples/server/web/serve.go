@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"gocloud.dev/blob"
@@ -18,12 +19,30 @@ import (
 // without any API key.
 var ErrNoKey = errors.New("web: an API key is required to listen on an address other than loopback")
 
+// ServeOptions configure Serve; nil means no keys, no logging, UTC.
+type ServeOptions struct {
+	// APIKeys are the keys clients must send (see Serve).
+	APIKeys []string
+	// Logger receives the server's logs; nil discards them.
+	Logger *slog.Logger
+	// Ready, if not nil, is called with the bound address once the
+	// server listens (useful with port 0).
+	Ready func(net.Addr)
+	// Location is where days, months and date parameters begin (the
+	// utility's time zone); nil means UTC.
+	Location *time.Location
+}
+
 // Serve serves the site on addr until ctx is done, then shuts down
 // gracefully. Keys are required, and RequireAuth set, unless addr is
 // loopback (api.IsLoopback); keys given for a loopback address are
-// required too. ready, if not nil, is called with the bound address once
-// the server listens (useful with port 0).
-func Serve(ctx context.Context, lake *blob.Bucket, addr string, keys []string, logger *slog.Logger, ready func(net.Addr)) error {
+// required too.
+func Serve(ctx context.Context, lake *blob.Bucket, addr string, opts *ServeOptions) error {
+	var o ServeOptions
+	if opts != nil {
+		o = *opts
+	}
+	logger, keys, ready := o.Logger, o.APIKeys, o.Ready
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -31,7 +50,7 @@ func Serve(ctx context.Context, lake *blob.Bucket, addr string, keys []string, l
 	if !loopback && len(keys) == 0 {
 		return fmt.Errorf("%w (%s): pass --api-key", ErrNoKey, addr)
 	}
-	ao := &api.Options{RequireAuth: !loopback || len(keys) > 0, APIKeys: keys, Logger: logger}
+	ao := &api.Options{RequireAuth: !loopback || len(keys) > 0, APIKeys: keys, Logger: logger, Location: o.Location}
 	srv := &http.Server{
 		Addr:              addr,
 		Handler:           New(lake, &Options{API: ao}),
@@ -47,7 +66,7 @@ func Serve(ctx context.Context, lake *blob.Bucket, addr string, keys []string, l
 	if ready != nil {
 		ready(ln.Addr())
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "auth", ao.RequireAuth)
+	logger.Info("serving", "addr", ln.Addr().String(), "auth", ao.RequireAuth, "tz", ao.Location.String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -61,4 +80,21 @@ func Serve(ctx context.Context, lake *blob.Bucket, addr string, keys []string, l
 		return fmt.Errorf("web: shutdown: %w", err)
 	}
 	return nil
+}
+
+// Location returns the time zone named name (an IANA name such as
+// Australia/Sydney), or if name is empty the one the MDA_TZ environment
+// variable names, else UTC.
+func Location(name string) (*time.Location, error) {
+	if name == "" {
+		name = os.Getenv("MDA_TZ")
+	}
+	if name == "" {
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("web: time zone %q: %w", name, err)
+	}
+	return loc, nil
 }

@@ -3,9 +3,11 @@ package handler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/openmda/mda/api"
 	"github.com/openmda/mda/examples/lambda/internal/lambdaenv"
@@ -21,6 +23,8 @@ import (
 //	              "gateway"
 //	MDA_AUTH      "gateway" leaves authentication to an API Gateway
 //	              authorizer (IAM, JWT or Lambda) instead of API keys
+//	MDA_TZ        the time zone where days, months and date parameters
+//	              begin, e.g. Australia/Sydney; default UTC
 //
 // The bucket lives as long as the execution environment.
 func NewAPI(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger) (http.Handler, error) {
@@ -38,6 +42,13 @@ func NewAPI(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger) (http.
 		}
 	}
 	gateway := env.Get("MDA_AUTH") == "gateway"
+	loc := time.UTC
+	if tz := env.Get("MDA_TZ"); tz != "" {
+		var err error
+		if loc, err = time.LoadLocation(tz); err != nil {
+			env.Fail(fmt.Errorf("MDA_TZ=%q: %w", tz, err))
+		}
+	}
 	if len(keys) == 0 && !gateway {
 		env.Fail(errors.New("MDA_API_KEYS is empty: set keys, or MDA_AUTH=gateway if an API Gateway authorizer authenticates"))
 	}
@@ -48,5 +59,5 @@ func NewAPI(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger) (http.
 	if err != nil {
 		return nil, err
 	}
-	return api.New(lake, &api.Options{RequireAuth: !gateway, APIKeys: keys, Logger: logger}), nil
+	return api.New(lake, &api.Options{RequireAuth: !gateway, APIKeys: keys, Logger: logger, Location: loc}), nil
 }
