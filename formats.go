@@ -78,10 +78,10 @@ type FormatOptions struct {
 	// Location is the time zone of formats in wall-clock time (MRASCo,
 	// London, wide and mapped CSV) when their own options name none. For
 	// the retailer wide CSV it replaces NEM time: in a zone whose offset
-	// changes (DST), a row must then have as many interval columns as its
-	// local day has intervals (for half hours 46 on the 23-hour day, 50 on
-	// the 25-hour day, 48 on the others), or 48 with the skipped hour
-	// empty on a 23-hour day; other
+	// changes (DST), a row of a day within a year of a change must then
+	// have as many interval columns as its local day has intervals (for
+	// half hours 46 on the 23-hour day, 50 on the 25-hour day, 48 on the
+	// others), or 48 with the skipped hour empty on a 23-hour day; other
 	// rows are quarantined, never shifted or overlapped (see
 	// meter.WideCSVOptions.Location).
 	Location *time.Location

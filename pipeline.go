@@ -203,7 +203,7 @@ func (p *Pipeline) Plan(ctx context.Context, bucketName, key string, opts *PlanO
 	}
 	base := ranges.Message{Bucket: bucketName, Key: key, Version: version(attrs), Size: attrs.Size,
 		SourceID: o.SourceID, Source: o.Source, Format: o.Format, Arrival: o.Arrival.UTC(),
-		Backfill: p.opts.Backfill || IsHistoric(o.Source)}
+		Backfill: p.opts.Backfill || IsHistoric(o.Source) || IsHistoric(key)}
 	if o.Format != meter.HESCSVFormat {
 		return ranges.Messages(base, []ranges.Range{{Index: 0, Start: 0, End: attrs.Size}}), nil
 	}

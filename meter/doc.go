@@ -117,10 +117,11 @@
 // Each of the 48 columns is one read ending k half hours after midnight;
 // CON/GEN picks kwh or kwh_export, ESTIMATED? the quality. The columns,
 // date layout and zone are options (WideCSVOptions). In a zone whose
-// offset changes (DST), a row must have as many columns as its local day
-// has intervals (46, 48 or 50 half hours), or 48 with the skipped hour
-// empty on a 23-hour day; other rows are rejected, never shifted onto the
-// day or the next one.
+// offset changes (DST), a row of a day within a year of a change must have
+// as many columns as its local day has intervals (46, 48 or 50 half
+// hours), or 48 with the skipped hour empty on a 23-hour day, and a row
+// of any day shaped like a clock change's day is rejected too; such rows
+// are never shifted onto the day or the next one.
 //
 // Anything else (MappedCSVFormat): MappedCSVOptions names the meter, time,
 // value, type and quality columns, the time layout and zone, whether times

@@ -176,7 +176,9 @@ func (d *nem12Decoder) line(dst []Reading, line []byte, lineNo, offset int64) ([
 		// those that do, so that de-duplication compares like with like.
 		if len(f[2]) == 12 {
 			if wms, ok := parseDateTime14(append(f[2][:12:12], '0', '0')); ok {
-				if ms, err := d.clock.resolve("", wms); err == nil {
+				// Its own series: the header must not move the clock's
+				// state for the update times of the days.
+				if ms, err := d.clock.resolve("\x00header", wms); err == nil {
 					d.fileTime = time.UnixMilli(ms).UTC()
 				}
 			}

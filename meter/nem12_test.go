@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/openmda/mda/meter"
@@ -254,4 +255,26 @@ func BenchmarkNEM12Reader(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(days*48)*float64(b.N)/b.Elapsed().Seconds(), "reads/s")
+}
+
+// TestNEM12HeaderKeepsTheClock: the 100 header's DateTime is resolved on
+// its own, so that an ambiguous UpdateDateTime of a day (02:30 on the
+// night Sydney leaves DST) resolves the same with or without a header.
+func TestNEM12HeaderKeepsTheClock(t *testing.T) {
+	body := "200,NMI1,E1,E1,E1,,S1,KWH,30,\n" + nem12Day("20240406", "A", 48, "1")
+	body = strings.Replace(body, "20240305013000", "20240407023000", 1)
+	syd := &meter.NEM12Options{Location: mustLoad(t, "Australia/Sydney")}
+	arrival := func(in string) time.Time {
+		t.Helper()
+		reads, err := meter.ReadAll(meter.NewNEM12Reader(strings.NewReader(in), syd))
+		if err != nil || len(reads) == 0 {
+			t.Fatalf("%v, %d reads", err, len(reads))
+		}
+		return reads[0].Arrival
+	}
+	without := arrival(body)
+	with := arrival("100,NEM12,202404070300,MDP1,RET1\n" + body)
+	if !with.Equal(without) {
+		t.Errorf("UpdateDateTime 2024-04-07 02:30 Sydney: %v with a 100 header, %v without", with, without)
+	}
 }

@@ -50,7 +50,9 @@ type WideCSVOptions struct {
 	// interval columns are all its columns from FirstValueColumn on, but
 	// the last TrailingColumns. (A zone whose offset last changed longer
 	// ago, such as Australia/Brisbane or Asia/Kolkata, reads like a fixed
-	// one: Intervals columns, extra ones ignored.) A row with another
+	// one: Intervals columns, extra ones ignored, except a row with an
+	// hour's columns more or fewer, the shape of a clock change's day,
+	// which is rejected too.) A row with another
 	// number is rejected with a ParseError wrapping ErrColumnCount and
 	// ErrDayLength, naming the day, the zone and both counts: 48 values
 	// cannot be laid on a 23- or 25-hour day without moving some reads by
@@ -331,6 +333,16 @@ func (d *wideDecoder) line(dst []Reading, line []byte, lineNo, offset int64) ([]
 	// column i ends (1 the first), or 0 for a column of no interval.
 	cols, wall := d.n, false
 	day := d.dayOf(y, m, dd)
+	if c, perHour := len(f)-(d.firstCol-1)-d.trailing, int(hourMS/d.stepMS); d.varying && !day.strict && day.n == d.n && perHour > 0 &&
+		(c == d.n+perHour || c == d.n-perHour) {
+		// A row of a 23- or 25-hour day on a day of 24 in a zone that
+		// once changed offset: an exporter with stale time zone data, or
+		// a total column. Reading its first n values would put every
+		// read after the changed hour an hour off; never guess.
+		return dst, d.err(lineNo, offset, "", fmt.Errorf("%w: %w: %s in %s lasts 24h, %d intervals, but the row has %d interval columns, "+
+			"as a day of a clock change would (stale time zone data?); if the row ends with other columns, set TrailingColumns",
+			ErrColumnCount, ErrDayLength, d.dayName(day), d.clock.loc, d.n, c))
+	}
 	if !day.strict && day.n == d.n && len(f) < day.minFields {
 		return dst, d.err(lineNo, offset, "", fmt.Errorf("%w: got %d, want at least %d", ErrColumnCount, len(f), day.minFields))
 	}
@@ -440,6 +452,9 @@ func (d *wideDecoder) dayOf(y, m, dd int) *wideDay {
 	}
 	return &d.day
 }
+
+// hourMS is an hour in milliseconds.
+const hourMS = int64(time.Hour / time.Millisecond)
 
 // nearTransition reports whether the zone's offset changes within a year
 // either side of Unix ms t: there a row's columns are counted against its

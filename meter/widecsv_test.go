@@ -507,3 +507,36 @@ func TestWideCSVSettledZones(t *testing.T) {
 		})
 	}
 }
+
+// TestWideCSVStaleZoneData: in a zone that dropped DST more than a year
+// before (Istanbul, 2016), a row shaped like a clock change's day (50 or
+// 46 half hours) on an ordinary day is an exporter with stale time zone
+// data: rejected, never read with its last values dropped and the rest an
+// hour off. A row with one extra column (a total) is still read.
+func TestWideCSVStaleZoneData(t *testing.T) {
+	row := func(n int) string {
+		var b strings.Builder
+		b.WriteString("meter,date\nm1,2017-10-29")
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(&b, ",%d", i)
+		}
+		return b.String() + "\n"
+	}
+	ist := mustLoad(t, "Europe/Istanbul")
+	for _, tc := range []struct {
+		cols, reads int
+	}{{50, 0}, {46, 0}, {49, 48}, {48, 48}} {
+		var errs []*meter.ParseError
+		reads, err := meter.ReadAll(meter.NewWideCSVReader(strings.NewReader(row(tc.cols)),
+			&meter.WideCSVOptions{Header: true, Location: ist, OnError: onErr(&errs)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(reads) != tc.reads || (tc.reads == 0) != (len(errs) == 1) {
+			t.Errorf("%d columns: %d reads, errors %v; want %d reads", tc.cols, len(reads), errs, tc.reads)
+		}
+		if tc.reads == 0 && len(errs) == 1 && !errors.Is(errs[0], meter.ErrDayLength) {
+			t.Errorf("%d columns: %v, want ErrDayLength", tc.cols, errs[0])
+		}
+	}
+}

@@ -59,11 +59,12 @@ func runServeHES(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "HES simulator: %d meters, %d days from %s, %d lines, on http://%s\n",
 		*meters, *days, start.Format(time.RFC3339), h.Lines(), ln.Addr())
-	// end= stops the windows at the simulated data's end, where a real
-	// head-end keeps going: without it a fetch walks every empty window
-	// up to the present.
+	// end= stops the windows after the simulated data's last arrival (the
+	// late lines' included), where a real head-end keeps going: without
+	// it a fetch walks every empty window up to the present.
+	end := start.AddDate(0, 0, *days).Add(max(*lateOffset, 0) + time.Hour).Truncate(time.Hour)
 	fmt.Fprintf(stdout, "  fetch with: mda fetch --source 'hes+http://%s/?start=%s&end=%s&window=6h' --inbound URL --lake URL\n", ln.Addr(),
-		start.Format(time.RFC3339), start.AddDate(0, 0, *days+1).Format(time.RFC3339))
+		start.Format(time.RFC3339), end.Format(time.RFC3339))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -269,12 +269,20 @@ func TestTemplate(t *testing.T) {
 		}
 		// The API is read-only, GET, behind IAM: the function trusts the
 		// gateway (MDA_AUTH=gateway), so the gateway must authenticate.
-		apiEv := get(tp.prop("ApiFunction", "Events"), "Api")
-		if get(apiEv, "Type") != "HttpApi" || get(apiEv, "Properties", "Method") != "GET" ||
-			get(apiEv, "Properties", "Auth", "Authorizer") != "AWS_IAM" ||
-			get(tp.prop("ApiFunction", "Environment"), "Variables", "MDA_AUTH") != "gateway" {
-			t.Errorf("API event %v, environment %v: want GET on an HTTP API with the AWS_IAM authorizer and MDA_AUTH=gateway",
-				apiEv, tp.prop("ApiFunction", "Environment"))
+		for _, name := range []string{"Api", "Root"} {
+			apiEv := get(tp.prop("ApiFunction", "Events"), name)
+			if get(apiEv, "Type") != "HttpApi" || get(apiEv, "Properties", "Method") != "GET" ||
+				get(apiEv, "Properties", "Auth", "Authorizer") != "AWS_IAM" {
+				t.Errorf("API event %s %v: want GET on an HTTP API with the AWS_IAM authorizer", name, apiEv)
+			}
+		}
+		if get(tp.prop("ApiFunction", "Environment"), "Variables", "MDA_AUTH") != "gateway" {
+			t.Errorf("ApiFunction environment %v: want MDA_AUTH=gateway behind the IAM authorizer", tp.prop("ApiFunction", "Environment"))
+		}
+		// SAM refuses the AWS_IAM authorizer on a route of an HTTP API
+		// that does not enable it.
+		if get(map[string]any(tp), "Globals", "HttpApi", "Auth", "EnableIamAuthorizer") != "true" {
+			t.Error("Globals.HttpApi.Auth.EnableIamAuthorizer is not true: sam deploy would fail on the AWS_IAM routes")
 		}
 		sched := get(tp.prop("IntegratorFunction", "Events"), "IntegratorSchedule", "Properties", "ScheduleExpression")
 		if sched != "rate(15 minutes)" {

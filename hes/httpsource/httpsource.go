@@ -42,11 +42,13 @@ type Options struct {
 	// Client is the HTTP client; default one with a 5-minute timeout.
 	Client *http.Client
 	// Start is the first window's start when the source has no state yet;
-	// default the start of the last whole Window before Now()-Lag.
+	// default the start of the last whole Window before Now()-Lag (or
+	// before End).
 	Start time.Time
 	// End, if set, is where the windows stop, when it is before
 	// Now()-Lag: a backfill of a past period ends there instead of
-	// walking the (empty) windows up to the present.
+	// walking the (empty) windows up to the present. A source whose
+	// watermark is at or past End has nothing to list.
 	End time.Time
 	// Window is the longest window one file request covers; default 1h.
 	Window time.Duration
