@@ -148,6 +148,21 @@ func TestConsumptionMatchesTruth(t *testing.T) {
 			}
 		}
 	})
+	t.Run("weekly", func(t *testing.T) {
+		// The data's three days (Friday 2024-03-01 to Sunday) are in the
+		// ISO week of Monday 2024-02-26, clipped to the query's range.
+		got := decode[api.Consumption](t, get(h, "/consumption/"+id+"?reading_date_from=20240301&reading_date_to=20240303&period=week"))
+		var sum float64
+		for _, e := range truthHourly(t, l, id, day(0), day(3)) {
+			sum += float64(e.KWh)
+		}
+		if len(got.Data) != 1 || got.Period != "week" || !got.Data[0].Start.Equal(day(0)) || !got.Data[0].End.Equal(day(3)) {
+			t.Fatalf("weeks %+v", got)
+		}
+		if diff := cmp.Diff(sum, float64(got.Data[0].KWh), approx); diff != "" {
+			t.Errorf("week: %v kWh, want %v", got.Data[0].KWh, sum)
+		}
+	})
 }
 
 func TestVoltage(t *testing.T) {

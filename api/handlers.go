@@ -165,7 +165,7 @@ func (h *handler) rangeParams(r *http.Request, extra []string, periods ...query.
 }
 
 func (h *handler) consumption(w http.ResponseWriter, r *http.Request) {
-	id, from, to, p, err := h.rangeParams(r, []string{"estimate"}, query.Hour, query.Day, query.Month)
+	id, from, to, p, err := h.rangeParams(r, []string{"estimate"}, query.Hour, query.Day, query.Week, query.Month)
 	if err != nil {
 		badRequest(w, err)
 		return

@@ -1,5 +1,5 @@
 // Package query answers questions about meters from the lake: their reads
-// over a time range, their energy per hour, day or month, their voltage
+// over a time range, their energy per hour, day, week or month, their voltage
 // statistics, and the forecasts and anomaly scores the ML jobs stored in
 // the tables of package tables.
 //

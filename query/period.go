@@ -13,39 +13,45 @@ const (
 	Hour Period = iota + 1
 	Day
 	Month
+	// Week is the ISO week: seven days from a Monday's local midnight.
+	Week
 )
 
-// String returns "hour", "day" or "month".
+// String returns "hour", "day", "week" or "month".
 func (p Period) String() string {
 	switch p {
 	case Hour:
 		return "hour"
 	case Day:
 		return "day"
+	case Week:
+		return "week"
 	case Month:
 		return "month"
 	}
 	return fmt.Sprintf("Period(%d)", int(p))
 }
 
-// ParsePeriod parses "hour", "day" or "month".
+// ParsePeriod parses "hour", "day", "week" or "month".
 func ParsePeriod(s string) (Period, error) {
 	switch s {
 	case "hour":
 		return Hour, nil
 	case "day":
 		return Day, nil
+	case "week":
+		return Week, nil
 	case "month":
 		return Month, nil
 	}
-	return 0, fmt.Errorf("query: unknown period %q (want hour, day or month)", s)
+	return 0, fmt.Errorf("query: unknown period %q (want hour, day, week or month)", s)
 }
 
 // Bucket returns the period of loc that holds the instant t: its start and
 // end, [start, end). Hours follow the UTC offset in force at t, so that
 // zones with half-hour offsets and daylight-saving changes give 60-minute
-// buckets that never merge two hours; days and months start at local
-// midnight.
+// buckets that never merge two hours; days, weeks (from Monday) and months
+// start at local midnight.
 func (p Period) Bucket(t time.Time, loc *time.Location) (start, end time.Time) {
 	if loc == nil {
 		loc = time.UTC
@@ -61,6 +67,11 @@ func (p Period) Bucket(t time.Time, loc *time.Location) (start, end time.Time) {
 		y, m, d := lt.Date()
 		start = time.Date(y, m, d, 0, 0, 0, 0, loc)
 		return start, time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+	case Week:
+		y, m, d := lt.Date()
+		d -= (int(lt.Weekday()) + 6) % 7 // back to Monday
+		start = time.Date(y, m, d, 0, 0, 0, 0, loc)
+		return start, time.Date(y, m, d+7, 0, 0, 0, 0, loc)
 	case Month:
 		y, m, _ := lt.Date()
 		start = time.Date(y, m, 1, 0, 0, 0, 0, loc)
@@ -70,4 +81,4 @@ func (p Period) Bucket(t time.Time, loc *time.Location) (start, end time.Time) {
 }
 
 // valid reports whether p is one of the defined periods.
-func (p Period) valid() bool { return p >= Hour && p <= Month }
+func (p Period) valid() bool { return p >= Hour && p <= Week }

@@ -332,20 +332,26 @@ func TestPeriodBucket(t *testing.T) {
 		{query.Hour, "2024-10-27T01:30:00Z", berlin, "2024-10-27T01:00:00Z", "2024-10-27T02:00:00Z"}, // 02:30 CET
 		{query.Hour, "2024-03-01T10:20:00Z", kolkata, "2024-03-01T09:30:00Z", "2024-03-01T10:30:00Z"},
 		{query.Month, "2024-02-29T23:59:59Z", nil, "2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z"},
+		// Weeks run from Monday: 2024-03-01 is a Friday, 2024-03-04 a Monday.
+		{query.Week, "2024-03-01T12:00:00Z", nil, "2024-02-26T00:00:00Z", "2024-03-04T00:00:00Z"},
+		{query.Week, "2024-03-04T00:00:00Z", nil, "2024-03-04T00:00:00Z", "2024-03-11T00:00:00Z"},
+		{query.Week, "2024-03-03T23:59:59Z", nil, "2024-02-26T00:00:00Z", "2024-03-04T00:00:00Z"}, // a Sunday
+		{query.Week, "2024-03-31T12:00:00Z", berlin, "2024-03-24T23:00:00Z", "2024-03-31T22:00:00Z"}, // 167 hours: DST starts
+		{query.Week, "2024-12-31T12:00:00Z", nil, "2024-12-30T00:00:00Z", "2025-01-06T00:00:00Z"},    // across a year
 	} {
 		start, end := tc.p.Bucket(u(tc.t), tc.loc)
 		if !start.Equal(u(tc.start)) || !end.Equal(u(tc.end)) {
 			t.Errorf("%v.Bucket(%s, %v) = %v, %v; want %s, %s", tc.p, tc.t, tc.loc, start.UTC(), end.UTC(), tc.start, tc.end)
 		}
 	}
-	for _, s := range []string{"hour", "day", "month"} {
+	for _, s := range []string{"hour", "day", "week", "month"} {
 		p, err := query.ParsePeriod(s)
 		if err != nil || p.String() != s {
 			t.Errorf("ParsePeriod(%q) = %v, %v", s, p, err)
 		}
 	}
-	if _, err := query.ParsePeriod("week"); err == nil {
-		t.Error("ParsePeriod(week): no error")
+	if _, err := query.ParsePeriod("fortnight"); err == nil {
+		t.Error("ParsePeriod(fortnight): no error")
 	}
 }
 
