@@ -343,7 +343,7 @@ func TestBadRequests(t *testing.T) {
 		{"/consumption/" + id + "?reading_date_from=20241301&reading_date_to=20241302", 400, "not a date"},
 		{"/consumption/" + id + "?reading_date_from=20240302&reading_date_to=20240301", 400, "is before"},
 		{"/consumption/" + id + "?reading_date_from=20240101&reading_date_to=20240301", 400, "exceeds the limit of 31"},
-		{"/consumption/" + id + rng + "&period=week", 400, "period \"week\""},
+		{"/consumption/" + id + rng + "&period=fortnight", 400, "period \"fortnight\""},
 		{"/voltage/" + id + rng + "&period=month", 400, "want hour, day"},
 		{"/consumption/" + id + rng + "&reading_date_form=x", 400, "unknown parameter"},
 		{"/consumption/" + id + rng + "&estimate=maybe", 400, "want true or false"},

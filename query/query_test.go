@@ -335,7 +335,7 @@ func TestPeriodBucket(t *testing.T) {
 		// Weeks run from Monday: 2024-03-01 is a Friday, 2024-03-04 a Monday.
 		{query.Week, "2024-03-01T12:00:00Z", nil, "2024-02-26T00:00:00Z", "2024-03-04T00:00:00Z"},
 		{query.Week, "2024-03-04T00:00:00Z", nil, "2024-03-04T00:00:00Z", "2024-03-11T00:00:00Z"},
-		{query.Week, "2024-03-03T23:59:59Z", nil, "2024-02-26T00:00:00Z", "2024-03-04T00:00:00Z"}, // a Sunday
+		{query.Week, "2024-03-03T23:59:59Z", nil, "2024-02-26T00:00:00Z", "2024-03-04T00:00:00Z"},    // a Sunday
 		{query.Week, "2024-03-31T12:00:00Z", berlin, "2024-03-24T23:00:00Z", "2024-03-31T22:00:00Z"}, // 167 hours: DST starts
 		{query.Week, "2024-12-31T12:00:00Z", nil, "2024-12-30T00:00:00Z", "2025-01-06T00:00:00Z"},    // across a year
 	} {
