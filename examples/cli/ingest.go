@@ -96,6 +96,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() > 1 {
 		total.Source = fmt.Sprintf("%d files", fs.NArg())
 		total.Elapsed = time.Since(t0)
+		// The total is a backfill's only if every file was one: else it
+		// shows the live files' late reads, and how many were backfills.
+		total.Backfill = total.Backfills == fs.NArg()
 		printIngestStats(stdout, total)
 	}
 	return nil
