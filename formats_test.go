@@ -1,10 +1,7 @@
 package mda_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -141,23 +138,7 @@ func TestWideCSVIngestDSTDays(t *testing.T) {
 		t.Errorf("format %s, %d reads staged, %d written, %d duplicates dropped, %d quarantined; want %d, %d, 0 and 2",
 			st.Format, st.Staged, st.Reads, st.Duplicates, st.Quarantined, good, good)
 	}
-	var q []mda.QuarantinedLine
-	for _, key := range listKeys(t, lake, mda.ErrorsPrefix) {
-		b, err := lake.ReadAll(ctx, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		for {
-			var ql mda.QuarantinedLine
-			if err := dec.Decode(&ql); err == io.EOF {
-				break
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			q = append(q, ql)
-		}
-	}
+	q := quarantined(t, lake)
 	sort.Slice(q, func(i, j int) bool { return q[i].Line < q[j].Line })
 	want := []struct {
 		line        int64

@@ -74,6 +74,29 @@ func openBucket(t testing.TB, url string) *blob.Bucket {
 	return b
 }
 
+// quarantined returns the lines quarantined under ErrorsPrefix.
+func quarantined(t testing.TB, lake *blob.Bucket) []mda.QuarantinedLine {
+	t.Helper()
+	var q []mda.QuarantinedLine
+	for _, key := range listKeys(t, lake, mda.ErrorsPrefix) {
+		b, err := lake.ReadAll(context.Background(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		for {
+			var ql mda.QuarantinedLine
+			if err := dec.Decode(&ql); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			q = append(q, ql)
+		}
+	}
+	return q
+}
+
 // allReads is the lake's content in a canonical order.
 func allReads(t testing.TB, lake *blob.Bucket) []meter.Reading {
 	t.Helper()
@@ -386,23 +409,7 @@ func TestIngestQuarantine(t *testing.T) {
 			if stats.Quarantined != st.BadLines {
 				t.Errorf("quarantined %d, want %d", stats.Quarantined, st.BadLines)
 			}
-			var q []mda.QuarantinedLine
-			for _, key := range listKeys(t, lake, mda.ErrorsPrefix) {
-				b, err := lake.ReadAll(ctx, key)
-				if err != nil {
-					t.Fatal(err)
-				}
-				dec := json.NewDecoder(bytes.NewReader(b))
-				for {
-					var ql mda.QuarantinedLine
-					if err := dec.Decode(&ql); err == io.EOF {
-						break
-					} else if err != nil {
-						t.Fatal(err)
-					}
-					q = append(q, ql)
-				}
-			}
+			q := quarantined(t, lake)
 			if int64(len(q)) != st.BadLines {
 				t.Fatalf("%d quarantined lines in errors/, want %d", len(q), st.BadLines)
 			}
