@@ -3,7 +3,7 @@
 // examples/lambda/api). It serves the AWS guidance's routes, with their
 // bugs fixed:
 //
-//	GET /consumption/{meter_id}?reading_date_from=yyyyMMdd&reading_date_to=yyyyMMdd[&period=hour|day|week|month][&estimate=true]
+//	GET /consumption/{meter_id}?reading_date_from=yyyyMMdd&reading_date_to=yyyyMMdd[&period=hour|day|week|month][&estimate=true][&direction=export]
 //	GET /voltage/{meter_id}?reading_date_from=yyyyMMdd&reading_date_to=yyyyMMdd[&period=hour|day]
 //	GET /forecast/{meter_id}[?forecast_start=yyyyMMddHHmmss][&model=NAME]
 //	GET /anomaly/{meter_id}?year=yyyy[&kind=both|spike|dip|all|flat|zero|drop|events][&model=NAME]

@@ -24,7 +24,10 @@ type Consumption struct {
 	To     time.Time `json:"to"`
 	Period string    `json:"period"`
 	Unit   string    `json:"unit"`
-	Data   []Energy  `json:"data"`
+	// Direction is "export" for the energy the meter sent to the grid
+	// (direction=export); empty for the energy it drew.
+	Direction string   `json:"direction,omitempty"`
+	Data      []Energy `json:"data"`
 }
 
 // Energy is one period of Consumption.
@@ -165,15 +168,29 @@ func (h *handler) rangeParams(r *http.Request, extra []string, periods ...query.
 }
 
 func (h *handler) consumption(w http.ResponseWriter, r *http.Request) {
-	id, from, to, p, err := h.rangeParams(r, []string{"estimate"}, query.Hour, query.Day, query.Week, query.Month)
+	id, from, to, p, err := h.rangeParams(r, []string{"estimate", "direction"}, query.Hour, query.Day, query.Week, query.Month)
 	if err != nil {
 		badRequest(w, err)
 		return
 	}
 	f := query.Filter{MeterIDs: []string{id}, From: from, To: to}
+	direction := r.URL.Query().Get("direction")
+	switch direction {
+	case "", "import":
+		direction = ""
+	case "export":
+		f.Export = true
+	default:
+		badRequest(w, badParam("direction %q: want import or export", direction))
+		return
+	}
 	switch e := r.URL.Query().Get("estimate"); e {
 	case "", "false":
 	case "true":
+		if f.Export {
+			badRequest(w, badParam("estimate=true: estimates are of imported kW reads, not of exported energy"))
+			return
+		}
 		f.Estimate = &vee.Options{}
 	default:
 		badRequest(w, badParam("estimate %q: want true or false", e))
@@ -184,7 +201,7 @@ func (h *handler) consumption(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	body := Consumption{MeterID: id, From: from, To: to, Period: p.String(), Unit: "kWh", Data: make([]Energy, len(rows))}
+	body := Consumption{MeterID: id, From: from, To: to, Period: p.String(), Unit: "kWh", Direction: direction, Data: make([]Energy, len(rows))}
 	for i, e := range rows {
 		body.Data[i] = Energy{Start: e.Start, End: e.End, KWh: Float(e.KWh), Reads: e.Reads, IntervalSeconds: int64(e.Interval.Seconds()),
 			EstimatedReads: e.Estimated}
@@ -210,7 +227,11 @@ func (h *handler) consumption(w http.ResponseWriter, r *http.Request) {
 		t.arrow = func(mem memory.Allocator) arrow.RecordBatch { return query.EnergyEstimatedRecord(mem, rows) }
 	}
 	if len(rows) == 0 {
-		h.emptyOr404(w, r, id, "kW or kWh reads in the range", t)
+		what := "kW or kWh reads in the range"
+		if f.Export {
+			what = "kwh_export reads in the range"
+		}
+		h.emptyOr404(w, r, id, what, t)
 		return
 	}
 	h.write(w, r, t)

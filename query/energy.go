@@ -35,6 +35,7 @@ type Energy struct {
 //
 // A meter that has kWh reads in the range has them summed; otherwise its
 // kW reads are multiplied by the interval (Options.Interval, or inferred).
+// With f.Export, its kwh_export reads are summed instead.
 func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats, error) {
 	if err := checkRange(f); err != nil {
 		return nil, Stats{}, err
@@ -43,6 +44,12 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		return nil, Stats{}, errInvalidPeriod(p)
 	}
 	pf := endFilter(f, meter.TypeKW, meter.TypeKWh)
+	if f.Export {
+		// Exported energy comes as interval energy only; no kW read says
+		// which way the power flowed.
+		pf = endFilter(f, meter.TypeKWhExport)
+		f.Estimate = nil
+	}
 	type series struct {
 		kw, kwh []meter.Reading
 	}
@@ -54,7 +61,7 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 				s = &series{}
 				byMeter[r.MeterID] = s
 			}
-			if r.Type == meter.TypeKWh {
+			if r.Type == meter.TypeKWh || r.Type == meter.TypeKWhExport {
 				s.kwh = append(s.kwh, r)
 			} else {
 				s.kw = append(s.kw, r)

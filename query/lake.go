@@ -91,6 +91,10 @@ type Filter struct {
 	// gaps longer than Estimate.MaxGap), reading Estimate.History() more
 	// history, and count them in Energy.Estimated. Other calls ignore it.
 	Estimate *vee.Options
+	// Export makes Energy sum the energy the meters exported (kwh_export
+	// reads: the solar a household sends to the grid) instead of what
+	// they imported. Estimate does not apply to it. Other calls ignore it.
+	Export bool
 }
 
 // Stats reports what a call read. It is the sum of the partition scans'
