@@ -27,7 +27,8 @@
 // register, a run of zero reads, a sustained drop) and kind=events every
 // event, spikes and dips of days and of hours included, each with its
 // start, end and resolution_seconds. /meters lists the
-// meters that reported in the lake's latest hour; /healthz checks that the
+// meters that reported in the lake's latest hour of kW reads or of kWh
+// reads (query.Lake.Meters); /healthz checks that the
 // lake is reachable and needs no key.
 //
 // /weather serves the hourly observations of the weather table (the

@@ -26,16 +26,22 @@ type meterIndex struct {
 type MeterList struct {
 	// IDs are the meter ids, sorted.
 	IDs []string
-	// Hour is the partition hour they were read from (zero if the lake has
-	// no kW reads).
+	// Hour is the latest partition hour they were read from (zero if the
+	// lake has no kW or kWh reads).
 	Hour time.Time
 }
 
-// Meters returns the meters that reported kW in the latest hour of the
-// lake: it finds the latest kW partition by listing one directory per
-// level (the latest year, month, day and hour) and reads it. The answer is
-// kept for Options.MetersTTL. Meters that stopped reporting before that
-// hour are not listed; use Reads for history.
+// meterTypes are the reading types whose latest hour Meters lists: kW for
+// meters that report demand (the guidance's HES), kWh for those that
+// deliver interval energy (NEM12, Green Button, MRASCo).
+var meterTypes = []meter.Type{meter.TypeKW, meter.TypeKWh}
+
+// Meters returns the meters that reported in the latest hour of the lake's
+// kW reads or in the latest hour of its kWh reads (the union, for a lake
+// fed by both kinds of meter): it finds each latest partition by listing
+// one directory per level (the latest year, month, day and hour) and reads
+// it. The answer is kept for Options.MetersTTL. Meters that stopped
+// reporting before that hour are not listed; use Reads for history.
 func (l *Lake) Meters(ctx context.Context) (MeterList, error) {
 	l.metersMu.Lock()
 	defer l.metersMu.Unlock()
@@ -43,15 +49,20 @@ func (l *Lake) Meters(ctx context.Context) (MeterList, error) {
 	if ix := l.meters; ix != nil && now.Before(ix.expires) {
 		return MeterList{IDs: ix.ids, Hour: ix.hour}, nil
 	}
-	hour, ok, err := latestHour(ctx, l.b, meter.TypeKW)
-	if err != nil {
-		return MeterList{}, err
-	}
 	ix := &meterIndex{expires: now.Add(l.opts.MetersTTL)}
-	if ok {
-		ix.hour = hour
-		seen := make(map[string]struct{})
-		f := partition.Filter{Types: []meter.Type{meter.TypeKW}, From: hour, To: hour.Add(time.Hour)}
+	seen := make(map[string]struct{})
+	for _, t := range meterTypes {
+		hour, ok, err := latestHour(ctx, l.b, t)
+		if err != nil {
+			return MeterList{}, err
+		}
+		if !ok {
+			continue
+		}
+		if hour.After(ix.hour) {
+			ix.hour = hour
+		}
+		f := partition.Filter{Types: []meter.Type{t}, From: hour, To: hour.Add(time.Hour)}
 		if _, err := partition.Scan(ctx, l.b, &f, func(rs []meter.Reading) error {
 			for _, r := range rs {
 				seen[r.MeterID] = struct{}{}
@@ -60,12 +71,12 @@ func (l *Lake) Meters(ctx context.Context) (MeterList, error) {
 		}); err != nil {
 			return MeterList{}, wrap(err)
 		}
-		ix.ids = make([]string, 0, len(seen))
-		for id := range seen {
-			ix.ids = append(ix.ids, id)
-		}
-		slices.Sort(ix.ids)
 	}
+	ix.ids = make([]string, 0, len(seen))
+	for id := range seen {
+		ix.ids = append(ix.ids, id)
+	}
+	slices.Sort(ix.ids)
 	l.meters = ix
 	return MeterList{IDs: ix.ids, Hour: ix.hour}, nil
 }

@@ -381,6 +381,48 @@ func TestMeters(t *testing.T) {
 	}
 }
 
+// TestMetersEnergyLakes: a lake of interval-energy meters (NEM12, Green
+// Button) lists them too, and one fed by both kinds lists the meters of
+// each type's latest hour, even when one type's latest hour is older.
+func TestMetersEnergyLakes(t *testing.T) {
+	ctx := context.Background()
+	h := time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC)
+	write := func(b *blob.Bucket, rs ...meter.Reading) {
+		t.Helper()
+		w := partition.NewWriter(b, "t", nil)
+		w.Write(rs)
+		if _, err := w.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(id string, typ meter.Type, at time.Time) meter.Reading {
+		return meter.Reading{MeterID: id, Type: typ, Value: 1, Time: at}
+	}
+	nem, _ := blob.OpenBucket(ctx, "mem://")
+	defer nem.Close()
+	write(nem, read("nmi-old", meter.TypeKWh, h), read("nmi-1", meter.TypeKWh, h.Add(2*time.Hour)), read("nmi-2", meter.TypeKWh, h.Add(2*time.Hour)))
+	mixed, _ := blob.OpenBucket(ctx, "mem://")
+	defer mixed.Close()
+	write(mixed, read("kw-old", meter.TypeKW, h), read("kw-1", meter.TypeKW, h.Add(time.Hour)), read("nmi-1", meter.TypeKWh, h.Add(3*time.Hour)),
+		read("volts", meter.TypeVoltage, h.Add(5*time.Hour)))
+	for _, tc := range []struct {
+		name string
+		b    *blob.Bucket
+		want query.MeterList
+	}{
+		{"kwh only", nem, query.MeterList{IDs: []string{"nmi-1", "nmi-2"}, Hour: h.Add(2 * time.Hour)}},
+		{"kw and kwh", mixed, query.MeterList{IDs: []string{"kw-1", "nmi-1"}, Hour: h.Add(3 * time.Hour)}},
+	} {
+		ml, err := query.New(tc.b, nil).Meters(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tc.want, ml); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
+
 func TestForecasts(t *testing.T) {
 	l, b := sharedLake(t)
 	ctx := context.Background()
