@@ -96,7 +96,8 @@ type Anomalies struct {
 
 // Anomaly is one scored day or one anomaly event.
 type Anomaly struct {
-	// Day is the scored day, or the day an event starts in.
+	// Day is the scored day, or the day an event starts in (in
+	// Options.Location), as midnight UTC of its date.
 	Day time.Time `json:"day"`
 	// Kind is "spike", "dip" or "none" for a scored day; "spike", "dip",
 	// "flat", "zero" or "drop" for an event.
@@ -432,7 +433,10 @@ func (h *handler) anomalyEvents(w http.ResponseWriter, r *http.Request, id strin
 	}
 	body := Anomalies{MeterID: id, Year: y, Kind: kindName, Unit: "kWh", Data: make([]Anomaly, len(rows))}
 	for i, e := range rows {
-		body.Data[i] = Anomaly{Day: e.Start.Truncate(24 * time.Hour), Kind: e.Kind, Start: e.Start, End: e.End,
+		// The date the event starts on, in the zone of the days (the
+		// anomaly job's AnomalyOptions.Location should be the same).
+		y, mo, d := e.Start.In(h.opts.Location).Date()
+		body.Data[i] = Anomaly{Day: time.Date(y, mo, d, 0, 0, 0, 0, time.UTC), Kind: e.Kind, Start: e.Start, End: e.End,
 			ResolutionSeconds: int64(e.Resolution / time.Second), Consumption: Float(e.Consumption), Expected: Float(e.Expected),
 			Lower: Float(e.Lower), Upper: Float(e.Upper), Importance: Float(e.Importance), Model: e.Model}
 	}

@@ -19,13 +19,25 @@ import (
 // AnomalyOptions configure DetectAnomalies; nil means the defaults of each
 // field.
 type AnomalyOptions struct {
-	// Year is the year whose days are scored (UTC); 0 means the year of the
-	// last complete day of data.
+	// Year is the year whose days are scored (in Location); 0 means the
+	// year of the last complete day of data.
 	Year int
 	// End, if set, stops scoring at the day that holds End (exclusive);
 	// zero means the last complete day of data.
 	End time.Time
-	// MeterIDs selects meters; nil means every meter with kW reads.
+	// Location is the time zone of the days: a day runs from midnight to
+	// midnight there, Year is a year there, and the anomalies table's ds
+	// holds the local date (as midnight UTC of that date, the way a date
+	// sits in a timestamp column); nil means UTC. A household lives by
+	// local time, and a UTC day is 10:00 to 10:00 in Sydney. The day on
+	// which daylight saving time ends counts its repeated hour once with
+	// the energy of both (the day's energy is exact) and the day it starts
+	// counts its skipped hour as an hour of zero energy; the days stay 24
+	// hours long for the detector. In a zone whose offset is not a whole
+	// number of hours (India, South Australia) the grid is of half hours
+	// (twice the memory), and reads must come at least that often.
+	Location *time.Location
+	// MeterIDs selects meters; nil means every meter with kW or kWh reads.
 	MeterIDs []string
 	// Weeks is the history before each day that its expected value and
 	// interval come from; 0 means 8.
@@ -119,9 +131,9 @@ func (st AnomalyStats) Dirs() []string {
 // flat and zero runs, sustained drops) as tables.AnomalyEventRow under
 // tables.AnomalyEventDir(year).
 //
-// It reads the meters' kW reads into an hourly grid of energy (mean kW
-// times the hour; an hour with fewer than MinCoverage of the meter's usual
-// reads counts as missing) from Weeks weeks before the year to its end,
+// It reads the meters' kW or kWh reads into an hourly grid of energy (mean
+// kW times the hour, or the sum of the hour's kWh; an hour with fewer than
+// MinCoverage of the meter's usual reads counts as missing) from Weeks weeks before the year to its end,
 // and runs Detect on each meter: the daily rows are Detect's day scores,
 // the events its events that start in the year. The model is deliberately
 // simple and robust, where the guidance refits Prophet per meter (a minute
@@ -168,39 +180,69 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 		o.MemoryBudget = DefaultMemoryBudget
 	}
 	progress := serialProgress(o.Progress)
+	loc := o.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	// The days are wall-clock days of loc (see wallClock): wallFrom and
+	// wallEnd bound the scored ones, from and end are their instants.
 	const day = 24 * time.Hour
-	end := o.End.UTC().Truncate(day)
+	var wallEnd time.Time
+	if !o.End.IsZero() {
+		wallEnd = wallTime(o.End, loc).Truncate(day)
+	}
 	if o.End.IsZero() || o.Year == 0 {
 		e, err := DataEnd(ctx, lake)
 		if err != nil {
 			return st, err
 		}
-		dataEnd := e.UTC().Truncate(day) // the day holding e is complete only if e is midnight
-		if o.End.IsZero() || dataEnd.Before(end) {
-			end = dataEnd
+		dataEnd := wallTime(e, loc).Truncate(day) // the day holding e is complete only if e is midnight
+		if o.End.IsZero() || dataEnd.Before(wallEnd) {
+			wallEnd = dataEnd
 		}
 	}
 	if o.Year == 0 {
-		o.Year = end.Add(-day).Year()
+		o.Year = wallEnd.Add(-day).Year()
 	}
-	from := time.Date(o.Year, 1, 1, 0, 0, 0, 0, time.UTC)
-	if yearEnd := from.AddDate(1, 0, 0); end.After(yearEnd) {
-		end = yearEnd
+	wallFrom := time.Date(o.Year, 1, 1, 0, 0, 0, 0, time.UTC)
+	if yearEnd := wallFrom.AddDate(1, 0, 0); wallEnd.After(yearEnd) {
+		wallEnd = yearEnd
 	}
-	if !end.After(from) {
+	if !wallEnd.After(wallFrom) {
 		return st, fmt.Errorf("%w: no complete day of %d", ErrNoData, o.Year)
 	}
+	from, end := instantOf(wallFrom, loc), instantOf(wallEnd, loc)
 	st.Year, st.From, st.To = o.Year, from, end
+
+	// The grid of instants: hours from the history's first day, with a
+	// margin around the days of a zone (whose midnights time.Date may move
+	// by the hour it skips), of the step that the zone's offsets allow.
+	wallGridStart := wallFrom.Add(-time.Duration(7*dopt.Weeks) * day)
+	gridStart, gridEnd, step := instantOf(wallGridStart, loc), end, time.Hour
+	if loc != time.UTC {
+		const margin = 3 * time.Hour
+		var err error
+		if step, err = wallStep(loc, gridStart.Add(-margin), end.Add(margin)); err != nil {
+			return st, err
+		}
+		gridStart = gridStart.Add(-margin).Truncate(step)
+		gridEnd = end.Add(margin + step - 1).Truncate(step)
+	}
+	n := int(gridEnd.Sub(gridStart) / step)
+	var wall *wallClock
+	if loc != time.UTC {
+		wall = newWallClock(loc, gridStart, step, n, wallGridStart, int(wallEnd.Sub(wallGridStart)/step))
+	}
 	if o.Weather != nil {
 		if o.Weather.BaseTemp != 0 {
 			dopt.BaseTemp = o.Weather.BaseTemp
 		}
-		tFrom := from.Add(-time.Duration(7*dopt.Weeks) * day)
-		temp, err := ReadTemperature(ctx, lake, o.Weather.Station, tFrom, end)
+		tFrom := gridStart
+		temp, err := ReadTemperature(ctx, lake, o.Weather.Station, tFrom, gridEnd)
 		if err != nil {
 			return st, err
 		}
-		// Coverage counts from the first kW data: the history before a
+		// Coverage counts from the first kW or kWh data: the history before a
 		// lake's first reading needs no weather.
 		first, err := dataStart(ctx, lake)
 		if err != nil {
@@ -212,6 +254,9 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 		if err := checkTemperature(temp, o.Weather.Station, tFrom, end, "the anomaly scores"); err != nil {
 			return st, err
 		}
+		if wall != nil {
+			temp = wallMean(temp, loc)
+		}
 		dopt.Temperature = &temp
 		st.Weather = &Weather{Station: o.Weather.Station, BaseTemp: dopt.BaseTemp}
 	}
@@ -220,8 +265,6 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 		st.Model += fmt.Sprintf("-weather-%g", st.Weather.BaseTemp)
 	}
 	st.Events = map[AnomalyKind]int64{}
-	gridStart := from.Add(-time.Duration(7*dopt.Weeks) * day)
-	n := int(end.Sub(gridStart) / time.Hour)
 
 	// One dynamic pass finds the meters as it reads them while the grid
 	// fits the budget; past it, the meters are listed and read in passes.
@@ -232,13 +275,13 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 	} else {
 		var sst partition.ScanStats
 		var err error
-		g, sst, err = scanHours(ctx, lake, gridStart, n, o.MemoryBudget, progress)
+		g, sst, err = scanHours(ctx, lake, gridStart, step, n, o.MemoryBudget, progress)
 		st.Scan.Add(sst)
 		st.Passes++
 		switch {
 		case errors.Is(err, errOverBudget):
 			progress(Progress{Stage: "discover"})
-			ids, err := meterIDs(ctx, lake, gridStart, gridStart.Add(time.Duration(n)*time.Hour))
+			ids, err := meterIDs(ctx, lake, gridStart, gridEnd)
 			if err != nil {
 				return st, err
 			}
@@ -254,7 +297,7 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 			g.free()
 		}
 	}()
-	sc := &anomalyScorer{o: &dopt, from: from, end: end, model: st.Model}
+	sc := &anomalyScorer{o: &dopt, from: wallFrom, end: wallEnd, model: st.Model, wall: wall}
 	keep, keepEvents := map[string]bool{}, map[string]bool{}
 	var done int64
 	total := 0
@@ -266,7 +309,7 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 		if g == nil {
 			var sst partition.ScanStats
 			var err error
-			g, sst, err = scanGrid(ctx, lake, group, gridStart, time.Hour, n, len(groups) > 1 || len(o.MeterIDs) > 0, progress)
+			g, sst, err = scanGrid(ctx, lake, group, gridStart, step, n, len(groups) > 1 || len(o.MeterIDs) > 0, progress)
 			st.Scan.Add(sst)
 			st.Passes++
 			if err != nil {
@@ -369,7 +412,7 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 // errOverBudget stops a dynamic scan whose grid outgrew its budget.
 var errOverBudget = errors.New("forecast: hourly grid over the memory budget")
 
-// scanHours reads the hourly sums and counts of kW reads of every meter
+// scanHours reads the hourly sums and counts of kW and kWh reads of every meter
 // over n hours from start, adding meters as the scan meets them, and
 // fails with errOverBudget as soon as the grid would exceed budget.
 //
@@ -378,16 +421,16 @@ var errOverBudget = errors.New("forecast: hourly grid over the memory budget")
 // nothing: a meter met takes the next n cells, where appending to slices
 // on the heap would copy the grid at every doubling and hold up to three
 // times it at once. The caller frees the grid.
-func scanHours(ctx context.Context, lake *blob.Bucket, start time.Time, n int, budget int64, progress func(Progress)) (*grid, partition.ScanStats, error) {
-	g := newGrid(nil, start, time.Hour, n)
+func scanHours(ctx context.Context, lake *blob.Bucket, start time.Time, step time.Duration, n int, budget int64, progress func(Progress)) (*grid, partition.ScanStats, error) {
+	g := newGrid(nil, start, step, n)
 	if most := budget / (int64(n) * gridCellBytes); most > 0 {
 		if sum, cnt, unmap := mapCells(int(most) * n); unmap != nil {
-			g = makeGrid(nil, start, time.Hour, n, sum[:0], cnt[:0], unmap)
+			g = makeGrid(nil, start, step, n, sum[:0], cnt[:0], unmap)
 		}
 	}
-	end := start.Add(time.Duration(n) * time.Hour)
-	f := &partition.Filter{Types: []meter.Type{meter.TypeKW}, From: start.Add(time.Millisecond), To: end.Add(time.Millisecond)}
-	total := int64(n) + 1
+	end := start.Add(time.Duration(n) * step)
+	f := &partition.Filter{Types: energyTypes, From: start.Add(time.Millisecond), To: end.Add(time.Millisecond)}
+	total := int64(end.Sub(start)/time.Hour) + 1
 	var done int64
 	var last time.Time
 	st, err := partition.Scan(ctx, lake, f, func(reads []meter.Reading) error {
@@ -398,6 +441,7 @@ func scanHours(ctx context.Context, lake *blob.Bucket, start time.Time, n int, b
 				}
 				g.index[reads[i].MeterID] = int32(len(g.ids))
 				g.ids = append(g.ids, reads[i].MeterID)
+				g.kind = append(g.kind, rowEmpty)
 				if g.unmap != nil { // zero cells of the mapping
 					g.sum, g.cnt = g.sum[:len(g.sum)+n], g.cnt[:len(g.cnt)+n]
 				} else {
@@ -421,7 +465,7 @@ func scanHours(ctx context.Context, lake *blob.Bucket, start time.Time, n int, b
 		return nil, st, errOverBudget
 	}
 	if err != nil {
-		return nil, st, fmt.Errorf("forecast: scanning kW reads %v to %v: %w", start, end, err)
+		return nil, st, fmt.Errorf("forecast: scanning kW and kWh reads %v to %v: %w", start, end, err)
 	}
 	return g, st, nil
 }
@@ -430,8 +474,10 @@ func scanHours(ctx context.Context, lake *blob.Bucket, start time.Time, n int, b
 // the two anomaly tables.
 type anomalyScorer struct {
 	o         *DetectOptions
-	from, end time.Time // the scored days
+	from, end time.Time // the scored days, on the wall clock if wall is set
 	model     string
+	// wall, if set, re-lays the grid on the days of a time zone.
+	wall *wallClock
 }
 
 // meterAnomalies are one meter's rows.
@@ -456,7 +502,11 @@ func (s *anomalyScorer) score(g *grid, row int) (meterAnomalies, error) {
 			vals[i] = math.NaN()
 		}
 	}
-	det, err := Detect(Series{Start: g.start, Step: g.step, Values: vals}, s.o)
+	series := Series{Start: g.start, Step: g.step, Values: vals}
+	if s.wall != nil {
+		series = s.wall.series(s.wall.energy(vals, nil))
+	}
+	det, err := Detect(series, s.o)
 	if err != nil {
 		return out, fmt.Errorf("forecast: meter %s: %w", g.ids[row], err)
 	}
@@ -471,6 +521,9 @@ func (s *anomalyScorer) score(g *grid, row int) (meterAnomalies, error) {
 	for _, e := range det.Events {
 		if e.Start.Before(s.from) || !e.Start.Before(s.end) {
 			continue
+		}
+		if s.wall != nil {
+			e.Start, e.End = instantOf(e.Start, s.wall.loc), instantOf(e.End, s.wall.loc)
 		}
 		out.events = append(out.events, tables.AnomalyEventRow{MeterID: id, Kind: string(e.Kind), Start: e.Start, End: e.End,
 			Resolution: int32(e.Resolution / time.Second), Consumption: e.Observed, Expected: tables.Optional(e.Expected),

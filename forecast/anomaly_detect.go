@@ -142,6 +142,12 @@ type DetectOptions struct {
 	// (households with solar read zero for hours on sunny days); 0 means
 	// 1.5.
 	ZeroFactor float64
+	// FlatFactor is the same for flat runs, once the meter has
+	// MinHistoryDays days of history: a house whose small, coarsely
+	// rounded reads repeat one value through the night or a sunny
+	// afternoon (real NEM12 data reads 0.016 kWh for hours) has plateaus
+	// that are behaviour; a stuck register outlasts them. 0 means 1.5.
+	FlatFactor float64
 	// DropMin is the smallest drop of the daily level reported, as a
 	// share; 0 means 0.25.
 	DropMin float64
@@ -218,6 +224,9 @@ func (o *DetectOptions) withDefaults() DetectOptions {
 	if d.ZeroFactor <= 0 {
 		d.ZeroFactor = 1.5
 	}
+	if d.FlatFactor <= 0 {
+		d.FlatFactor = 1.5
+	}
 	if d.DropMin <= 0 || d.DropMin >= 1 {
 		d.DropMin = 0.25
 	}
@@ -286,7 +295,11 @@ func zOf(p float64) float64 { return math.Sqrt2 * math.Erfinv(p) }
 //     week over the previous Weeks weeks, σ from the errors of that rule
 //     at the same hour of the day over the previous Weeks weeks. Needs a
 //     step that divides an hour.
-//   - flat: a run of at least MinFlat of identical non-zero reads.
+//   - flat: a run of at least MinFlat of identical non-zero reads that is
+//     also longer than FlatFactor times the 90th percentile of the daily
+//     longest such run over the previous Weeks weeks, once there are
+//     MinHistoryDays days of them (a quiet house's rounded reads repeat
+//     through the night).
 //   - zero: a run of at least MinZero of zero reads that is also longer
 //     than ZeroFactor times the 90th percentile of the daily longest zero
 //     run over the previous Weeks weeks (with at least MinHistoryDays
@@ -880,16 +893,33 @@ func (d *detector) expectedAt(g int) float64 {
 func (d *detector) runEvents() []AnomalyEvent {
 	minFlat := int((d.o.MinFlat + d.s.Step - 1) / d.s.Step)
 	minZero := int((d.o.MinZero + d.s.Step - 1) / d.s.Step)
-	// dayZero[k] is the longest zero run that starts in day k (0 if none,
-	// NaN for a day without data): the history of the zero test.
+	// dayZero[k] and dayFlat[k] are the longest zero and flat runs that
+	// start in day k (0 if none, NaN for a day without data): the
+	// histories of the zero and flat tests.
 	dayZero := make([]float64, len(d.y))
+	dayFlat := make([]float64, len(d.y))
 	for k := range dayZero {
 		if math.IsNaN(d.y[k]) {
-			dayZero[k] = math.NaN()
+			dayZero[k], dayFlat[k] = math.NaN(), math.NaN()
 		}
 	}
-	var ev []AnomalyEvent
+	// usual returns the zeroQuantile of days[k] over the Weeks weeks
+	// before day, and whether there are MinHistoryDays of them.
 	var hist []float64
+	usual := func(days []float64, day int) (float64, bool) {
+		hist = hist[:0]
+		for k := max(day-7*d.o.Weeks, 0); k < day; k++ {
+			if !math.IsNaN(days[k]) {
+				hist = append(hist, days[k])
+			}
+		}
+		if len(hist) < d.o.MinHistoryDays {
+			return 0, false
+		}
+		slices.Sort(hist)
+		return quantile(hist, zeroQuantile), true
+	}
+	var ev []AnomalyEvent
 	vals := d.s.Values
 	for i := 0; i < len(vals); {
 		v := vals[i]
@@ -903,27 +933,25 @@ func (d *detector) runEvents() []AnomalyEvent {
 		}
 		L := j - i
 		var kind AnomalyKind
+		day := (i + d.off) / d.perDay
 		switch {
 		case v == 0:
-			day := (i + d.off) / d.perDay
-			hist = hist[:0]
-			for k := max(day-7*d.o.Weeks, 0); k < day; k++ {
-				if !math.IsNaN(dayZero[k]) {
-					hist = append(hist, dayZero[k])
-				}
-			}
+			q, ok := usual(dayZero, day)
 			if !math.IsNaN(dayZero[day]) {
 				dayZero[day] = max(dayZero[day], float64(L))
 			}
-			if L < minZero || len(hist) < d.o.MinHistoryDays {
-				break
-			}
-			slices.Sort(hist)
-			if float64(L) > d.o.ZeroFactor*quantile(hist, zeroQuantile) {
+			if L >= minZero && ok && float64(L) > d.o.ZeroFactor*q {
 				kind = KindZero
 			}
-		case L >= minFlat:
-			kind = KindFlat
+		default:
+			q, ok := usual(dayFlat, day)
+			if L > 1 && !math.IsNaN(dayFlat[day]) {
+				dayFlat[day] = max(dayFlat[day], float64(L))
+			}
+			// Without the history, any run of MinFlat counts.
+			if L >= minFlat && (!ok || float64(L) > d.o.FlatFactor*q) {
+				kind = KindFlat
+			}
 		}
 		if kind != "" {
 			e := AnomalyEvent{Kind: kind, Resolution: d.s.Step, Start: d.s.Time(i), End: d.s.Time(j),

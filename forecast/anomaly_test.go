@@ -197,6 +197,28 @@ func TestDetectKinds(t *testing.T) {
 				t.Errorf("flat runs %+v shorter than 6h", ev)
 			}
 		}},
+		{"usual plateaus", func(s Series) {
+			for i := range s.Values {
+				if h := s.Time(i).Hour(); h >= 0 && h < 7 {
+					s.Values[i] = 0.016 // a quiet house's rounded night, every night
+				}
+			}
+			a, b := dayRange(s, target)
+			for i := a; i < b; i++ {
+				s.Values[i] = 0.4 // stuck all day
+			}
+		}, nil, func(t *testing.T, s Series, det *Detection) {
+			// Until a meter has the history, every run of 6h counts.
+			var ev []AnomalyEvent
+			for _, e := range eventsOf(det, KindFlat, 0) {
+				if !e.Start.Before(testStart.AddDate(0, 0, DefaultMinHistoryDays)) {
+					ev = append(ev, e)
+				}
+			}
+			if len(ev) != 1 || !ev[0].Start.Equal(day) || !ev[0].End.Equal(day.AddDate(0, 0, 1)) {
+				t.Fatalf("flat runs %+v, want only the stuck day's, not the nights after the first %d days", ev, DefaultMinHistoryDays)
+			}
+		}},
 		{"solar zeros", func(s Series) {
 			for i := range s.Values {
 				if h := s.Time(i).Hour(); h >= 9 && h < 16 {

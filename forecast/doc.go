@@ -45,8 +45,9 @@
 //
 // [Train], [Run] and [DetectAnomalies] replace the guidance's SageMaker
 // DeepAR training, batch transform and Glue/Prophet anomaly jobs. They read
-// kW reads from the lake with partition.Scan and turn them into energy
-// (mean kW × hours, never summed kW samples); they keep per-meter grids of
+// kW or kWh reads from the lake with partition.Scan and turn them into
+// energy (mean kW × hours, never summed kW samples; a meter that delivers
+// interval energy, such as NEM12 or Green Button, has its kWh summed); they keep per-meter grids of
 // 6 bytes per meter-interval within a memory budget, cutting the meters
 // into passes over the lake when needed, and report progress.
 //
@@ -66,13 +67,25 @@
 //     the previous weeks corrected by the last week's level, with a 98%
 //     interval in log energy, and writes the anomalies table
 //     (tables.AnomalyRow) and the anomaly events table
-//     (tables.AnomalyEventRow) per year.
+//     (tables.AnomalyEventRow) per year. Its days are those of
+//     [AnomalyOptions].Location (UTC by default; a UTC day is 10:00 to
+//     10:00 in Sydney), with the days daylight saving time starts and ends
+//     scored as the 23 and 25 hours they hold.
 //
 // The mda command runs them:
 //
-//	mda forecast train --lake URL [--meters N] [--window 56d] [--weather [--station ID]]
+//	mda forecast train --lake URL [--meters N] [--window 56d] [--weather [--station ID]] [--tz ZONE]
 //	mda forecast run --lake URL [--horizon 168] [--start 2024-04-01T00]
-//	mda forecast anomalies --lake URL [--year 2024]
+//	mda forecast anomalies --lake URL [--year 2024] [--tz ZONE]
+//
+// Both kinds of meter are read: kW (the guidance's HES samples, turned
+// into energy as the mean kW times the hour) and kWh (interval energy, as
+// NEM12, Green Button and retailer CSV deliver it, summed); a meter with
+// both is read from its kWh. On a real household's three years of NEM12
+// data, every scored day's consumption equals that day's energy in the
+// file, on the NEM's clock and on Melbourne's, and the model forecasts its
+// held-out week at median MASE 0.513 against seasonal-naive's 0.576
+// (TestDetectAnomaliesNEM12RealData).
 //
 // # Anomalies
 //

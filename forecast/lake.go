@@ -31,14 +31,25 @@ type Progress struct {
 // over the lake; 20,000 meters take two).
 const DefaultMemoryBudget = 512 << 20
 
-// ErrNoData reports a lake without kW reads in the requested period.
-var ErrNoData = errors.New("forecast: no kW reads in the lake")
+// ErrNoData reports a lake without kW or kWh reads in the requested period.
+var ErrNoData = errors.New("forecast: no kW or kWh reads in the lake")
+
+// energyTypes are the reading types the batch jobs read: kW (demand, the
+// guidance's HES) and kWh (interval energy: NEM12, Green Button, MRASCo).
+var energyTypes = []meter.Type{meter.TypeKW, meter.TypeKWh}
+
+// The kinds of a grid row: what its cells hold.
+const (
+	rowEmpty uint8 = iota // no read yet
+	rowKW                 // kW reads: the cell's energy is their mean × its length
+	rowKWh                // kWh reads: the cell's energy is their sum (see energy)
+)
 
 // gridCellBytes is the memory of one meter-interval of a grid.
 const gridCellBytes = 6 // float32 sum + uint16 count
 
-// grid accumulates kW reads of some meters on a regular grid of intervals
-// (hours or days). A read at t covers (t-interval, t] (reading times are
+// grid accumulates the kW or kWh reads of some meters on a regular grid of
+// intervals (hours or days). A read at t covers (t-interval, t] (reading times are
 // interval ends), so it belongs to the interval that holds t-1ms, as in
 // mda.HourlyEnergy.
 //
@@ -49,6 +60,12 @@ const gridCellBytes = 6 // float32 sum + uint16 count
 // cell with the cell's mean instead of counting it as zero. Exact duplicate
 // reads leave the mean unchanged. float32 sums and uint16 counts keep a
 // meter-year of hours at 52 KB.
+//
+// A meter that delivers interval energy (kWh) has its reads summed
+// instead, scaled by the meter's full count of reads per cell over the
+// count in the cell (see energy). A meter with both is read from its kWh
+// alone, its own energy register, as query.Lake.Energy does: the first kWh
+// read clears what its kW reads added.
 type grid struct {
 	ids   []string
 	index map[string]int32
@@ -57,6 +74,7 @@ type grid struct {
 	n     int // cells per meter
 	sum   []float32
 	cnt   []uint16
+	kind  []uint8 // per row: rowEmpty, rowKW or rowKWh
 	// unmap, if set, returns sum and cnt to the OS (see newMappedGrid).
 	unmap func()
 }
@@ -67,7 +85,7 @@ func newGrid(ids []string, start time.Time, step time.Duration, n int) *grid {
 
 func makeGrid(ids []string, start time.Time, step time.Duration, n int, sum []float32, cnt []uint16, unmap func()) *grid {
 	g := &grid{ids: ids, index: make(map[string]int32, len(ids)), start: start.UTC(), step: step, n: n,
-		sum: sum, cnt: cnt, unmap: unmap}
+		sum: sum, cnt: cnt, kind: make([]uint8, len(ids)), unmap: unmap}
 	for i, id := range ids {
 		g.index[id] = int32(i)
 	}
@@ -109,7 +127,16 @@ func (g *grid) add(reads []meter.Reading) {
 	startMs, stepMs := g.start.UnixMilli(), g.step.Milliseconds()
 	for i := range reads {
 		r := &reads[i]
-		if r.Type != meter.TypeKW || r.Quality == meter.QualityNull || math.IsNaN(r.Value) {
+		var kind uint8
+		switch r.Type {
+		case meter.TypeKW:
+			kind = rowKW
+		case meter.TypeKWh:
+			kind = rowKWh
+		default:
+			continue
+		}
+		if r.Quality == meter.QualityNull || math.IsNaN(r.Value) {
 			continue
 		}
 		row, ok := g.index[r.MeterID]
@@ -124,6 +151,17 @@ func (g *grid) add(reads []meter.Reading) {
 		if c >= int64(g.n) {
 			continue
 		}
+		switch g.kind[row] {
+		case kind:
+		case rowEmpty:
+			g.kind[row] = kind
+		case rowKW: // the meter's energy register wins over its kW
+			clear(g.sum[int(row)*g.n : (int(row)+1)*g.n])
+			clear(g.cnt[int(row)*g.n : (int(row)+1)*g.n])
+			g.kind[row] = rowKWh
+		default: // kW of a kWh meter
+			continue
+		}
 		k := int(row)*g.n + int(c)
 		if g.cnt[k] == math.MaxUint16 {
 			continue
@@ -133,12 +171,31 @@ func (g *grid) add(reads []meter.Reading) {
 	}
 }
 
-// energy writes meter row's energy per cell in kWh (mean kW × cell hours)
-// into dst, NaN for cells without reads, and returns dst.
+// energy writes meter row's energy per cell in kWh into dst, NaN for cells
+// without reads, and returns dst. A kW meter's cell holds the mean kW
+// times the cell's hours; a kWh meter's the sum of its reads, scaled to
+// the meter's full count of reads per cell (fullCount) where some are
+// missing, the same imputation by the cell's mean. A kWh read must cover
+// at most one cell: a daily read on an hourly grid makes one full cell a
+// day and leaves the others missing.
 func (g *grid) energy(row int, dst []float64) []float64 {
 	dst = slices.Grow(dst[:0], g.n)[:g.n]
 	hours := g.step.Hours()
 	sum, cnt := g.sum[row*g.n:(row+1)*g.n], g.cnt[row*g.n:(row+1)*g.n]
+	if g.kind[row] == rowKWh {
+		full := float64(fullCount(cnt))
+		for i := range dst {
+			switch c := cnt[i]; {
+			case c == 0:
+				dst[i] = math.NaN()
+			case float64(c) == full:
+				dst[i] = float64(sum[i])
+			default:
+				dst[i] = float64(sum[i]) / float64(c) * full
+			}
+		}
+		return dst
+	}
 	for i := range dst {
 		switch c := cnt[i]; c {
 		case 0:
@@ -153,7 +210,7 @@ func (g *grid) energy(row int, dst []float64) []float64 {
 }
 
 // scanGrid fills a grid for ids over n cells of step from start with one
-// scan of the lake's kW partitions. filterIDs restricts the scan itself
+// scan of the lake's kW and kWh partitions. filterIDs restricts the scan itself
 // (worth it when ids are a fraction of the lake's meters). The grid is a
 // newMappedGrid: the caller frees it.
 func scanGrid(ctx context.Context, lake *blob.Bucket, ids []string, start time.Time, step time.Duration, n int,
@@ -167,14 +224,14 @@ func scanGrid(ctx context.Context, lake *blob.Bucket, ids []string, start time.T
 	return g, st, nil
 }
 
-// scan adds the grid's kW reads from one scan of the lake's partitions.
+// scan adds the grid's kW and kWh reads from one scan of the lake's partitions.
 // cache is the file cache of a filtered scan; nil means
 // partition.DefaultFileCache.
 func (g *grid) scan(ctx context.Context, lake *blob.Bucket, filterIDs bool, cache *partition.FileCache,
 	progress func(Progress)) (partition.ScanStats, error) {
 	ids, start, n := g.ids, g.start, g.n
 	end := start.Add(time.Duration(n) * g.step)
-	f := &partition.Filter{Types: []meter.Type{meter.TypeKW},
+	f := &partition.Filter{Types: energyTypes,
 		From: start.Add(time.Millisecond), To: end.Add(time.Millisecond)}
 	if filterIDs {
 		f.MeterIDs, f.Cache = ids, cache
@@ -195,7 +252,7 @@ func (g *grid) scan(ctx context.Context, lake *blob.Bucket, filterIDs bool, cach
 		return nil
 	})
 	if err != nil {
-		return st, fmt.Errorf("forecast: scanning kW reads %v to %v: %w", start, end, err)
+		return st, fmt.Errorf("forecast: scanning kW and kWh reads %v to %v: %w", start, end, err)
 	}
 	return st, nil
 }
@@ -221,16 +278,17 @@ func passes(ids []string, n, chunk int, budget int64) [][]string {
 	return out
 }
 
-// DataEnd returns the end of the lake's kW data: the latest reading time,
-// found by descending the partition directories to the last hour (a handful
-// of listings, whatever the lake's size) and scanning that one partition.
+// DataEnd returns the end of the lake's kW and kWh data: the latest
+// reading time, found by descending each type's partition directories to
+// the last hour (a handful of listings, whatever the lake's size) and
+// scanning that one partition.
 func DataEnd(ctx context.Context, lake *blob.Bucket) (time.Time, error) {
 	k, err := edgePartition(ctx, lake, true)
 	if err != nil {
 		return time.Time{}, err
 	}
 	var end time.Time
-	_, err = partition.Scan(ctx, lake, &partition.Filter{Types: []meter.Type{meter.TypeKW}, From: k.Hour, To: k.Hour.Add(time.Hour)},
+	_, err = partition.Scan(ctx, lake, &partition.Filter{Types: energyTypes, From: k.Hour, To: k.Hour.Add(time.Hour)},
 		func(reads []meter.Reading) error {
 			for i := range reads {
 				if reads[i].Time.After(end) {
@@ -248,20 +306,41 @@ func DataEnd(ctx context.Context, lake *blob.Bucket) (time.Time, error) {
 	return end.UTC(), nil
 }
 
-// dataStart returns the hour of the lake's first kW partition.
+// dataStart returns the hour of the lake's first kW or kWh partition.
 func dataStart(ctx context.Context, lake *blob.Bucket) (time.Time, error) {
 	k, err := edgePartition(ctx, lake, false)
 	return k.Hour, err
 }
 
-// edgePartition descends the kW partition directories to the last hour
-// (or the first): a handful of listings, whatever the lake's size.
+// edgePartition returns the last (or first) hour partition of the kW and
+// kWh reads: the later (earlier) of each type's, found by descending its
+// partition directories, a handful of listings whatever the lake's size.
 func edgePartition(ctx context.Context, lake *blob.Bucket, last bool) (partition.Key, error) {
-	prefix := partition.Prefix + "reading_type=" + string(meter.TypeKW) + "/"
+	var edge partition.Key
+	found := false
+	for _, t := range energyTypes {
+		k, ok, err := typeEdge(ctx, lake, t, last)
+		if err != nil {
+			return k, err
+		}
+		if ok && (!found || k.Hour.After(edge.Hour) == last && !k.Hour.Equal(edge.Hour)) {
+			edge, found = k, true
+		}
+	}
+	if !found {
+		return partition.Key{}, ErrNoData
+	}
+	return edge, nil
+}
+
+// typeEdge descends type t's partition directories to the last hour (or
+// the first); ok is false if t has none.
+func typeEdge(ctx context.Context, lake *blob.Bucket, t meter.Type, last bool) (k partition.Key, ok bool, err error) {
+	prefix := partition.Prefix + "reading_type=" + string(t) + "/"
 	for _, level := range []string{"year=", "month=", "day=", "hour="} {
 		dirs, err := partition.ListDirs(ctx, lake, prefix)
 		if err != nil {
-			return partition.Key{}, err
+			return k, false, err
 		}
 		var best string
 		for _, d := range dirs {
@@ -270,15 +349,15 @@ func edgePartition(ctx context.Context, lake *blob.Bucket, last bool) (partition
 			}
 		}
 		if best == "" {
-			return partition.Key{}, ErrNoData
+			return k, false, nil
 		}
 		prefix += best + "/"
 	}
-	k, err := partition.ParseKey(prefix)
+	k, err = partition.ParseKey(prefix)
 	if err != nil {
-		return k, fmt.Errorf("forecast: edge partition: %w", err)
+		return k, false, fmt.Errorf("forecast: edge partition: %w", err)
 	}
-	return k, nil
+	return k, true, nil
 }
 
 // completeHoursEnd is the end of the last complete hour of energy at data
@@ -286,12 +365,12 @@ func edgePartition(ctx context.Context, lake *blob.Bucket, last bool) (partition
 // e.Truncate(hour) is complete only if e is on the hour.
 func completeHoursEnd(e time.Time) time.Time { return e.UTC().Truncate(time.Hour) }
 
-// meterIDs returns the sorted ids of the meters with kW reads in
+// meterIDs returns the sorted ids of the meters with kW or kWh reads in
 // (from, to]. It is how a job finds "all meters" without a meter table: the
 // meters that reported recently.
 func meterIDs(ctx context.Context, lake *blob.Bucket, from, to time.Time) ([]string, error) {
 	seen := map[string]struct{}{}
-	_, err := partition.Scan(ctx, lake, &partition.Filter{Types: []meter.Type{meter.TypeKW},
+	_, err := partition.Scan(ctx, lake, &partition.Filter{Types: energyTypes,
 		From: from.Add(time.Millisecond), To: to.Add(time.Millisecond)}, func(reads []meter.Reading) error {
 		for i := range reads {
 			seen[reads[i].MeterID] = struct{}{}

@@ -79,7 +79,7 @@ type RunStats struct {
 // for the same Start therefore replaces the forecast instead of adding to
 // it, and gives the same bytes for the same data and model.
 //
-// Quantiles below zero are clipped to zero: consumption read as kW is not
+// Quantiles below zero are clipped to zero: consumption is not
 // negative, and a linear model's P10 can dip below zero at night.
 func Run(ctx context.Context, lake *blob.Bucket, opts *RunOptions) (RunStats, error) {
 	t0 := time.Now()

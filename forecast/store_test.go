@@ -43,11 +43,18 @@ func TestLinearStoreRoundTrip(t *testing.T) {
 
 // TestGridEnergy: a read at t counts for the hour before t; an hour's
 // energy is mean kW × 1 h whatever the read interval, with missing reads
-// imputed by the hour's mean and duplicates harmless.
+// imputed by the hour's mean and duplicates harmless; a kWh meter's hour
+// is the sum of its reads, a missing one imputed the same way, and its kWh
+// win over its kW in whichever order they come.
 func TestGridEnergy(t *testing.T) {
 	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	kw := func(id string, min int, v float64) meter.Reading {
 		return meter.Reading{MeterID: id, Type: meter.TypeKW, Time: t0.Add(time.Duration(min) * time.Minute), Value: v}
+	}
+	kwh := func(id string, min int, v float64) meter.Reading {
+		r := kw(id, min, v)
+		r.Type = meter.TypeKWh
+		return r
 	}
 	tests := []struct {
 		name  string
@@ -58,9 +65,13 @@ func TestGridEnergy(t *testing.T) {
 		{"read at the hour ends it", []meter.Reading{kw("a", 60, 4), kw("a", 120, 6)}, []float64{4, 6}},
 		{"missing read", []meter.Reading{kw("a", 15, 1), kw("a", 30, 3)}, []float64{2, math.NaN()}},
 		{"duplicate", []meter.Reading{kw("a", 30, 1), kw("a", 30, 1), kw("a", 60, 1)}, []float64{1, math.NaN()}},
-		{"other meters, types, null, outside", []meter.Reading{kw("b", 30, 9), {MeterID: "a", Type: meter.TypeKWh, Time: t0.Add(time.Hour), Value: 9},
+		{"other meters, types, null, outside", []meter.Reading{kw("b", 30, 9), {MeterID: "a", Type: meter.TypeVoltage, Time: t0.Add(time.Hour), Value: 9},
 			{MeterID: "a", Type: meter.TypeKW, Time: t0.Add(time.Hour), Quality: meter.QualityNull}, kw("a", 0, 9), kw("a", 181, 9), kw("a", 90, 5)},
 			[]float64{math.NaN(), 5}},
+		{"30-min kWh", []meter.Reading{kwh("a", 30, 0.5), kwh("a", 60, 0.25), kwh("a", 90, 1), kwh("a", 120, 2)}, []float64{0.75, 3}},
+		{"missing kWh read", []meter.Reading{kwh("a", 30, 0.5), kwh("a", 60, 0.25), kwh("a", 90, 1), kwh("a", 150, 1), kwh("a", 180, 1)}, []float64{0.75, 2}},
+		{"kWh after kW", []meter.Reading{kw("a", 60, 4), kw("a", 120, 6), kwh("a", 120, 1.5)}, []float64{math.NaN(), 1.5}},
+		{"kW after kWh", []meter.Reading{kwh("a", 60, 1.5), kw("a", 60, 4), kw("a", 120, 6)}, []float64{1.5, math.NaN()}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

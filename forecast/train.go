@@ -52,7 +52,7 @@ type TrainOptions struct {
 	// Model is the model's name in the store and the forecasts table;
 	// "" means DefaultModel.
 	Model string
-	// MeterIDs selects meters; nil means every meter with kW reads in the
+	// MeterIDs selects meters; nil means every meter with kW or kWh reads in the
 	// last day of the window (a meter that stopped reporting gets no model).
 	MeterIDs []string
 	// MaxMeters, if positive, keeps the first MaxMeters meters by id.
@@ -122,7 +122,7 @@ type TrainStats struct {
 }
 
 // Train fits forecasters (per shard of meters, or per meter) on hourly energy from the lake's kW
-// reads and stores it as a new version of the model (see Manifest).
+// or kWh reads and stores it as a new version of the model (see Manifest).
 //
 // Memory is the hourly grid (6 bytes per meter-hour, cut into passes by
 // MemoryBudget), kept outside the Go heap where the platform allows (so

@@ -56,7 +56,8 @@ func (k AnomalyKind) keep(flag int32) bool {
 // Anomaly is the score of one meter's day.
 type Anomaly struct {
 	MeterID string
-	// Day is midnight UTC of the day scored.
+	// Day is the date of the day scored (a day of the anomaly job's time
+	// zone, forecast.AnomalyOptions.Location), as midnight UTC of that date.
 	Day time.Time
 	// Consumption is the day's energy in kWh; Expected, Lower and Upper
 	// the model's median and prediction interval.

@@ -46,7 +46,7 @@ func ForecastDir(model string, start time.Time) string {
 // there).
 type AnomalyRow struct {
 	MeterID     string    `parquet:"meter_id,dict"`
-	Day         time.Time `parquet:"ds,timestamp(millisecond)"` // midnight UTC of the day
+	Day         time.Time `parquet:"ds,timestamp(millisecond)"` // the date (of the job's zone) at midnight UTC
 	Consumption float64   `parquet:"consumption"`
 	Expected    float64   `parquet:"yhat"`
 	Lower       float64   `parquet:"yhat_lower"`

@@ -13,6 +13,7 @@ import (
 
 	"github.com/openmda/mda"
 	"github.com/openmda/mda/catalog"
+	"github.com/openmda/mda/examples/server/web"
 	"github.com/openmda/mda/forecast"
 )
 
@@ -23,7 +24,7 @@ import (
 func runForecast(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return dispatch(ctx, "forecast", []command{
 		{"backtest", "score the linear model against seasonal-naive on a benchmark protocol", runForecastBacktest},
-		{"train", "fit hourly forecasters on the lake's kW reads and store a model version", runForecastTrain},
+		{"train", "fit hourly forecasters on the lake's kW or kWh reads and store a model version", runForecastTrain},
 		{"run", "forecast the next hours of every meter into the forecasts table", runForecastRun},
 		{"anomalies", "score a year of energy per meter into the anomalies and anomaly events tables", runForecastAnomalies},
 	}, args, stdout, stderr)
@@ -41,6 +42,7 @@ func runForecastTrain(ctx context.Context, args []string, stdout, stderr io.Writ
 	memMB := fs.Int("memory", 0, "memory budget of the hourly grid in MB (default 512)")
 	weather := fs.Bool("weather", false, "temperature regressors from the lake's weather table (forecast run then needs the weather forecast there)")
 	station := fs.String("station", "", "weather station of --weather, which it implies (default: the one of a load without a station column)")
+	tz := fs.String("tz", "", "time zone of the hour-of-day and weekday regressors, e.g. Australia/Sydney (default: MDA_TZ, else UTC)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -49,12 +51,16 @@ func runForecastTrain(ctx context.Context, args []string, stdout, stderr io.Writ
 		fs.Usage()
 		return errUsage
 	}
+	loc, err := web.Location(*tz)
+	if err != nil {
+		return err
+	}
 	w, err := parseDays(*window)
 	if err != nil {
 		return fmt.Errorf("--window: %w", err)
 	}
 	opts := &forecast.TrainOptions{Model: *model, MaxMeters: *meters, Window: w, PerMeter: *perMeter,
-		Workers: *workers, MemoryBudget: int64(*memMB) << 20}
+		Workers: *workers, MemoryBudget: int64(*memMB) << 20, Location: loc}
 	if *weather || *station != "" {
 		opts.Weather = &forecast.Weather{Station: *station}
 	}
@@ -171,6 +177,7 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 	workers := fs.Int("workers", 0, "meters scored at once (default: number of CPUs)")
 	weather := fs.Bool("weather", false, "expected values follow the temperature of the lake's weather table (a cold day that heating explains is no spike)")
 	station := fs.String("station", "", "weather station of --weather, which it implies (default: the one of a load without a station column)")
+	tz := fs.String("tz", "", "time zone of the days scored, e.g. Australia/Sydney (default: MDA_TZ, else UTC)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	var cf catalogFlags
 	cf.registerML(fs)
@@ -180,6 +187,10 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 	if fs.NArg() > 0 || *interval <= 0 || *interval >= 1 {
 		fs.Usage()
 		return errUsage
+	}
+	loc, err := web.Location(*tz)
+	if err != nil {
+		return err
 	}
 	lake, err := mda.OpenBucket(ctx, *lakeURL)
 	if err != nil {
@@ -192,7 +203,7 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 	}
 	defer closeCat()
 	pl, mem := jobProgress(stderr, *quiet)
-	aopts := &forecast.AnomalyOptions{Year: *year, Weeks: *weeks, Interval: *interval,
+	aopts := &forecast.AnomalyOptions{Year: *year, Weeks: *weeks, Interval: *interval, Location: loc,
 		MemoryBudget: int64(*memMB) << 20, Workers: *workers, Progress: pl}
 	if *weather || *station != "" {
 		aopts.Weather = &forecast.Weather{Station: *station}
@@ -222,7 +233,7 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 		fmt.Fprintf(stderr, "warning: %v\n", noAnomalyScores(st, *weeks))
 	} else {
 		fmt.Fprintf(stdout, "anomalies %d (%s to %s, model %s): %d meters, %d meter-days scored, %d spikes, %d dips\n", st.Year,
-			st.From.Format(time.DateOnly), st.To.Add(-24*time.Hour).Format(time.DateOnly), st.Model, st.Meters, st.Days, st.Spikes, st.Dips)
+			st.From.Format(time.DateOnly), st.To.AddDate(0, 0, -1).Format(time.DateOnly), st.Model, st.Meters, st.Days, st.Spikes, st.Dips)
 	}
 	fmt.Fprintf(stdout, "events: %s (%d in %d files)\n", strings.Join(events, ", "), nev, len(st.EventFiles))
 	fmt.Fprintf(stdout, "%d rows in %d files (%s); %d reads scanned in %d passes; %v, peak memory %s\n", st.Days, len(st.Files), mb(st.Bytes),
@@ -239,13 +250,13 @@ func noAnomalyScores(st forecast.AnomalyStats, weeks int) error {
 	if weeks <= 0 {
 		weeks = 8 // forecast.AnomalyOptions' default
 	}
-	from, to := st.From.AddDate(0, 0, -7*weeks).Format(time.DateOnly), st.To.Add(-24*time.Hour).Format(time.DateOnly)
+	from, to := st.From.AddDate(0, 0, -7*weeks).Format(time.DateOnly), st.To.AddDate(0, 0, -1).Format(time.DateOnly)
 	if st.Scan.Partitions == 0 {
-		return fmt.Errorf("%w: no kW reads from %s to %s to score %d on", forecast.ErrNoData, from, to, st.Year)
+		return fmt.Errorf("%w: no kW or kWh reads from %s to %s to score %d on", forecast.ErrNoData, from, to, st.Year)
 	}
 	held := ""
 	if st.Passes == 1 {
-		held = fmt.Sprintf(", and the lake holds %d days of kW reads from %s to %s", st.Scan.Partitions/24, from, to)
+		held = fmt.Sprintf(", and the lake holds %d days of reads from %s to %s", st.Scan.Partitions/24, from, to)
 	}
 	return fmt.Errorf("%w: no meter-day of %d scored: the detector needs %d days of history before a day it scores%s",
 		forecast.ErrHistory, st.Year, forecast.DefaultMinHistoryDays, held)

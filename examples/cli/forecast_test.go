@@ -228,12 +228,12 @@ func TestCLIForecastHistoryTooShort(t *testing.T) {
 	}
 	// 7 days of reads, the last day incomplete (its 24:00 read is missing)
 	// and so not scanned.
-	if m := regexp.MustCompile(`holds (\d+) days of kW reads`).FindStringSubmatch(errs); m == nil || (m[1] != "6" && m[1] != "7") {
+	if m := regexp.MustCompile(`holds (\d+) days of reads`).FindStringSubmatch(errs); m == nil || (m[1] != "6" && m[1] != "7") {
 		t.Errorf("forecast anomalies does not say the lake holds 6 days: %s", errs)
 	}
 	// Another year: nothing to score, and it says so.
 	code, out, errs = runCLI(t, "forecast", "anomalies", "--lake", lake, "--quiet", "--catalog", "none", "--year", "2023")
-	if code != 1 || !strings.Contains(errs, "no kW reads") {
+	if code != 1 || !strings.Contains(errs, "no kW or kWh reads") {
 		t.Errorf("forecast anomalies --year 2023: exit %d: %s%s", code, out, errs)
 	}
 	// A stuck meter needs no history: its run is found and written, with a

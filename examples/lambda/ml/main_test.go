@@ -169,3 +169,23 @@ func TestMLConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestMLTimeZone: MDA_TZ sets the zone of the anomaly job's days and of
+// training's calendar; a zone that does not exist stops the function at
+// start, before any job runs.
+func TestMLTimeZone(t *testing.T) {
+	ctx := context.Background()
+	env := lambdatest.New(t)
+	env.Vars["MDA_TZ"] = "Australia/Sydney"
+	h, err := handler.NewML(ctx, lambdaenv.New(env.Getenv), lambdaenv.Logger(t.Output(), "debug"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Anomalies.Location == nil || h.Anomalies.Location.String() != "Australia/Sydney" || h.Train.Location != h.Anomalies.Location {
+		t.Errorf("anomalies in %v, training in %v; want Australia/Sydney", h.Anomalies.Location, h.Train.Location)
+	}
+	env.Vars["MDA_TZ"] = "Mars/Olympus"
+	if _, err := handler.NewML(ctx, lambdaenv.New(env.Getenv), lambdaenv.Logger(t.Output(), "debug")); err == nil || !strings.Contains(err.Error(), "MDA_TZ") {
+		t.Errorf("MDA_TZ=Mars/Olympus: %v, want an error naming MDA_TZ", err)
+	}
+}

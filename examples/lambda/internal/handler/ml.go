@@ -101,6 +101,10 @@ const deadlineReserve = 30 * time.Second
 //	                they need for 90% of the hours from 8 weeks before
 //	                the scored year (or the lake's first reading) on.
 //	MEMORY_BUDGET   the hourly grid's budget, e.g. 512MiB (default)
+//	MDA_TZ          the time zone of the households' days, e.g.
+//	                Australia/Sydney: the anomaly job scores its days and
+//	                training's hour-of-day and weekday regressors follow
+//	                its clock; default UTC
 //	MDA_CATALOG_URL, MDA_CATALOG_LOCATION  as for the integrator; the
 //	                tables go to the catalog's ML database
 //	                (mda_database_feature_ml)
@@ -117,6 +121,13 @@ func NewML(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger) (*ML, e
 		}
 		weather = &forecast.Weather{Station: st}
 	}
+	loc := time.UTC
+	if tz := env.Get("MDA_TZ"); tz != "" {
+		var err error
+		if loc, err = time.LoadLocation(tz); err != nil {
+			env.Fail(fmt.Errorf("MDA_TZ=%q: %w", tz, err))
+		}
+	}
 	catURL, catLoc := catalogEnv(env, lakeURL)
 	if err := env.Err(); err != nil {
 		return nil, err
@@ -126,9 +137,9 @@ func NewML(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger) (*ML, e
 		return nil, err
 	}
 	return &ML{Lake: lake, Registrar: reg, Logger: logger,
-		Train:     forecast.TrainOptions{Model: model, Window: window, MemoryBudget: budget, Weather: weather},
+		Train:     forecast.TrainOptions{Model: model, Window: window, MemoryBudget: budget, Weather: weather, Location: loc},
 		Run:       forecast.RunOptions{Model: model, Horizon: horizon, MemoryBudget: budget},
-		Anomalies: forecast.AnomalyOptions{MemoryBudget: budget, Weather: weather}}, nil
+		Anomalies: forecast.AnomalyOptions{MemoryBudget: budget, Weather: weather, Location: loc}}, nil
 }
 
 // Handle runs the job the event names. Each job is idempotent: a rerun
