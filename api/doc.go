@@ -26,7 +26,9 @@
 // kind=flat, zero or drop select anomaly events of that kind (a stuck
 // register, a run of zero reads, a sustained drop) and kind=events every
 // event, spikes and dips of days and of hours included, each with its
-// start, end and resolution_seconds. /meters lists the
+// start, end and resolution_seconds; an event's expected, lower and
+// upper, where it has none (lower and upper of flat, zero and drop
+// events), are null in JSON and empty in CSV. /meters lists the
 // meters that reported in the lake's latest hour of kW reads or of kWh
 // reads (query.Lake.Meters); /healthz checks that the
 // lake is reachable and needs no key.

@@ -446,7 +446,7 @@ func (h *handler) anomalyEvents(w http.ResponseWriter, r *http.Request, id strin
 		rows: func(yield func([]string) bool) {
 			for _, e := range rows {
 				if !yield([]string{e.MeterID, e.Kind, fmtTime(e.Start), fmtTime(e.End), strconv.FormatInt(int64(e.Resolution/time.Second), 10),
-					fmtFloat(e.Consumption), fmtFloat(e.Expected), fmtFloat(e.Lower), fmtFloat(e.Upper), fmtFloat(e.Importance), e.Model}) {
+					fmtFloat(e.Consumption), fmtMissing(e.Expected), fmtMissing(e.Lower), fmtMissing(e.Upper), fmtFloat(e.Importance), e.Model}) {
 					return
 				}
 			}
