@@ -16,6 +16,7 @@ import (
 
 	"github.com/openmda/mda/examples/lambda/internal/handler"
 	"github.com/openmda/mda/examples/lambda/internal/lambdaenv"
+	"github.com/openmda/mda/hes"
 )
 
 func TestParseYAML(t *testing.T) {
@@ -184,6 +185,7 @@ func TestTemplate(t *testing.T) {
 		{"IntegratorFunction", "integrator", "", []string{"S3CrudPolicy:LakeBucket"}},
 		{"MLFunction", "ml", "", []string{"S3CrudPolicy:LakeBucket"}},
 		{"ApiFunction", "api", "", []string{"S3ReadPolicy:LakeBucket"}},
+		{"FetchFunction", "fetch", "", []string{"S3CrudPolicy:InboundBucket"}},
 	}
 	var fns []string
 	for _, tc := range tests {
@@ -263,7 +265,8 @@ func TestTemplate(t *testing.T) {
 		pattern := get(tp.prop("InboundFunction", "Events"), "ObjectCreated", "Properties", "Pattern")
 		want := map[string]any{"source": []any{"aws.s3"}, "detail-type": []any{"Object Created"},
 			"detail": map[string]any{"bucket": map[string]any{"name": []any{map[string]any{"Ref": "InboundBucket"}}},
-				"object": map[string]any{"key": []any{map[string]any{"prefix": "data/landing/"}, map[string]any{"prefix": "data/historic/"}}}}}
+				"object": map[string]any{"key": []any{map[string]any{"prefix": "data/landing/"}, map[string]any{"prefix": "data/historic/"},
+					map[string]any{"prefix": hes.LandingPrefix}}}}}
 		if diff := cmp.Diff(want, pattern); diff != "" {
 			t.Errorf("inbound rule pattern (-want +got):\n%s", diff)
 		}
@@ -293,6 +296,20 @@ func TestTemplate(t *testing.T) {
 		}
 		if tp.prop("IntegratorFunction", "ReservedConcurrentExecutions") != "1" {
 			t.Error("integrator runs may overlap")
+		}
+		// The downloader exists only with a source, runs one at a time
+		// (its position is one object) and ends before its next run.
+		if c := get(tp.resource("FetchFunction"), "Condition"); c != "HasHesSource" || get(map[string]any(tp), "Conditions", "HasHesSource") == nil {
+			t.Errorf("FetchFunction condition %v: want HasHesSource, defined", c)
+		}
+		if sched := get(tp.prop("FetchFunction", "Events"), "FetchSchedule", "Properties", "ScheduleExpression"); sched != "rate(5 minutes)" {
+			t.Errorf("fetch schedule %v", sched)
+		}
+		if to := atoi(t, tp.prop("FetchFunction", "Timeout")); to >= 5*60 {
+			t.Errorf("fetch timeout %d s is not shorter than its schedule", to)
+		}
+		if tp.prop("FetchFunction", "ReservedConcurrentExecutions") != "1" {
+			t.Error("fetch runs may overlap")
 		}
 	})
 
@@ -372,18 +389,30 @@ func TestTemplateEnvironment(t *testing.T) {
 			_, err := handler.NewAPI(ctx, e, lambdaenv.Logger(t.Output(), ""))
 			return err
 		},
+		"FetchFunction": func(ctx context.Context, e *lambdaenv.Env) error {
+			_, err := handler.NewFetcher(ctx, e, lambdaenv.Logger(t.Output(), ""))
+			return err
+		},
 	}
+	// The values a deployment gives the parameters whose default leaves a
+	// function out (FetchFunction's condition).
+	deployed := map[string]string{"HesSourceURL": "hes+https://hes.example.com/?api_key_env=HES_API_KEY&window=15m", "HesApiKey": "key"}
 	for _, fn := range tp.functions() {
 		t.Run(fn, func(t *testing.T) {
 			vars := map[string]string{}
 			for _, scope := range []any{get(map[string]any(tp), "Globals", "Function"), get(tp.resource(fn), "Properties")} {
 				for k, v := range get(scope, "Environment", "Variables").(map[string]any) {
-					s, err := resolve(tp, v)
+					s, err := resolve(tp, v, deployed)
 					if err != nil {
 						t.Fatalf("%s: %v", k, err)
 					}
 					vars[k] = s
 				}
+			}
+			// The process environment too, as Lambda sets it: a source URL
+			// names the variable of its API key (api_key_env).
+			for k, v := range vars {
+				t.Setenv(k, v)
 			}
 			err := wire[fn](context.Background(), lambdaenv.New(lambdaenv.Map(vars)))
 			if err != nil {
@@ -396,13 +425,17 @@ func TestTemplateEnvironment(t *testing.T) {
 var subVar = regexp.MustCompile(`\$\{([^}]+)\}`)
 
 // resolve evaluates a value as CloudFormation would, with made-up names:
-// a bucket or queue's name is its logical ID in lower case.
-func resolve(tp tmpl, v any) (string, error) {
+// a bucket or queue's name is its logical ID in lower case, a parameter
+// its value in params, else its default.
+func resolve(tp tmpl, v any, params map[string]string) (string, error) {
 	switch x := v.(type) {
 	case string:
 		return x, nil
 	case map[string]any:
 		if ref, ok := x["Ref"].(string); ok {
+			if p, ok := params[ref]; ok {
+				return p, nil
+			}
 			if d, ok := get(map[string]any(tp), "Parameters", ref, "Default").(string); ok {
 				return d, nil
 			}

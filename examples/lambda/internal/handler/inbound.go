@@ -42,7 +42,9 @@ import (
 // the worker function stages their ranges without late detection, because
 // the range messages name the object (mda.Pipeline.ProcessRange): no late
 // event is sent for history, and its integration leaves the watermark.
-// The EventBridge rule must let that prefix through besides data/landing/.
+// The EventBridge rule must let that prefix through besides data/landing/
+// (objects put by the head-end or by hand) and hes.LandingPrefix (those the
+// fetch function lands).
 type Inbound struct {
 	// Pipeline plans the ranges; its Sources map BucketURL to Bucket.
 	Pipeline *mda.Pipeline
