@@ -34,8 +34,9 @@ type AnomalyOptions struct {
 	// the energy of both (the day's energy is exact) and the day it starts
 	// counts its skipped hour as an hour of zero energy; the days stay 24
 	// hours long for the detector. In a zone whose offset is not a whole
-	// number of hours (India, South Australia) the grid is of half hours
-	// (twice the memory), and reads must come at least that often.
+	// number of hours the grid is finer: half hours in India and South
+	// Australia (twice the memory), quarter hours in Nepal (four times),
+	// and reads must come at least that often.
 	Location *time.Location
 	// MeterIDs selects meters; nil means every meter with kW or kWh reads.
 	MeterIDs []string
@@ -430,9 +431,7 @@ func scanHours(ctx context.Context, lake *blob.Bucket, start time.Time, step tim
 	}
 	end := start.Add(time.Duration(n) * step)
 	f := &partition.Filter{Types: energyTypes, From: start.Add(time.Millisecond), To: end.Add(time.Millisecond)}
-	total := int64(end.Sub(start)/time.Hour) + 1
-	var done int64
-	var last time.Time
+	hp := newHourProgress(start, end)
 	st, err := partition.Scan(ctx, lake, f, func(reads []meter.Reading) error {
 		for i := range reads {
 			if _, ok := g.index[reads[i].MeterID]; !ok {
@@ -441,7 +440,6 @@ func scanHours(ctx context.Context, lake *blob.Bucket, start time.Time, step tim
 				}
 				g.index[reads[i].MeterID] = int32(len(g.ids))
 				g.ids = append(g.ids, reads[i].MeterID)
-				g.kind = append(g.kind, rowEmpty)
 				if g.unmap != nil { // zero cells of the mapping
 					g.sum, g.cnt = g.sum[:len(g.sum)+n], g.cnt[:len(g.cnt)+n]
 				} else {
@@ -451,10 +449,8 @@ func scanHours(ctx context.Context, lake *blob.Bucket, start time.Time, step tim
 			}
 		}
 		g.add(reads)
-		if h := reads[0].Time.Truncate(time.Hour); !h.Equal(last) {
-			last = h
-			done++
-			progress(Progress{Stage: "scan", Done: done, Total: total})
+		if hp.add(reads[0].Time) {
+			progress(Progress{Stage: "scan", Done: hp.done, Total: hp.total})
 		}
 		return nil
 	})
@@ -488,20 +484,23 @@ type meterAnomalies struct {
 
 func (s *anomalyScorer) score(g *grid, row int) (meterAnomalies, error) {
 	var out meterAnomalies
-	cnt := g.cnt[row*g.n : (row+1)*g.n]
-	// The meter's full hour is its most frequent high count (robust to an
-	// hour with a duplicated batch); an hour with fewer reads than
-	// MinCoverage of it is missing.
-	full := fullCount(cnt)
-	if full == 0 {
+	cnt := g.counts(row, nil)
+	if !slices.ContainsFunc(cnt, func(c uint16) bool { return c > 0 }) {
 		return out, nil
 	}
+	// The meter's full hour is its most frequent high count over the week
+	// (robust to an hour with a duplicated batch, and to a change of read
+	// interval, which upsets one week); an hour with fewer reads than
+	// MinCoverage of it is missing.
 	vals := g.energy(row, nil)
-	for i := range vals {
-		if float64(cnt[i]) < s.o.MinCoverage*float64(full) {
-			vals[i] = math.NaN()
+	usualBlocks(g.n, g.step, func(lo, hi int) {
+		full := fullCount(cnt[lo:hi])
+		for i := lo; i < hi; i++ {
+			if float64(cnt[i]) < s.o.MinCoverage*float64(full) {
+				vals[i] = math.NaN()
+			}
 		}
-	}
+	})
 	series := Series{Start: g.start, Step: g.step, Values: vals}
 	if s.wall != nil {
 		series = s.wall.series(s.wall.energy(vals, nil))

@@ -80,8 +80,9 @@
 //
 // Both kinds of meter are read: kW (the guidance's HES samples, turned
 // into energy as the mean kW times the hour) and kWh (interval energy, as
-// NEM12, Green Button and retailer CSV deliver it, summed); a meter with
-// both is read from its kWh. On a real household's three years of NEM12
+// NEM12, Green Button and retailer CSV deliver it, summed, and an hour
+// short of the meter's usual reads left missing rather than scaled); an
+// hour with both is read from its kWh. On a real household's three years of NEM12
 // data, every scored day's consumption equals that day's energy in the
 // file, on the NEM's clock and on Melbourne's, and the model forecasts its
 // held-out week at median MASE 0.513 against seasonal-naive's 0.576

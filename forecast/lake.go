@@ -38,11 +38,11 @@ var ErrNoData = errors.New("forecast: no kW or kWh reads in the lake")
 // guidance's HES) and kWh (interval energy: NEM12, Green Button, MRASCo).
 var energyTypes = []meter.Type{meter.TypeKW, meter.TypeKWh}
 
-// The kinds of a grid row: what its cells hold.
+// A cell's count holds its number of reads in its low 15 bits and, in
+// its top bit, whether they are kWh reads (interval energy) rather than kW.
 const (
-	rowEmpty uint8 = iota // no read yet
-	rowKW                 // kW reads: the cell's energy is their mean × its length
-	rowKWh                // kWh reads: the cell's energy is their sum (see energy)
+	cellKWh   uint16 = 1 << 15
+	cellCount uint16 = cellKWh - 1
 )
 
 // gridCellBytes is the memory of one meter-interval of a grid.
@@ -62,10 +62,9 @@ const gridCellBytes = 6 // float32 sum + uint16 count
 // meter-year of hours at 52 KB.
 //
 // A meter that delivers interval energy (kWh) has its reads summed
-// instead, scaled by the meter's full count of reads per cell over the
-// count in the cell (see energy). A meter with both is read from its kWh
-// alone, its own energy register, as query.Lake.Energy does: the first kWh
-// read clears what its kW reads added.
+// instead (see energy). A cell with both is read from its kWh, the
+// meter's own energy register: the first kWh read clears what kW reads
+// added to the cell, and later kW reads of it are ignored.
 type grid struct {
 	ids   []string
 	index map[string]int32
@@ -73,8 +72,7 @@ type grid struct {
 	step  time.Duration
 	n     int // cells per meter
 	sum   []float32
-	cnt   []uint16
-	kind  []uint8 // per row: rowEmpty, rowKW or rowKWh
+	cnt   []uint16 // reads, with cellKWh for kWh reads
 	// unmap, if set, returns sum and cnt to the OS (see newMappedGrid).
 	unmap func()
 }
@@ -85,7 +83,7 @@ func newGrid(ids []string, start time.Time, step time.Duration, n int) *grid {
 
 func makeGrid(ids []string, start time.Time, step time.Duration, n int, sum []float32, cnt []uint16, unmap func()) *grid {
 	g := &grid{ids: ids, index: make(map[string]int32, len(ids)), start: start.UTC(), step: step, n: n,
-		sum: sum, cnt: cnt, kind: make([]uint8, len(ids)), unmap: unmap}
+		sum: sum, cnt: cnt, unmap: unmap}
 	for i, id := range ids {
 		g.index[id] = int32(i)
 	}
@@ -127,12 +125,11 @@ func (g *grid) add(reads []meter.Reading) {
 	startMs, stepMs := g.start.UnixMilli(), g.step.Milliseconds()
 	for i := range reads {
 		r := &reads[i]
-		var kind uint8
+		var kwh uint16
 		switch r.Type {
 		case meter.TypeKW:
-			kind = rowKW
 		case meter.TypeKWh:
-			kind = rowKWh
+			kwh = cellKWh
 		default:
 			continue
 		}
@@ -151,19 +148,17 @@ func (g *grid) add(reads []meter.Reading) {
 		if c >= int64(g.n) {
 			continue
 		}
-		switch g.kind[row] {
-		case kind:
-		case rowEmpty:
-			g.kind[row] = kind
-		case rowKW: // the meter's energy register wins over its kW
-			clear(g.sum[int(row)*g.n : (int(row)+1)*g.n])
-			clear(g.cnt[int(row)*g.n : (int(row)+1)*g.n])
-			g.kind[row] = rowKWh
-		default: // kW of a kWh meter
+		k := int(row)*g.n + int(c)
+		switch cnt := g.cnt[k]; {
+		case cnt&cellKWh == kwh:
+		case cnt == 0:
+			g.cnt[k] = kwh
+		case kwh != 0: // the meter's energy register wins over its kW
+			g.sum[k], g.cnt[k] = 0, kwh
+		default: // kW of a cell of kWh
 			continue
 		}
-		k := int(row)*g.n + int(c)
-		if g.cnt[k] == math.MaxUint16 {
+		if g.cnt[k]&cellCount == cellCount {
 			continue
 		}
 		g.sum[k] += float32(r.Value)
@@ -171,40 +166,73 @@ func (g *grid) add(reads []meter.Reading) {
 	}
 }
 
+// usualSpan is the span over which a meter's usual count of reads per
+// cell is taken (fullCount): a week, so that a day of degraded reads does
+// not set its own standard, and a change of read interval upsets one week.
+const usualSpan = 7 * 24 * time.Hour
+
+// usualBlocks calls f for each block of usualSpan of n cells of step.
+func usualBlocks(n int, step time.Duration, f func(lo, hi int)) {
+	per := max(int(usualSpan/step), 1)
+	for lo := 0; lo < n; lo += per {
+		f(lo, min(lo+per, n))
+	}
+}
+
 // energy writes meter row's energy per cell in kWh into dst, NaN for cells
-// without reads, and returns dst. A kW meter's cell holds the mean kW
-// times the cell's hours; a kWh meter's the sum of its reads, scaled to
-// the meter's full count of reads per cell (fullCount) where some are
-// missing, the same imputation by the cell's mean. A kWh read must cover
-// at most one cell: a daily read on an hourly grid makes one full cell a
-// day and leaves the others missing.
+// without reads, and returns dst. A kW cell holds the mean kW times the
+// cell's hours (a missing read imputed by the cell's mean). A kWh cell
+// holds the sum of its reads if it has the meter's usual count around it
+// (fullCount over the week of cells it falls in, counting kWh cells only),
+// more (the other side of a change of read interval) included; with fewer
+// it is NaN, missing: a sum scaled up would need the interval of the
+// reads, which a meter may change, and a sum left short would read as a
+// dip. A kWh read must cover at most one cell: a daily read on an hourly
+// grid makes one cell a day and leaves the others missing.
 func (g *grid) energy(row int, dst []float64) []float64 {
 	dst = slices.Grow(dst[:0], g.n)[:g.n]
 	hours := g.step.Hours()
 	sum, cnt := g.sum[row*g.n:(row+1)*g.n], g.cnt[row*g.n:(row+1)*g.n]
-	if g.kind[row] == rowKWh {
-		full := float64(fullCount(cnt))
-		for i := range dst {
-			switch c := cnt[i]; {
+	var kwh []uint16
+	usualBlocks(g.n, g.step, func(d, e int) {
+		full := -1 // the usual count of kWh reads, computed when needed
+		for i := d; i < e; i++ {
+			c := cnt[i] & cellCount
+			switch {
 			case c == 0:
 				dst[i] = math.NaN()
-			case float64(c) == full:
-				dst[i] = float64(sum[i])
+			case cnt[i]&cellKWh == 0: // kW
+				if c == 1 { // the usual hourly read; x/1 is x exactly, without a division
+					dst[i] = float64(sum[i]) * hours
+				} else {
+					dst[i] = float64(sum[i]) / float64(c) * hours
+				}
 			default:
-				dst[i] = float64(sum[i]) / float64(c) * full
+				if full < 0 {
+					kwh = kwh[:0]
+					for _, x := range cnt[d:e] {
+						if x&cellKWh != 0 {
+							kwh = append(kwh, x&cellCount)
+						}
+					}
+					full = fullCount(kwh)
+				}
+				if int(c) >= full {
+					dst[i] = float64(sum[i])
+				} else {
+					dst[i] = math.NaN()
+				}
 			}
 		}
-		return dst
-	}
+	})
+	return dst
+}
+
+// counts returns meter row's count of reads per cell into dst.
+func (g *grid) counts(row int, dst []uint16) []uint16 {
+	dst = append(dst[:0], g.cnt[row*g.n:(row+1)*g.n]...)
 	for i := range dst {
-		switch c := cnt[i]; c {
-		case 0:
-			dst[i] = math.NaN()
-		case 1: // the usual hourly read; x/1 is x exactly, without a division
-			dst[i] = float64(sum[i]) * hours
-		default:
-			dst[i] = float64(sum[i]) / float64(c) * hours
-		}
+		dst[i] &= cellCount
 	}
 	return dst
 }
@@ -236,18 +264,11 @@ func (g *grid) scan(ctx context.Context, lake *blob.Bucket, filterIDs bool, cach
 	if filterIDs {
 		f.MeterIDs, f.Cache = ids, cache
 	}
-	total := int64(end.Sub(start)/time.Hour) + 1
-	var done int64
-	last := time.Time{}
+	hp := newHourProgress(start, end)
 	st, err := partition.Scan(ctx, lake, f, func(reads []meter.Reading) error {
 		g.add(reads)
-		// A batch holds one partition's reads: count partitions as hours.
-		if h := reads[0].Time.Truncate(time.Hour); !h.Equal(last) {
-			last = h
-			done++
-			if progress != nil {
-				progress(Progress{Stage: "scan", Done: done, Total: total})
-			}
+		if hp.add(reads[0].Time) && progress != nil {
+			progress(Progress{Stage: "scan", Done: hp.done, Total: hp.total})
 		}
 		return nil
 	})
@@ -255,6 +276,40 @@ func (g *grid) scan(ctx context.Context, lake *blob.Bucket, filterIDs bool, cach
 		return st, fmt.Errorf("forecast: scanning kW and kWh reads %v to %v: %w", start, end, err)
 	}
 	return st, nil
+}
+
+// hourProgress counts the distinct hours a scan has read. A batch holds
+// one partition's reads, so partitions count as hours; a scan of both
+// reading types reads every kW hour, then every kWh hour, and an hour read
+// twice counts once.
+type hourProgress struct {
+	start       time.Time // the first hour
+	seen        []bool
+	done, total int64
+	last        time.Time
+}
+
+func newHourProgress(start, end time.Time) *hourProgress {
+	start = start.Truncate(time.Hour)
+	n := int(end.Sub(start)/time.Hour) + 1
+	return &hourProgress{start: start, seen: make([]bool, n), total: int64(n)}
+}
+
+// add counts the hour of a batch's first read, and reports whether it is
+// one not counted before.
+func (p *hourProgress) add(t time.Time) bool {
+	h := t.Truncate(time.Hour) // the partition's hour
+	if h.Equal(p.last) {
+		return false
+	}
+	p.last = h
+	i := int(h.Sub(p.start) / time.Hour)
+	if i < 0 || i >= len(p.seen) || p.seen[i] {
+		return false
+	}
+	p.seen[i] = true
+	p.done++
+	return true
 }
 
 // passes splits sorted ids into consecutive groups whose grid of n cells

@@ -44,8 +44,8 @@ func TestLinearStoreRoundTrip(t *testing.T) {
 // TestGridEnergy: a read at t counts for the hour before t; an hour's
 // energy is mean kW × 1 h whatever the read interval, with missing reads
 // imputed by the hour's mean and duplicates harmless; a kWh meter's hour
-// is the sum of its reads, a missing one imputed the same way, and its kWh
-// win over its kW in whichever order they come.
+// is the sum of its reads, missing if one is, and an hour's kWh win over
+// its kW in whichever order they come.
 func TestGridEnergy(t *testing.T) {
 	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	kw := func(id string, min int, v float64) meter.Reading {
@@ -69,9 +69,10 @@ func TestGridEnergy(t *testing.T) {
 			{MeterID: "a", Type: meter.TypeKW, Time: t0.Add(time.Hour), Quality: meter.QualityNull}, kw("a", 0, 9), kw("a", 181, 9), kw("a", 90, 5)},
 			[]float64{math.NaN(), 5}},
 		{"30-min kWh", []meter.Reading{kwh("a", 30, 0.5), kwh("a", 60, 0.25), kwh("a", 90, 1), kwh("a", 120, 2)}, []float64{0.75, 3}},
-		{"missing kWh read", []meter.Reading{kwh("a", 30, 0.5), kwh("a", 60, 0.25), kwh("a", 90, 1), kwh("a", 150, 1), kwh("a", 180, 1)}, []float64{0.75, 2}},
-		{"kWh after kW", []meter.Reading{kw("a", 60, 4), kw("a", 120, 6), kwh("a", 120, 1.5)}, []float64{math.NaN(), 1.5}},
-		{"kW after kWh", []meter.Reading{kwh("a", 60, 1.5), kw("a", 60, 4), kw("a", 120, 6)}, []float64{1.5, math.NaN()}},
+		// A short sum would read as a dip: the hour is missing instead.
+		{"missing kWh read", []meter.Reading{kwh("a", 30, 0.5), kwh("a", 60, 0.25), kwh("a", 90, 1), kwh("a", 150, 1), kwh("a", 180, 1)}, []float64{0.75, math.NaN()}},
+		{"kWh after kW", []meter.Reading{kw("a", 60, 4), kw("a", 120, 6), kwh("a", 120, 1.5)}, []float64{4, 1.5}},
+		{"kW after kWh", []meter.Reading{kwh("a", 60, 1.5), kw("a", 60, 4), kw("a", 120, 6)}, []float64{1.5, 6}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,6 +85,58 @@ func TestGridEnergy(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGridEnergyIntervalChange: a kWh meter that moves from half-hourly
+// to 5-minute reads keeps exact hours on both sides; in the week of the
+// change, whose usual count is the 5-minute one, its half-hourly hours
+// are missing, never scaled.
+func TestGridEnergyIntervalChange(t *testing.T) {
+	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	const days = 17
+	g := newGrid([]string{"a"}, t0, time.Hour, days*24)
+	change := t0.Add(10 * 24 * time.Hour) // in the second week of cells
+	var reads []meter.Reading
+	for ts := t0.Add(5 * time.Minute); !ts.After(t0.Add(days * 24 * time.Hour)); ts = ts.Add(5 * time.Minute) {
+		if ts.Before(change) && ts.Minute()%30 != 0 {
+			continue
+		}
+		v := 0.01
+		if ts.Before(change) || ts.Equal(change) {
+			v = 0.06 // half-hourly: the same 0.12 kWh an hour
+		}
+		reads = append(reads, meter.Reading{MeterID: "a", Type: meter.TypeKWh, Time: ts, Value: v})
+	}
+	g.add(reads)
+	got := g.energy(0, nil)
+	for i, e := range got {
+		h := t0.Add(time.Duration(i) * time.Hour)
+		switch {
+		case h.Before(t0.Add(7*24*time.Hour)) || !h.Before(change):
+			if math.Abs(e-0.12) > 1e-6 {
+				t.Fatalf("hour %v: %v kWh, want 0.12", h, e)
+			}
+		case !math.IsNaN(e):
+			t.Fatalf("hour %v of the week of the change, half-hourly: %v kWh, want NaN", h, e)
+		}
+	}
+}
+
+// TestHourProgress: a scan of both reading types counts each hour once.
+func TestHourProgress(t *testing.T) {
+	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	p := newHourProgress(t0, t0.Add(3*time.Hour))
+	var news int
+	for range 2 { // kW hours, then kWh hours
+		for h := range 4 {
+			if p.add(t0.Add(time.Duration(h)*time.Hour + 15*time.Minute)) {
+				news++
+			}
+		}
+	}
+	if p.done != 4 || p.total != 4 || news != 4 {
+		t.Errorf("done %d of %d, %d new; want 4 of 4, 4", p.done, p.total, news)
 	}
 }
 

@@ -25,12 +25,37 @@ func wallTime(t time.Time, loc *time.Location) time.Time {
 }
 
 // instantOf returns the instant whose wall clock in loc reads w (a
-// UTC-labelled time): for a repeated wall time the first, for a skipped
-// one the instant time.Date normalises it to.
+// UTC-labelled time): for a wall time repeated when the clocks go back,
+// the first (the wall clock's slot holds both); for one skipped when they
+// go forward, the instant the gap ends (its slot holds no time). time.Date
+// alone picks neither consistently: it moves a skipped time back west of
+// UTC and forward east of it, and may give the second of a repeated one.
 func instantOf(w time.Time, loc *time.Location) time.Time {
 	y, mo, d := w.Date()
 	h, mi, s := w.Clock()
-	return time.Date(y, mo, d, h, mi, s, w.Nanosecond(), loc)
+	t := time.Date(y, mo, d, h, mi, s, w.Nanosecond(), loc)
+	if loc == time.UTC {
+		return t
+	}
+	switch got := wallTime(t, loc); {
+	case got.Before(w): // skipped, moved back into the zone before the gap
+		if _, end := t.ZoneBounds(); !end.IsZero() {
+			return end
+		}
+	case got.After(w): // skipped, moved forward into the zone after it
+		if start, _ := t.ZoneBounds(); !start.IsZero() {
+			return start
+		}
+	default:
+		// Repeated if the zone before t's reads w too, earlier.
+		if start, _ := t.ZoneBounds(); !start.IsZero() {
+			_, prev := start.Add(-time.Nanosecond).In(loc).Zone()
+			if e := w.Add(-time.Duration(prev) * time.Second); e.Before(t) && wallTime(e, loc).Equal(w) {
+				return e
+			}
+		}
+	}
+	return t
 }
 
 // wallSteps are the grid steps a zone may need, longest first: a zone

@@ -69,3 +69,37 @@ func TestWallClockEnergy(t *testing.T) {
 		}
 	}
 }
+
+// TestInstantOf: a repeated wall time is its first instant and a skipped
+// one the end of the gap, east and west of UTC and at midnight.
+func TestInstantOf(t *testing.T) {
+	for _, tc := range []struct {
+		zone string
+		wall string // RFC 3339 without offset: the wall clock
+		want string // the instant, UTC
+	}{
+		{"America/New_York", "2024-03-10T02:00:00", "2024-03-10T07:00:00Z"}, // skipped: 03:00 EDT
+		{"America/New_York", "2024-03-10T01:00:00", "2024-03-10T06:00:00Z"},
+		{"America/New_York", "2024-03-10T03:00:00", "2024-03-10T07:00:00Z"},
+		{"America/New_York", "2024-11-03T01:00:00", "2024-11-03T05:00:00Z"}, // repeated: the EDT one
+		{"America/New_York", "2024-11-03T02:00:00", "2024-11-03T07:00:00Z"},
+		{"Europe/Berlin", "2024-10-27T02:00:00", "2024-10-27T00:00:00Z"}, // repeated: the CEST one
+		{"Europe/Berlin", "2024-10-27T03:00:00", "2024-10-27T02:00:00Z"},
+		{"Europe/Berlin", "2024-03-31T02:00:00", "2024-03-31T01:00:00Z"},    // skipped: 03:00 CEST
+		{"Australia/Sydney", "2024-04-07T02:00:00", "2024-04-06T15:00:00Z"}, // repeated: the AEDT one
+		{"Australia/Sydney", "2024-10-06T02:00:00", "2024-10-05T16:00:00Z"}, // skipped: 03:00 AEDT
+		{"America/Santiago", "2024-09-08T00:00:00", "2024-09-08T04:00:00Z"}, // skipped midnight: 01:00 -03
+		{"America/Santiago", "2024-04-06T23:00:00", "2024-04-07T02:00:00Z"}, // repeated: the -03 one
+		{"UTC", "2024-03-10T02:00:00", "2024-03-10T02:00:00Z"},
+	} {
+		loc, err := time.LoadLocation(tc.zone)
+		if err != nil {
+			t.Skipf("no tzdata: %v", err)
+		}
+		w, _ := time.Parse("2006-01-02T15:04:05", tc.wall)
+		want, _ := time.Parse(time.RFC3339, tc.want)
+		if got := instantOf(w, loc); !got.Equal(want) {
+			t.Errorf("%s %s: %v, want %v", tc.zone, tc.wall, got.UTC(), want)
+		}
+	}
+}
