@@ -171,10 +171,19 @@ func (g *grid) add(reads []meter.Reading) {
 // not set its own standard, and a change of read interval upsets one week.
 const usualSpan = 7 * 24 * time.Hour
 
-// usualBlocks calls f for each block of usualSpan of n cells of step.
+// usualBlocks calls f for each block of usualSpan of n cells of step,
+// counted from the end (the latest data, which a forecast starts from and
+// the holdout scores, sits in a whole block); a first block shorter than
+// usualSpan joins the next, so that no block is short enough to set its
+// own standard.
 func usualBlocks(n int, step time.Duration, f func(lo, hi int)) {
 	per := max(int(usualSpan/step), 1)
-	for lo := 0; lo < n; lo += per {
+	lo := 0
+	if r := n % per; r != 0 && n > per {
+		f(0, r+per)
+		lo = r + per
+	}
+	for ; lo < n; lo += per {
 		f(lo, min(lo+per, n))
 	}
 }
@@ -183,11 +192,12 @@ func usualBlocks(n int, step time.Duration, f func(lo, hi int)) {
 // without reads, and returns dst. A kW cell holds the mean kW times the
 // cell's hours (a missing read imputed by the cell's mean). A kWh cell
 // holds the sum of its reads if it has the meter's usual count around it
-// (fullCount over the week of cells it falls in, counting kWh cells only),
-// more (the other side of a change of read interval) included; with fewer
-// it is NaN, missing: a sum scaled up would need the interval of the
-// reads, which a meter may change, and a sum left short would read as a
-// dip. A kWh read must cover at most one cell: a daily read on an hourly
+// (fullCount over the week of cells it falls in, counting kWh cells only);
+// with fewer it is NaN, missing: a sum scaled up would need the interval
+// of the reads, which a meter may change, and a sum left short would read
+// as a dip. With more (a batch delivered twice and not yet de-duplicated)
+// the sum is scaled down to the usual count, as a kW cell's mean would
+// be. A kWh read must cover at most one cell: a daily read on an hourly
 // grid makes one cell a day and leaves the others missing.
 func (g *grid) energy(row int, dst []float64) []float64 {
 	dst = slices.Grow(dst[:0], g.n)[:g.n]
@@ -217,9 +227,12 @@ func (g *grid) energy(row int, dst []float64) []float64 {
 					}
 					full = fullCount(kwh)
 				}
-				if int(c) >= full {
+				switch {
+				case int(c) == full:
 					dst[i] = float64(sum[i])
-				} else {
+				case int(c) > full:
+					dst[i] = float64(sum[i]) / float64(c) * float64(full)
+				default:
 					dst[i] = math.NaN()
 				}
 			}

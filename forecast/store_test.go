@@ -3,6 +3,7 @@ package forecast
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -73,6 +74,9 @@ func TestGridEnergy(t *testing.T) {
 		{"missing kWh read", []meter.Reading{kwh("a", 30, 0.5), kwh("a", 60, 0.25), kwh("a", 90, 1), kwh("a", 150, 1), kwh("a", 180, 1)}, []float64{0.75, math.NaN()}},
 		{"kWh after kW", []meter.Reading{kw("a", 60, 4), kw("a", 120, 6), kwh("a", 120, 1.5)}, []float64{4, 1.5}},
 		{"kW after kWh", []meter.Reading{kwh("a", 60, 1.5), kw("a", 60, 4), kw("a", 120, 6)}, []float64{1.5, 6}},
+		// A batch delivered twice: the usual count is 2 (hour 2).
+		{"duplicate kWh", []meter.Reading{kwh("a", 30, 0.5), kwh("a", 60, 0.25), kwh("a", 30, 0.5), kwh("a", 60, 0.25), kwh("a", 150, 1), kwh("a", 180, 1),
+			kwh("a", 90, 1), kwh("a", 120, 2)}, []float64{0.75, 3}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,7 +100,8 @@ func TestGridEnergyIntervalChange(t *testing.T) {
 	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	const days = 17
 	g := newGrid([]string{"a"}, t0, time.Hour, days*24)
-	change := t0.Add(10 * 24 * time.Hour) // in the second week of cells
+	// Weeks of cells count from the end: [0, 10d) and [10d, 17d).
+	change := t0.Add(12 * 24 * time.Hour)
 	var reads []meter.Reading
 	for ts := t0.Add(5 * time.Minute); !ts.After(t0.Add(days * 24 * time.Hour)); ts = ts.Add(5 * time.Minute) {
 		if ts.Before(change) && ts.Minute()%30 != 0 {
@@ -113,7 +118,7 @@ func TestGridEnergyIntervalChange(t *testing.T) {
 	for i, e := range got {
 		h := t0.Add(time.Duration(i) * time.Hour)
 		switch {
-		case h.Before(t0.Add(7*24*time.Hour)) || !h.Before(change):
+		case h.Before(t0.Add(10*24*time.Hour)) || !h.Before(change):
 			if math.Abs(e-0.12) > 1e-6 {
 				t.Fatalf("hour %v: %v kWh, want 0.12", h, e)
 			}
@@ -137,6 +142,33 @@ func TestHourProgress(t *testing.T) {
 	}
 	if p.done != 4 || p.total != 4 || news != 4 {
 		t.Errorf("done %d of %d, %d new; want 4 of 4, 4", p.done, p.total, news)
+	}
+}
+
+// TestUsualBlocks: weeks from the end, a short first one joined to the
+// next.
+func TestUsualBlocks(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want [][2]int
+	}{
+		{100, [][2]int{{0, 100}}},
+		{168, [][2]int{{0, 168}}},
+		{336, [][2]int{{0, 168}, {168, 336}}},
+		{360, [][2]int{{0, 192}, {192, 360}}},
+		{8760, nil},
+	} {
+		var got [][2]int
+		usualBlocks(tc.n, time.Hour, func(lo, hi int) { got = append(got, [2]int{lo, hi}) })
+		if tc.want == nil {
+			if len(got) != 52 || got[0] != [2]int{0, 8760 - 51*168} || got[51] != [2]int{8760 - 168, 8760} {
+				t.Errorf("a year: %d blocks, first %v, last %v", len(got), got[0], got[len(got)-1])
+			}
+			continue
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%d cells: %v, want %v", tc.n, got, tc.want)
+		}
 	}
 }
 

@@ -311,6 +311,13 @@ func TestTemplate(t *testing.T) {
 		if tp.prop("FetchFunction", "ReservedConcurrentExecutions") != "1" {
 			t.Error("fetch runs may overlap")
 		}
+		// Neither the scheduler nor Lambda retries a scheduled run that
+		// failed: the next run resumes it.
+		for _, fn := range []string{"FetchFunction", "IntegratorFunction"} {
+			if n := get(tp.prop(fn, "EventInvokeConfig"), "MaximumRetryAttempts"); n != "0" {
+				t.Errorf("%s: Lambda retries a failed run %v times; want 0", fn, n)
+			}
+		}
 	})
 
 	// The ML function's schedules send each job's event, which the

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -26,9 +27,10 @@ import (
 // fails part way when the head-end goes down, keeping what it landed;
 // the next run goes on from there and lands the rest, the one after it
 // nothing. Every landed object lands once, under the source's landing
-// folder (where the inbound function's rule looks), and ingesting them
-// gives the simulator's truth exactly: late reads included, no read lost
-// or doubled at the windows' edges.
+// folder (where the inbound function's rule looks), and the inbound,
+// worker and integrator functions make of them the simulator's truth
+// exactly: late reads included, no read lost or doubled at the windows'
+// edges.
 func TestFetch(t *testing.T) {
 	ctx := context.Background()
 	env := lambdatest.New(t)
@@ -99,10 +101,50 @@ func TestFetch(t *testing.T) {
 	}
 	t.Logf("run 1: %d landed; run 2: %d landed, %d empty, %d listings", len(before), len(second.Landed), second.Empty, second.Listings)
 
+	// The rest of the pipeline, as the template wires it: an "Object
+	// Created" event per landed object to the inbound function, its range
+	// messages to the worker, then the integrator.
+	rangesURL, rangesSub := lambdatest.Queue(t, "ranges")
+	env.Vars["RANGES_TOPIC_URL"] = rangesURL
+	vars := lambdaenv.New(env.Getenv)
+	logger := lambdaenv.Logger(t.Output(), "warn")
+	inbound, err := handler.NewInbound(ctx, vars, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker, err := handler.NewWorker(ctx, vars, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	integrator, err := handler.NewIntegrator(ctx, vars, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, k := range landed {
-		if _, err := mda.Ingest(ctx, env.Lake, env.Inbound, k, &mda.IngestOptions{Inbound: env.Inbound}); err != nil {
-			t.Fatalf("ingest %s: %v", k, err)
+		ev := fmt.Sprintf(`{"version":"0","id":"ev-%s","detail-type":"Object Created","source":"aws.s3","time":"2024-03-03T00:00:00Z",`+
+			`"detail":{"bucket":{"name":%q},"object":{"key":%q},"reason":"PutObject"}}`, k, lambdatest.InboundBucket, k)
+		out, err := lambdatest.Invoke(ctx, inbound.Handle, []byte(ev))
+		if err != nil {
+			t.Fatalf("inbound %s: %v", k, err)
 		}
+		var res handler.InboundResult
+		if err := json.Unmarshal(out, &res); err != nil || len(res.Objects) != 1 || res.Objects[0].Skipped != "" {
+			t.Fatalf("inbound %s: %s (%v); want it planned", k, out, err)
+		}
+	}
+	var recs []lambdatest.Record
+	for i, m := range lambdatest.Drain(t, rangesSub) {
+		recs = append(recs, lambdatest.Record{ID: fmt.Sprintf("range-%03d", i), Body: string(m.Body)})
+	}
+	if len(recs) < len(landed) {
+		t.Fatalf("%d range messages for %d objects", len(recs), len(landed))
+	}
+	out, err := lambdatest.Invoke(ctx, worker.Handle, lambdatest.SQSEvent(t, recs))
+	if err != nil || len(lambdatest.Failures(t, out)) != 0 {
+		t.Fatalf("worker: %s, %v", out, err)
+	}
+	if _, err := lambdatest.Invoke(ctx, integrator.Handle, []byte(`{"detail-type":"Scheduled Event","source":"aws.events","detail":{}}`)); err != nil {
+		t.Fatal(err)
 	}
 	truth, err := g.Truth()
 	if err != nil {
@@ -131,5 +173,59 @@ func TestFetchEnvironment(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v, want an error naming %s", tc.vars, err, tc.want)
 		}
+	}
+}
+
+// TestFetchOutOfTime: a run whose time runs out in the middle of a
+// listing succeeds with More set, having landed part of the windows; the
+// window in flight is released, and the next run lands the rest, each
+// window once, their reads the simulator's truth.
+func TestFetchOutOfTime(t *testing.T) {
+	ctx := context.Background()
+	env := lambdatest.New(t)
+	g, err := simulator.New(&simulator.Options{Meters: 3, Days: 1, Seed: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := g.Options().Start
+	hesSim := simulator.NewHES(g, &simulator.HESOptions{Now: func() time.Time { return start.Add(48 * time.Hour) }})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(15 * time.Millisecond) // a slow head-end
+		hesSim.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	env.Vars["HES_SOURCE_URL"] = "hes+" + srv.URL + "/?name=slow&window=1h&lag=1m&poll=5ms" +
+		"&start=" + start.Format(time.RFC3339) + "&end=" + start.Add(24*time.Hour).Format(time.RFC3339)
+	env.Vars["FETCH_MAX"] = "100" // one listing of every window
+	f, err := handler.NewFetcher(ctx, lambdaenv.New(env.Getenv), lambdaenv.Logger(t.Output(), "info"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.StopReserve, f.CancelReserve = 600*time.Millisecond, 300*time.Millisecond
+	short, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	defer cancel()
+	first, err := f.Handle(short, nil)
+	if err != nil || !first.More || len(first.Landed) == 0 || len(first.Landed) >= 24 || first.Listings != 1 {
+		t.Fatalf("run out of time: %+v, %v; want part of the 24 windows landed, More and no error", first, err)
+	}
+	second, err := f.Handle(ctx, nil)
+	if err != nil || second.More || len(first.Landed)+len(second.Landed) != 24 {
+		t.Fatalf("next run: %+v, %v; want the other %d windows", second, err, 24-len(first.Landed))
+	}
+	if overlap := slices.ContainsFunc(second.Landed, func(k string) bool { return slices.Contains(first.Landed, k) }); overlap {
+		t.Errorf("a window landed twice: %v then %v", first.Landed, second.Landed)
+	}
+	for _, k := range append(first.Landed, second.Landed...) {
+		if _, err := mda.Ingest(ctx, env.Lake, env.Inbound, k, &mda.IngestOptions{Inbound: env.Inbound}); err != nil {
+			t.Fatalf("ingest %s: %v", k, err)
+		}
+	}
+	truth, err := g.Truth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lambdatest.SortReads(truth)
+	if diff := cmp.Diff(truth, lambdatest.Lake(t, env.Lake)); diff != "" {
+		t.Errorf("lake differs from the truth (-want +got):\n%s", diff)
 	}
 }

@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -34,13 +35,22 @@ import (
 // its window rather than by the data (losing about half of the reads),
 // stood still on an empty window for good, and stopped the integration
 // for ever after one error: here an empty window is acknowledged and
-// passed, and a failed run is simply the next run's to retry.
+// passed, and a failed run is simply the next run's to retry. A window the
+// head-end keeps failing to export (its status "failed" after every
+// retry) holds the head-end source there, failing every run, until the
+// head-end exports it or an operator moves the source's state
+// (hes.StateKey) past it: stepping over it would lose its reads.
 type Fetcher struct {
 	Inbound *blob.Bucket
 	Source  *hes.Source
 	// Options bound each call to the source (Max objects per listing).
 	Options hes.Options
-	Logger  *slog.Logger
+	// StopReserve is how long before the function's deadline no new
+	// listing starts, and CancelReserve how long before it the listing in
+	// flight is cancelled (its object released, to land again next run);
+	// 0 means 30s and 5s.
+	StopReserve, CancelReserve time.Duration
+	Logger                     *slog.Logger
 }
 
 // NewFetcher wires a Fetcher from the environment:
@@ -52,7 +62,7 @@ type Fetcher struct {
 //	                or drop+s3://partner-bucket/exports/?region=eu-west-1;
 //	                sftp:// too (package sftpsource), with its key and
 //	                known_hosts files packaged with the function
-//	FETCH_MAX       objects per listing of the source (default 100); a
+//	FETCH_MAX       objects per listing of the source (default 20); a
 //	                run lists again while the source has more and time
 //	                is left
 //
@@ -61,7 +71,7 @@ type Fetcher struct {
 func NewFetcher(ctx context.Context, env *lambdaenv.Env, logger *slog.Logger) (*Fetcher, error) {
 	inboundURL := env.Required("INBOUND_URL", "the inbound bucket, s3://<bucket>?region=<region>")
 	srcURL := env.Required("HES_SOURCE_URL", "the head-end source, e.g. hes+https://<host>/?api_key_env=HES_API_KEY")
-	most := env.Int("FETCH_MAX", 100)
+	most := env.Int("FETCH_MAX", 20)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -87,8 +97,6 @@ type FetcherResult struct {
 	Empty int `json:"empty"`
 	// Failed counts the objects that failed and will be tried again.
 	Failed int `json:"failed"`
-	// Quarantined are the objects set aside after failing too often.
-	Quarantined []string `json:"quarantined,omitempty"`
 	// More reports that the run stopped with more waiting at the source
 	// (its time was up): the next run goes on from there.
 	More      bool  `json:"more"`
@@ -97,41 +105,55 @@ type FetcherResult struct {
 }
 
 // Handle fetches until the source has nothing more or the run's time is
-// up (deadlineReserve before the function's deadline). Its input, the
-// schedule's event, is ignored. An error (the source unreachable, an
-// object that failed) fails the invocation so that it shows in the
-// function's error metric; what was landed stays landed and its position
-// saved, and the next run resumes from there.
+// up. Its input, the schedule's event, is ignored. No listing starts
+// within StopReserve of the function's deadline, and one still going at
+// CancelReserve before it is cancelled: a run that ends for lack of time
+// succeeds with More set, its object in flight released to land again
+// next run. Another error (the source unreachable, an object that failed)
+// fails the invocation so that it shows in the function's error metric;
+// what was landed stays landed and its position saved, and the next run
+// resumes from there.
 func (f *Fetcher) Handle(ctx context.Context, _ json.RawMessage) (FetcherResult, error) {
 	t0 := time.Now()
+	stop := time.Time{} // no new listing after it; zero without a deadline
+	work := ctx
 	if d, ok := ctx.Deadline(); ok {
+		stop = d.Add(-cmp.Or(f.StopReserve, deadlineReserve))
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, d.Add(-deadlineReserve))
+		work, cancel = context.WithDeadline(ctx, d.Add(-cmp.Or(f.CancelReserve, 5*time.Second)))
 		defer cancel()
 	}
 	res := FetcherResult{Source: f.Source.Name(), Landed: []string{}}
 	var err error
 	for {
+		if !stop.IsZero() && !time.Now().Before(stop) {
+			res.More = true
+			break
+		}
 		var r hes.Result
-		r, err = hes.Pull(ctx, f.Source, f.Inbound, nil, &f.Options)
+		r, err = hes.Pull(work, f.Source, f.Inbound, nil, &f.Options)
 		res.Listings++
 		res.Landed = append(res.Landed, r.Landed...)
 		res.Empty += r.Empty
 		res.Failed += r.Failed
-		res.Quarantined = append(res.Quarantined, r.Quarantined...)
 		res.More = r.More
-		if err != nil || !r.More || ctx.Err() != nil {
+		if err != nil && work.Err() != nil && ctx.Err() == nil {
+			// Out of time, not failed: the object in flight was released.
+			res.More, err = true, nil
+			break
+		}
+		if err != nil || !r.More {
 			break
 		}
 		// A listing that moved nothing forward (every object held by
 		// another fetcher) would list the same objects again.
-		if len(r.Landed) == 0 && r.Empty == 0 && len(r.Quarantined) == 0 {
+		if len(r.Landed) == 0 && r.Empty == 0 {
 			break
 		}
 	}
 	res.ElapsedMS = time.Since(t0).Milliseconds()
 	attrs := []any{"source", res.Source, "landed", len(res.Landed), "empty", res.Empty, "failed", res.Failed,
-		"quarantined", res.Quarantined, "more", res.More, "listings", res.Listings, "elapsed_ms", res.ElapsedMS}
+		"more", res.More, "listings", res.Listings, "elapsed_ms", res.ElapsedMS}
 	if err != nil {
 		f.Logger.Error("fetch failed", append(attrs, "err", err)...)
 		return res, fmt.Errorf("fetch from %s: %w", res.Source, err)
