@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/openmda/mda/catalog"
@@ -148,6 +149,11 @@ func open(s store, opts *Options) (*catalog.Catalog, error) {
 type driver struct {
 	s    store
 	opts Options
+
+	mu sync.Mutex
+	// seen is the highest version each table (db + "/" + table) has been
+	// read at through this handle: its reads never go back below it.
+	seen map[string]int64
 }
 
 // manifest is the content of a version.
@@ -221,14 +227,30 @@ const maxReadAttempts = 1000
 
 // latest reads the table's latest manifest and its checksum; a nil
 // manifest if it has none.
+//
+// The version read is confirmed by a second listing whose latest it still
+// is (see below). And since a listing of a directory that writers add to
+// and prune at the same time may miss the newest versions where it takes
+// more than one read of the directory (and an object store's may lag),
+// latest also lists again while the result is older than what this handle
+// has read before, or empty for a table it has read: a handle's reads
+// never go back in time, and its writes never start from a state older
+// than one it has seen.
 func (d *driver) latest(ctx context.Context, db, table string) (*manifest, string, error) {
 	var last int64
+	key := db + "/" + table
 	for attempt := 0; ; attempt++ {
 		vs, err := d.versions(ctx, db, table)
 		if err != nil {
 			return nil, "", err
 		}
 		if len(vs) == 0 {
+			d.mu.Lock()
+			seen := d.seen[key]
+			d.mu.Unlock()
+			if seen > 0 && attempt < maxReadAttempts {
+				continue // a listing that missed every version of a table read before
+			}
 			return nil, "", nil
 		}
 		v := vs[len(vs)-1]
@@ -239,7 +261,37 @@ func (d *driver) latest(ctx context.Context, db, table string) (*manifest, strin
 			last = max(last, v.n)
 			continue
 		}
-		return m, sum, err
+		if err != nil {
+			return nil, "", err
+		}
+		// Still the latest? A slot pruned between the listing and the read
+		// may have been filled again by a writer that started from an old
+		// version (an orphan, which that writer then reapplies; see
+		// driver): its content is not the table's state. An orphan in slot
+		// v needs newer versions to exist, so a listing whose latest is v
+		// proves the content read; otherwise read the newer one.
+		if attempt < maxReadAttempts {
+			again, err := d.versions(ctx, db, table)
+			if err != nil {
+				return nil, "", err
+			}
+			if len(again) == 0 || again[len(again)-1].n != v.n {
+				continue
+			}
+		}
+		d.mu.Lock()
+		seen := d.seen[key]
+		if v.n >= seen {
+			if d.seen == nil {
+				d.seen = map[string]int64{}
+			}
+			d.seen[key] = v.n
+		}
+		d.mu.Unlock()
+		if v.n < seen && attempt < maxReadAttempts {
+			continue
+		}
+		return m, sum, nil
 	}
 }
 
@@ -276,6 +328,11 @@ func (d *driver) confirm(ctx context.Context, db, table string, n int64, sum str
 			}
 		}
 	}
+	return confirmed, d.prune(ctx, vs, n)
+}
+
+// prune deletes the versions of vs up to n-KeepVersions.
+func (d *driver) prune(ctx context.Context, vs []version, n int64) error {
 	if d.opts.KeepVersions > 0 {
 		for _, v := range vs {
 			if v.n > n-int64(d.opts.KeepVersions) {
@@ -286,7 +343,7 @@ func (d *driver) confirm(ctx context.Context, db, table string, n int64, sum str
 			_ = d.s.remove(ctx, v.key)
 		}
 	}
-	return confirmed, nil
+	return nil
 }
 
 // update applies fn to the latest manifest and writes it as the next
