@@ -186,6 +186,7 @@ func TestTemplate(t *testing.T) {
 		{"MLFunction", "ml", "", []string{"S3CrudPolicy:LakeBucket"}},
 		{"ApiFunction", "api", "", []string{"S3ReadPolicy:LakeBucket"}},
 		{"FetchFunction", "fetch", "", []string{"S3CrudPolicy:InboundBucket"}},
+		{"DataflowFunction", "dataflow", "", []string{"S3ReadPolicy:InboundBucket", "S3CrudPolicy:LakeBucket"}},
 	}
 	var fns []string
 	for _, tc := range tests {
@@ -311,6 +312,17 @@ func TestTemplate(t *testing.T) {
 		if tp.prop("FetchFunction", "ReservedConcurrentExecutions") != "1" {
 			t.Error("fetch runs may overlap")
 		}
+		// The dataflow function sees the weather and topology folders, and
+		// may register in the integrated database.
+		dpattern := get(tp.prop("DataflowFunction", "Events"), "ObjectCreated", "Properties", "Pattern", "detail", "object", "key")
+		if diff := cmp.Diff([]any{map[string]any{"prefix": handler.WeatherPrefix}, map[string]any{"prefix": handler.TopologyPrefix}}, dpattern); diff != "" {
+			t.Errorf("dataflow rule keys (-want +got):\n%s", diff)
+		}
+		if roles := get(tp.resource("IntegratorGluePolicy"), "Properties", "Roles"); !slices.ContainsFunc(roles.([]any), func(r any) bool {
+			return get(r, "Ref") == "DataflowFunctionRole"
+		}) {
+			t.Errorf("the dataflow function's role has no Glue access: %v", roles)
+		}
 		// Neither the scheduler nor Lambda retries a scheduled run that
 		// failed: the next run resumes it.
 		for _, fn := range []string{"FetchFunction", "IntegratorFunction"} {
@@ -398,6 +410,10 @@ func TestTemplateEnvironment(t *testing.T) {
 		},
 		"FetchFunction": func(ctx context.Context, e *lambdaenv.Env) error {
 			_, err := handler.NewFetcher(ctx, e, lambdaenv.Logger(t.Output(), ""))
+			return err
+		},
+		"DataflowFunction": func(ctx context.Context, e *lambdaenv.Env) error {
+			_, err := handler.NewDataflow(ctx, e, lambdaenv.Logger(t.Output(), ""))
 			return err
 		},
 	}

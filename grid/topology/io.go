@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
@@ -27,6 +28,10 @@ var ErrNoTopology = errors.New("topology: no topology found")
 
 // requiredTables must be present in a source.
 var requiredTables = []string{TableSubstation, TableDistributionTransformer, TableServiceTransformer, TableSmartMeter}
+
+// RequiredTables returns the tables that ReadJSON cannot do without; the
+// others (power grid, locations, voltage control zones) may be absent.
+func RequiredTables() []string { return slices.Clone(requiredTables) }
 
 // ReadJSON reads the guidance's topology files from directory dir of fsys:
 // for each table, dir/<table>.json or, as the guidance stages them,
