@@ -228,27 +228,48 @@ const maxReadAttempts = 1000
 // latest reads the table's latest manifest and its checksum; a nil
 // manifest if it has none.
 //
-// The version read is confirmed by a second listing whose latest it still
-// is (see below). And since a listing of a directory that writers add to
-// and prune at the same time may miss the newest versions where it takes
-// more than one read of the directory (and an object store's may lag),
-// latest also lists again while the result is older than what this handle
-// has read before, or empty for a table it has read: a handle's reads
-// never go back in time, and its writes never start from a state older
-// than one it has seen.
-func (d *driver) latest(ctx context.Context, db, table string) (*manifest, string, error) {
+// With confirm (readers), the version read is confirmed by a second
+// listing. A slot pruned between the listing and the read may have been
+// filled again by a writer that started from an old version (an orphan,
+// which that writer then reapplies; see driver): its content is not the
+// table's state. Slot v is pruned only once version v+KeepVersions exists,
+// and the latest version is never pruned, so a second listing whose latest
+// is below v+KeepVersions proves the content read (with KeepVersions < 0
+// nothing is pruned and no check is needed). Writers need no check: their
+// conditional create fails on a stale start, and confirm catches orphans.
+//
+// A listing of a directory that writers add to and prune at the same
+// time may also miss the newest versions where it takes more than one
+// read of the directory (and an object store's may lag): latest lists
+// again, for a few attempts, while the result is older than what this
+// handle has read before, or empty for a table it has read, so that a
+// handle's reads do not go back in time. Past them it takes what it finds
+// (a table deleted and made again outside the handle starts over).
+func (d *driver) latest(ctx context.Context, db, table string, confirm bool) (*manifest, string, error) {
 	var last int64
 	key := db + "/" + table
+	d.mu.Lock()
+	seen := d.seen[key]
+	d.mu.Unlock()
 	for attempt := 0; ; attempt++ {
+		if attempt >= maxReadAttempts {
+			return nil, "", catalog.Errorf(catalog.Aborted, "table %s.%s: no confirmed read in %d listings while writers change it", db, table, attempt)
+		}
+		if attempt >= 8 {
+			// Jittered backoff, growing to 10ms, to meet a quiet moment.
+			wait := time.Duration(rand.Int64N(int64(min(attempt-7, 10))*int64(time.Millisecond) + 1))
+			select {
+			case <-ctx.Done():
+				return nil, "", ctx.Err()
+			case <-time.After(wait):
+			}
+		}
 		vs, err := d.versions(ctx, db, table)
 		if err != nil {
 			return nil, "", err
 		}
 		if len(vs) == 0 {
-			d.mu.Lock()
-			seen := d.seen[key]
-			d.mu.Unlock()
-			if seen > 0 && attempt < maxReadAttempts {
+			if seen > 0 && attempt < staleAttempts {
 				continue // a listing that missed every version of a table read before
 			}
 			return nil, "", nil
@@ -257,43 +278,38 @@ func (d *driver) latest(ctx context.Context, db, table string) (*manifest, strin
 		m, sum, err := d.readVersion(ctx, v)
 		// Pruned between list and read, so newer versions exist: list
 		// again, as long as the listing moves on.
-		if errors.Is(err, fs.ErrNotExist) && (v.n > last || attempt < 3) && attempt < maxReadAttempts {
+		if errors.Is(err, fs.ErrNotExist) && (v.n > last || attempt < 3) {
 			last = max(last, v.n)
 			continue
 		}
 		if err != nil {
 			return nil, "", err
 		}
-		// Still the latest? A slot pruned between the listing and the read
-		// may have been filled again by a writer that started from an old
-		// version (an orphan, which that writer then reapplies; see
-		// driver): its content is not the table's state. An orphan in slot
-		// v needs newer versions to exist, so a listing whose latest is v
-		// proves the content read; otherwise read the newer one.
-		if attempt < maxReadAttempts {
+		if confirm && d.opts.KeepVersions > 0 {
 			again, err := d.versions(ctx, db, table)
 			if err != nil {
 				return nil, "", err
 			}
-			if len(again) == 0 || again[len(again)-1].n != v.n {
+			if len(again) > 0 && again[len(again)-1].n >= v.n+int64(d.opts.KeepVersions) {
 				continue
 			}
 		}
-		d.mu.Lock()
-		seen := d.seen[key]
-		if v.n >= seen {
-			if d.seen == nil {
-				d.seen = map[string]int64{}
-			}
-			d.seen[key] = v.n
-		}
-		d.mu.Unlock()
-		if v.n < seen && attempt < maxReadAttempts {
+		if v.n < seen && attempt < staleAttempts {
 			continue
 		}
+		d.mu.Lock()
+		if d.seen == nil {
+			d.seen = map[string]int64{}
+		}
+		d.seen[key] = v.n
+		d.mu.Unlock()
 		return m, sum, nil
 	}
 }
+
+// staleAttempts bounds the listings of a read that keeps finding a version
+// older than the handle has read.
+const staleAttempts = 20
 
 func (d *driver) write(ctx context.Context, db, table string, m *manifest) (created bool, sum string, err error) {
 	slices.SortFunc(m.Partitions, func(a, b catalog.Partition) int { return slices.Compare(a.Values, b.Values) })
@@ -363,7 +379,7 @@ func (d *driver) update(ctx context.Context, db, table string, fn func(*manifest
 			case <-time.After(wait):
 			}
 		}
-		m, prev, err := d.latest(ctx, db, table)
+		m, prev, err := d.latest(ctx, db, table, false)
 		if err != nil {
 			return err
 		}
@@ -411,7 +427,7 @@ func (d *driver) CreateDatabase(ctx context.Context, db *catalog.Database) error
 }
 
 func (d *driver) GetTable(ctx context.Context, db, name string) (*catalog.Table, error) {
-	m, _, err := d.latest(ctx, db, name)
+	m, _, err := d.latest(ctx, db, name, true)
 	if err != nil {
 		return nil, err
 	}
@@ -465,7 +481,7 @@ func (d *driver) AddPartitions(ctx context.Context, t *catalog.Table, parts []ca
 }
 
 func (d *driver) ListPartitions(ctx context.Context, db, table string, f *catalog.Filter) ([]catalog.Partition, error) {
-	m, _, err := d.latest(ctx, db, table)
+	m, _, err := d.latest(ctx, db, table, true)
 	if err != nil {
 		return nil, err
 	}

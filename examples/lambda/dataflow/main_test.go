@@ -68,6 +68,23 @@ func TestDataflow(t *testing.T) {
 	if err != nil || len(rows) != 48 || rows[0].Station != "KSEA" {
 		t.Fatalf("weather table: %d rows (%v), first %+v; want 48 of station KSEA", len(rows), err, rows)
 	}
+	// A nested folder keeps its station; a key sent URL-encoded (as S3
+	// notifications send them) is decoded.
+	lambdatest.Put(t, env.Inbound, "weather/KBFI/2024/03.csv", csv.Bytes())
+	lambdatest.Put(t, env.Inbound, "weather/Boeing Field/03.csv", csv.Bytes())
+	for key, sent := range map[string]string{"weather/KBFI/2024/03.csv": "weather/KBFI/2024/03.csv", "weather/Boeing Field/03.csv": "weather/Boeing+Field/03.csv"} {
+		if res, err := h.Handle(ctx, objectCreated(t, sent)); err != nil || res.Key != key || res.Skipped != "" {
+			t.Fatalf("%s: %+v, %v; want %s loaded", sent, res, err, key)
+		}
+	}
+	rows, _ = dataflow.ReadWeather(ctx, env.Lake, d1, d1.Add(48*time.Hour))
+	stations := map[string]int{}
+	for _, r := range rows {
+		stations[r.Station]++
+	}
+	if diff := cmp.Diff(map[string]int{"KSEA": 48, "KBFI": 48, "Boeing Field": 48}, stations); diff != "" {
+		t.Errorf("rows per station (-want +got):\n%s", diff)
+	}
 
 	topo, err := g.Topology(nil)
 	if err != nil {
@@ -106,6 +123,14 @@ func TestDataflow(t *testing.T) {
 	if first := lastIndex(topology.TableNames, required); loaded != len(topology.TableNames)-first {
 		t.Errorf("the set loaded %d times, want %d", loaded, len(topology.TableNames)-first)
 	}
+	// The lake holds the whole set.
+	back, err := topology.ReadLake(ctx, env.Lake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(topo.Counts(), back.Counts()); diff != "" {
+		t.Errorf("topology tables in the lake (-want +got):\n%s", diff)
+	}
 	cat, err := catalog.OpenCatalog(ctx, env.Vars["MDA_CATALOG_URL"])
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +150,7 @@ func TestDataflow(t *testing.T) {
 			t.Errorf("%s location (-want +got):\n%s", name, diff)
 		}
 	}
-	for _, key := range []string{"weather/readme.txt", "elsewhere/x.csv", "topology/loose.json"} {
+	for _, key := range []string{"weather/readme.txt", "elsewhere/x.csv", "topology/loose.json", "weather/gone.csv"} {
 		if res, err := h.Handle(ctx, objectCreated(t, key)); err != nil || res.Skipped == "" {
 			t.Errorf("%s: %+v, %v; want it skipped", key, res, err)
 		}

@@ -40,13 +40,23 @@ const (
 // topology state machine (crawler, transformer Lambda, crawler), which
 // loaded the topology once, at deploy, with no way to update it.
 //
-// A weather file replaces the hours it holds (a later load of the same
-// station and hour wins, so a forecast loaded ahead is replaced by the
-// observations). A topology set is loaded whole, from all its files, each
-// time one of them arrives once the four tables it cannot do without
-// (substation, distribution and service transformers, smart meters) are
-// there: the last file to arrive loads the complete set, and one run at a
-// time (reserved concurrency 1) keeps loads from interleaving.
+// A weather file replaces the hours it holds: a later load of the same
+// station and hour wins. Later means processed later: events are not
+// ordered, so a forecast and the observations of the same hours should
+// not be dropped together. A file's station is the first folder under
+// WeatherPrefix; a file right under it needs a station column.
+//
+// A topology set is loaded whole, from all its files, each time one of
+// them arrives once the four tables it cannot do without (substation,
+// distribution and service transformers, smart meters) are there: the
+// last file to arrive loads the complete set, and one run at a time
+// (reserved concurrency 1) keeps loads from interleaving. While a set is
+// being uploaded, a load before its optional tables (power grid,
+// locations, voltage control zones) arrive leaves them empty for the
+// moment. The lake holds one topology: a set replaces the tables the last
+// one wrote, whatever its folder's name. The reads check of the topology
+// flow (its meters against the lake's kW reads) is left to "mda dataflow
+// topology": on a real lake it would scan every read at every file.
 type Dataflow struct {
 	Lake, Inbound *blob.Bucket
 	// BucketName is the inbound bucket's name; events for another bucket
@@ -93,7 +103,8 @@ type DataflowResult struct {
 	Flow string `json:"flow,omitempty"`
 	// Skipped says why nothing was loaded, if nothing was.
 	Skipped string `json:"skipped,omitempty"`
-	// Rows counts the rows written; Tables the tables registered.
+	// Rows counts the rows of the files written (a weather day file holds
+	// every station's hours of the day); Tables the tables registered.
 	Rows      int64    `json:"rows"`
 	Tables    []string `json:"tables,omitempty"`
 	ElapsedMS int64    `json:"elapsed_ms"`
@@ -103,6 +114,7 @@ type DataflowResult struct {
 func (d *Dataflow) Handle(ctx context.Context, ev events.EventBridgeEvent) (DataflowResult, error) {
 	t0 := time.Now()
 	var obj objectCreated
+	res := DataflowResult{}
 	if ev.Source != "aws.s3" || ev.DetailType != "Object Created" {
 		return DataflowResult{}, fmt.Errorf("dataflow: event %q from %q: want \"Object Created\" from \"aws.s3\"", ev.DetailType, ev.Source)
 	}
@@ -112,7 +124,17 @@ func (d *Dataflow) Handle(ctx context.Context, ev events.EventBridgeEvent) (Data
 	if obj.Bucket.Name != d.BucketName {
 		return DataflowResult{}, fmt.Errorf("dataflow: event for bucket %q, but this function serves %q (INBOUND_URL)", obj.Bucket.Name, d.BucketName)
 	}
-	res, err := d.load(ctx, obj.Object.Key)
+	// Keys may arrive URL-encoded, as in S3 notifications.
+	key, _, err := resolveKey(ctx, d.Inbound, obj.Object.Key)
+	switch {
+	case gcerrors.Code(err) == gcerrors.NotFound:
+		res = DataflowResult{Key: key, Skipped: "gone"} // deleted since: a later event has its successor
+		err = nil
+	case err != nil:
+		err = fmt.Errorf("dataflow: %s: %w", key, err)
+	default:
+		res, err = d.load(ctx, key)
+	}
 	res.ElapsedMS = time.Since(t0).Milliseconds()
 	attrs := []any{"key", res.Key, "flow", res.Flow, "skipped", res.Skipped, "rows", res.Rows, "tables", res.Tables, "elapsed_ms", res.ElapsedMS}
 	if err != nil {
@@ -125,8 +147,6 @@ func (d *Dataflow) Handle(ctx context.Context, ev events.EventBridgeEvent) (Data
 
 func (d *Dataflow) load(ctx context.Context, key string) (DataflowResult, error) {
 	res := DataflowResult{Key: key}
-	// The bucket as a file system, read with the invocation's context.
-	d.Inbound.SetIOFSCallback(func() (context.Context, *blob.ReaderOptions) { return ctx, nil })
 	var opts dataflow.RunOptions
 	opts.Register = func(ctx context.Context, w dataflow.Written) error {
 		res.Rows += w.Rows
@@ -143,6 +163,9 @@ func (d *Dataflow) load(ctx context.Context, key string) (DataflowResult, error)
 	case strings.HasSuffix(key, "/"):
 		res.Skipped = "folder marker"
 		return res, nil
+	case !fs.ValidPath(key):
+		res.Skipped = "not a valid path (empty, . or .. elements)"
+		return res, nil
 	case strings.HasPrefix(key, WeatherPrefix):
 		res.Flow = "weather"
 		if !strings.HasSuffix(strings.ToLower(key), ".csv") {
@@ -150,11 +173,11 @@ func (d *Dataflow) load(ctx context.Context, key string) (DataflowResult, error)
 			return res, nil
 		}
 		station := ""
-		if parts := strings.Split(strings.TrimPrefix(key, WeatherPrefix), "/"); len(parts) == 2 {
+		if parts := strings.Split(strings.TrimPrefix(key, WeatherPrefix), "/"); len(parts) >= 2 {
 			station = parts[0]
 		}
 		flow := dataflow.NewWeatherFlow(&dataflow.WeatherOptions{Files: []string{key}, Station: station})
-		return res, dataflow.Run(ctx, flow, d.Inbound, d.Lake, &opts)
+		return res, dataflow.Run(ctx, flow, bucketFS{ctx, d.Inbound, ""}, d.Lake, &opts)
 	case strings.HasPrefix(key, TopologyPrefix):
 		res.Flow = "topology"
 		set, _, ok := strings.Cut(strings.TrimPrefix(key, TopologyPrefix), "/")
@@ -169,10 +192,8 @@ func (d *Dataflow) load(ctx context.Context, key string) (DataflowResult, error)
 			}
 			return res, err
 		}
-		// Not fs.Sub: a blob.Bucket's Sub makes a PrefixedBucket, which
-		// closes the bucket it is made from.
-		flow := dataflow.NewTopologyFlow(nil)
-		err := dataflow.Run(ctx, flow, subFS{d.Inbound, dir}, d.Lake, &opts)
+		flow := dataflow.NewTopologyFlow(&dataflow.TopologyOptions{SkipReadsCheck: true})
+		err := dataflow.Run(ctx, flow, bucketFS{ctx, d.Inbound, dir}, d.Lake, &opts)
 		if err == nil {
 			rep := flow.Report()
 			d.Logger.Info("topology loaded", "set", set, "counts", rep.Counts, "issues", len(rep.Issues))
@@ -203,15 +224,57 @@ func (d *Dataflow) missingTables(ctx context.Context, dir string) ([]string, err
 	return missing, nil
 }
 
-// subFS is the directory dir of fsys.
-type subFS struct {
-	fsys fs.FS
-	dir  string
+// bucketFS is directory dir ("" for the root) of a bucket as an fs.FS
+// whose files are read with the invocation's context. Not the bucket's own
+// io/fs support: its Sub makes a PrefixedBucket, which closes the bucket
+// it is made from, and its Open reports any error of its existence check
+// as fs.ErrNotExist, which would make a transient failure an absent
+// (optional) topology table. Only a real not-found is fs.ErrNotExist here.
+type bucketFS struct {
+	ctx context.Context
+	b   *blob.Bucket
+	dir string
 }
 
-func (s subFS) Open(name string) (fs.File, error) {
+func (f bucketFS) Open(name string) (fs.File, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
-	return s.fsys.Open(path.Join(s.dir, name))
+	key := name
+	if f.dir != "" {
+		key = path.Join(f.dir, name)
+	}
+	r, err := f.b.NewReader(f.ctx, key, nil)
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return &blobFile{r: r, name: path.Base(name)}, nil
 }
+
+// blobFile is an object open for reading, as an fs.File.
+type blobFile struct {
+	r    *blob.Reader
+	name string
+}
+
+func (f *blobFile) Read(p []byte) (int, error) { return f.r.Read(p) }
+func (f *blobFile) Close() error               { return f.r.Close() }
+func (f *blobFile) Stat() (fs.FileInfo, error) {
+	return blobInfo{f.name, f.r.Size(), f.r.ModTime()}, nil
+}
+
+type blobInfo struct {
+	name string
+	size int64
+	mod  time.Time
+}
+
+func (i blobInfo) Name() string       { return i.name }
+func (i blobInfo) Size() int64        { return i.size }
+func (i blobInfo) Mode() fs.FileMode  { return 0o444 }
+func (i blobInfo) ModTime() time.Time { return i.mod }
+func (i blobInfo) IsDir() bool        { return false }
+func (i blobInfo) Sys() any           { return nil }

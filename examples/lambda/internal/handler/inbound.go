@@ -344,20 +344,29 @@ func (h *Inbound) Plan(ctx context.Context, o Object) (Planned, error) {
 // with a literal '+' or '%', so when the decoded key does not exist and the
 // key as sent does, the key as sent wins.
 func (h *Inbound) resolve(ctx context.Context, key string) (string, *blob.Attributes, error) {
+	k, attrs, err := resolveKey(ctx, h.Bucket, key)
+	if err != nil {
+		return k, nil, fmt.Errorf("inbound: %s: %w", k, err)
+	}
+	return k, attrs, nil
+}
+
+// resolveKey is Inbound.resolve for any bucket (see there).
+func resolveKey(ctx context.Context, b *blob.Bucket, key string) (string, *blob.Attributes, error) {
 	decoded, derr := url.QueryUnescape(key)
 	if derr != nil {
 		decoded = key // not valid encoding, so not encoded
 	}
-	attrs, err := h.Bucket.Attributes(ctx, decoded)
+	attrs, err := b.Attributes(ctx, decoded)
 	if err == nil {
 		return decoded, attrs, nil
 	}
 	if decoded != key && gcerrors.Code(err) == gcerrors.NotFound {
-		if a, rerr := h.Bucket.Attributes(ctx, key); rerr == nil {
+		if a, rerr := b.Attributes(ctx, key); rerr == nil {
 			return key, a, nil
 		}
 	}
-	return decoded, nil, fmt.Errorf("inbound: %s: %w", decoded, err)
+	return decoded, nil, err
 }
 
 // decompress makes the uncompressed copy, unless it exists: a copy is
