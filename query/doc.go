@@ -14,8 +14,10 @@
 // 10:00] for 15-minute data and counts toward the hour that starts at
 // 09:00, the day that holds 09:59:59.999, and so on. Energy is kW times the
 // interval length, never a sum of kW samples; the interval is inferred per
-// meter from the data (the most frequent gap between its reads) unless
-// [Options.Interval] fixes it. Meters that deliver interval energy (kwh
+// meter from the reads of the query's range (see [InferInterval]) unless
+// [Options.Interval] fixes it: a range that lost every other read cannot
+// tell a 15-minute meter from a 30-minute one, and only Options.Interval
+// can. Meters that deliver interval energy (kwh
 // reads) have those summed instead. Voltage statistics use the same
 // buckets.
 //

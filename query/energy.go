@@ -264,10 +264,17 @@ func (l *Lake) estimate(ctx context.Context, f Filter, gappy []gapMeter, est fun
 // result has two reads.
 const DefaultInterval = 15 * time.Minute
 
-// InferInterval returns the most frequent gap between consecutive reading
-// times of reads, which must be of one meter and type, sorted by time; ties
-// go to the shorter gap. It returns 0 if there are fewer than two distinct
-// times. Missing reads make some gaps longer but rarely the most frequent.
+// InferInterval returns the interval of reads, which must be of one meter
+// and type, sorted by time: the most frequent gap between consecutive
+// reading times (ties go to the shorter gap), unless a shorter gap that
+// divides it comes twice or more and at least a fifth as often, which is
+// then the interval and the frequent gap its multiple: a window that lost
+// more than half of its reads, but not every other one, still gets the
+// meter's interval rather than one that would count each read for the
+// missing ones around it. A gap that does not divide the frequent one (a
+// stray read off the grid), or a rare one (two extra reads in a day),
+// changes nothing. It returns 0 if there are fewer than two distinct
+// times.
 func InferInterval(reads []meter.Reading) time.Duration {
 	votes := make(map[time.Duration]int)
 	for i := 1; i < len(reads); i++ {
@@ -278,7 +285,14 @@ func InferInterval(reads []meter.Reading) time.Duration {
 	if len(votes) == 0 {
 		return 0
 	}
-	return mode(votes)
+	best := mode(votes)
+	short := best
+	for d, n := range votes {
+		if d < short && n >= 2 && 5*n >= votes[best] && best%d == 0 {
+			short = d
+		}
+	}
+	return short
 }
 
 // mode returns the key with the most votes, the smallest on ties.

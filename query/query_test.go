@@ -296,6 +296,11 @@ func TestInferInterval(t *testing.T) {
 		{"regular", at(0, 15, 30, 45), 15 * time.Minute},
 		{"gap", at(0, 15, 30, 90, 105, 120), 15 * time.Minute},
 		{"tie goes short", at(0, 30, 40), 10 * time.Minute},
+		// Most reads missing: the 15-minute gaps that remain say the interval.
+		{"mostly missing", at(0, 15, 30, 60, 90, 120, 150, 165, 180, 210, 240), 15 * time.Minute},
+		{"one short gap is not enough", at(0, 15, 45, 75, 105, 135), 30 * time.Minute},
+		{"stray read off the grid", at(0, 15, 22, 30, 45, 60, 67, 75), 15 * time.Minute},
+		{"two extra reads in a day of half hours", append(at(0, 15, 30, 45, 60, 90, 120, 150), at(halfHours(180, 40)...)...), 30 * time.Minute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := query.InferInterval(tc.reads); got != tc.want {
@@ -303,6 +308,15 @@ func TestInferInterval(t *testing.T) {
 			}
 		})
 	}
+}
+
+// halfHours returns n minutes from start, 30 apart.
+func halfHours(start, n int) []int {
+	var out []int
+	for i := range n {
+		out = append(out, start+30*i)
+	}
+	return out
 }
 
 func TestPeriodBucket(t *testing.T) {
