@@ -181,12 +181,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("integration %+v: want every range of the one source integrated", res)
 	}
 
-	truth, err := g.Truth()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lambdatest.SortReads(truth)
-	if diff := cmp.Diff(truth, lambdatest.Lake(t, env.Lake)); diff != "" {
+	if diff := lambdatest.TruthDiff(t, g, env.Lake); diff != "" {
 		t.Fatalf("lake differs from the truth (-want +got):\n%s", diff)
 	}
 	// Every bad line is in the quarantine, with its line number in the file.

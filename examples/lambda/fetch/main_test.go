@@ -146,12 +146,7 @@ func TestFetch(t *testing.T) {
 	if _, err := lambdatest.Invoke(ctx, integrator.Handle, []byte(`{"detail-type":"Scheduled Event","source":"aws.events","detail":{}}`)); err != nil {
 		t.Fatal(err)
 	}
-	truth, err := g.Truth()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lambdatest.SortReads(truth)
-	if diff := cmp.Diff(truth, lambdatest.Lake(t, env.Lake)); diff != "" {
+	if diff := lambdatest.TruthDiff(t, g, env.Lake); diff != "" {
 		t.Errorf("lake differs from the truth (-want +got):\n%s", diff)
 	}
 }
@@ -220,12 +215,7 @@ func TestFetchOutOfTime(t *testing.T) {
 			t.Fatalf("ingest %s: %v", k, err)
 		}
 	}
-	truth, err := g.Truth()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lambdatest.SortReads(truth)
-	if diff := cmp.Diff(truth, lambdatest.Lake(t, env.Lake)); diff != "" {
+	if diff := lambdatest.TruthDiff(t, g, env.Lake); diff != "" {
 		t.Errorf("lake differs from the truth (-want +got):\n%s", diff)
 	}
 }

@@ -2,7 +2,6 @@ package handler
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -113,13 +112,10 @@ type DataflowResult struct {
 // Handle loads what the EventBridge "Object Created" event names.
 func (d *Dataflow) Handle(ctx context.Context, ev events.EventBridgeEvent) (DataflowResult, error) {
 	t0 := time.Now()
-	var obj objectCreated
 	res := DataflowResult{}
-	if ev.Source != "aws.s3" || ev.DetailType != "Object Created" {
-		return DataflowResult{}, fmt.Errorf("dataflow: event %q from %q: want \"Object Created\" from \"aws.s3\"", ev.DetailType, ev.Source)
-	}
-	if err := json.Unmarshal(ev.Detail, &obj); err != nil {
-		return DataflowResult{}, fmt.Errorf("dataflow: event %s: detail: %w", ev.ID, err)
+	obj, err := parseObjectCreated(ev)
+	if err != nil {
+		return res, fmt.Errorf("dataflow: %w", err)
 	}
 	if obj.Bucket.Name != d.BucketName {
 		return DataflowResult{}, fmt.Errorf("dataflow: event for bucket %q, but this function serves %q (INBOUND_URL)", obj.Bucket.Name, d.BucketName)

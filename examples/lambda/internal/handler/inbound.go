@@ -226,19 +226,29 @@ type objectCreated struct {
 	Reason string `json:"reason"`
 }
 
-// HandleEventBridge handles an EventBridge "Object Created" event from S3.
-func (h *Inbound) HandleEventBridge(ctx context.Context, ev events.EventBridgeEvent) (*InboundResult, error) {
-	if ev.Source != "aws.s3" || ev.DetailType != "Object Created" {
-		// The rule in template.yaml lets only these through; anything else
-		// is a misconfigured rule, which should be seen, not ignored.
-		return nil, fmt.Errorf("inbound: EventBridge event %q from %q: want \"Object Created\" from \"aws.s3\"", ev.DetailType, ev.Source)
-	}
+// parseObjectCreated checks that ev is an S3 "Object Created" event and
+// returns its detail, which names a bucket and a key. The rules in
+// template.yaml let only these through; anything else is a misconfigured
+// rule, which should be seen, not ignored.
+func parseObjectCreated(ev events.EventBridgeEvent) (objectCreated, error) {
 	var d objectCreated
+	if ev.Source != "aws.s3" || ev.DetailType != "Object Created" {
+		return d, fmt.Errorf("EventBridge event %q from %q: want \"Object Created\" from \"aws.s3\"", ev.DetailType, ev.Source)
+	}
 	if err := json.Unmarshal(ev.Detail, &d); err != nil {
-		return nil, fmt.Errorf("inbound: EventBridge event %s: detail: %w", ev.ID, err)
+		return d, fmt.Errorf("EventBridge event %s: detail: %w", ev.ID, err)
 	}
 	if d.Bucket.Name == "" || d.Object.Key == "" {
-		return nil, fmt.Errorf("inbound: EventBridge event %s names no bucket or key", ev.ID)
+		return d, fmt.Errorf("EventBridge event %s names no bucket or key", ev.ID)
+	}
+	return d, nil
+}
+
+// HandleEventBridge handles an EventBridge "Object Created" event from S3.
+func (h *Inbound) HandleEventBridge(ctx context.Context, ev events.EventBridgeEvent) (*InboundResult, error) {
+	d, err := parseObjectCreated(ev)
+	if err != nil {
+		return nil, fmt.Errorf("inbound: %w", err)
 	}
 	obj := Object{Bucket: d.Bucket.Name, Key: d.Object.Key, Size: d.Object.Size, ETag: d.Object.ETag,
 		VersionID: d.Object.VersionID, Time: ev.Time}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/google/go-cmp/cmp"
 	"gocloud.dev/blob"
 	"gocloud.dev/pubsub"
 	_ "gocloud.dev/pubsub/mempubsub"
@@ -217,6 +218,18 @@ func Lake(t testing.TB, lake *blob.Bucket) []meter.Reading {
 	}
 	SortReads(reads)
 	return reads
+}
+
+// TruthDiff returns the difference between the simulator's true reads
+// and the lake's (-want +got), "" if none.
+func TruthDiff(t testing.TB, g *simulator.Generator, lake *blob.Bucket) string {
+	t.Helper()
+	truth, err := g.Truth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	SortReads(truth)
+	return cmp.Diff(truth, Lake(t, lake))
 }
 
 // SortReads sorts reads by meter.Compare, the order Lake returns.
