@@ -83,6 +83,7 @@ func New(lake *blob.Bucket, opts *Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /consumption/{meter_id}", h.consumption)
 	mux.HandleFunc("GET /voltage/{meter_id}", h.voltage)
+	mux.HandleFunc("GET /reads/{meter_id}", h.reads)
 	mux.HandleFunc("GET /forecast/{meter_id}", h.forecast)
 	mux.HandleFunc("GET /anomaly/{meter_id}", h.anomaly)
 	mux.HandleFunc("GET /meters", h.meters)
@@ -118,7 +119,7 @@ func New(lake *blob.Bucket, opts *Options) http.Handler {
 
 // Routes are the API's route patterns.
 var Routes = []string{
-	"GET /consumption/{meter_id}", "GET /voltage/{meter_id}", "GET /forecast/{meter_id}",
+	"GET /consumption/{meter_id}", "GET /voltage/{meter_id}", "GET /reads/{meter_id}", "GET /forecast/{meter_id}",
 	"GET /anomaly/{meter_id}", "GET /meters", "GET /weather", "GET /healthz",
 	"GET /outage", "GET /voltvar/{transformer_id}", "GET /topology/{table}", "GET /topology/meter/{meter_id}",
 }

@@ -5,6 +5,7 @@
 //
 //	GET /consumption/{meter_id}?reading_date_from=yyyyMMdd&reading_date_to=yyyyMMdd[&period=hour|day|week|month][&estimate=true][&direction=export]
 //	GET /voltage/{meter_id}?reading_date_from=yyyyMMdd&reading_date_to=yyyyMMdd[&period=hour|day]
+//	GET /reads/{meter_id}?reading_date_from=yyyyMMdd&reading_date_to=yyyyMMdd[&reading_type=kw,vltg,...]
 //	GET /forecast/{meter_id}[?forecast_start=yyyyMMddHHmmss][&model=NAME]
 //	GET /anomaly/{meter_id}?year=yyyy[&kind=both|spike|dip|all|flat|zero|drop|events][&model=NAME]
 //	GET /weather?from=yyyyMMdd&to=yyyyMMdd[&station=ID]
@@ -17,7 +18,12 @@
 // kW reads between a meter's reads are estimated (package vee: linear over
 // short gaps, like-day over longer ones, none over outages longer than a
 // week), included in kwh and counted in estimated_reads.
-// Voltage is the minimum, mean and maximum in volts per period. A forecast
+// Voltage is the minimum, mean and maximum in volts per period. /reads
+// serves the reads themselves, as the lake holds them after
+// de-duplication, in the guidance's column names (its /consumption served
+// raw kW reads) with their units, source, arrival time and quality: those
+// whose times lie in the days' intervals, so that a day's kW reads times
+// the interval are its /consumption. A forecast
 // is the latest stored run made at or before forecast_start, its steps
 // after it, with the 10%, 50% and 90% quantiles labelled p10, p50 and p90
 // (the guidance served the 90% quantile as "consumption"). Anomalies are

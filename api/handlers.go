@@ -4,12 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/query"
 	"github.com/openmda/mda/tables"
 	"github.com/openmda/mda/vee"
@@ -117,6 +121,33 @@ type Anomaly struct {
 	Upper       Float  `json:"upper"`
 	Importance  Float  `json:"importance"`
 	Model       string `json:"model"`
+}
+
+// Reads is the body of /reads/{meter_id}: the meter's reads as the lake
+// holds them, after de-duplication.
+type Reads struct {
+	MeterID string `json:"meter_id"`
+	// From and To bound the range: reads whose times lie in (From, To],
+	// the reads whose intervals make up the days asked for.
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// ReadingTypes are the types asked for; none means all.
+	ReadingTypes []string `json:"reading_types,omitempty"`
+	Data         []Read   `json:"data"`
+}
+
+// Read is one read of Reads, in the guidance's column names.
+type Read struct {
+	// Time is the read's time: an interval's end, or an instant.
+	Time  time.Time `json:"reading_date_time"`
+	Type  string    `json:"reading_type"`
+	Value Float     `json:"reading_value"`
+	// Unit is the reading type's unit (kW, kWh, V, ...).
+	Unit   string `json:"unit"`
+	Source string `json:"reading_source"`
+	// Arrival is when the read reached the source system.
+	Arrival time.Time `json:"arrival_time,omitzero"`
+	Quality string    `json:"quality,omitempty"`
 }
 
 // Meters is the body of /meters.
@@ -267,6 +298,87 @@ func (h *handler) voltage(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(rows) == 0 {
 		h.emptyOr404(w, r, id, "voltage reads in the range", t)
+		return
+	}
+	h.write(w, r, t)
+}
+
+// readingTypes parses reading_type: a comma-separated list of registered
+// types, every type if absent.
+func readingTypes(q url.Values) ([]meter.Type, error) {
+	s := q.Get("reading_type")
+	if s == "" {
+		return nil, nil
+	}
+	var out []meter.Type
+	for name := range strings.SplitSeq(s, ",") {
+		t := meter.Type(strings.TrimSpace(name))
+		if _, ok := meter.LookupType(t); !ok {
+			var known []string
+			for _, info := range meter.Types() {
+				known = append(known, string(info.Type))
+			}
+			return nil, badParam("reading_type %q: want a comma-separated list of %s", name, strings.Join(known, ", "))
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func (h *handler) reads(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if err := checkParams(q, "reading_date_from", "reading_date_to", "reading_type"); err != nil {
+		badRequest(w, err)
+		return
+	}
+	id, err := meterID(r)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	from, to, err := dateRange(q, h.opts.Location, h.opts.MaxDays)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	types, err := readingTypes(q)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	// The reads of the days' intervals, (from, to], as /consumption
+	// counts them: a read at midnight closes the day before.
+	rows, _, err := h.lake.Reads(r.Context(), query.Filter{MeterIDs: []string{id}, Types: types,
+		From: from.Add(time.Millisecond), To: to.Add(time.Millisecond)})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	body := Reads{MeterID: id, From: from, To: to, Data: make([]Read, len(rows))}
+	for _, t := range types {
+		body.ReadingTypes = append(body.ReadingTypes, string(t))
+	}
+	for i, rd := range rows {
+		info, _ := meter.LookupType(rd.Type)
+		body.Data[i] = Read{Time: rd.Time, Type: string(rd.Type), Value: Float(rd.Value), Unit: info.Unit,
+			Source: rd.Source, Arrival: rd.Arrival, Quality: rd.Quality.String()}
+	}
+	t := &table{
+		json:   body,
+		header: []string{"meter_id", "reading_type", "reading_date_time", "reading_value", "reading_source", "arrival_time", "quality"},
+		rows: func(yield func([]string) bool) {
+			for _, rd := range rows {
+				if !yield([]string{rd.MeterID, string(rd.Type), fmtTimeMs(rd.Time), fmtFloat(rd.Value), rd.Source, fmtTimeMs(rd.Arrival), rd.Quality.String()}) {
+					return
+				}
+			}
+		},
+		arrow: func(mem memory.Allocator) arrow.RecordBatch { return query.ReadingRecord(mem, rows) },
+	}
+	if len(rows) == 0 {
+		h.emptyOr404(w, r, id, "reads in the range", t)
 		return
 	}
 	h.write(w, r, t)

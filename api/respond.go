@@ -164,6 +164,15 @@ func (f Float) MarshalJSON() ([]byte, error) {
 }
 
 func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// fmtTimeMs formats a read's time, which the lake keeps to the millisecond.
+func fmtTimeMs(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.999Z07:00")
+}
+
 func fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return ""

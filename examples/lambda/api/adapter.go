@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"mime"
 	"net/http"
@@ -13,9 +14,17 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
+// MaxResponseBytes is Lambda's limit on the response of a synchronous
+// invocation (6 MB): API Gateway answers a larger one with a bare 500
+// ("Internal Server Error") that tells the client nothing.
+const MaxResponseBytes = 6 << 20
+
 // Adapter serves API Gateway HTTP API (v2) events with an http.Handler.
 type Adapter struct {
 	Handler http.Handler
+	// MaxResponse bounds the encoded response; zero means
+	// MaxResponseBytes. A larger one is replaced by a 400 that says so.
+	MaxResponse int
 }
 
 // Handle converts the event to an *http.Request, serves it, and converts
@@ -30,7 +39,21 @@ func (a *Adapter) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	}
 	w := newRecorder()
 	a.Handler.ServeHTTP(w, r)
-	return w.response(), nil
+	res := w.response()
+	limit := a.MaxResponse
+	if limit <= 0 {
+		limit = MaxResponseBytes
+	}
+	// The limit is on the response event as Lambda sends it: headers,
+	// and the body as a JSON string (base64 for binary types).
+	if enc, err := json.Marshal(res); err != nil || len(enc) > limit {
+		n := len(enc)
+		return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusBadRequest,
+			Headers: map[string]string{"Content-Type": "application/json"},
+			Body: fmt.Sprintf("{\"error\":%q}\n", fmt.Sprintf("the response (%d bytes encoded) exceeds the %d bytes a Lambda function may return: "+
+				"narrow the date range, ask for fewer reading types, a longer period, or format=arrow", n, limit))}, nil
+	}
+	return res, nil
 }
 
 // NewRequest converts an HTTP API v2 event to a request. A named stage

@@ -156,3 +156,36 @@ func TestNewAdapterConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestResponseLimit: a response larger than Lambda may return becomes a
+// 400 that says why, not API Gateway's bare 500; one within it passes.
+func TestResponseLimit(t *testing.T) {
+	ctx := context.Background()
+	b, err := blob.OpenBucket(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	l, err := querytest.Build(ctx, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := events.APIGatewayV2HTTPRequest{RawPath: "/reads/" + l.MeterIDs[0], RawQueryString: "reading_date_from=20240301&reading_date_to=20240303"}
+	ev.RequestContext.HTTP.Method = "GET"
+	full, err := (&Adapter{Handler: api.New(b, nil)}).Handle(ctx, ev)
+	if err != nil || full.StatusCode != 200 {
+		t.Fatalf("status %d, %v: %.300s", full.StatusCode, err, full.Body)
+	}
+	enc, _ := json.Marshal(full)
+	for _, tc := range []struct {
+		limit, code int
+	}{{len(enc), 200}, {len(enc) - 1, 400}} {
+		res, err := (&Adapter{Handler: api.New(b, nil), MaxResponse: tc.limit}).Handle(ctx, ev)
+		if err != nil || res.StatusCode != tc.code {
+			t.Fatalf("limit %d: status %d, %v", tc.limit, res.StatusCode, err)
+		}
+		if tc.code == 400 && !strings.Contains(res.Body, "exceeds the") {
+			t.Errorf("limit %d: %s", tc.limit, res.Body)
+		}
+	}
+}
