@@ -20,15 +20,16 @@ var formatAliases = map[string]string{
 	"lcl": meter.LondonFormat, "london-csv": meter.LondonFormat,
 	"wide": meter.WideCSVFormat, "wide-csv": meter.WideCSVFormat,
 	"csv": meter.MappedCSVFormat, "mapped-csv": meter.MappedCSVFormat,
+	"json-lines": meter.JSONLinesFormat, "json": meter.JSONLinesFormat, "ndjson": meter.JSONLinesFormat, "jsonl": meter.JSONLinesFormat,
 }
 
 // ParseFormat resolves a format name or alias (hes-csv, nem12, d0010,
-// d0275, espi, lcl, wide, csv) to the meter package's Format constant.
+// d0275, espi, lcl, wide, csv, json) to the meter package's Format constant.
 func ParseFormat(name string) (string, error) {
 	if f, ok := formatAliases[strings.ToLower(name)]; ok {
 		return f, nil
 	}
-	return "", fmt.Errorf("mda: unknown format %q (want hes-csv, nem12, d0010, d0275, espi, lcl, wide or csv)", name)
+	return "", fmt.Errorf("mda: unknown format %q (want hes-csv, nem12, d0010, d0275, espi, lcl, wide, csv or json)", name)
 }
 
 // retailerWideHeader starts the header of the Australian retailer export
@@ -38,8 +39,9 @@ const retailerWideHeader = "NMI,METER SERIAL NUMBER,CON/GEN,DATE,ESTIMATED?,"
 // DetectFormat names the format of a file from its first bytes (a few KiB
 // are enough): the HES CSV by its header, NEM12 by its 100 or 200 record,
 // MRASCo flows by ZHV, Green Button by its XML, the London CSV by LCLid,
-// and the retailer wide CSV by its header. A configurable CSV cannot be
-// recognised: name it.
+// the retailer wide CSV by its header, and JSON lines (the guidance's
+// staging records) by a first line that opens an object. A configurable
+// CSV cannot be recognised: name it.
 func DetectFormat(head []byte) (string, error) {
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")) // UTF-8 BOM
 	head = bytes.TrimLeft(head, "\r\n")                   // blank lines, as in some NEM12 exports
@@ -61,6 +63,8 @@ func DetectFormat(head []byte) (string, error) {
 		return meter.LondonFormat, nil
 	case bytes.HasPrefix(line, []byte(retailerWideHeader)):
 		return meter.WideCSVFormat, nil
+	case bytes.HasPrefix(bytes.TrimLeft(line, " \t"), []byte("{")):
+		return meter.JSONLinesFormat, nil
 	}
 	return "", fmt.Errorf("mda: cannot tell the format from %q; name it (--format)", clipBytes(line))
 }
@@ -87,6 +91,9 @@ type FormatOptions struct {
 	Location *time.Location
 	// Mapped describes a configurable CSV (format "csv").
 	Mapped *meter.MappedCSVOptions
+	// JSONLines configures the JSON lines decoder (format "json"): the
+	// unit of voltage records without one, the default reading_source.
+	JSONLines *meter.JSONLinesOptions
 	// Wide describes a wide CSV; default the Australian retailer layout
 	// (NMI, serial, CON/GEN, d/m/yy date, ESTIMATED?, 48 half hours, in
 	// NEM time).
@@ -126,6 +133,13 @@ func (o *FormatOptions) decoder(format string, r io.Reader, source string, onErr
 		}
 		w.OnError = onError
 		return meter.NewWideCSVReader(r, &w), nil
+	case meter.JSONLinesFormat:
+		var j meter.JSONLinesOptions
+		if o.JSONLines != nil {
+			j = *o.JSONLines
+		}
+		j.OnError, j.MaxLineBytes = onError, maxLineBytes
+		return meter.NewJSONLinesReader(r, &j), nil
 	case meter.MappedCSVFormat:
 		if o.Mapped == nil {
 			return nil, fmt.Errorf("mda: format csv needs a column mapping (FormatOptions.Mapped, --map)")

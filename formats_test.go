@@ -1,7 +1,9 @@
 package mda_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -10,9 +12,12 @@ import (
 	"time"
 	_ "time/tzdata" // Australia/Melbourne without a system zoneinfo
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/openmda/mda"
 	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/partition"
+	"github.com/openmda/mda/simulator"
 )
 
 func TestDetectFormat(t *testing.T) {
@@ -25,6 +30,7 @@ func TestDetectFormat(t *testing.T) {
 		{"LCLid,tstp,energy(kWh/hh)\n", meter.LondonFormat},
 		{"NMI,METER SERIAL NUMBER,CON/GEN,DATE,ESTIMATED?,00:00 - 00:30\n", meter.WideCSVFormat},
 		{"\xef\xbb\xbfLCLid,stdorToU,DateTime,KWH/hh (per half hour) \n", meter.LondonFormat},
+		{`{"meter_id": "m1", "reading_type": "kw"`, meter.JSONLinesFormat},
 	}
 	for _, tt := range tests {
 		got, err := mda.DetectFormat([]byte(tt.head))
@@ -166,5 +172,74 @@ func TestWideCSVIngestDSTDays(t *testing.T) {
 	}
 	if len(reads) != good || len(keys) != good {
 		t.Errorf("%d reads in the lake, %d distinct; want %d", len(reads), len(keys), good)
+	}
+}
+
+// stagingJSON turns a head-end CSV into the guidance's staging records, as
+// its range worker writes them to Kinesis and Firehose lands them: one
+// record per value column, the value as the CSV's text (voltage in kV),
+// here with the line's arrival time too.
+func stagingJSON(t testing.TB, csvData []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	lines := strings.Split(strings.TrimSuffix(string(csvData), "\n"), "\n")
+	for _, line := range lines[1:] {
+		f := strings.Split(line, ",")
+		if len(f) != 10 {
+			t.Fatalf("line %q", line)
+		}
+		for k, typ := range meter.HESTypes {
+			fmt.Fprintf(&out, `{"meter_id": %q, "reading_type": %q, "reading_value": %q, "reading_date_time": %q, "arrival_time": %q, "reading_source": "B"}`+"\n",
+				f[2], typ, f[4+k], f[0], f[1])
+		}
+	}
+	return out.Bytes()
+}
+
+// TestIngestJSONLines ingests the guidance's staging records (a Firehose
+// object of them, gzipped, its format detected): the lake equals the
+// simulator's truth, duplicates and late reads included, as the same data
+// ingested from the head-end CSV does; a bad record is quarantined with its
+// line, and a record without an arrival time arrives with its object.
+func TestIngestJSONLines(t *testing.T) {
+	ctx := context.Background()
+	g := newGenerator(t, simulator.Options{Meters: 8, Days: 1, Seed: 11, DuplicateFraction: 0.03, LateFraction: 0.05, LateOffset: 5 * time.Hour})
+	csvData, _ := csvOf(t, g)
+	data := stagingJSON(t, csvData)
+	bad := `{"meter_id": "m-bad", "reading_type": "kw", "reading_value": "n/a", "reading_date_time": "2024-03-01 00:15:00.000"}` + "\n"
+	noArrival := `{"meter_id": "m-extra", "reading_type": "kwh", "reading_value": 1.25, "reading_date_time": "2024-03-01T00:30:00Z"}` + "\n"
+	data = append(append(data, bad...), noArrival...)
+	lake := openBucket(t, "mem://")
+	key := "inbound/readings/json/year=2024/month=03/day=01/hour=00/stream-1-2024-03-01-00-00-00-abc.gz"
+	if err := lake.WriteAll(ctx, key, compress(t, "gzip", data), nil); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Truncate(time.Millisecond)
+	st, err := mda.Ingest(ctx, lake, lake, key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now()
+	got := allReads(t, lake)
+	var extra *meter.Reading
+	for i := range got {
+		if got[i].MeterID == "m-extra" {
+			extra = &got[i]
+		}
+	}
+	if extra == nil || extra.Arrival.Before(before) || extra.Arrival.After(after) {
+		t.Fatalf("the record without an arrival time: %v, want one that arrived in [%v, %v]", extra, before, after)
+	}
+	// The record names no source: "json".
+	want := append(truth(t, g), meter.Reading{MeterID: "m-extra", Type: meter.TypeKWh, Value: 1.25,
+		Time: time.Date(2024, 3, 1, 0, 30, 0, 0, time.UTC), Source: "json", Arrival: extra.Arrival, Quality: meter.QualityActual})
+	sortReads(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("lake (-want +got):\n%s", diff)
+	}
+	q := quarantined(t, lake)
+	if st.Format != meter.JSONLinesFormat || st.Quarantined != 1 || len(q) != 1 || q[0].Column != "reading_value" ||
+		q[0].Line != int64(bytes.Count(data, []byte("\n"))-1) {
+		t.Errorf("format %s, %d quarantined: %+v", st.Format, st.Quarantined, q)
 	}
 }

@@ -25,7 +25,8 @@
 // D0010 and D0275 ([NewMRASCoReader]), Green Button / NAESB ESPI XML
 // ([NewESPIReader]), the "Smart meters in London" CSV in both its layouts
 // ([NewLondonReader]), retailer "wide" CSV with one row per day
-// ([NewWideCSVReader]), and a configurable column mapping for everything
+// ([NewWideCSVReader]), JSON lines such as the guidance's staging records
+// ([NewJSONLinesReader]), and a configurable column mapping for everything
 // else ([NewMappedCSVReader]). Every decoder reports a bad record as a
 // [*ParseError] carrying the format, line, byte offset and reason, so that a
 // caller can quarantine the record and carry on, or stop on the first one.
@@ -122,6 +123,17 @@
 // hours), or 48 with the skipped hour empty on a 23-hour day, and a row
 // of any day shaped like a clock change's day is rejected too; such rows
 // are never shifted onto the day or the next one.
+//
+// JSON lines (JSONLinesFormat), the guidance's staging records (its range
+// workers put them on Kinesis, Firehose lands them in S3) or a stream's:
+//
+//	{"meter_id": "503d4c60-...", "reading_type": "vltg", "reading_value": "0.2", "reading_date_time": "2023-03-01 10:15:00.000", "reading_source": "B"}
+//
+// One object per line (or several, one after another, as a Kinesis record
+// aggregates them), in UTC unless the time carries an offset; the value a
+// number or a string holding one, vltg in kV unless the record's unit (or
+// [JSONLinesOptions].VoltageUnit) says V: 0.2 becomes 200 V. Optional
+// arrival_time, quality and unit (W, Wh and kV are converted).
 //
 // Anything else (MappedCSVFormat): MappedCSVOptions names the meter, time,
 // value, type and quality columns, the time layout and zone, whether times

@@ -16,4 +16,10 @@ var (
 	ErrQuality = errors.New("bad quality flag")
 	// ErrRecordType reports an unknown record indicator.
 	ErrRecordType = errors.New("unknown record type")
+	// ErrReadingType reports a reading type that is not registered (see
+	// RegisterType).
+	ErrReadingType = errors.New("unknown reading type")
+	// ErrJSON reports a JSON lines record that is not a JSON object of the
+	// expected shape.
+	ErrJSON = errors.New("bad JSON record")
 )

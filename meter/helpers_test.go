@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 	_ "time/tzdata" // Europe/London and Australia/Sydney without a system zoneinfo
@@ -36,8 +37,9 @@ func mustLoad(t testing.TB, name string) *time.Location {
 }
 
 // dataset returns the path of a shared real-data file, or skips the test.
+// The datasets live in ../shared/datasets beside the repository.
 func dataset(t testing.TB, path string) string {
-	p := "/work/shared/datasets/" + path
+	p := filepath.Join("..", "..", "shared", "datasets", path)
 	if _, err := os.Stat(p); err != nil {
 		t.Skipf("dataset not available: %v", err)
 	}
