@@ -76,6 +76,11 @@ type CompactOptions struct {
 	// before the partition's other files are deleted. Tests use it to
 	// simulate a crash at the worst moment.
 	AfterWrite func(FileInfo) error
+	// BeforeWrite, if set, is called just before the compacted file is
+	// written (or copied); an error stops Compact with nothing changed.
+	// Integrators use it to check that they still hold the partition's
+	// lock.
+	BeforeWrite func() error
 }
 
 // CompactStats reports what Compact did.
@@ -148,6 +153,11 @@ func Compact(ctx context.Context, b *blob.Bucket, k Key, sources []Source, opts 
 	reads = Dedup(reads)
 	st.Reads = int64(len(reads))
 	st.Duplicates = st.Inputs - st.Reads
+	if opts.BeforeWrite != nil {
+		if err := opts.BeforeWrite(); err != nil {
+			return st, err
+		}
+	}
 	if len(reads) > 0 {
 		st.File, err = writeFile(ctx, b, k, CompactedName, reads, cfg)
 		if err != nil {
@@ -228,6 +238,11 @@ func copyVerbatim(ctx context.Context, b *blob.Bucket, k Key, src, dst string, o
 	rows, minT, maxT, err := fileRows(ctx, b, src, attrs.Size)
 	if err != nil {
 		return st, fmt.Errorf("partition: compact %s: %w", src, err)
+	}
+	if opts.BeforeWrite != nil {
+		if err := opts.BeforeWrite(); err != nil {
+			return st, err
+		}
 	}
 	if err := blobio.Copy(ctx, b, dst, src); err != nil {
 		return st, fmt.Errorf("partition: compact: copy %s: %w", src, err)

@@ -297,12 +297,15 @@ func Integrate(ctx context.Context, lake *blob.Bucket, opts *IntegrateOptions) (
 }
 
 func compactLocked(ctx context.Context, lake *blob.Bucket, k partition.Key, sources []partition.Source, o *IntegrateOptions) (partition.CompactStats, error) {
-	release, err := acquire(ctx, lake, k.Path(), o.LockTTL, o.LockWait)
+	l, err := acquire(ctx, lake, k.Path(), o.LockTTL, o.LockWait)
 	if err != nil {
 		return partition.CompactStats{}, err
 	}
-	defer release()
-	return partition.Compact(ctx, lake, k, sources, &partition.CompactOptions{Writer: o.Writer, AfterWrite: o.AfterCompact})
+	defer l.release(ctx)
+	// The fence: a holder whose lock expired and was broken (a process
+	// paused past LockTTL) must not overwrite what the new holder writes.
+	return partition.Compact(ctx, lake, k, sources, &partition.CompactOptions{Writer: o.Writer, AfterWrite: o.AfterCompact,
+		BeforeWrite: func() error { return l.check(ctx) }})
 }
 
 // completeSources resolves the quarantine line numbers of every source

@@ -3,10 +3,14 @@ package staging
 import (
 	"context"
 	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"gocloud.dev/blob"
 	"gocloud.dev/blob/memblob"
 
 	"github.com/openmda/mda/meter"
@@ -19,7 +23,7 @@ func TestLock(t *testing.T) {
 	b := memblob.OpenBucket(nil)
 	defer b.Close()
 	const part = "readings/reading_type=kw/year=2024/month=03/day=01/hour=10/"
-	release, err := acquire(ctx, b, part, time.Minute, 0)
+	l, err := acquire(ctx, b, part, time.Minute, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,15 +31,94 @@ func TestLock(t *testing.T) {
 	if _, err := acquire(ctx, b, part, time.Minute, 50*time.Millisecond); !errors.Is(err, ErrLocked) {
 		t.Fatalf("got %v, want ErrLocked", err)
 	}
-	release()
+	l.release(ctx)
 	r2, err := acquire(ctx, b, part, time.Millisecond, 0)
 	if err != nil {
 		t.Fatalf("after release: %v", err)
 	}
-	_ = r2 // never released: it expires
 	time.Sleep(5 * time.Millisecond)
-	if _, err := acquire(ctx, b, part, time.Minute, 0); err != nil {
+	// r2 expired: the next integrator breaks it, and r2, still at work,
+	// finds its lock lost and cannot release its successor's.
+	r3, err := acquire(ctx, b, part, time.Minute, 0)
+	if err != nil {
 		t.Fatalf("an expired lock was not broken: %v", err)
+	}
+	if err := r2.check(ctx); !errors.Is(err, ErrLockLost) {
+		t.Errorf("the broken holder's check: %v, want ErrLockLost", err)
+	}
+	r2.release(ctx)
+	if err := r3.check(ctx); err != nil {
+		t.Errorf("the old holder's release dropped its successor's lock: %v", err)
+	}
+	if _, err := acquire(ctx, b, part, time.Minute, 10*time.Millisecond); !errors.Is(err, ErrLocked) {
+		t.Errorf("a third integrator took the partition while the second holds it: %v", err)
+	}
+	r3.release(ctx)
+	// Nothing is left behind: no lock, no break marker.
+	if keys := listAll(t, b, LockPrefix); len(keys) != 0 {
+		t.Errorf("left behind: %v", keys)
+	}
+	// A lock written before tokens (its expiry alone) is still broken.
+	b.WriteAll(ctx, lockKey(part), []byte(time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano)), nil)
+	if l, err := acquire(ctx, b, part, time.Minute, 0); err != nil {
+		t.Errorf("an expired lock of the old form: %v", err)
+	} else {
+		l.release(ctx)
+	}
+}
+
+// TestLockBreakRace: integrators that find one expired lock at once break
+// it once; never do two of them hold the partition together.
+func TestLockBreakRace(t *testing.T) {
+	ctx := context.Background()
+	const part = "readings/reading_type=kw/year=2024/month=03/day=01/hour=10/"
+	trials := 400
+	if testing.Short() {
+		trials = 100
+	}
+	for range trials {
+		b := memblob.OpenBucket(nil)
+		b.WriteAll(ctx, lockKey(part), []byte(time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano)+" dead"), nil)
+		var holders, most atomic.Int32
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for range 4 {
+			wg.Go(func() {
+				<-start
+				l, err := acquire(ctx, b, part, time.Minute, 0)
+				if err != nil {
+					return
+				}
+				n := holders.Add(1)
+				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+				}
+				time.Sleep(time.Millisecond) // compacting
+				holders.Add(-1)
+				l.release(ctx)
+			})
+		}
+		close(start)
+		wg.Wait()
+		b.Close()
+		if most.Load() > 1 {
+			t.Fatalf("%d integrators held one partition at once", most.Load())
+		}
+	}
+}
+
+func listAll(t *testing.T, b *blob.Bucket, prefix string) []string {
+	t.Helper()
+	var keys []string
+	it := b.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		o, err := it.Next(context.Background())
+		if err == io.EOF {
+			return keys
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, o.Key)
 	}
 }
 
