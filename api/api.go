@@ -44,7 +44,8 @@ type Options struct {
 	Interval time.Duration
 	// MetersTTL is how long the list of meters is cached; default 5m.
 	MetersTTL time.Duration
-	// Grid configures the grid routes (/outage, /voltvar, /topology).
+	// Grid configures the grid routes (/outage, /voltvar, /topology);
+	// their Location and Logger default to the API's.
 	Grid *grid.HandlerOptions
 	// Logger receives one line per request (Info; Error for failures of
 	// the lake); nil discards them.
@@ -90,7 +91,18 @@ func New(lake *blob.Bucket, opts *Options) http.Handler {
 	mux.HandleFunc("GET /weather", h.weather)
 	mux.HandleFunc("GET /healthz", h.healthz)
 	// The grid analytics keep their own handler; the API mounts it.
-	gh := grid.NewHandler(lake, o.Grid)
+	// Its days are the API's days, and its failures go to the API's log.
+	var gopts grid.HandlerOptions
+	if o.Grid != nil {
+		gopts = *o.Grid
+	}
+	if gopts.Location == nil {
+		gopts.Location = o.Location
+	}
+	if gopts.Logger == nil {
+		gopts.Logger = h.log
+	}
+	gh := grid.NewHandler(lake, &gopts)
 	mux.Handle("GET /outage", gh)
 	mux.Handle("GET /voltvar/{transformer_id}", gh)
 	mux.Handle("GET /topology/", gh)

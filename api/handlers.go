@@ -401,8 +401,8 @@ func (h *handler) forecast(w http.ResponseWriter, r *http.Request) {
 			badRequest(w, badParam("forecast_start %q: want yyyyMMddHHmmss", s))
 			return
 		}
-		if start, err = time.ParseInLocation(tables.ForecastStartLayout, s, h.opts.Location); err != nil || start.Year() < 1 {
-			badRequest(w, badParam("forecast_start %q: not a time yyyyMMddHHmmss", s))
+		if start, err = time.ParseInLocation(tables.ForecastStartLayout, s, h.opts.Location); err != nil || start.Year() < minYear || start.Year() > maxYear {
+			badRequest(w, badParam("forecast_start %q: not a time yyyyMMddHHmmss of the years %d to %d", s, minYear, maxYear))
 			return
 		}
 	}

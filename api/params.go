@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/query"
 )
 
@@ -65,34 +66,51 @@ func checkParams(q url.Values, allowed ...string) error {
 // dateRange parses reading_date_from and reading_date_to (yyyyMMdd, both
 // required, both inclusive) into [from, to) in loc, at most maxDays long.
 func dateRange(q url.Values, loc *time.Location, maxDays int) (from, to time.Time, err error) {
+	return localDays(q, loc, maxDays, "reading_date_from", "reading_date_to", []string{"20060102"}, "yyyyMMdd")
+}
+
+// Years a date parameter may name: a lake's times fit in them, and the day
+// after the last one still encodes as JSON.
+const minYear, maxYear = 1000, 9998
+
+// localDays parses two inclusive dates, named fromName and toName, in one
+// of layouts, into the instants [from, to) in loc that start the first day
+// and end the last: local midnights, or the end of the clock change that
+// skips one (Santiago's spring days start at 01:00).
+func localDays(q url.Values, loc *time.Location, maxDays int, fromName, toName string, layouts []string, want string) (from, to time.Time, err error) {
 	parse := func(name string) (time.Time, error) {
 		s := q.Get(name)
 		if s == "" {
-			return time.Time{}, badParam("%s is required (yyyyMMdd)", name)
+			return time.Time{}, badParam("%s is required (%s)", name, want)
 		}
-		if len(s) != 8 {
-			return time.Time{}, badParam("%s %q: want yyyyMMdd", name, s)
+		for _, layout := range layouts {
+			if len(s) != len(layout) {
+				continue
+			}
+			d, err := time.Parse(layout, s) // a civil date
+			if err != nil || d.Year() < minYear || d.Year() > maxYear {
+				return time.Time{}, badParam("%s %q: not a date %s of the years %d to %d", name, s, want, minYear, maxYear)
+			}
+			return d, nil
 		}
-		t, err := time.ParseInLocation("20060102", s, loc)
-		if err != nil || t.Year() < 1 {
-			return time.Time{}, badParam("%s %q: not a date yyyyMMdd", name, s)
-		}
-		return t, nil
+		return time.Time{}, badParam("%s %q: want %s", name, s, want)
 	}
-	if from, err = parse("reading_date_from"); err != nil {
-		return
-	}
-	last, err := parse("reading_date_to")
+	first, err := parse(fromName)
 	if err != nil {
 		return
 	}
-	if last.Before(from) {
-		return from, to, badParam("reading_date_to %s is before reading_date_from %s", q.Get("reading_date_to"), q.Get("reading_date_from"))
+	last, err := parse(toName)
+	if err != nil {
+		return
 	}
-	to = last.AddDate(0, 0, 1)
-	if days := int(to.Sub(from).Round(24*time.Hour) / (24 * time.Hour)); days > maxDays {
+	if last.Before(first) {
+		return from, to, badParam("%s %s is before %s %s", toName, q.Get(toName), fromName, q.Get(fromName))
+	}
+	if days := int(last.Sub(first)/(24*time.Hour)) + 1; days > maxDays {
 		return from, to, badParam("range of %d days exceeds the limit of %d", days, maxDays)
 	}
+	from = meter.StartOfDay(first.Year(), first.Month(), first.Day(), loc)
+	to = meter.StartOfDay(last.Year(), last.Month(), last.Day()+1, loc)
 	return from, to, nil
 }
 
@@ -143,8 +161,8 @@ func year(q url.Values) (int, error) {
 		return 0, badParam("year is required (yyyy)")
 	}
 	y, err := strconv.Atoi(s)
-	if len(s) != 4 || err != nil || y < 1 {
-		return 0, badParam("year %q: want yyyy", s)
+	if len(s) != 4 || err != nil || y < minYear || y > maxYear {
+		return 0, badParam("year %q: want yyyy, from %d to %d", s, minYear, maxYear)
 	}
 	return y, nil
 }

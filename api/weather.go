@@ -59,37 +59,7 @@ var dayLayouts = []string{"20060102", "2006-01-02"}
 // dayRange parses from and to (days yyyyMMdd or YYYY-MM-DD, both required,
 // both inclusive) into [from, to) in loc, at most maxDays long.
 func dayRange(q url.Values, loc *time.Location, maxDays int) (from, to time.Time, err error) {
-	parse := func(name string) (time.Time, error) {
-		s := q.Get(name)
-		if s == "" {
-			return time.Time{}, badParam("%s is required (yyyyMMdd or YYYY-MM-DD)", name)
-		}
-		for _, layout := range dayLayouts {
-			if len(s) != len(layout) {
-				continue
-			}
-			if t, err := time.ParseInLocation(layout, s, loc); err == nil && t.Year() >= 1 {
-				return t, nil
-			}
-			return time.Time{}, badParam("%s %q: not a date yyyyMMdd or YYYY-MM-DD", name, s)
-		}
-		return time.Time{}, badParam("%s %q: want yyyyMMdd or YYYY-MM-DD", name, s)
-	}
-	if from, err = parse("from"); err != nil {
-		return
-	}
-	last, err := parse("to")
-	if err != nil {
-		return
-	}
-	if last.Before(from) {
-		return from, to, badParam("to %s is before from %s", q.Get("to"), q.Get("from"))
-	}
-	to = last.AddDate(0, 0, 1)
-	if days := int(to.Sub(from).Round(24*time.Hour) / (24 * time.Hour)); days > maxDays {
-		return from, to, badParam("range of %d days exceeds the limit of %d", days, maxDays)
-	}
-	return from, to, nil
+	return localDays(q, loc, maxDays, "from", "to", dayLayouts, "yyyyMMdd or YYYY-MM-DD")
 }
 
 // weather serves GET /weather?from=&to=[&station=].

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/openmda/mda/grid/topology"
+	"github.com/openmda/mda/meter"
 )
 
 // HandlerOptions configures NewHandler. Nil means the defaults.
@@ -38,6 +41,12 @@ type HandlerOptions struct {
 	OutageTTL time.Duration
 	// Now is the clock, for default times; default time.Now.
 	Now func() time.Time
+	// Location is the zone of days given as YYYY-MM-DD or yyyyMMdd (a day
+	// is from its local midnight to the next); nil means UTC.
+	Location *time.Location
+	// Logger receives the failures of the lake (500s), whose detail the
+	// client does not get; nil discards them.
+	Logger *slog.Logger
 }
 
 // NewHandler serves the grid analyses of the lake as JSON:
@@ -48,10 +57,12 @@ type HandlerOptions struct {
 //	GET /topology/meter/{meter_id}     a meter, its location and its chain up to the substation
 //
 // Times are RFC 3339 instants, YYYY-MM-DD days or the guidance's
-// yyyyMMdd; a day as to means the end of that day. Invalid parameters get
-// 400, unknown ids and missing data 404, each with {"error": "..."}; only
-// failures of the lake itself give 500. Mount it with http.StripPrefix if
-// it does not serve at the root.
+// yyyyMMdd, days in HandlerOptions.Location; a day as to means the end of
+// that day. /outage also takes the guidance's names, start_date_time and
+// end_date_time. Invalid, unknown or repeated parameters get 400, unknown
+// ids and missing data 404, a request out of time 503, each with
+// {"error": "..."}; only failures of the lake itself give 500. Mount it
+// with http.StripPrefix if it does not serve at the root.
 func NewHandler(lake *blob.Bucket, opts *HandlerOptions) http.Handler {
 	h := &handler{lake: lake}
 	if opts != nil {
@@ -69,12 +80,22 @@ func NewHandler(lake *blob.Bucket, opts *HandlerOptions) http.Handler {
 	if h.opts.OutageTTL == 0 {
 		h.opts.OutageTTL = time.Minute
 	}
+	if h.opts.Location == nil {
+		h.opts.Location = time.UTC
+	}
+	if h.opts.Logger == nil {
+		h.opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	h.outages = map[[2]int64]*outageAnswer{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /outage", h.outage)
 	mux.HandleFunc("GET /voltvar/{transformer_id}", h.voltvar)
 	mux.HandleFunc("GET /topology/{table}", h.table)
 	mux.HandleFunc("GET /topology/meter/{meter_id}", h.meter)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, httpError{fmt.Sprintf("no route %s %s: want /outage, /voltvar/{transformer_id}, /topology/{table} (%s) or /topology/meter/{meter_id}",
+			r.Method, r.URL.Path, strings.Join(topology.TableNames, ", "))})
+	})
 	return mux
 }
 
@@ -222,50 +243,115 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc.Encode(v)
 }
 
-// fail maps an error to its status: the caller's mistakes are 4xx.
-func fail(w http.ResponseWriter, err error) {
+// fail maps an error to its status: the caller's mistakes are 4xx, a
+// request out of time 503; a failure of the lake is logged, and the client
+// gets a 500 without its detail.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusInternalServerError
+	msg := err.Error()
 	switch {
 	case errors.Is(err, ErrBadRequest):
 		code = http.StatusBadRequest
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrNoReads), errors.Is(err, topology.ErrNoTopology):
 		code = http.StatusNotFound
+	case errors.Is(err, context.DeadlineExceeded):
+		code, msg = http.StatusServiceUnavailable, "grid: the request ran out of time"
 	case errors.Is(err, context.Canceled):
 		code = 499 // client closed the request
+	default:
+		h.opts.Logger.LogAttrs(r.Context(), slog.LevelError, "grid: lake error", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		msg = "grid: internal error (logged)"
 	}
-	writeJSON(w, code, httpError{err.Error()})
+	writeJSON(w, code, httpError{msg})
 }
 
+// Years that times may name: a lake's times fit in them, and the day after
+// the last one still encodes as JSON.
+const minYear, maxYear = 1000, 9998
+
 // ParseTime parses an API or CLI time: an RFC 3339 instant, a day
-// YYYY-MM-DD or the guidance's yyyyMMdd (or yyyyMMddHHmmss). A day as an
-// upper bound means the end of the day, so that a range of days includes
-// its last day.
-func ParseTime(s string, upper bool) (time.Time, error) {
+// YYYY-MM-DD or the guidance's yyyyMMdd (or yyyyMMddHHmmss), in UTC. A day
+// as an upper bound means the end of the day, so that a range of days
+// includes its last day.
+func ParseTime(s string, upper bool) (time.Time, error) { return ParseTimeIn(s, upper, time.UTC) }
+
+// ParseTimeIn is ParseTime with days and times without an offset in loc:
+// a day starts at its local midnight (or at the end of a clock change that
+// skips it).
+func ParseTimeIn(s string, upper bool, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
+	t, err := parseTimeIn(s, upper, loc)
+	if err != nil {
+		return t, err
+	}
+	if y := t.In(loc).Year(); y < minYear || y > maxYear {
+		return time.Time{}, fmt.Errorf("%w: time %q: want a year from %d to %d", ErrBadRequest, s, minYear, maxYear)
+	}
+	return t, nil
+}
+
+func parseTimeIn(s string, upper bool, loc *time.Location) (time.Time, error) {
 	for _, layout := range []string{"2006-01-02", "20060102"} {
 		if d, err := time.Parse(layout, s); err == nil {
 			if upper {
 				d = d.AddDate(0, 0, 1)
 			}
-			return d, nil
+			return meter.StartOfDay(d.Year(), d.Month(), d.Day(), loc).UTC(), nil
 		}
 	}
-	for _, layout := range []string{time.RFC3339Nano, "20060102150405", "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
-		if t, err := time.Parse(layout, s); err == nil {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	for _, layout := range []string{"20060102150405", "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return t.UTC(), nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("%w: time %q: want RFC 3339, YYYY-MM-DD or yyyyMMdd", ErrBadRequest, s)
 }
 
+// checkParams rejects parameters other than allowed (and format=json, as
+// the API's routes take it), and repeated ones.
+func checkParams(q url.Values, allowed ...string) error {
+	for k, v := range q {
+		if len(v) > 1 {
+			return fmt.Errorf("%w: parameter %q given %d times", ErrBadRequest, k, len(v))
+		}
+		if k == "format" && v[0] == "json" {
+			continue
+		}
+		if !slices.Contains(allowed, k) {
+			if len(allowed) == 0 {
+				return fmt.Errorf("%w: unknown parameter %q: this route takes none", ErrBadRequest, k)
+			}
+			return fmt.Errorf("%w: unknown parameter %q: want %s", ErrBadRequest, k, strings.Join(allowed, ", "))
+		}
+	}
+	return nil
+}
+
 func (h *handler) outage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if err := checkParams(q, "from", "to", "start_date_time", "end_date_time"); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	// The guidance's names (its Quickstart's /outage) are the same bounds.
+	for alias, name := range map[string]string{"start_date_time": "from", "end_date_time": "to"} {
+		if v := q.Get(alias); v != "" {
+			if q.Get(name) != "" {
+				h.fail(w, r, fmt.Errorf("%w: %s and %s name the same bound", ErrBadRequest, alias, name))
+				return
+			}
+			q.Set(name, v)
+		}
+	}
 	to := h.opts.Now().UTC().Truncate(time.Minute)
 	from := to.Add(-24 * time.Hour)
 	var err error
 	if s := q.Get("to"); s != "" {
-		if to, err = ParseTime(s, true); err != nil {
-			fail(w, err)
+		if to, err = ParseTimeIn(s, true, h.opts.Location); err != nil {
+			h.fail(w, r, err)
 			return
 		}
 		if q.Get("from") == "" {
@@ -273,27 +359,27 @@ func (h *handler) outage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if s := q.Get("from"); s != "" {
-		if from, err = ParseTime(s, false); err != nil {
-			fail(w, err)
+		if from, err = ParseTimeIn(s, false, h.opts.Location); err != nil {
+			h.fail(w, r, err)
 			return
 		}
 	}
 	if !to.After(from) {
-		fail(w, fmt.Errorf("%w: to %v is not after from %v", ErrBadRequest, to, from))
+		h.fail(w, r, fmt.Errorf("%w: to %v is not after from %v", ErrBadRequest, to, from))
 		return
 	}
 	if to.Sub(from) > h.opts.MaxWindow {
-		fail(w, fmt.Errorf("%w: window %v is longer than %v", ErrBadRequest, to.Sub(from), h.opts.MaxWindow))
+		h.fail(w, r, fmt.Errorf("%w: window %v is longer than %v", ErrBadRequest, to.Sub(from), h.opts.MaxWindow))
 		return
 	}
 	topo, err := h.topology(r.Context())
 	if err != nil && !errors.Is(err, topology.ErrNoTopology) {
-		fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	events, err := h.detectOutages(r.Context(), topo, from, to)
 	if err != nil {
-		fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	if events == nil {
@@ -308,17 +394,21 @@ func (h *handler) outage(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) voltvar(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("transformer_id")
+	if err := checkParams(r.URL.Query(), "at"); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	at := h.opts.Now().UTC()
 	if s := r.URL.Query().Get("at"); s != "" {
 		var err error
-		if at, err = ParseTime(s, false); err != nil {
-			fail(w, err)
+		if at, err = ParseTimeIn(s, false, h.opts.Location); err != nil {
+			h.fail(w, r, err)
 			return
 		}
 	}
 	topo, err := h.topology(r.Context())
 	if err != nil {
-		fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	level := topology.LevelDistributionTransformer
@@ -327,22 +417,26 @@ func (h *handler) voltvar(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := VoltVar(r.Context(), h.lake, topo, level, id, at, h.opts.VoltVar)
 	if err != nil {
-		fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
 }
 
 func (h *handler) table(w http.ResponseWriter, r *http.Request) {
+	if err := checkParams(r.URL.Query()); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	name := r.PathValue("table")
 	topo, err := h.topology(r.Context())
 	if err != nil {
-		fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	rows, ok := topo.Rows(name)
 	if !ok {
-		fail(w, fmt.Errorf("%w: table %q (want one of %s)", ErrNotFound, name, strings.Join(topology.TableNames, ", ")))
+		h.fail(w, r, fmt.Errorf("%w: table %q (want one of %s)", ErrNotFound, name, strings.Join(topology.TableNames, ", ")))
 		return
 	}
 	writeJSON(w, http.StatusOK, rows)
@@ -382,14 +476,18 @@ func DescribeMeter(topo *topology.Topology, id string) (MeterInfo, error) {
 }
 
 func (h *handler) meter(w http.ResponseWriter, r *http.Request) {
+	if err := checkParams(r.URL.Query()); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	topo, err := h.topology(r.Context())
 	if err != nil {
-		fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	info, err := DescribeMeter(topo, r.PathValue("meter_id"))
 	if err != nil {
-		fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, info)

@@ -198,3 +198,22 @@ func wallFromTime(t time.Time) int64 {
 	h, mi, s := t.Clock()
 	return ((daysFromCivil(y, int(mo), d)*24+int64(h))*60+int64(mi))*60000 + int64(s)*1000 + int64(t.Nanosecond()/1e6)
 }
+
+// StartOfDay returns the first instant of the local date y-m-d (normalized
+// as time.Date does) in loc: its midnight, or the end of the clock change
+// that skipped it.
+func StartOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
+	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	want := time.Date(y, m, d, 12, 0, 0, 0, time.UTC)
+	ty, tm, td := t.Date()
+	got := time.Date(ty, tm, td, 12, 0, 0, 0, time.UTC)
+	switch {
+	case got.Before(want): // normalized into the previous day
+		_, end := t.ZoneBounds()
+		return end
+	case t.Hour() != 0 || t.Minute() != 0: // normalized later in the day
+		start, _ := t.ZoneBounds()
+		return start
+	}
+	return t
+}

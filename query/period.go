@@ -3,6 +3,8 @@ package query
 import (
 	"fmt"
 	"time"
+
+	"github.com/openmda/mda/meter"
 )
 
 // Period is the length of the buckets that aggregates are grouped by.
@@ -65,17 +67,14 @@ func (p Period) Bucket(t time.Time, loc *time.Location) (start, end time.Time) {
 		return start.In(loc), start.Add(time.Hour).In(loc)
 	case Day:
 		y, m, d := lt.Date()
-		start = time.Date(y, m, d, 0, 0, 0, 0, loc)
-		return start, time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+		return meter.StartOfDay(y, m, d, loc), meter.StartOfDay(y, m, d+1, loc)
 	case Week:
 		y, m, d := lt.Date()
 		d -= (int(lt.Weekday()) + 6) % 7 // back to Monday
-		start = time.Date(y, m, d, 0, 0, 0, 0, loc)
-		return start, time.Date(y, m, d+7, 0, 0, 0, 0, loc)
+		return meter.StartOfDay(y, m, d, loc), meter.StartOfDay(y, m, d+7, loc)
 	case Month:
 		y, m, _ := lt.Date()
-		start = time.Date(y, m, 1, 0, 0, 0, 0, loc)
-		return start, time.Date(y, m+1, 1, 0, 0, 0, 0, loc)
+		return meter.StartOfDay(y, m, 1, loc), meter.StartOfDay(y, m+1, 1, loc)
 	}
 	panic(fmt.Sprintf("query: invalid %v", p))
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/openmda/mda/api"
 	"github.com/openmda/mda/grid"
+	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/query"
 )
 
@@ -147,16 +148,18 @@ func (p *page) build(ctx context.Context, q url.Values) (v view, code int, err e
 	if last.IsZero() {
 		last = time.Now().In(loc)
 	}
-	to := time.Date(last.Year(), last.Month(), last.Day(), 0, 0, 0, 0, loc)
+	// from and to are civil dates (midnight UTC of the date); the
+	// instants of their days in loc come after the checks.
+	to := time.Date(last.Year(), last.Month(), last.Day(), 0, 0, 0, 0, time.UTC)
 	from := to.AddDate(0, 0, -6)
 	if s := q.Get("from"); s != "" {
-		if from, err = time.ParseInLocation(dateLayout, s, loc); err != nil {
-			return v, http.StatusBadRequest, fmt.Errorf("from %q: want YYYY-MM-DD", s)
+		if from, err = time.Parse(dateLayout, s); err != nil || from.Year() < 1000 || from.Year() > 9998 {
+			return v, http.StatusBadRequest, fmt.Errorf("from %q: want YYYY-MM-DD, years 1000 to 9998", s)
 		}
 	}
 	if s := q.Get("to"); s != "" {
-		if to, err = time.ParseInLocation(dateLayout, s, loc); err != nil {
-			return v, http.StatusBadRequest, fmt.Errorf("to %q: want YYYY-MM-DD", s)
+		if to, err = time.Parse(dateLayout, s); err != nil || to.Year() < 1000 || to.Year() > 9998 {
+			return v, http.StatusBadRequest, fmt.Errorf("to %q: want YYYY-MM-DD, years 1000 to 9998", s)
 		}
 	}
 	v.From, v.To = from.Format(dateLayout), to.Format(dateLayout)
@@ -176,8 +179,11 @@ func (p *page) build(ctx context.Context, q url.Values) (v view, code int, err e
 		return v, http.StatusBadRequest, fmt.Errorf("period %q: want hour or day", v.Period)
 	}
 	period, _ := query.ParsePeriod(v.Period)
-	end := to.AddDate(0, 0, 1) // the last day is included
 	v.APIQuery = template.URL(url.Values{"reading_date_from": {from.Format("20060102")}, "reading_date_to": {to.Format("20060102")}, "period": {v.Period}}.Encode())
+	// The instants that start the first day and end the last (included),
+	// in loc: a midnight, or the end of a clock change that skips it.
+	from = meter.StartOfDay(from.Year(), from.Month(), from.Day(), loc)
+	end := meter.StartOfDay(to.Year(), to.Month(), to.Day()+1, loc)
 	ids := []string{v.Meter}
 
 	energy, _, err := p.lake.Energy(ctx, query.Filter{MeterIDs: ids, From: from, To: end}, period)
