@@ -142,30 +142,46 @@ func SyncReadings(ctx context.Context, cat *Catalog, lake *blob.Bucket, db, loca
 
 // syncReadings syncs the readings table t (which exists unless DryRun).
 func syncReadings(ctx context.Context, cat *Catalog, lake *blob.Bucket, t *Table, opts *SyncOptions) (TableSync, error) {
-	keys, err := partition.Partitions(ctx, lake, opts.Filter)
-	if err != nil {
-		return TableSync{Table: t}, fmt.Errorf("catalog: sync %s: listing the lake: %w", t.QualifiedName(), err)
+	listLake := func() ([][]string, error) {
+		keys, err := partition.Partitions(ctx, lake, opts.Filter)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: sync %s: listing the lake: %w", t.QualifiedName(), err)
+		}
+		inLake := make([][]string, len(keys))
+		for i, k := range keys {
+			inLake[i] = ReadingsValues(k)
+		}
+		return inLake, nil
 	}
-	inLake := make([][]string, len(keys))
-	for i, k := range keys {
-		inLake[i] = ReadingsValues(k)
-	}
-	droppable := func(v []string) bool {
+	droppable := func(v []string) (bool, error) {
 		k, err := ReadingsKey(v)
-		return err == nil && typeSelected(opts.Filter, k.Type)
+		if err != nil || !typeSelected(opts.Filter, k.Type) {
+			return false, nil
+		}
+		present, err := hasVisibleFile(ctx, lake, k.Path())
+		return !present, err
 	}
-	return syncPartitions(ctx, cat, t, inLake, ReadingsFilter(opts.Filter), droppable, opts)
+	return syncPartitions(ctx, cat, t, listLake, ReadingsFilter(opts.Filter), droppable, opts)
 }
 
 // syncPartitions registers the partitions of t that are in the lake
-// (inLake) and not in the catalog (within f), and with opts.Drop drops
-// the catalog's that are not in the lake and droppable.
-func syncPartitions(ctx context.Context, cat *Catalog, t *Table, inLake [][]string, f *Filter, droppable func([]string) bool, opts *SyncOptions) (TableSync, error) {
-	st := TableSync{Table: t, Lake: len(inLake)}
+// (listLake) and not in the catalog (within f), and with opts.Drop drops
+// the catalog's that are not in the lake and droppable. The catalog is
+// listed before the lake, and droppable looks at a partition's directory
+// again just before it is dropped: an integrator that writes and
+// registers a partition while the sync runs must not have it dropped.
+func syncPartitions(ctx context.Context, cat *Catalog, t *Table, listLake func() ([][]string, error), f *Filter,
+	droppable func([]string) (bool, error), opts *SyncOptions) (TableSync, error) {
+	st := TableSync{Table: t}
 	have, err := cat.ListPartitions(ctx, t.Database, t.Name, f)
 	if err != nil && !(opts.DryRun && Code(err) == NotFound) {
 		return st, err
 	}
+	inLake, err := listLake()
+	if err != nil {
+		return st, err
+	}
+	st.Lake = len(inLake)
 	st.Catalog = len(have)
 	inCatalog := make(map[string]bool, len(have))
 	for _, p := range have {
@@ -184,7 +200,14 @@ func syncPartitions(ctx context.Context, cat *Catalog, t *Table, inLake [][]stri
 	var drop [][]string
 	if opts.Drop {
 		for _, p := range have {
-			if !lakeSet[valuesKey(p.Values)] && (droppable == nil || droppable(p.Values)) {
+			if lakeSet[valuesKey(p.Values)] {
+				continue
+			}
+			ok, err := droppable(p.Values)
+			if err != nil {
+				return st, fmt.Errorf("catalog: sync %s: %w", t.QualifiedName(), err)
+			}
+			if ok {
 				st.Dropped = append(st.Dropped, p.Values)
 				drop = append(drop, p.Values)
 			}

@@ -68,14 +68,23 @@ func (r *Registrar) Sync(ctx context.Context, lake *blob.Bucket, opts *SyncOptio
 		case t.Name == ReadingsTableName:
 			st, err = syncReadings(ctx, r.cat, lake, t, opts)
 		default:
-			var inLake [][]string
-			inLake, err = lakePartitions(ctx, lake, r.rels[i], t.PartitionKeyNames())
-			if err != nil {
-				err = fmt.Errorf("catalog: sync %s: listing the lake: %w", t.QualifiedName(), err)
-				st = TableSync{Table: t}
-				break
+			dir, keys := r.rels[i], t.PartitionKeyNames()
+			listLake := func() ([][]string, error) {
+				inLake, err := lakePartitions(ctx, lake, dir, keys)
+				if err != nil {
+					return nil, fmt.Errorf("catalog: sync %s: listing the lake: %w", t.QualifiedName(), err)
+				}
+				return inLake, nil
 			}
-			st, err = syncPartitions(ctx, r.cat, t, inLake, nil, nil, opts)
+			droppable := func(v []string) (bool, error) {
+				p := dir
+				for j, k := range keys {
+					p += k + "=" + v[j] + "/"
+				}
+				present, err := hasVisibleFile(ctx, lake, p)
+				return !present, err
+			}
+			st, err = syncPartitions(ctx, r.cat, t, listLake, nil, droppable, opts)
 		}
 		out = append(out, st)
 		if err != nil {
