@@ -349,7 +349,11 @@ func (p *Pipeline) ProcessRange(ctx context.Context, msg ranges.Message) (*stagi
 	if len(bad) > 0 {
 		if p.opts.Strict {
 			b := bad[0]
-			return nil, &meter.ParseError{Format: b.Format, Line: b.Line, Offset: b.Offset, Column: b.Column, Err: errors.New(b.Reason)}
+			reason := b.Err // the decoder's, so that errors.Is(err, meter.ErrNumber) holds
+			if reason == nil {
+				reason = errors.New(b.Reason)
+			}
+			return nil, &meter.ParseError{Format: b.Format, Line: b.Line, Offset: b.Offset, Column: b.Column, Err: reason}
 		}
 		c.Errors = staging.ErrorsKey(msg.SourceID, msg.Range.Index)
 		if err := staging.WriteBadLines(ctx, p.lake, c.Errors, bad); err != nil {
@@ -456,6 +460,9 @@ func (p *Pipeline) scan(ctx context.Context, src *blob.Bucket, msg ranges.Messag
 	types, source := meter.HESTypes[:], dec.Source()
 	for sc.Scan() {
 		rec := sc.Record()
+		if sc.Offset() == 0 {
+			rec = meter.StripBOM(rec)
+		}
 		if sc.TooLong() {
 			c.Lines++
 			bad = append(bad, badLine(msg, sc.Line(), sc.Offset(), "", fmt.Errorf("%w: more than %d bytes", meter.ErrTooLong, maxLineBytes), rec))
@@ -630,7 +637,7 @@ const (
 
 func badLine(msg ranges.Message, line, offset int64, column string, reason error, raw []byte) staging.BadLine {
 	b := staging.BadLine{Source: msg.Source, SourceID: msg.SourceID, Format: msg.Format, RangeLine: line, Range: msg.Range.Index,
-		Offset: offset, Column: column, Reason: reason.Error()}
+		Offset: offset, Column: column, Reason: reason.Error(), Err: reason}
 	if msg.Range.Index == 0 {
 		b.Line = line // the first range's lines are the file's
 	}

@@ -26,6 +26,15 @@ type lineDecoder interface {
 	end(dst []Reading) ([]Reading, error)
 }
 
+// utf8BOM is the UTF-8 encoding of U+FEFF, which some tools put first.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// StripBOM returns the first record of a file without a leading UTF-8
+// byte-order mark. Decoders that read lines do it themselves; callers
+// that split a file into records (package ranges) call it on the record at
+// offset 0.
+func StripBOM(rec []byte) []byte { return bytes.TrimPrefix(rec, utf8BOM) }
+
 // lineReader reads lines with a bounded buffer. A line longer than max is
 // reported as too long and its first max bytes returned, so that a file
 // without line ends cannot make it allocate without limit.
@@ -74,6 +83,11 @@ func (r *lineReader) next() (line []byte, offset int64, tooLong bool, err error)
 			chunk = r.long
 		}
 		chunk = trimCR(chunk)
+		if offset == 0 {
+			// A UTF-8 byte-order mark, as spreadsheet tools write, is not
+			// part of the first record; offsets still count its bytes.
+			chunk = bytes.TrimPrefix(chunk, utf8BOM)
+		}
 		if len(chunk) > r.max {
 			return chunk[:r.max], offset, true, nil
 		}

@@ -87,3 +87,36 @@ func TestAlignUnsorted(t *testing.T) {
 		t.Fatal("the aligned ranges do not reproduce the file")
 	}
 }
+
+// TestAlignLongRecord: a record longer than the probe window (a block of
+// garbage without line ends) is skipped over by the search instead of
+// failing the plan; the ranges tile the file, the long record in one of
+// them.
+func TestAlignLongRecord(t *testing.T) {
+	var b strings.Builder
+	for m := range 200 {
+		fmt.Fprintf(&b, "h00,meter%03d,%d\n", m, m)
+	}
+	b.WriteString(strings.Repeat("x", 5000) + "\n")
+	for m := range 50 {
+		fmt.Fprintf(&b, "h01,meter%03d,%d\n", m, m)
+	}
+	data := []byte(b.String())
+	size := int64(len(data))
+	for _, n := range []int{2, 3, 5} {
+		got, err := ranges.Align(bytes.NewReader(data), size, ranges.Split(size, &ranges.SplitOptions{Ranges: n}), hourKey, &ranges.AlignOptions{Window: 512})
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		var all []string
+		for _, r := range got {
+			sc := ranges.NewReaderAtScanner(bytes.NewReader(data), size, r, &ranges.ScanOptions{MaxRecordBytes: 1 << 20})
+			for sc.Scan() {
+				all = append(all, string(sc.Record()))
+			}
+		}
+		if strings.Join(all, "\n")+"\n" != string(data) {
+			t.Errorf("n=%d: the aligned ranges %v do not reproduce the file", n, got)
+		}
+	}
+}

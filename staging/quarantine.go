@@ -34,6 +34,10 @@ type BadLine struct {
 	// the line is not valid UTF-8, so that no byte is lost.
 	Raw       string `json:"raw,omitempty"`
 	RawBase64 []byte `json:"raw_base64,omitempty"`
+	// Err is Reason as the decoder's error, for errors.Is and errors.As
+	// in the process that rejected the line (a strict ingest returns it);
+	// it is not stored.
+	Err error `json:"-"`
 }
 
 // ErrorsKey is where one range's bad lines are kept.
