@@ -21,8 +21,10 @@ import (
 // CompactedName is the stem of the one file that Compact leaves in a
 // partition. Because the name never changes, replacing a partition's
 // content is a single object overwrite, which object stores and fileblob
-// make atomic: a reader sees the old file or the new one, never half of
-// one and never both.
+// make atomic. A reader that lists the partition while Compact replaces
+// several files sees the new file beside the old ones, and Scan merges
+// them; one whose reads straddle the overwrite notices (see Scan). Either
+// way each read is returned once.
 const CompactedName = "data"
 
 // ReadFile reads every read of one Parquet file of the lake layout (any
@@ -50,7 +52,7 @@ func ReadFile(ctx context.Context, b *blob.Bucket, path string) ([]meter.Reading
 		return nil
 	}, &st)
 	defer s.release()
-	if err := s.scanFile(ctx, b, k, fileEntry{path: path, size: attrs.Size}); err != nil {
+	if err := s.scanFile(ctx, b, k, fileEntry{path: path, size: attrs.Size, mod: attrs.ModTime}); err != nil {
 		return nil, err
 	}
 	if err := s.flush(); err != nil {

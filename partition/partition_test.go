@@ -452,14 +452,12 @@ func lakeFile(r meter.Reading) string {
 }
 
 // lakeOrder sorts reads of the lake into the order Scan returns them:
-// by partition, file and then meter, time and arrival.
+// by partition, then meter, time and arrival (a partition of several
+// files is merged).
 func lakeOrder(reads []meter.Reading) []meter.Reading {
 	out := slices.Clone(reads)
 	slices.SortStableFunc(out, func(a, b meter.Reading) int {
 		if c := KeyOf(a).Compare(KeyOf(b)); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(lakeFile(a), lakeFile(b)); c != 0 {
 			return c
 		}
 		return meter.Compare(a, b)

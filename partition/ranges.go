@@ -9,8 +9,10 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"time"
 
 	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
 )
 
 // fetchGap is the largest gap between two byte ranges of a file that a scan
@@ -49,6 +51,7 @@ type rangeReader struct {
 	b       *blob.Bucket
 	key     string
 	size    int64
+	mod     time.Time // the listed version's modification time; zero if unknown
 	lenient bool
 
 	pinned  []span // kept for the file (its tail)
@@ -70,7 +73,7 @@ func (r *rangeReader) reset(ctx context.Context, b *blob.Bucket, key string, siz
 		r.closer.Close()
 		r.file, r.closer = nil, nil
 	}
-	r.ctx, r.b, r.key, r.size = ctx, b, key, size
+	r.ctx, r.b, r.key, r.size, r.mod = ctx, b, key, size, time.Time{}
 	clear(r.pinned)
 	r.pinned, r.fetched, r.extra = r.pinned[:0], r.fetched[:0], r.extra[:0]
 	r.requests, r.bytes = 0, 0
@@ -220,8 +223,20 @@ func (r *rangeReader) getData(p []byte, off int64) error {
 		return fmt.Errorf("partition: %s: %w", r.key, err)
 	}
 	rd, err := r.b.NewRangeReader(r.ctx, r.key, off, int64(len(p)), nil)
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return fmt.Errorf("partition: %s: %w: it was deleted", r.key, ErrChanged)
+	}
 	if err != nil {
 		return fmt.Errorf("partition: %w", err)
+	}
+	// Each range is a request of its own: one that reaches a new version
+	// of the object (a partition compacted meanwhile) must not be decoded
+	// at the old version's offsets. Stores give modification times to
+	// the second (HTTP dates), so they are compared to the second.
+	if rd.Size() != r.size || !r.mod.IsZero() && !rd.ModTime().IsZero() && !rd.ModTime().Truncate(time.Second).Equal(r.mod.Truncate(time.Second)) {
+		rd.Close()
+		return fmt.Errorf("partition: %s: %w: %d bytes modified %v, listed as %d bytes modified %v", r.key, ErrChanged,
+			rd.Size(), rd.ModTime().UTC(), r.size, r.mod.UTC())
 	}
 	n, err := io.ReadFull(rd, p)
 	cerr := rd.Close()

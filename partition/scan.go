@@ -260,7 +260,7 @@ func (p *plan) hours(ctx context.Context, b *blob.Bucket, dayPrefix string, st *
 		if obj.IsDir || !dataFileName(name) {
 			continue
 		}
-		fe := fileEntry{path: obj.Key, size: obj.Size}
+		fe := fileEntry{path: obj.Key, size: obj.Size, mod: obj.ModTime}
 		fe.id, fe.cacheable = fileIDOf(b, obj)
 		files[h] = append(files[h], fe)
 	}
@@ -341,6 +341,7 @@ func ListDirs(ctx context.Context, b *blob.Bucket, prefix string) ([]string, err
 type fileEntry struct {
 	path string
 	size int64
+	mod  time.Time // as listed; zero if the store gave none
 	// id identifies the file's version for the FileCache, if cacheable.
 	id        fileID
 	cacheable bool
@@ -389,8 +390,17 @@ const scanBatch = 4096
 
 // Scan calls fn with batches of matching reads (fn must not keep the
 // slice; the reads' strings may be kept), partition by partition in key
-// order, files in name order, rows in file order. A batch holds reads of one
-// partition. Scan prunes partitions by type and time (see Partitions), row
+// order, rows in file order; the files of a partition that has several
+// are merged as Compact merges them (one read per meter, type and time,
+// by meter and time), so that a partition caught in the middle of a
+// compaction (its new file beside the old ones) gives each read once. A
+// batch holds reads of one partition. A file that changes while it is
+// read (a partition compacted meanwhile: its size or modification time
+// differs from the listing's, or it is gone) is never decoded at the
+// offsets of the version listed: the partition is listed and read again,
+// from the read after the last one passed on (files are sorted), up to 5
+// times; a partition that cannot be resumed so (a foreign file not sorted
+// by meter and time) gives an error wrapping ErrChanged. Scan prunes partitions by type and time (see Partitions), row
 // groups by the min/max statistics of meter_id and reading_date_time and by
 // the meter_id bloom filter, and filters rows exactly. Row groups it prunes
 // are never downloaded. A scan of every meter reads each file's tail
@@ -572,8 +582,22 @@ func putBatch(b []meter.Reading) {
 	batches.Put(&b)
 }
 
+// ErrChanged reports a file of the lake that changed (was rewritten or
+// deleted: a partition compacted) while a scan read it. Scan handles it by
+// reading the partition again; it reaches the caller only when it cannot
+// (see Scan).
+var ErrChanged = errors.New("file changed during the scan")
+
+// maxRescans bounds how often Scan reads a partition again that changed
+// under it.
+const maxRescans = 5
+
 // scanPartition scans a partition's files (listed, unless the caller did),
-// and passes the reads left to fn.
+// and passes the reads left to fn. A partition that changes during the
+// scan (ErrChanged) is listed and read again: whole if it has several
+// files (their reads are merged before any is passed on), or, for one
+// file, from the read after the last one passed on (files are sorted by
+// meter and time), so that no read is passed twice.
 func (s *scanner) scanPartition(ctx context.Context, b *blob.Bucket, k Key, listed bool, files []fileEntry) error {
 	if !listed {
 		var err error
@@ -582,12 +606,84 @@ func (s *scanner) scanPartition(ctx context.Context, b *blob.Bucket, k Key, list
 		}
 	}
 	s.st.Partitions++
-	for _, fe := range files {
-		if err := s.scanFile(ctx, b, k, fe); err != nil {
+	s.mark = partitionMark{sorted: true}
+	for attempt := 0; ; attempt++ {
+		err := s.scanFiles(ctx, b, k, files)
+		if err == nil || !errors.Is(err, ErrChanged) || attempt == maxRescans || !s.mark.sorted {
+			return err
+		}
+		clear(s.out) // the reads of the failed pass not yet passed on
+		s.out = s.out[:0]
+		if s.mark.passed > 0 {
+			s.mark.skip, s.mark.skipTo = true, s.mark.last
+		}
+		if files, err = listFiles(ctx, b, k.Path()); err != nil {
 			return err
 		}
 	}
-	return s.flush()
+}
+
+// scanFiles reads a partition's files once (see scanPartition).
+func (s *scanner) scanFiles(ctx context.Context, b *blob.Bucket, k Key, files []fileEntry) error {
+	if len(files) <= 1 {
+		for _, fe := range files {
+			if err := s.scanFile(ctx, b, k, fe); err != nil {
+				return err
+			}
+		}
+		return s.flush()
+	}
+	// Several files: a partition written in batches, or one that Compact
+	// is replacing (its new file beside the old ones). Their reads are
+	// merged as Compact merges them, so that a read in two of them is
+	// passed on once.
+	s.collected = s.collected[:0]
+	s.collecting = true
+	err := func() error {
+		defer func() { s.collecting = false }()
+		for _, fe := range files {
+			if err := s.scanFile(ctx, b, k, fe); err != nil {
+				return err
+			}
+		}
+		return s.flush()
+	}()
+	if err != nil {
+		clear(s.collected)
+		return err
+	}
+	merged := Dedup(s.collected)
+	for len(merged) > 0 {
+		n := copy(s.out[len(s.out):cap(s.out)], merged)
+		s.out = s.out[:len(s.out)+n]
+		merged = merged[n:]
+		if err := s.flush(); err != nil {
+			return err
+		}
+	}
+	clear(s.collected)
+	return nil
+}
+
+// partitionMark is what a scan has passed on of the partition it reads.
+type partitionMark struct {
+	passed int   // reads passed to fn
+	last   keyOf // the last of them
+	sorted bool  // they came in (meter, time) order
+	// skip: the partition is read again after it changed; only the reads
+	// after skipTo are passed on.
+	skip   bool
+	skipTo keyOf
+}
+
+// keyOf is a read's place in a file's order: meter, then time.
+type keyOf struct {
+	meter string
+	ms    int64
+}
+
+func (a keyOf) before(b keyOf) bool {
+	return a.meter < b.meter || a.meter == b.meter && a.ms < b.ms
 }
 
 // ReadAll returns every read that matches f, in Scan order.
@@ -617,6 +713,11 @@ type scanner struct {
 	prevSorted, prevChecked bool
 	// handoff makes flush give s.out away to fn and take a new batch.
 	handoff bool
+	// collecting makes flush keep the reads in collected instead (a
+	// partition of several files, merged before they are passed on).
+	collecting bool
+	collected  []meter.Reading
+	mark       partitionMark
 
 	rr     rangeReader // the file being read
 	tail   []byte      // buffer of the files' tails
@@ -675,10 +776,39 @@ func (s *scanner) release() {
 	}
 }
 
-// flush passes the buffered reads to fn.
+// flush passes the buffered reads to fn (or keeps them, collecting),
+// leaving out those a partition read again has passed on already.
 func (s *scanner) flush() error {
 	if len(s.out) == 0 {
 		return nil
+	}
+	if s.collecting {
+		s.collected = append(s.collected, s.out...)
+		clear(s.out)
+		s.out = s.out[:0]
+		return nil
+	}
+	m := &s.mark
+	if m.skip {
+		kept := s.out[:0]
+		for i := range s.out {
+			if m.skipTo.before(keyOf{s.out[i].MeterID, s.out[i].Time.UnixMilli()}) {
+				kept = append(kept, s.out[i])
+			}
+		}
+		clear(s.out[len(kept):])
+		s.out = kept
+		if len(s.out) == 0 {
+			return nil
+		}
+	}
+	for i := range s.out {
+		k := keyOf{s.out[i].MeterID, s.out[i].Time.UnixMilli()}
+		if m.passed > 0 && !m.last.before(k) {
+			m.sorted = false
+		}
+		m.last = k
+		m.passed++
 	}
 	s.st.Reads += int64(len(s.out))
 	out := s.out
@@ -858,6 +988,7 @@ var zeroTimeMs = time.Time{}.UnixMilli()
 func (s *scanner) scanFile(ctx context.Context, b *blob.Bucket, k Key, fe fileEntry) (err error) {
 	rr := &s.rr
 	rr.reset(ctx, b, fe.path, fe.size)
+	rr.mod = fe.mod
 	if s.p.local {
 		if fi, ok := rr.openLocal(); ok {
 			// The version opened is the one read, whatever the listing saw.
