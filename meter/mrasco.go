@@ -49,14 +49,16 @@ type MRASCoOptions struct {
 // (a cumulative index, not an interval energy), meter id
 // MeterID(MPAN, serial, register), quality E if the reading method is E
 // and A otherwise. Times are local wall-clock times converted to UTC with
-// WallClock, so the repeated hour of the autumn change is kept apart.
+// WallClock, so the repeated hour of the autumn change is kept apart; the
+// readings that are dropped (flag F) or rejected count as occurrences too.
 //
 // D0275 (half-hourly advances): 25B opens an MPAN core and its measurement
 // quantity (AI, AE, RI, RE: active/reactive import/export), 26B a
 // settlement date, and each 27B "actual/estimated flag|kWh|" is the next
 // half hour. The first 27B of a day ends at 00:30 local time and each one
 // advances 30 minutes of elapsed time, so a settlement day has 46, 48 or 50
-// periods; more than the day holds is an error.
+// periods; more than the day holds is an error. A rejected 27B still takes
+// its half hour: the records after it keep their times.
 //
 // This fixes the two bugs of the AWS reference adapter: it wrote times with
 // a literal "24" after the hour, and started each D0275 day at the previous
@@ -238,6 +240,22 @@ func (d *mrascoDecoder) d0010(dst []Reading, f [][]byte, lineNo, offset int64) (
 		if !ok {
 			return dst, d.err(lineNo, offset, "reading_date_time", fmt.Errorf("%w: %q", ErrTimestamp, clip(f[2])))
 		}
+		var id string
+		if d.meterID != nil {
+			id = d.meterID(string(d.mpan), string(d.serial), string(reg))
+		} else {
+			d.idbuf = append(append(append(append(append(d.idbuf[:0], d.mpan...), '-'), d.serial...), '-'), reg...)
+			id = d.ids.get(d.idbuf)
+		}
+		// The time is resolved before the reading is dropped (flag F) or
+		// rejected: the WallClock tells the two occurrences of the
+		// repeated autumn hour apart by the series' last instant, so a
+		// first occurrence it never saw would put the second an hour
+		// early.
+		ms, err := d.clock.resolve(id, wms)
+		if err != nil {
+			return dst, d.err(lineNo, offset, "reading_date_time", fmt.Errorf("%w: %q: %w", ErrTimestamp, clip(f[2]), err))
+		}
 		v, ok := parseDecimal(f[3], 0)
 		if !ok {
 			return dst, d.err(lineNo, offset, "reading", fmt.Errorf("%w: %q", ErrNumber, clip(f[3])))
@@ -251,17 +269,6 @@ func (d *mrascoDecoder) d0010(dst []Reading, f [][]byte, lineNo, offset int64) (
 				return dst, nil
 			}
 			q, v = QualityNull, 0
-		}
-		var id string
-		if d.meterID != nil {
-			id = d.meterID(string(d.mpan), string(d.serial), string(reg))
-		} else {
-			d.idbuf = append(append(append(append(append(d.idbuf[:0], d.mpan...), '-'), d.serial...), '-'), reg...)
-			id = d.ids.get(d.idbuf)
-		}
-		ms, err := d.clock.resolve(id, wms)
-		if err != nil {
-			return dst, d.err(lineNo, offset, "reading_date_time", fmt.Errorf("%w: %q: %w", ErrTimestamp, clip(f[2]), err))
 		}
 		return append(dst, Reading{MeterID: id, Type: TypeKWhRegister, Value: v, Time: time.UnixMilli(ms).UTC(),
 			Source: d.source, Quality: q}), nil
@@ -328,6 +335,14 @@ func (d *mrascoDecoder) d0275(dst []Reading, f [][]byte, lineNo, offset int64) (
 		if !d.dayOK {
 			return dst, d.orphan(lineNo, offset, "27B", "26B")
 		}
+		// A 27B's half hour is its position in the day, so a record is
+		// counted before it is validated: a rejected one still uses up
+		// its half hour, and the later ones keep their own times (and a
+		// day with more records than half hours is still caught).
+		if d.period >= d.dayLen {
+			return dst, d.err(lineNo, offset, "", fmt.Errorf("%w: more than %d half hours in the settlement day", ErrStructure, d.dayLen))
+		}
+		d.period++
 		if len(f) < 3 {
 			return dst, d.err(lineNo, offset, "", fmt.Errorf("%w: %d fields, want at least 3", ErrColumnCount, len(f)))
 		}
@@ -343,10 +358,6 @@ func (d *mrascoDecoder) d0275(dst []Reading, f [][]byte, lineNo, offset int64) (
 		default:
 			return dst, d.err(lineNo, offset, "flag", fmt.Errorf("%w: %q, want A or E", ErrQuality, clip(f[1])))
 		}
-		if d.period >= d.dayLen {
-			return dst, d.err(lineNo, offset, "", fmt.Errorf("%w: more than %d half hours in the settlement day", ErrStructure, d.dayLen))
-		}
-		d.period++
 		return append(dst, Reading{MeterID: d.mpan275, Type: d.typ275, Value: v,
 			Time: time.UnixMilli(d.day + int64(d.period)*30*60000).UTC(), Source: d.source, Quality: q}), nil
 	}

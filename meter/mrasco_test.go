@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/openmda/mda/meter"
@@ -93,20 +94,24 @@ func TestMRASCoBadRecords(t *testing.T) {
 		column string
 		line   int64
 		reads  int
+		times  []string // if set, the times (UTC) of the reads
 	}{
-		{"record before header", "026|1012345678901|V|\n" + d10, meter.ErrStructure, "", 1, 0},
-		{"unknown flow", "ZHV|1|D0150001|M|X|X|Y|20240101000000|\n030|01|20240101000000|1|\n", meter.ErrHeader, "flow", 1, 0},
-		{"bad mpan", d10 + "026|12345|V|\n028|S1|D|\n030|01|20240101120000|1|||T|A|\n", meter.ErrMeterID, "MPAN", 2, 0},
-		{"030 without 028", d10 + "026|1012345678901|V|\n030|01|20240101120000|1|||T|A|\n", meter.ErrStructure, "", 3, 0},
-		{"bad time", d10 + "026|1012345678901|V|\n028|S1|D|\n030|01|20240101246000|1|||T|A|\n030|01|20240102120000|2|||T|A|\n", meter.ErrTimestamp, "reading_date_time", 4, 1},
-		{"skipped time", d10 + "026|1012345678901|V|\n028|S1|D|\n030|01|20240331013000|1|||T|A|\n", meter.ErrNonexistentTime, "reading_date_time", 4, 0},
-		{"bad reading", d10 + "026|1012345678901|V|\n028|S1|D|\n030|01|20240101120000|1,5|||T|A|\n", meter.ErrNumber, "reading", 4, 0},
-		{"garbage", d10 + "this is not a flow\n", meter.ErrRecordType, "", 2, 0},
-		{"27B without 26B", d275 + "25B|1012345678901|AI|S|\n27B|A|1|\n", meter.ErrStructure, "", 3, 0},
-		{"bad quantity", d275 + "25B|1012345678901|XX|S|\n26B|20240101|\n27B|A|1|\n", meter.ErrUnit, "measurement_quantity", 2, 0},
-		{"bad date", d275 + "25B|1012345678901|AI|S|\n26B|20240230|\n", meter.ErrTimestamp, "settlement_date", 3, 0},
-		{"bad flag", d275 + "25B|1012345678901|AI|S|\n26B|20240101|\n27B|Q|1|\n27B|A|1|\n", meter.ErrQuality, "flag", 4, 1},
-		{"too many periods", d275 + "25B|1012345678901|AI|S|\n26B|20240331|\n" + strings.Repeat("27B|A|1|\n", 47), meter.ErrStructure, "", 50, 46},
+		{"record before header", "026|1012345678901|V|\n" + d10, meter.ErrStructure, "", 1, 0, nil},
+		{"unknown flow", "ZHV|1|D0150001|M|X|X|Y|20240101000000|\n030|01|20240101000000|1|\n", meter.ErrHeader, "flow", 1, 0, nil},
+		{"bad mpan", d10 + "026|12345|V|\n028|S1|D|\n030|01|20240101120000|1|||T|A|\n", meter.ErrMeterID, "MPAN", 2, 0, nil},
+		{"030 without 028", d10 + "026|1012345678901|V|\n030|01|20240101120000|1|||T|A|\n", meter.ErrStructure, "", 3, 0, nil},
+		{"bad time", d10 + "026|1012345678901|V|\n028|S1|D|\n030|01|20240101246000|1|||T|A|\n030|01|20240102120000|2|||T|A|\n", meter.ErrTimestamp, "reading_date_time", 4, 1, nil},
+		{"skipped time", d10 + "026|1012345678901|V|\n028|S1|D|\n030|01|20240331013000|1|||T|A|\n", meter.ErrNonexistentTime, "reading_date_time", 4, 0, nil},
+		{"bad reading", d10 + "026|1012345678901|V|\n028|S1|D|\n030|01|20240101120000|1,5|||T|A|\n", meter.ErrNumber, "reading", 4, 0, nil},
+		{"garbage", d10 + "this is not a flow\n", meter.ErrRecordType, "", 2, 0, nil},
+		{"27B without 26B", d275 + "25B|1012345678901|AI|S|\n27B|A|1|\n", meter.ErrStructure, "", 3, 0, nil},
+		{"bad quantity", d275 + "25B|1012345678901|XX|S|\n26B|20240101|\n27B|A|1|\n", meter.ErrUnit, "measurement_quantity", 2, 0, nil},
+		{"bad date", d275 + "25B|1012345678901|AI|S|\n26B|20240230|\n", meter.ErrTimestamp, "settlement_date", 3, 0, nil},
+		// The rejected 27B still takes its half hour (00:00-00:30 GMT):
+		// the next one is the second, ending 01:00.
+		{"bad flag", d275 + "25B|1012345678901|AI|S|\n26B|20240101|\n27B|Q|1|\n27B|A|1|\n", meter.ErrQuality, "flag", 4, 1,
+			[]string{"2024-01-01T01:00:00Z"}},
+		{"too many periods", d275 + "25B|1012345678901|AI|S|\n26B|20240331|\n" + strings.Repeat("27B|A|1|\n", 47), meter.ErrStructure, "", 50, 46, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,6 +129,112 @@ func TestMRASCoBadRecords(t *testing.T) {
 			}
 			if len(reads) != tt.reads {
 				t.Errorf("got %d reads, want %d", len(reads), tt.reads)
+			}
+			if tt.times != nil {
+				if diff := cmp.Diff(tt.times, readTimes(reads)); diff != "" {
+					t.Errorf("times (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+// readTimes returns the reads' times in RFC 3339, UTC.
+func readTimes(reads []meter.Reading) []string {
+	var s []string
+	for _, rd := range reads {
+		s = append(s, rd.Time.Format(time.RFC3339))
+	}
+	return s
+}
+
+// TestMRASCoD0275RejectedTakesItsHalfHour: a 27B is the next half hour of
+// its day whether it is valid or not, so a rejected one moves none of the
+// records after it, and a day of more records than half hours is reported
+// whatever records were rejected.
+func TestMRASCoD0275RejectedTakesItsHalfHour(t *testing.T) {
+	const hdr = "ZHV|1|D0275001|D|HHDC|X|SUPP|20240402080000||||OPER|\n25B|1012345678901|AI|S|\n"
+	type perr struct {
+		line int64
+		err  error
+	}
+	tests := []struct {
+		name  string
+		in    string // after the 25B
+		times []string
+		errs  []perr
+	}{
+		{"bad value", "26B|20240101|\n27B|A|1|\n27B|A|x|\n27B|A|3|\n",
+			[]string{"2024-01-01T00:30:00Z", "2024-01-01T01:30:00Z"}, []perr{{5, meter.ErrNumber}}},
+		{"too few fields", "26B|20240101|\n27B|A|1|\n27B|A\n27B|A|3|\n",
+			[]string{"2024-01-01T00:30:00Z", "2024-01-01T01:30:00Z"}, []perr{{5, meter.ErrColumnCount}}},
+		// 2024-03-31 has 46 half hours, 00:00 GMT to 24:00 BST (23:00Z).
+		{"47 on a day of 46, one bad", "26B|20240331|\n" + strings.Repeat("27B|A|1|\n", 44) + "27B|A|x|\n27B|A|2|\n27B|A|3|\n",
+			[]string{"2024-03-31T22:00:00Z", "2024-03-31T23:00:00Z"}, []perr{{48, meter.ErrNumber}, {50, meter.ErrStructure}}},
+		{"the next day starts afresh", "26B|20240101|\n27B|E|x|\n26B|20240102|\n27B|A|1|\n",
+			[]string{"2024-01-02T00:30:00Z"}, []perr{{4, meter.ErrNumber}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var errs []*meter.ParseError
+			reads, err := meter.ReadAll(meter.NewMRASCoReader(strings.NewReader(hdr+tt.in), &meter.MRASCoOptions{OnError: onErr(&errs)}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := readTimes(reads)
+			if len(got) > len(tt.times) {
+				got = got[len(got)-len(tt.times):] // the last ones
+			}
+			if diff := cmp.Diff(tt.times, got); diff != "" {
+				t.Errorf("times (-want +got):\n%s", diff)
+			}
+			if len(errs) != len(tt.errs) {
+				t.Fatalf("errors %v, want %d", errs, len(tt.errs))
+			}
+			for i, w := range tt.errs {
+				if e := errs[i]; e.Line != w.line || !errors.Is(e, w.err) {
+					t.Errorf("error %d: %v (line %d), want %v on line %d", i, e, e.Line, w.err, w.line)
+				}
+			}
+		})
+	}
+}
+
+// TestMRASCoD0010DroppedKeepTheRepeatedHour: a D0010 reading dropped
+// (flag F) or rejected in the first, BST, 01:30 of the autumn change still
+// counts as its occurrence, so that the GMT 01:30 after it is not taken for
+// the BST one.
+func TestMRASCoD0010DroppedKeepTheRepeatedHour(t *testing.T) {
+	const hdr = "ZHV|1|D0010002|D|UDMS|X|MRCY|20231030091500||||OPER|\n026|1098765432109|V|\n028|K07B998877|D|\n"
+	const before, after = "030|S|20231029003000|20000|||T|N|\n", "030|S|20231029013000|20001.5|||T|N|\n030|S|20231029023000|20003|||T|N|\n"
+	tests := []struct {
+		name, first string // the reading of the first (BST) 01:30
+		keepNull    bool
+		want        []string
+		errs        int
+	}{
+		{"accepted", "030|S|20231029013000|20001|||T|N|\n", false,
+			[]string{"2023-10-28T23:30:00Z", "2023-10-29T00:30:00Z", "2023-10-29T01:30:00Z", "2023-10-29T02:30:00Z"}, 0},
+		{"flag F, dropped", "030|S|20231029013000|20001|||F|N|\n", false,
+			[]string{"2023-10-28T23:30:00Z", "2023-10-29T01:30:00Z", "2023-10-29T02:30:00Z"}, 0},
+		{"flag F, kept", "030|S|20231029013000|20001|||F|N|\n", true,
+			[]string{"2023-10-28T23:30:00Z", "2023-10-29T00:30:00Z", "2023-10-29T01:30:00Z", "2023-10-29T02:30:00Z"}, 0},
+		{"bad reading, rejected", "030|S|20231029013000|2000l|||T|N|\n", false,
+			[]string{"2023-10-28T23:30:00Z", "2023-10-29T01:30:00Z", "2023-10-29T02:30:00Z"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var errs []*meter.ParseError
+			reads, err := meter.ReadAll(meter.NewMRASCoReader(strings.NewReader(hdr+before+tt.first+after),
+				&meter.MRASCoOptions{KeepNull: tt.keepNull, OnError: onErr(&errs)}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(errs) != tt.errs {
+				t.Errorf("errors %v, want %d", errs, tt.errs)
+			}
+			if diff := cmp.Diff(tt.want, readTimes(reads)); diff != "" {
+				t.Errorf("times (-want +got):\n%s", diff)
 			}
 		})
 	}
