@@ -257,6 +257,126 @@ func TestLondonLayouts(t *testing.T) {
 	}
 }
 
+// TestDroppedRowsKeepTheRepeatedHour: a row dropped (a null value) or
+// rejected (its value, type or quality) in the first, BST, occurrence of the
+// hour Europe/London repeats still counts as that occurrence, so that the
+// GMT rows after it are not taken for the BST ones, an hour early. The LCL
+// files have such Nulls.
+func TestDroppedRowsKeepTheRepeatedHour(t *testing.T) {
+	london := mustLoad(t, "Europe/London")
+	const lclHeader = "LCLid,tstp,energy(kWh/hh)\n"
+	lcl := func(first string) string {
+		return lclHeader + "MAC000002,2012-10-28 00:30:00.0000000,0.1\n" +
+			"MAC000002,2012-10-28 01:00:00.0000000," + first + "\n" +
+			"MAC000002,2012-10-28 01:30:00.0000000," + first + "\n" +
+			"MAC000002,2012-10-28 01:00:00.0000000,0.3\n" +
+			"MAC000002,2012-10-28 01:30:00.0000000,0.4\n" +
+			"MAC000002,2012-10-28 02:00:00.0000000,0.5\n"
+	}
+	// m,time (interval start),value,type,quality
+	mapped := func(first string) string {
+		return "m1,2012-10-28 00:30:00,0.1,kwh,A\n" +
+			"m1,2012-10-28 01:00:00," + first + "\n" +
+			"m1,2012-10-28 01:30:00," + first + "\n" +
+			"m1,2012-10-28 01:00:00,0.3,kwh,A\n" +
+			"m1,2012-10-28 01:30:00,0.4,kwh,A\n" +
+			"m1,2012-10-28 02:00:00,0.5,kwh,A\n"
+	}
+	mappedOpts := func(keepNull bool, onError func(*meter.ParseError, []byte) error) *meter.MappedCSVOptions {
+		return &meter.MappedCSVOptions{Location: london, Interval: 30 * time.Minute, TypeColumn: 4, QualityColumn: 5,
+			KeepNull: keepNull, OnError: onError}
+	}
+	// Interval ends: 00:30 BST start -> 00:00Z; the dropped 01:00 and 01:30
+	// BST -> 00:30Z and 01:00Z; 01:00 GMT -> 01:30Z, 01:30 -> 02:00Z, 02:00 -> 02:30Z.
+	dropped := []string{"2012-10-28T00:00:00Z", "2012-10-28T01:30:00Z", "2012-10-28T02:00:00Z", "2012-10-28T02:30:00Z"}
+	all := []string{"2012-10-28T00:00:00Z", "2012-10-28T00:30:00Z", "2012-10-28T01:00:00Z",
+		"2012-10-28T01:30:00Z", "2012-10-28T02:00:00Z", "2012-10-28T02:30:00Z"}
+	tests := []struct {
+		name string
+		open func(onError func(*meter.ParseError, []byte) error) meter.Reader
+		want []string
+		errs int
+	}{
+		{"LCL Nulls", func(onError func(*meter.ParseError, []byte) error) meter.Reader {
+			return meter.NewLondonReader(strings.NewReader(lcl("Null")), &meter.LondonOptions{OnError: onError})
+		}, dropped, 0},
+		{"LCL Nulls kept", func(onError func(*meter.ParseError, []byte) error) meter.Reader {
+			return meter.NewLondonReader(strings.NewReader(lcl("Null")), &meter.LondonOptions{KeepNull: true, OnError: onError})
+		}, all, 0},
+		{"LCL bad values", func(onError func(*meter.ParseError, []byte) error) meter.Reader {
+			return meter.NewLondonReader(strings.NewReader(lcl("0.2x")), &meter.LondonOptions{OnError: onError})
+		}, dropped, 2},
+		{"mapped, null values", func(onError func(*meter.ParseError, []byte) error) meter.Reader {
+			return meter.NewMappedCSVReader(strings.NewReader(mapped("NA,kwh,A")), mappedOpts(false, onError))
+		}, dropped, 0},
+		{"mapped, bad type", func(onError func(*meter.ParseError, []byte) error) meter.Reader {
+			return meter.NewMappedCSVReader(strings.NewReader(mapped("0.2,furlongs,A")), mappedOpts(false, onError))
+		}, dropped, 2},
+		{"mapped, bad quality", func(onError func(*meter.ParseError, []byte) error) meter.Reader {
+			return meter.NewMappedCSVReader(strings.NewReader(mapped("0.2,kwh,Q")), mappedOpts(false, onError))
+		}, dropped, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var errs []*meter.ParseError
+			reads, err := meter.ReadAll(tt.open(onErr(&errs)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(errs) != tt.errs {
+				t.Errorf("errors %v, want %d", errs, tt.errs)
+			}
+			var got []string
+			for _, rd := range reads {
+				got = append(got, rd.Time.Format(time.RFC3339))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("interval ends (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestScalePowersOfTen: a Scale that is a power of ten is applied in
+// decimal, exactly, including those whose math.Log10 is not a whole number
+// (0.1, 1e-4, 1e-15, 1e15); another scale multiplies in binary.
+func TestScalePowersOfTen(t *testing.T) {
+	tests := []struct {
+		value string
+		scale float64
+		want  float64
+	}{
+		{"3", 0.1, 0.3}, // not 0.30000000000000004
+		{"3", 1e-4, 0.0003},
+		{"3", 1e-15, 3e-15},
+		{"1.1", 1e15, 1.1e15},
+		{"1.1", 1e-5, 1.1e-5},
+		{"0.2314", 1000, 231.4},
+		{"2.5", 1e-22, 2.5e-22},
+		{"2.5", 1e22, 2.5e22},
+		{"3", 1, 3},
+		{"3", 0.5, 1.5},
+		{"3", 0.3, 0.8999999999999999}, // 3 × 0.3 in binary
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.value, "x", tt.scale), func(t *testing.T) {
+			reads, err := meter.ReadAll(meter.NewMappedCSVReader(strings.NewReader("m1,2024-01-01 00:00:00,"+tt.value+"\n"),
+				&meter.MappedCSVOptions{Scale: tt.scale}))
+			if err != nil || len(reads) != 1 || reads[0].Value != tt.want {
+				t.Errorf("mapped CSV: got %v, %v; want %v", reads, err, tt.want)
+			}
+			reads, err = meter.ReadAll(meter.NewWideCSVReader(strings.NewReader("m1,2024-01-01"+strings.Repeat(","+tt.value, 48)+"\n"),
+				&meter.WideCSVOptions{Scale: tt.scale}))
+			if err != nil || len(reads) != 48 {
+				t.Fatalf("wide CSV: got %d reads, %v", len(reads), err)
+			}
+			if reads[0].Value != tt.want {
+				t.Errorf("wide CSV: got %v, want %v", reads[0].Value, tt.want)
+			}
+		})
+	}
+}
+
 func TestLondonHeaderless(t *testing.T) {
 	// A byte range from the middle of a file: no header, layout inferred.
 	data := readFile(t, "testdata/london-kaggle.csv")

@@ -37,8 +37,8 @@ type MappedCSVOptions struct {
 	TypeNames  map[string]Type
 	Type       Type
 	// Scale multiplies every value to convert it to the type's unit, e.g.
-	// 0.001 for Wh to kWh; 0 means 1. A power of ten is applied exactly, in
-	// decimal, before conversion to binary.
+	// 0.001 for Wh to kWh; 0 means 1. A power of ten from 1e-22 to 1e22 is
+	// applied exactly, in decimal, before conversion to binary.
 	Scale float64
 	// TimeLayout is the Go time layout of TimeColumn; default
 	// "2006-01-02 15:04:05" (which also accepts a fraction of up to 7
@@ -49,7 +49,9 @@ type MappedCSVOptions struct {
 	// Location is the time zone of wall-clock times; default UTC. Times
 	// are converted with a WallClock per meter, so the repeated hour of a
 	// DST fall-back stays apart and a time in the spring-forward gap is an
-	// error wrapping ErrNonexistentTime.
+	// error wrapping ErrNonexistentTime. A row dropped (a null value) or
+	// rejected after its meter and time have parsed still counts as its
+	// wall time's occurrence.
 	Location *time.Location
 	// IntervalEnding reports that the timestamp is the end of the read's
 	// interval, the convention of Reading.Time. When false, the timestamp
@@ -194,8 +196,8 @@ func (m *csvMapper) configure(o *MappedCSVOptions, format, defSource string) {
 	if m.scale == 0 {
 		m.scale = 1
 	}
-	if e := math.Log10(m.scale); e == math.Trunc(e) && math.Abs(e) <= 22 && m.scale > 0 {
-		m.shift, m.scale = int(e), 1
+	if e, ok := powerOfTen(m.scale); ok {
+		m.shift, m.scale = e, 1
 	}
 	m.layout = o.TimeLayout
 	switch {
@@ -223,6 +225,24 @@ func (m *csvMapper) configure(o *MappedCSVOptions, format, defSource string) {
 	if m.source == "" {
 		m.source = defSource
 	}
+}
+
+// powerOfTen reports whether scale is 10^e for an e in [-22, 22], the
+// powers whose scaling parseDecimal does exactly, in decimal. It compares
+// against the exact table rather than taking math.Log10, which misses some
+// of them (math.Log10(0.1) is -0.9999999999999999, likewise for 1e-4 and
+// 1e15). 1/pow10[k], an exact power divided once with IEEE rounding, is the
+// float64 nearest 10^-k, i.e. the value of the literal 1e-k.
+func powerOfTen(scale float64) (e int, ok bool) {
+	for k, p := range pow10 {
+		switch scale {
+		case p:
+			return k, true
+		case 1 / p:
+			return -k, true
+		}
+	}
+	return 0, false
 }
 
 func layoutHasZone(layout string) bool {
@@ -301,6 +321,19 @@ func (m *csvMapper) line(dst []Reading, line []byte, lineNo, offset int64) ([]Re
 	if !ok {
 		return dst, m.err(lineNo, offset, "time", fmt.Errorf("%w: %q", ErrTimestamp, clip(f[m.timeCol-1])))
 	}
+	// The time is resolved before the row can be dropped (a null value)
+	// or rejected (its type, quality or value): the WallClock tells the
+	// two occurrences of the repeated fall-back hour apart by the meter's
+	// last instant, so a first occurrence it never saw would put the
+	// second an hour early.
+	meterID := m.ids.get(id)
+	if !instant {
+		t, err := m.clock.resolve(meterID, ms)
+		if err != nil {
+			return dst, m.err(lineNo, offset, "time", fmt.Errorf("%w: %q: %w", ErrTimestamp, clip(f[m.timeCol-1]), err))
+		}
+		ms = t
+	}
 	typ := m.typ
 	if m.typeCol > 0 {
 		name := string(bytes.TrimSpace(f[m.typeCol-1]))
@@ -338,14 +371,6 @@ func (m *csvMapper) line(dst []Reading, line []byte, lineNo, offset int64) ([]Re
 			return dst, m.err(lineNo, offset, "value", fmt.Errorf("%w: %q", ErrNumber, clip(vb)))
 		}
 		v *= m.scale
-	}
-	meterID := m.ids.get(id)
-	if !instant {
-		t, err := m.clock.resolve(meterID, ms)
-		if err != nil {
-			return dst, m.err(lineNo, offset, "time", fmt.Errorf("%w: %q: %w", ErrTimestamp, clip(f[m.timeCol-1]), err))
-		}
-		ms = t
 	}
 	return append(dst, Reading{MeterID: meterID, Type: typ, Value: v, Time: time.UnixMilli(ms + m.addMS).UTC(),
 		Source: m.source, Quality: q}), nil

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"time"
 )
@@ -95,9 +94,10 @@ type WideCSVOptions struct {
 	MaxLineBytes int
 }
 
-// ErrDayLength reports a wide CSV row whose interval columns do not fit its
-// local day, e.g. 48 half hours on the 23- or 25-hour day of a DST change
-// (see WideCSVOptions.Location). ParseErrors for it wrap ErrColumnCount too.
+// ErrDayLength reports a wide CSV row or NEM12 300 record whose intervals do
+// not fit its local day, e.g. 48 half hours on the 23- or 25-hour day of a
+// DST change (see WideCSVOptions.Location and NEM12Options.Location).
+// ParseErrors for it wrap ErrColumnCount too.
 var ErrDayLength = errors.New("interval columns do not fit the local day")
 
 // errWideInstants is the reason of a row whose reads would not each have an
@@ -243,8 +243,8 @@ func (d *wideDecoder) configure(o *WideCSVOptions) {
 	if d.scale == 0 {
 		d.scale = 1
 	}
-	if e := math.Log10(d.scale); e == math.Trunc(e) && math.Abs(e) <= 22 && d.scale > 0 {
-		d.shift, d.scale = int(e), 1
+	if e, ok := powerOfTen(d.scale); ok {
+		d.shift, d.scale = e, 1
 	}
 	d.nulls = o.NullValues
 	if d.nulls == nil {
