@@ -23,6 +23,17 @@ type NEM12Options struct {
 	// Location is the time zone of interval dates and update times;
 	// default NEMTime. Intervals are counted in elapsed time from the
 	// local midnight of the interval date.
+	//
+	// In a zone with daylight saving (e.g. Australia/Sydney) days last 23,
+	// 24 or 25 hours, and a 300 record must carry exactly as many
+	// intervals as its day holds: 46, 48 or 50 half hours, 92, 96 or 100
+	// quarter hours, 276, 288 or 300 five-minute intervals. A record of
+	// another count is rejected with a ParseError wrapping ErrColumnCount
+	// and ErrDayLength: 48 half hours laid on a 23-hour day would run an
+	// hour into the next day and share instants with its first reads. A
+	// day whose length is not a whole number of intervals, or lasts more
+	// than 25 hours, is rejected likewise. NEM12 data is normally stamped
+	// in NEM time, where every day has 24 hours.
 	Location *time.Location
 	// MeterID builds a read's meter id from the 200 record's NMI and NMI
 	// suffix. The default joins them with '-' ("6001260509-E1"): one NMI
@@ -81,7 +92,10 @@ type NEM12Options struct {
 //
 // The 100 header is checked when present; real customer exports often omit
 // it and start at a 200 record, which is accepted. 500 records are ignored;
-// a 900 record ends the data.
+// a 900 record ends the file's data. After it a 100 header starts another
+// file, decoded as if on its own (files concatenated into one object are
+// read whole), and any other record is an error wrapping ErrStructure, so
+// that nothing after a 900 is dropped unreported.
 type NEM12Reader struct {
 	lineDriver
 	d nem12Decoder
@@ -134,9 +148,13 @@ type nem12Day struct {
 	midnight int64 // Unix ms
 	arrival  time.Time
 	n        int
-	values   [1440]float64
-	quality  [1440]Quality
+	values   [nem12MaxIntervals]float64
+	quality  [nem12MaxIntervals]Quality
 }
+
+// nem12MaxIntervals bounds the intervals of a day: 25 hours (a DST
+// fall-back day in Options.Location) of 1-minute intervals.
+const nem12MaxIntervals = 25 * 60
 
 type nem12Decoder struct {
 	source   string
@@ -151,6 +169,8 @@ type nem12Decoder struct {
 	fields   [][]byte
 	ids      interner
 	fileTime time.Time // the 100 header's DateTime, zero without one
+	ended    bool      // a 900 record was read, and no 100 since
+	endLine  int64     // the line of that 900 record
 }
 
 func (d *nem12Decoder) err(lineNo, offset int64, col string, err error) *ParseError {
@@ -165,6 +185,17 @@ func (d *nem12Decoder) line(dst []Reading, line []byte, lineNo, offset int64) ([
 	f := d.fields
 	if string(f[0]) != "400" && d.day.open {
 		dst = d.flush(dst)
+	}
+	if d.ended {
+		if string(f[0]) != "100" {
+			return dst, d.err(lineNo, offset, "RecordIndicator", fmt.Errorf("%w: %q record after the 900 end-of-data record on line %d",
+				ErrStructure, clip(f[0]), d.endLine))
+		}
+		// Another file follows (files concatenated into one object):
+		// it starts afresh, with no channel, header time or clock
+		// history of the one before.
+		d.ended, d.haveCh, d.ch, d.fileTime = false, false, nem12Channel{}, time.Time{}
+		d.clock.Reset()
 	}
 	switch string(f[0]) {
 	case "100":
@@ -193,7 +224,8 @@ func (d *nem12Decoder) line(dst []Reading, line []byte, lineNo, offset int64) ([
 	case "500":
 		return dst, nil
 	case "900":
-		return dst, errStop
+		d.ended, d.endLine = true, lineNo
+		return dst, nil
 	case "250", "550":
 		return dst, d.err(lineNo, offset, "RecordIndicator", fmt.Errorf("%w: %s is a NEM13 (accumulation) record", ErrRecordType, f[0]))
 	}
@@ -385,11 +417,23 @@ func (d *nem12Decoder) interval(f [][]byte, line []byte, lineNo, offset int64) e
 		return d.err(lineNo, offset, "", fmt.Errorf("%w: belongs to the rejected 200 record on line %d", ErrStructure, d.ch.line))
 	}
 	n := 1440 / d.ch.interval
+	y, m, dd, dateOK := parseDate8(field(f, 1))
+	var midnight int64
+	if dateOK {
+		midnight = d.clock.localMidnight(y, m, dd)
+		if lenMS := d.clock.localMidnight(y, m, dd+1) - midnight; lenMS != dayMS {
+			// A day of a clock change in a Location with DST: the
+			// record must hold that day's intervals, no more, no fewer.
+			var perr *ParseError
+			if n, perr = d.dayIntervals(f, y, m, dd, lenMS, lineNo, offset); perr != nil {
+				return perr
+			}
+		}
+	}
 	if len(f) < 2+n+1 || len(f) > 2+n+5 {
 		return d.err(lineNo, offset, "", fmt.Errorf("%w: 300 record has %d fields, want %d for %d-minute intervals", ErrColumnCount, len(f), 2+n+5, d.ch.interval))
 	}
-	y, m, dd, ok := parseDate8(f[1])
-	if !ok {
+	if !dateOK {
 		return d.err(lineNo, offset, "IntervalDate", fmt.Errorf("%w: %q", ErrTimestamp, clip(f[1])))
 	}
 	q, ok := parseNEMQuality(f[2+n])
@@ -420,7 +464,7 @@ func (d *nem12Decoder) interval(f [][]byte, line []byte, lineNo, offset int64) e
 	day.variable = q == 'V'
 	day.line, day.offset = lineNo, offset
 	day.raw = append(day.raw[:0], line...)
-	day.midnight = d.clock.localMidnight(y, m, dd)
+	day.midnight = midnight
 	if arrival.IsZero() {
 		arrival = d.fileTime // zero without a 100 header
 	}
@@ -434,6 +478,49 @@ func (d *nem12Decoder) interval(f [][]byte, line []byte, lineNo, offset int64) e
 		}
 	}
 	return nil
+}
+
+// dayIntervals returns the number of intervals of a 300 record of the local
+// day y-m-dd, which lasts lenMS (not 24 hours): the day's own count, if the
+// record has that many values; anything else is an ErrDayLength, never laid
+// on the day shifted, truncated or overlapping the next one.
+func (d *nem12Decoder) dayIntervals(f [][]byte, y, m, dd int, lenMS int64, lineNo, offset int64) (int, *ParseError) {
+	name := fmt.Sprintf("%04d-%02d-%02d", y, m, dd)
+	loc := d.clock.Location()
+	if lenMS <= 0 {
+		return 0, d.err(lineNo, offset, "IntervalDate", fmt.Errorf("%w: %w: %s in %s does not exist", ErrTimestamp, ErrNonexistentTime, name, loc))
+	}
+	step := int64(d.ch.interval) * 60000
+	if lenMS%step != 0 {
+		return 0, d.err(lineNo, offset, "IntervalDate", fmt.Errorf("%w: %w: %s in %s lasts %s: not a whole number of %d-minute intervals",
+			ErrColumnCount, ErrDayLength, name, loc, fmtDayLen(lenMS), d.ch.interval))
+	}
+	if lenMS/step > nem12MaxIntervals {
+		return 0, d.err(lineNo, offset, "IntervalDate", fmt.Errorf("%w: %w: %s in %s lasts %s, more than the 25 hours a NEM12 day may last here",
+			ErrColumnCount, ErrDayLength, name, loc, fmtDayLen(lenMS)))
+	}
+	n, nominal := int(lenMS/step), 1440/d.ch.interval
+	fits := func(k int) bool { return len(f) >= 2+k+1 && len(f) <= 2+k+5 }
+	// The trailing fields after QualityMethod are optional, so a field
+	// count can fit two interval counts; the quality method, a letter
+	// where values are numbers, then tells where the values end.
+	if fits(n) && (!fits(nominal) || isNEMQuality(f[2+n])) {
+		return n, nil
+	}
+	values := fmt.Sprintf("%d fields and no QualityMethod after its values", len(f))
+	for i := 2; i < len(f); i++ {
+		if isNEMQuality(f[i]) {
+			values = fmt.Sprintf("%d interval values", i-2)
+			break
+		}
+	}
+	return 0, d.err(lineNo, offset, "", fmt.Errorf("%w: %w: %s in %s lasts %s, %d intervals of %d minutes, but the 300 record has %s",
+		ErrColumnCount, ErrDayLength, name, loc, fmtDayLen(lenMS), n, d.ch.interval, values))
+}
+
+func isNEMQuality(b []byte) bool {
+	_, ok := parseNEMQuality(b)
+	return ok
 }
 
 // event decodes a 400 record: 400,StartInterval,EndInterval,QualityMethod,

@@ -127,7 +127,7 @@ func TestNEM12Structure(t *testing.T) {
 	}{
 		{"300 before 200", nem12Day("20240301", "A", 48, "1"), 0, 1},
 		{"children of a bad 200", "200,NMI1,E1,E1,E1,,S1,FURLONGS,30,\n" + nem12Day("20240301", "A", 48, "1") + "\n" + "200,NMI1,E1,E1,E1,,S1,KWH,30,\n" + nem12Day("20240301", "A", 48, "1"), 48, 2},
-		{"data after 900 is ignored", "200,NMI1,E1,E1,E1,,S1,KWH,30,\n" + nem12Day("20240301", "A", 48, "1") + "\n900\ngarbage", 48, 0},
+		{"data after 900 is reported", "200,NMI1,E1,E1,E1,,S1,KWH,30,\n" + nem12Day("20240301", "A", 48, "1") + "\n900\ngarbage", 48, 1},
 		{"5-minute intervals", "200,NMI1,E1,E1,E1,,S1,KWH,5,\n" + nem12Day("20240301", "A", 288, "0.01"), 288, 0},
 		{"400 beyond the day", "200,NMI1,E1,E1,E1,,S1,KWH,30,\n" + nem12Day("20240301", "V", 48, "1") + "\n400,1,49,A,,", 0, 2},
 		{"bad interval length", "200,NMI1,E1,E1,E1,,S1,KWH,7,\n" + nem12Day("20240301", "A", 48, "1"), 0, 2},
@@ -142,6 +142,164 @@ func TestNEM12Structure(t *testing.T) {
 			}
 			if len(reads) != tt.reads || len(errs) != tt.errs {
 				t.Errorf("got %d reads and errors %v, want %d reads and %d errors", len(reads), errs, tt.reads, tt.errs)
+			}
+		})
+	}
+}
+
+// TestNEM12AfterEnd: nothing after a 900 record vanishes unreported. A 100
+// header starts another file (files concatenated into one object), decoded
+// as if on its own; any other record is an ErrStructure.
+func TestNEM12AfterEnd(t *testing.T) {
+	file := func(created, nmi, date, update string) string {
+		day := nem12Day(date, "A", 48, "1")
+		day = strings.Replace(day, "20240305013000", update, 1)
+		return "100,NEM12," + created + ",MDP1,RET1\n200," + nmi + ",E1,E1,E1,N1,M1,KWH,30,\n" + day + "\n900\n"
+	}
+	type read struct {
+		MeterID       string
+		Time, Arrival string
+	}
+	first := file("202401020304", "6001260509", "20240101", "20240102010000")
+	tests := []struct {
+		name     string
+		in       string
+		reads    int
+		want     []read // the first and the last read
+		errLines []int64
+	}{
+		{"one file", first, 48, []read{
+			{"6001260509-E1", "2023-12-31T14:30:00Z", "2024-01-01T15:00:00Z"},
+			{"6001260509-E1", "2024-01-01T14:00:00Z", "2024-01-01T15:00:00Z"}}, nil},
+		{"blank lines after 900", first + "\n\r\n  \n", 48, nil, nil},
+		// The second file's day has no UpdateDateTime: it arrives at its
+		// own header's DateTime, not the first file's.
+		{"two files", first + file("202402030405", "6001260510", "20240201", ""), 96, []read{
+			{"6001260509-E1", "2023-12-31T14:30:00Z", "2024-01-01T15:00:00Z"},
+			{"6001260510-E1", "2024-02-01T14:00:00Z", "2024-02-02T18:05:00Z"}}, nil},
+		// The second file's channel is its own: its 300 before any 200
+		// does not belong to the first file's.
+		{"second file without a 200", first + "100,NEM12,202402030405,MDP1,RET1\n" + nem12Day("20240201", "A", 48, "1") + "\n900\n", 48, nil, []int64{6}},
+		{"200 after 900", first + "200,6001260510,E1,E1,E1,N1,M1,KWH,30,\n" + nem12Day("20240201", "A", 48, "1") + "\n", 48, nil, []int64{5, 6}},
+		{"garbage after 900", first + "\x00\x00garbage\n", 48, nil, []int64{5}},
+		{"two 900s", first + "900\n", 48, nil, []int64{5}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var errs []*meter.ParseError
+			reads, err := meter.ReadAll(meter.NewNEM12Reader(strings.NewReader(tt.in), &meter.NEM12Options{OnError: onErr(&errs)}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(reads) != tt.reads {
+				t.Fatalf("got %d reads, want %d", len(reads), tt.reads)
+			}
+			if tt.want != nil {
+				var got []read
+				for _, rd := range []meter.Reading{reads[0], reads[len(reads)-1]} {
+					got = append(got, read{rd.MeterID, rd.Time.Format(time.RFC3339), rd.Arrival.Format(time.RFC3339)})
+				}
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("first and last reads (-want +got):\n%s", diff)
+				}
+			}
+			var lines []int64
+			for _, e := range errs {
+				if !errors.Is(e, meter.ErrStructure) {
+					t.Errorf("got %v, want an ErrStructure", e)
+				}
+				lines = append(lines, e.Line)
+			}
+			if diff := cmp.Diff(tt.errLines, lines); diff != "" {
+				t.Errorf("error lines (-want +got):\n%s", diff)
+			}
+			// Strictly, the first record after the 900 stops the reader.
+			_, err = meter.ReadAll(meter.NewNEM12Reader(strings.NewReader(tt.in), nil))
+			var pe *meter.ParseError
+			if len(tt.errLines) > 0 && (!errors.As(err, &pe) || pe.Line != tt.errLines[0]) {
+				t.Errorf("strict: got %v, want the error on line %d", err, tt.errLines[0])
+			} else if len(tt.errLines) == 0 && err != nil {
+				t.Errorf("strict: %v", err)
+			}
+		})
+	}
+}
+
+// TestNEM12LocationDSTDays: with a Location that has DST, a 300 record must
+// hold its local day's intervals: 46, 48 or 50 half hours on a 23, 24 or
+// 25-hour day. Any other count is rejected rather than laid on the day
+// shifted or overlapping the next one.
+func TestNEM12LocationDSTDays(t *testing.T) {
+	sydney := mustLoad(t, "Australia/Sydney")
+	channel := func(interval int) string {
+		return fmt.Sprintf("200,6001260509,E1,E1,E1,N1,M1,KWH,%d,\n", interval)
+	}
+	tests := []struct {
+		name     string
+		loc      *time.Location
+		interval int
+		date     string
+		day      string // the 300 record, and any 400 records
+		reads    int    // 0: rejected with ErrDayLength
+		start    string // the local midnight, UTC
+		end      string // the next one
+	}{
+		// 2024-10-06: 02:00 AEST becomes 03:00 AEDT, 23 hours.
+		{"spring forward, 46", sydney, 30, "20241006", nem12Day("20241006", "A", 46, "1"), 46, "2024-10-05T14:00:00Z", "2024-10-06T13:00:00Z"},
+		{"spring forward, 48", sydney, 30, "20241006", nem12Day("20241006", "A", 48, "1"), 0, "", ""},
+		{"spring forward, 50", sydney, 30, "20241006", nem12Day("20241006", "A", 50, "1"), 0, "", ""},
+		// Without the optional trailing fields, 48 values and a quality
+		// method have as many fields as 46 values and all of them.
+		{"spring forward, 48 and no trailing fields", sydney, 30, "20241006", "300,20241006" + strings.Repeat(",1", 48) + ",A", 0, "", ""},
+		{"spring forward, 46 and no trailing fields", sydney, 30, "20241006", "300,20241006" + strings.Repeat(",1", 46) + ",A", 46, "2024-10-05T14:00:00Z", "2024-10-06T13:00:00Z"},
+		{"spring forward, 5 minutes, 276", sydney, 5, "20241006", nem12Day("20241006", "A", 276, "0.1"), 276, "2024-10-05T14:00:00Z", "2024-10-06T13:00:00Z"},
+		{"spring forward, 5 minutes, 288", sydney, 5, "20241006", nem12Day("20241006", "A", 288, "0.1"), 0, "", ""},
+		{"spring forward, 15 minutes, 92", sydney, 15, "20241006", nem12Day("20241006", "A", 92, "0.1"), 92, "2024-10-05T14:00:00Z", "2024-10-06T13:00:00Z"},
+		{"spring forward, V day", sydney, 30, "20241006", nem12Day("20241006", "V", 46, "1") + "\n400,1,46,E52,,", 46, "2024-10-05T14:00:00Z", "2024-10-06T13:00:00Z"},
+		// 2025-04-06: 03:00 AEDT becomes 02:00 AEST, 25 hours.
+		{"fall back, 50", sydney, 30, "20250406", nem12Day("20250406", "A", 50, "1"), 50, "2025-04-05T13:00:00Z", "2025-04-06T14:00:00Z"},
+		{"fall back, 48", sydney, 30, "20250406", nem12Day("20250406", "A", 48, "1"), 0, "", ""},
+		{"fall back, 1 minute, 1500", sydney, 1, "20250406", nem12Day("20250406", "A", 1500, "0.01"), 1500, "2025-04-05T13:00:00Z", "2025-04-06T14:00:00Z"},
+		{"ordinary day, 48", sydney, 30, "20240707", nem12Day("20240707", "A", 48, "1"), 48, "2024-07-06T14:00:00Z", "2024-07-07T14:00:00Z"},
+		{"NEM time, 48", nil, 30, "20241006", nem12Day("20241006", "A", 48, "1"), 48, "2024-10-05T14:00:00Z", "2024-10-06T14:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The day is followed by an ordinary day, whose reads must
+			// all be there, after it.
+			next := nem12Day("20241201", "A", 1440/tt.interval, "2")
+			in := channel(tt.interval) + tt.day + "\n" + next + "\n"
+			var errs []*meter.ParseError
+			reads, err := meter.ReadAll(meter.NewNEM12Reader(strings.NewReader(in), &meter.NEM12Options{Location: tt.loc, OnError: onErr(&errs)}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkReads(t, reads)
+			if len(reads) != tt.reads+1440/tt.interval {
+				t.Fatalf("got %d reads, want %d and the next day's %d; errors %v", len(reads), tt.reads, 1440/tt.interval, errs)
+			}
+			if tt.reads == 0 {
+				if len(errs) != 1 || !errors.Is(errs[0], meter.ErrDayLength) || !errors.Is(errs[0], meter.ErrColumnCount) || errs[0].Line != 2 {
+					t.Fatalf("got errors %v, want the 300 record's ErrDayLength on line 2", errs)
+				}
+				return
+			}
+			if len(errs) > 0 {
+				t.Fatalf("errors %v", errs)
+			}
+			// Every read of the day ends at its own instant, one interval
+			// after the one before, the last at the next local midnight.
+			day := reads[:tt.reads]
+			step := time.Duration(tt.interval) * time.Minute
+			prev := utc(tt.start)
+			for i, rd := range day {
+				if want := prev.Add(step); !rd.Time.Equal(want) {
+					t.Fatalf("read %d ends %v, want %v", i, rd.Time, want)
+				}
+				prev = rd.Time
+			}
+			if !prev.Equal(utc(tt.end)) {
+				t.Errorf("the day's last read ends %v, want the next local midnight %v", prev, tt.end)
 			}
 		})
 	}
@@ -215,9 +373,23 @@ func FuzzNEM12Reader(f *testing.F) {
 	f.Add(sample)
 	f.Add([]byte("200,N,E1,E1,E1,,S,KWH,30,\n300,20240101,1,2\n400,1,1,A\n900"))
 	f.Add([]byte("200,N,E1,E1,E1,,S,KWH,1,\n" + nem12Day("20240101", "V", 1440, "0") + "\n400,1,1440,E11,,\n"))
+	f.Add(append(append(sample, sample...), "200,N,E1,E1,E1,,S,KWH,30,\n"...)) // concatenated files, then a record after 900
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzCheck(t, data, meter.NEM12Format, func(onError func(*meter.ParseError, []byte) error) meter.Reader {
 			return meter.NewNEM12Reader(bytes.NewReader(data), &meter.NEM12Options{OnError: onError, MaxLineBytes: 64 << 10})
+		})
+	})
+}
+
+// FuzzNEM12ReaderDST decodes with a Location that has DST, where a 300
+// record's interval count depends on its day.
+func FuzzNEM12ReaderDST(f *testing.F) {
+	f.Add([]byte("200,N,E1,E1,E1,,S,KWH,30,\n" + nem12Day("20241006", "A", 46, "1") + "\n" + nem12Day("20250406", "V", 50, "1") + "\n400,1,50,A,,\n"))
+	f.Add([]byte("200,N,E1,E1,E1,,S,KWH,1,\n" + nem12Day("20250406", "A", 1500, "0") + "\n300,20241006" + strings.Repeat(",1", 48) + ",A\n"))
+	sydney := mustLoad(f, "Australia/Sydney")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fuzzCheck(t, data, meter.NEM12Format, func(onError func(*meter.ParseError, []byte) error) meter.Reader {
+			return meter.NewNEM12Reader(bytes.NewReader(data), &meter.NEM12Options{Location: sydney, OnError: onError, MaxLineBytes: 64 << 10})
 		})
 	})
 }
