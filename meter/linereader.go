@@ -9,7 +9,7 @@ import (
 )
 
 // errStop is returned by a lineDecoder to end the input early, e.g. at a
-// NEM12 900 record or a DTC ZPT trailer: whatever follows is not data.
+// DTC ZPT trailer: whatever follows is not data.
 var errStop = errors.New("meter: end of data")
 
 // lineDecoder is the per-format half of a line-oriented Reader. line
