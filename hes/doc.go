@@ -6,6 +6,12 @@
 //	drop+file:///var/drop, drop+s3://bucket/prefix  a drop folder in any bucket (package hes/dropsource)
 //	sftp://user@host:22/outbox?key=FILE             an SFTP directory (package hes/sftpsource)
 //
+// A stream of read records (a gocloud.dev pubsub subscription: NATS,
+// SQS, Kafka, ...) is landed by LandStream, which batches the records
+// into JSON lines objects as the guidance's Kinesis stream and Firehose
+// delivery did, and acknowledges messages only once their object is
+// written and processed.
+//
 // Import the driver packages for their URL schemes. Fetch lands a source's
 // new objects under LandingPrefix in the inbound bucket and acknowledges
 // them; Pull also processes each landed object (for example with

@@ -25,6 +25,7 @@ func commands() []command {
 		{"integrate", "merge staged reads into the lake's partitions", runIntegrate},
 		{"serve-hes", "serve the simulated head-end system API", runServeHES},
 		{"fetch", "fetch a HES source (API, drop folder, SFTP) into the inbound bucket and ingest it", runFetch},
+		{"stream", "land a stream of JSON read records (NATS, SQS, ...) in the inbound bucket and ingest it", runStream},
 		{"query", "print one meter's reads from the lake", runQuery},
 		{"forecast", "forecasts and anomalies: backtest, train, run, anomalies", runForecast},
 		{"anomaly", "anomaly detection: eval (precision, recall and F1 on injected anomalies)", runAnomaly},

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/nats-io/nats-server/v2/server"
 	natsserver "github.com/nats-io/nats-server/v2/test"
 
 	"github.com/openmda/mda"
@@ -149,10 +150,7 @@ var noLateEvents = regexp.MustCompile(`late events +0 `)
 func TestCLIIngestQueue(t *testing.T) {
 	// One server for the test binary: natspubsub connects to
 	// NATS_SERVER_URL once per process.
-	natsOnce.Do(func() {
-		natsOnce.url = natsserver.RunRandClientPortServer().ClientURL()
-		os.Setenv("NATS_SERVER_URL", natsOnce.url)
-	})
+	startNATS()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "readings.csv")
 	if code, out, errs := runCLI(t, "simulate", "--meters", "5", "--days", "1", "--out", file); code != 0 {
@@ -171,6 +169,18 @@ func TestCLIIngestQueue(t *testing.T) {
 var natsOnce struct {
 	sync.Once
 	url string
+	srv *server.Server
+}
+
+// startNATS starts the test binary's NATS server once: natspubsub
+// connects to NATS_SERVER_URL once per process.
+func startNATS() *server.Server {
+	natsOnce.Do(func() {
+		natsOnce.srv = natsserver.RunRandClientPortServer()
+		natsOnce.url = natsOnce.srv.ClientURL()
+		os.Setenv("NATS_SERVER_URL", natsOnce.url)
+	})
+	return natsOnce.srv
 }
 
 // TestProgressIntegrate: integration's progress counts partitions, not bytes.
