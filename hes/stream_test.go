@@ -71,7 +71,10 @@ func TestLandStream(t *testing.T) {
 	boom := errors.New("ingest failed")
 	var processed []string
 	_, err := hes.LandStream(ctx, sub, inbound, "stream-1", &hes.StreamOptions{MaxAge: 50 * time.Millisecond, Idle: 200 * time.Millisecond, Now: now,
-		Process: func(ctx context.Context, in *blob.Bucket, key string) error { processed = append(processed, key); return boom }})
+		Process: func(ctx context.Context, in *blob.Bucket, key string) error {
+			processed = append(processed, key)
+			return boom
+		}})
 	if !errors.Is(err, boom) || len(processed) != 1 {
 		t.Fatalf("got %v after %v; want the processing error", err, processed)
 	}
@@ -79,7 +82,10 @@ func TestLandStream(t *testing.T) {
 	// and acknowledged; then the stream is idle.
 	var landed []string
 	st, err := hes.LandStream(ctx, sub, inbound, "stream-1", &hes.StreamOptions{MaxAge: 50 * time.Millisecond, Idle: 3 * time.Second, Now: now,
-		Process:  func(ctx context.Context, in *blob.Bucket, key string) error { processed = append(processed, key); return nil },
+		Process: func(ctx context.Context, in *blob.Bucket, key string) error {
+			processed = append(processed, key)
+			return nil
+		},
 		OnLanded: func(key string, messages, records int) { landed = append(landed, key) }})
 	if err != nil {
 		t.Fatal(err)
