@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -187,6 +188,7 @@ func TestTemplate(t *testing.T) {
 		{"ApiFunction", "api", "", []string{"S3ReadPolicy:LakeBucket"}},
 		{"FetchFunction", "fetch", "", []string{"S3CrudPolicy:InboundBucket"}},
 		{"DataflowFunction", "dataflow", "", []string{"S3ReadPolicy:InboundBucket", "S3CrudPolicy:LakeBucket"}},
+		{"StreamFunction", "stream", "", []string{"S3CrudPolicy:InboundBucket", "SQSSendMessagePolicy:StreamFailureQueue"}},
 	}
 	var fns []string
 	for _, tc := range tests {
@@ -323,6 +325,21 @@ func TestTemplate(t *testing.T) {
 		}) {
 			t.Errorf("the dataflow function's role has no Glue access: %v", roles)
 		}
+		// The readings stream and its function exist only when enabled;
+		// the function reads that stream, and its objects land where the
+		// inbound function's rule looks.
+		for _, r := range []string{"ReadingsKinesisStream", "StreamFailureQueue", "StreamFunction"} {
+			if c := get(tp.resource(r), "Condition"); c != "HasReadingsStream" || get(map[string]any(tp), "Conditions", "HasReadingsStream") == nil {
+				t.Errorf("%s condition %v: want HasReadingsStream, defined", r, c)
+			}
+		}
+		if src := get(tp.prop("StreamFunction", "Events"), "Readings", "Properties", "Stream", "Fn::GetAtt"); src != "ReadingsKinesisStream.Arn" {
+			t.Errorf("StreamFunction reads %v", src)
+		}
+		streamKey := hes.StreamKey(tp.prop("StreamFunction", "Environment").(map[string]any)["Variables"].(map[string]any)["STREAM_NAME"].(string), time.Now(), nil)
+		if !slices.ContainsFunc(get(pattern, "detail", "object", "key").([]any), func(p any) bool { return strings.HasPrefix(streamKey, get(p, "prefix").(string)) }) {
+			t.Errorf("the inbound rule %v does not see the stream's objects (%s)", pattern, streamKey)
+		}
 		// Neither the scheduler nor Lambda retries a scheduled run that
 		// failed: the next run resumes it.
 		for _, fn := range []string{"FetchFunction", "IntegratorFunction"} {
@@ -414,6 +431,10 @@ func TestTemplateEnvironment(t *testing.T) {
 		},
 		"DataflowFunction": func(ctx context.Context, e *lambdaenv.Env) error {
 			_, err := handler.NewDataflow(ctx, e, lambdaenv.Logger(t.Output(), ""))
+			return err
+		},
+		"StreamFunction": func(ctx context.Context, e *lambdaenv.Env) error {
+			_, err := handler.NewStreamer(ctx, e, lambdaenv.Logger(t.Output(), ""))
 			return err
 		},
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -101,51 +100,8 @@ func TestFetch(t *testing.T) {
 	}
 	t.Logf("run 1: %d landed; run 2: %d landed, %d empty, %d listings", len(before), len(second.Landed), second.Empty, second.Listings)
 
-	// The rest of the pipeline, as the template wires it: an "Object
-	// Created" event per landed object to the inbound function, its range
-	// messages to the worker, then the integrator.
-	rangesURL, rangesSub := lambdatest.Queue(t, "ranges")
-	env.Vars["RANGES_TOPIC_URL"] = rangesURL
-	vars := lambdaenv.New(env.Getenv)
-	logger := lambdaenv.Logger(t.Output(), "warn")
-	inbound, err := handler.NewInbound(ctx, vars, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	worker, err := handler.NewWorker(ctx, vars, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	integrator, err := handler.NewIntegrator(ctx, vars, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range landed {
-		ev := fmt.Sprintf(`{"version":"0","id":"ev-%s","detail-type":"Object Created","source":"aws.s3","time":"2024-03-03T00:00:00Z",`+
-			`"detail":{"bucket":{"name":%q},"object":{"key":%q},"reason":"PutObject"}}`, k, lambdatest.InboundBucket, k)
-		out, err := lambdatest.Invoke(ctx, inbound.Handle, []byte(ev))
-		if err != nil {
-			t.Fatalf("inbound %s: %v", k, err)
-		}
-		var res handler.InboundResult
-		if err := json.Unmarshal(out, &res); err != nil || len(res.Objects) != 1 || res.Objects[0].Skipped != "" {
-			t.Fatalf("inbound %s: %s (%v); want it planned", k, out, err)
-		}
-	}
-	var recs []lambdatest.Record
-	for i, m := range lambdatest.Drain(t, rangesSub) {
-		recs = append(recs, lambdatest.Record{ID: fmt.Sprintf("range-%03d", i), Body: string(m.Body)})
-	}
-	if len(recs) < len(landed) {
-		t.Fatalf("%d range messages for %d objects", len(recs), len(landed))
-	}
-	out, err := lambdatest.Invoke(ctx, worker.Handle, lambdatest.SQSEvent(t, recs))
-	if err != nil || len(lambdatest.Failures(t, out)) != 0 {
-		t.Fatalf("worker: %s, %v", out, err)
-	}
-	if _, err := lambdatest.Invoke(ctx, integrator.Handle, []byte(`{"detail-type":"Scheduled Event","source":"aws.events","detail":{}}`)); err != nil {
-		t.Fatal(err)
-	}
+	// The rest of the pipeline, as the template wires it.
+	env.Ingest(t, landed)
 	if diff := lambdatest.TruthDiff(t, g, env.Lake); diff != "" {
 		t.Errorf("lake differs from the truth (-want +got):\n%s", diff)
 	}

@@ -25,6 +25,8 @@ import (
 	_ "gocloud.dev/pubsub/mempubsub"
 
 	"github.com/openmda/mda"
+	"github.com/openmda/mda/examples/lambda/internal/handler"
+	"github.com/openmda/mda/examples/lambda/internal/lambdaenv"
 	"github.com/openmda/mda/internal/s3test"
 	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/partition"
@@ -329,4 +331,55 @@ func HoldLock(t testing.TB, lake *blob.Bucket, path string) (release func()) {
 	}
 	t.Cleanup(release)
 	return release
+}
+
+// Ingest runs objects landed in the inbound bucket through the rest of the
+// pipeline, as the template wires it: an "Object Created" event per key to
+// the inbound function, its range messages to the worker, then the
+// integrator. It sets RANGES_TOPIC_URL.
+func (e *Env) Ingest(t testing.TB, keys []string) {
+	t.Helper()
+	ctx := context.Background()
+	rangesURL, rangesSub := Queue(t, "ranges")
+	e.Vars["RANGES_TOPIC_URL"] = rangesURL
+	vars := lambdaenv.New(e.Getenv)
+	logger := lambdaenv.Logger(io.Discard, "error")
+	inbound, err := handler.NewInbound(ctx, vars, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker, err := handler.NewWorker(ctx, vars, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	integrator, err := handler.NewIntegrator(ctx, vars, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		ev := fmt.Sprintf(`{"version":"0","id":"ev-%s","detail-type":"Object Created","source":"aws.s3","time":"2024-03-03T00:00:00Z",`+
+			`"detail":{"bucket":{"name":%q},"object":{"key":%q},"reason":"PutObject"}}`, k, InboundBucket, k)
+		out, err := Invoke(ctx, inbound.Handle, []byte(ev))
+		if err != nil {
+			t.Fatalf("inbound %s: %v", k, err)
+		}
+		var res handler.InboundResult
+		if err := json.Unmarshal(out, &res); err != nil || len(res.Objects) != 1 || res.Objects[0].Skipped != "" {
+			t.Fatalf("inbound %s: %s (%v); want it planned", k, out, err)
+		}
+	}
+	var recs []Record
+	for i, m := range Drain(t, rangesSub) {
+		recs = append(recs, Record{ID: fmt.Sprintf("range-%03d", i), Body: string(m.Body)})
+	}
+	if len(recs) < len(keys) {
+		t.Fatalf("%d range messages for %d objects", len(recs), len(keys))
+	}
+	out, err := Invoke(ctx, worker.Handle, SQSEvent(t, recs))
+	if err != nil || len(Failures(t, out)) != 0 {
+		t.Fatalf("worker: %s, %v", out, err)
+	}
+	if _, err := Invoke(ctx, integrator.Handle, []byte(`{"detail-type":"Scheduled Event","source":"aws.events","detail":{}}`)); err != nil {
+		t.Fatal(err)
+	}
 }
