@@ -3,6 +3,7 @@ package query_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"gocloud.dev/blob"
 
@@ -33,6 +34,38 @@ func BenchmarkEnergyOneMeterWeek(b *testing.B) {
 				f.MeterIDs = []string{l.MeterIDs[i%len(l.MeterIDs)]}
 				rows, _, err := q.Energy(ctx, f, query.Hour)
 				if err != nil || len(rows) != 7*24 {
+					b.Fatalf("%d rows, %v", len(rows), err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkEnergyAllMetersDay: every meter's hourly energy over one day
+// of a 200-meter, 3-day memory lake (kW only): a UTC day, and the same
+// length cut mid-day (as a local day of another zone is), whose two edge
+// days' other hours Energy also reads to infer those days' intervals.
+func BenchmarkEnergyAllMetersDay(b *testing.B) {
+	ctx := context.Background()
+	bk, _ := blob.OpenBucket(ctx, "mem://")
+	defer bk.Close()
+	l, err := querytest.Build(ctx, bk, &querytest.Options{Meters: 200, Days: 3, KWOnly: true, NoTables: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := query.New(bk, nil)
+	for _, tc := range []struct {
+		name string
+		from time.Time
+	}{
+		{"utc-day", l.Start.Add(24 * time.Hour)},
+		{"mid-day", l.Start.Add(29 * time.Hour)},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			f := query.Filter{From: tc.from, To: tc.from.Add(24 * time.Hour)}
+			for b.Loop() {
+				rows, _, err := q.Energy(ctx, f, query.Hour)
+				if err != nil || len(rows) != 200*24 {
 					b.Fatalf("%d rows, %v", len(rows), err)
 				}
 			}

@@ -13,13 +13,18 @@
 // Reading times are interval ends: a read stamped 10:00 covers (09:45,
 // 10:00] for 15-minute data and counts toward the hour that starts at
 // 09:00, the day that holds 09:59:59.999, and so on. Energy is kW times the
-// interval length, never a sum of kW samples; the interval is inferred per
-// meter from the reads of the query's range (see [InferInterval]) unless
-// [Options.Interval] fixes it: a range that lost every other read cannot
-// tell a 15-minute meter from a 30-minute one, and only Options.Interval
-// can. Meters that deliver interval energy (kwh
-// reads) have those summed instead. Voltage statistics use the same
-// buckets.
+// interval length, never a sum of kW samples. Unless [Options.Interval]
+// fixes it, the interval is inferred per meter and local day from all the
+// meter's kW reads of that day (see [InferInterval]), also those outside
+// the query's range, and from the days around it when the day has too few
+// reads to tell: so a day's energy does not depend on the range asked for,
+// and a meter whose interval changed (30-minute reads, then 15-minute ones)
+// has each day's reads weighted by their own interval. A day that lost
+// every other read cannot be told from a day of reads at twice the
+// interval; only Options.Interval can. A period with interval energy (kwh
+// reads) has those summed instead, and its kW reads left out; the meter's
+// other periods still come from its kW reads. Voltage statistics use the
+// same buckets.
 //
 // Periods (hour, day, month) follow [Options.Location], UTC by default:
 // days and months start at local midnight, so a daylight-saving day has 23

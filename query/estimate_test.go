@@ -114,8 +114,9 @@ func writeKW(t *testing.T, b *blob.Bucket, times []time.Time) {
 
 // TestEnergyEstimateEdges: estimates do not depend on how the range is
 // cut (a gap across To is closed by the read after it), the interval comes
-// from the reads in the range, a stray read off the grid does not shift
-// it, and nothing is estimated at or before From.
+// from the reads of the range's day, a stray read off the grid does not
+// shift it nor fill a slot outside the range, and nothing is estimated at
+// or before From.
 func TestEnergyEstimateEdges(t *testing.T) {
 	ctx := context.Background()
 	day := time.Date(2024, 6, 10, 0, 0, 0, 0, time.UTC)
@@ -177,6 +178,20 @@ func TestEnergyEstimateEdges(t *testing.T) {
 		writeKW(t, b, times)
 		got := energy(b, day, day.Add(24*time.Hour), query.Day)
 		if len(got) != 1 || got[0].Estimated != 1 {
+			t.Errorf("%+v; want the one missing read estimated", got)
+		}
+	})
+	// A stray read just after From rounds to the slot at From, which is
+	// not the range's: it fills none of the range's slots.
+	t.Run("a stray read just after From", func(t *testing.T) {
+		b := newLake()
+		times := every(day.AddDate(0, 0, -1), day.Add(24*time.Hour), 15*time.Minute, func(tm time.Time) bool {
+			return tm.Equal(day.Add(6 * time.Hour))
+		})
+		times = append(times, day.Add(time.Minute))
+		writeKW(t, b, times)
+		got := energy(b, day, day.Add(24*time.Hour), query.Day)
+		if len(got) != 1 || got[0].Estimated != 1 || got[0].Interval != 15*time.Minute {
 			t.Errorf("%+v; want the one missing read estimated", got)
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -301,6 +302,10 @@ func TestInferInterval(t *testing.T) {
 		{"one short gap is not enough", at(0, 15, 45, 75, 105, 135), 30 * time.Minute},
 		{"stray read off the grid", at(0, 15, 22, 30, 45, 60, 67, 75), 15 * time.Minute},
 		{"two extra reads in a day of half hours", append(at(0, 15, 30, 45, 60, 90, 120, 150), at(halfHours(180, 40)...)...), 30 * time.Minute},
+		// Each read at half past makes two half-hour gaps: six to 21 hours.
+		{"three on-demand reads in a day of hours", at(slices.Sorted(slices.Values(append(hours(60, 24), 330, 690, 1050)))...), time.Hour},
+		// Four 15-minute gaps to ten 30-minute ones: under half as often.
+		{"a shorter gap under half as often", at(0, 15, 30, 60, 90, 120, 150, 165, 180, 210, 240, 270, 300, 330, 360), 30 * time.Minute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := query.InferInterval(tc.reads); got != tc.want {
@@ -315,6 +320,15 @@ func halfHours(start, n int) []int {
 	var out []int
 	for i := range n {
 		out = append(out, start+30*i)
+	}
+	return out
+}
+
+// hours returns n minutes from start, 60 apart.
+func hours(start, n int) []int {
+	var out []int
+	for i := range n {
+		out = append(out, start+60*i)
 	}
 	return out
 }
