@@ -28,6 +28,26 @@ func BenchmarkDetectOutages(b *testing.B) {
 	}
 }
 
+// BenchmarkDetectOutagesLookBack: a 24-hour window that starts during the
+// outage (12:00), whose meters the look-back reads; with no topology, the
+// look-back reads every meter.
+func BenchmarkDetectOutagesLookBack(b *testing.B) {
+	w := benchWorld(b)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		topo *topology.Topology
+	}{{"topology", w.topo}, {"no-topology", nil}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := grid.DetectOutages(ctx, w.lake, tc.topo, at(12, 0), at(36, 0), nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkRollup(b *testing.B) {
 	w := benchWorld(b)
 	ctx := context.Background()

@@ -13,7 +13,10 @@
 // starts at 09:00. So a roll-up of [from, to) reads the reads with
 // from < t <= to. Outages are reported in reading times: an outage from
 // 10:00 to 11:00 means that the reads timed 10:00 up to 10:45 are missing
-// or at zero voltage and the read at 11:00 is back.
+// or at zero voltage and the read at 11:00 is back. An outage already on
+// at the start of the window is dated from the reads of a look-back before
+// it (OutageOptions.LookBack), which also makes a transformer silent all
+// through the window out rather than unmonitored.
 //
 // # What the guidance did
 //

@@ -35,6 +35,13 @@ type OutageOptions struct {
 	MinGroup int
 	// MinDuration drops outages shorter than it; default 0 (keep all).
 	MinDuration time.Duration
+	// LookBack is how far before the window DetectOutages looks for the
+	// last reads of the meters that are out at its start, or silent all
+	// through it; default 24 hours, negative none. A meter silent all
+	// through the window is monitored, and out, if it read in the
+	// look-back: an outage that began within LookBack before the window
+	// and outlasts it is reported, from the meters' last supplied reads.
+	LookBack time.Duration
 }
 
 func (o *OutageOptions) withDefaults() OutageOptions {
@@ -54,8 +61,16 @@ func (o *OutageOptions) withDefaults() OutageOptions {
 	if r.MinGroup <= 0 {
 		r.MinGroup = 2
 	}
+	if r.LookBack == 0 {
+		r.LookBack = DefaultLookBack
+	}
 	return r
 }
+
+// DefaultLookBack is OutageOptions.LookBack's default: the handler's
+// default window, so that an outage that began in the window before is
+// still reported.
+const DefaultLookBack = 24 * time.Hour
 
 // Outage kinds.
 const (
@@ -71,7 +86,10 @@ type OutageEvent struct {
 	ID    string         `json:"id"`
 	// Start is the reading time of the first missing or dead read; End the
 	// reading time at which supply was back (the end of the analysed window
-	// if Ongoing).
+	// if Ongoing). An outage that StartedBefore the window starts at the
+	// first read its meters missed (or read dead) after their last supplied
+	// reads of the look-back (OutageOptions.LookBack); at the window's
+	// start if they had none.
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
 	// Ongoing reports an outage still on at the end of the window, and
@@ -101,10 +119,17 @@ const (
 // vltg reads: at every multiple of the interval a monitored meter either
 // reads (with a voltage above ZeroVoltage: supplied) or not (silent) or
 // reads at zero voltage (dead). A meter is monitored if it has a read in
-// the window; meters with no read at all (never installed, decommissioned,
-// or the guidance's meter 0) are not outages. The window is cut to the
-// reading times the lake has data for (the first and last read of any
-// meter), so that data not yet ingested is not an outage.
+// the window or in the look-back before it (OutageOptions.LookBack); meters
+// with no read at all (never installed, decommissioned, or the guidance's
+// meter 0) are not outages. The window is cut to the reading times the
+// lake has data for (the first and last read of any meter), so that data
+// not yet ingested is not an outage.
+//
+// The look-back reads only the meters out at the window's start and the
+// topology's meters that did not read in the window (every meter if the
+// topology has none), in the look-back's partitions: a meter silent since
+// before the window, and with it its transformer, is out from the window's
+// start, its outage dated from its last supplied read.
 //
 // Out meters are grouped by the node that best explains them: a service
 // transformer is out at a reading time when at least GroupFraction (and
@@ -132,6 +157,13 @@ func DetectOutages(ctx context.Context, lake *blob.Bucket, topo *topology.Topolo
 	}
 	if n := (last-first)/iv + 1; n > 1<<22 {
 		return nil, fmt.Errorf("%w: window of %d intervals is too long", ErrBadRequest, n)
+	}
+	nlb := int64(0) // intervals of look-back
+	if o.LookBack > 0 {
+		nlb = ceilDiv(o.LookBack.Milliseconds(), iv)
+	}
+	if nlb > 1<<22 {
+		return nil, fmt.Errorf("%w: look-back of %d intervals is too long", ErrBadRequest, nlb)
 	}
 	type meterSlots struct {
 		present, dead []bool
@@ -171,6 +203,43 @@ func DetectOutages(ctx context.Context, lake *blob.Bucket, topo *topology.Topolo
 	lo, hi := int(seenFirst), int(seenLast)+1
 	slot := func(k int) time.Time { return time.UnixMilli(first + int64(k)*iv).UTC() }
 
+	// The look-back: since when the meters out at the window's start were
+	// out, and which of the topology's meters silent all through the
+	// window read before it (and so are monitored, and out).
+	var since map[string]int64
+	if nlb > 0 {
+		var ids []string
+		for id, m := range ms {
+			if !m.present[lo] || m.dead[lo] {
+				ids = append(ids, id)
+			}
+		}
+		for _, m := range topo.SmartMeters {
+			if _, ok := ms[m.ID]; !ok {
+				ids = append(ids, m.ID)
+			}
+		}
+		if len(ids) > 0 || len(topo.SmartMeters) == 0 {
+			if len(topo.SmartMeters) == 0 {
+				ids = nil // meters are known from reads only: every meter
+			}
+			since, err = lookBack(ctx, lake, ids, first, iv, nlb, o.ZeroVoltage)
+			if err != nil {
+				return nil, err
+			}
+		}
+		for id, t := range since {
+			if _, ok := ms[id]; !ok {
+				ms[id] = &meterSlots{present: make([]bool, ns), dead: make([]bool, ns)}
+			}
+			if t >= first {
+				// Supplied at the look-back's last slot: out only from
+				// within the window, whose first slots may hold no data.
+				delete(since, id)
+			}
+		}
+	}
+
 	d := &detector{topo: topo, o: o, lo: lo, hi: hi, state: map[string][]uint8{}, out: map[nodeKey][]bool{}}
 	for id, m := range ms {
 		st := make([]uint8, ns)
@@ -198,6 +267,11 @@ func DetectOutages(ctx context.Context, lake *blob.Bucket, topo *topology.Topolo
 				j++
 			}
 			ev := OutageEvent{Level: n.level, ID: n.id, Start: slot(k), End: slot(j), Ongoing: j == hi, StartedBefore: k == lo}
+			if k == lo {
+				if t := d.since(n, since, first+int64(lo)*iv); t < ev.Start.UnixMilli() {
+					ev.Start = time.UnixMilli(t).UTC()
+				}
+			}
 			if ev.Duration() >= o.MinDuration {
 				d.describe(&ev, n, k, j)
 				events = append(events, ev)
@@ -236,13 +310,20 @@ type nodeKey struct {
 
 // detector holds the out masks of every node.
 type detector struct {
-	topo   *topology.Topology
-	o      OutageOptions
-	lo, hi int
-	state  map[string][]uint8 // per monitored meter
-	out    map[nodeKey][]bool // per node with monitored meters
-	parent map[nodeKey]nodeKey
-	order  []nodeKey // nodes, highest level first
+	topo     *topology.Topology
+	o        OutageOptions
+	lo, hi   int
+	state    map[string][]uint8 // per monitored meter
+	out      map[nodeKey][]bool // per node with monitored meters
+	parent   map[nodeKey]nodeKey
+	children map[nodeKey][]nodeKey
+	order    []nodeKey // nodes, highest level first
+}
+
+// need is the number of a node's n monitored children that must be out
+// for it to be out.
+func (d *detector) need(n int) int {
+	return max(d.o.MinGroup, int(math.Ceil(d.o.GroupFraction*float64(n)-1e-9)))
 }
 
 // mark computes the out masks bottom-up.
@@ -250,6 +331,7 @@ func (d *detector) mark() {
 	d.parent = map[nodeKey]nodeKey{}
 	ns := d.hi
 	children := map[nodeKey][]nodeKey{}
+	d.children = children
 	var meters []string
 	for id := range d.state {
 		meters = append(meters, id)
@@ -289,7 +371,7 @@ func (d *detector) mark() {
 		for _, n := range nodes {
 			kids := children[n]
 			mask := make([]bool, ns)
-			need := max(d.o.MinGroup, int(math.Ceil(d.o.GroupFraction*float64(len(kids))-1e-9)))
+			need := d.need(len(kids))
 			for k := d.lo; k < d.hi; k++ {
 				c := 0
 				for _, kid := range kids {
@@ -308,6 +390,32 @@ func (d *detector) mark() {
 	for _, id := range meters {
 		d.order = append(d.order, nodeKey{topology.LevelMeter, id})
 	}
+}
+
+// since returns since when (Unix ms) node n, out at the window's first
+// slot lo (at time start), had been out: for a meter, the time since which
+// the look-back found it out (since), for a node the time from which
+// enough of its children were out, the need-th earliest of their times.
+// A meter the look-back did not date is out from start.
+func (d *detector) since(n nodeKey, since map[string]int64, start int64) int64 {
+	if n.level == topology.LevelMeter {
+		if t, ok := since[n.id]; ok {
+			return min(t, start)
+		}
+		return start
+	}
+	var times []int64
+	for _, c := range d.children[n] {
+		if d.out[c][d.lo] {
+			times = append(times, d.since(c, since, start))
+		}
+	}
+	need := d.need(len(d.children[n]))
+	if len(times) < need {
+		return start
+	}
+	slices.Sort(times)
+	return times[need-1]
 }
 
 // explained returns the slots where node n is out and its parent is not:
@@ -387,6 +495,55 @@ func (d *detector) describe(ev *OutageEvent, n nodeKey, from, to int) {
 			ev.Latitude, ev.Longitude = &lat, &lon
 		}
 	}
+}
+
+// lookBack reads the kW and vltg reads of the meters ids (nil: every
+// meter) of the n slots before slot first (interval iv ms; slot k holds the
+// reads within half an interval of first + k*iv) and returns, for each
+// meter that read then, the time (Unix ms) of the first of its slots after
+// its last supplied one: from then to the window it was out, silent or
+// dead. A meter that read only dead is out since its first read.
+func lookBack(ctx context.Context, lake *blob.Bucket, ids []string, first, iv, n int64, zero float64) (map[string]int64, error) {
+	const present, dead = 1, 2
+	slots := map[string][]uint8{} // per meter, slot first-n+i at i
+	f := &partition.Filter{Types: []meter.Type{meter.TypeKW, meter.TypeVoltage}, MeterIDs: ids, ValuesOnly: true,
+		From: time.UnixMilli(first - n*iv - iv/2), To: time.UnixMilli(first - iv/2)}
+	_, err := partition.Scan(ctx, lake, f, func(reads []meter.Reading) error {
+		for _, r := range reads {
+			k := floorDiv(r.Time.UnixMilli()-first+iv/2, iv) + n
+			if k < 0 || k >= n {
+				continue
+			}
+			st := slots[r.MeterID]
+			if st == nil {
+				st = make([]uint8, n)
+				slots[r.MeterID] = st
+			}
+			st[k] |= present
+			if r.Type == meter.TypeVoltage && r.Value <= zero {
+				st[k] |= dead
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("grid: scanning reads before the window: %w", err)
+	}
+	since := make(map[string]int64, len(slots))
+	for id, st := range slots {
+		k := int64(-1) // the first slot after the last supplied one
+		for i := n - 1; i >= 0; i-- {
+			if st[i] == present {
+				k = i + 1
+				break
+			}
+		}
+		if k < 0 { // dead whenever it read
+			k = int64(slices.Index(st, present|dead))
+		}
+		since[id] = first + (k-n)*iv
+	}
+	return since, nil
 }
 
 func floorDiv(a, b int64) int64 {
