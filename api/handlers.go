@@ -40,8 +40,9 @@ type Energy struct {
 	End   time.Time `json:"end"`
 	KWh   Float     `json:"kwh"`
 	Reads int       `json:"reads"`
-	// IntervalSeconds is the interval each kW read stood for (0 for kWh
-	// reads).
+	// IntervalSeconds is the interval each kW read of the period stood
+	// for: 0 for a period read from kWh, and 0 when its reads stood for
+	// different intervals (the day a meter's interval changed).
 	IntervalSeconds int64 `json:"interval_seconds"`
 	// EstimatedReads counts the missing reads estimated into kwh
 	// (estimate=true; package vee).

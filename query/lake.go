@@ -21,7 +21,7 @@ import (
 // Options configures a Lake. Nil means the defaults.
 type Options struct {
 	// Interval is the length of the interval a kW read stands for. Zero
-	// infers it per meter from the data (see package doc).
+	// infers it per meter and local day from the data (see package doc).
 	Interval time.Duration
 	// Location sets the boundaries of days and months; nil means UTC.
 	Location *time.Location
