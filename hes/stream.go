@@ -74,8 +74,11 @@ func StreamKey(name string, landed time.Time, content []byte) string {
 //
 // Messages are acknowledged only after the object that holds them is
 // written (and processed, with Process): a crash before that lands them
-// again, in an object of the same name if they come in the same batch, and
-// de-duplication in the lake keeps each read once either way. LandStream
+// again, in an object of the same name if they come back in the same
+// batch and order (queues may reorder redeliveries), and de-duplication in
+// the lake keeps each read once either way. Lines keep the order of the
+// messages, so that each meter's reads stay in time order for the late
+// check. LandStream
 // returns ctx's error when ctx is done, without landing what it holds
 // (those messages are delivered again), or nil after Idle.
 func LandStream(ctx context.Context, sub *pubsub.Subscription, inbound *blob.Bucket, name string, opts *StreamOptions) (StreamStats, error) {
