@@ -216,9 +216,12 @@ func Integrate(ctx context.Context, lake *blob.Bucket, opts *IntegrateOptions) (
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
-			case errors.Is(err, ErrLocked):
+			case errors.Is(err, ErrLocked), errors.Is(err, ErrLockLost):
+				// Another integrator has the partition (or took it over
+				// from this one, which stopped before writing): its staged
+				// files stay for the next run.
 				st.Locked++
-				o.Logger.Warn("partition locked; left for the next run", "partition", p)
+				o.Logger.Warn("partition locked; left for the next run", "partition", p, "err", err)
 			case err != nil:
 				errs = append(errs, fmt.Errorf("staging: integrate %s: %w", p, err))
 			default:
