@@ -40,8 +40,9 @@ const retailerWideHeader = "NMI,METER SERIAL NUMBER,CON/GEN,DATE,ESTIMATED?,"
 // are enough): the HES CSV by its header, NEM12 by its 100 or 200 record,
 // MRASCo flows by ZHV, Green Button by its XML, the London CSV by LCLid,
 // the retailer wide CSV by its header, and JSON lines (the guidance's
-// staging records) by a first line that opens an object. A configurable
-// CSV cannot be recognised: name it.
+// staging records) by a first line that opens an object (or, in Plan and
+// Ingest, by a .jsonl or .ndjson name). A configurable CSV cannot be
+// recognised: name it.
 func DetectFormat(head []byte) (string, error) {
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")) // UTF-8 BOM
 	head = bytes.TrimLeft(head, "\r\n")                   // blank lines, as in some NEM12 exports
@@ -67,6 +68,20 @@ func DetectFormat(head []byte) (string, error) {
 		return meter.JSONLinesFormat, nil
 	}
 	return "", fmt.Errorf("mda: cannot tell the format from %q; name it (--format)", clipBytes(line))
+}
+
+// formatByName names the format of an object whose name says it: JSON
+// lines (.jsonl, .ndjson, compressed or not), which hes.LandStream and the
+// stream Lambda write. A stream object's first line may be a bad record,
+// which DetectFormat could not place.
+func formatByName(key string) string {
+	for _, ext := range []string{".gz", ".zst", ".zstd"} {
+		key = strings.TrimSuffix(key, ext)
+	}
+	if strings.HasSuffix(key, ".jsonl") || strings.HasSuffix(key, ".ndjson") {
+		return meter.JSONLinesFormat
+	}
+	return ""
 }
 
 func clipBytes(b []byte) string {

@@ -92,3 +92,30 @@ func TestStrictIngestKeepsTheReason(t *testing.T) {
 		})
 	}
 }
+
+// TestIngestJSONLinesEdges: a JSON lines object named .jsonl is read as
+// such even when its first line is a bad record (format detection alone
+// could not place it), and a record dated outside the lake's years is
+// quarantined, not the object failed.
+func TestIngestJSONLinesEdges(t *testing.T) {
+	ctx := context.Background()
+	good := `{"meter_id":"good","reading_type":"kw","reading_value":1,"reading_date_time":"2024-03-01 00:15:00"}` + "\n"
+	for _, tc := range []struct {
+		name, key, data string
+	}{
+		{"bad first line", "inbound/landing/s/2024/03/01/00/x.jsonl", "oops\n" + good},
+		{"year 0", "x.jsonl", good + `{"meter_id":"bad","reading_type":"kw","reading_value":1,"reading_date_time":"0000-01-01 00:00:00"}` + "\n"},
+		{"year 10000 after the offset", "x.ndjson", good + `{"meter_id":"bad","reading_type":"kw","reading_value":1,"reading_date_time":"9999-12-31T23:30:00-01:00"}` + "\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lake := openBucket(t, "mem://")
+			if err := lake.WriteAll(ctx, tc.key, []byte(tc.data), nil); err != nil {
+				t.Fatal(err)
+			}
+			st, err := mda.Ingest(ctx, lake, lake, tc.key, nil)
+			if err != nil || st.Format != meter.JSONLinesFormat || st.Reads != 1 || st.Quarantined != 1 {
+				t.Errorf("format %s, %d reads, %d quarantined, %v; want json-lines, 1 and 1", st.Format, st.Reads, st.Quarantined, err)
+			}
+		})
+	}
+}

@@ -182,6 +182,9 @@ func (p *Pipeline) Plan(ctx context.Context, bucketName, key string, opts *PlanO
 		o.Arrival = time.Now()
 	}
 	if o.Format == "" {
+		o.Format = formatByName(o.Source)
+	}
+	if o.Format == "" {
 		head := make([]byte, min(attrs.Size, 8<<10))
 		if len(head) > 0 {
 			r, err := b.NewRangeReader(ctx, key, 0, int64(len(head)), nil)
@@ -559,6 +562,22 @@ func (p *Pipeline) scanWhole(ctx context.Context, src *blob.Bucket, msg ranges.M
 	var written int64
 	for {
 		n, rerr := dec.Read(buf)
+		// A read the lake cannot hold (a year outside 1 to 9999) would
+		// fail the writer, and the whole object with it: it is
+		// quarantined, described, since a record-oriented decoder does
+		// not say which line it came from.
+		kept := buf[:0]
+		for _, r := range buf[:n] {
+			if y := r.Time.Year(); y < 1 || y > 9999 {
+				bad = append(bad, badLine(msg, 0, -1, "time", fmt.Errorf("%w: year %d is outside 1 to 9999", meter.ErrTimestamp, y), []byte(r.String())))
+				if p.opts.Strict {
+					return bad, nil, nil
+				}
+				continue
+			}
+			kept = append(kept, r)
+		}
+		n = len(kept)
 		for i := range buf[:n] {
 			// A read whose format does not say when it was delivered (the
 			// wide CSV, LCL, ESPI, a NEM12 day without an update time)

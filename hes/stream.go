@@ -18,15 +18,18 @@ import (
 // Defaults of StreamOptions.
 const (
 	DefaultStreamMaxBytes = 32 << 20
-	DefaultStreamMaxAge   = time.Minute
+	// DefaultStreamMaxAge is below SQS's default visibility timeout (30
+	// s): a message held past its queue's ack deadline is delivered again
+	// while it waits.
+	DefaultStreamMaxAge = 20 * time.Second
 )
 
 // StreamOptions configures LandStream. Nil means the defaults.
 type StreamOptions struct {
 	// MaxBytes and MaxAge bound an object: it is written once it holds
 	// MaxBytes of records (default 32 MiB) or its first message is MaxAge
-	// old (default 1 minute, Firehose's buffer interval), whichever comes
-	// first.
+	// old (default 20 s), whichever comes first. Keep MaxAge below the
+	// subscription's ack deadline (SQS's visibility timeout).
 	MaxBytes int
 	MaxAge   time.Duration
 	// Idle makes LandStream return, after landing what it holds, once no
@@ -34,9 +37,13 @@ type StreamOptions struct {
 	// done.
 	Idle time.Duration
 	// Process, if set, is called with each landed object (for example
-	// mda.Ingest) before its messages are acknowledged; an error nacks
-	// them and stops LandStream.
+	// mda.Ingest) before its messages are acknowledged.
 	Process ProcessFunc
+	// Attempts bounds the tries to write and process an object whose
+	// messages cannot be delivered again (an at-most-once subscription
+	// such as NATS core, whose messages cannot be nacked); default 5,
+	// with a backoff from 1 s.
+	Attempts int
 	// OnLanded, if set, is called after each object's messages are
 	// acknowledged.
 	OnLanded func(key string, messages, records int)
@@ -47,7 +54,7 @@ type StreamOptions struct {
 // StreamStats reports what LandStream did.
 type StreamStats struct {
 	Messages int64 // messages received and acknowledged
-	Records  int64 // JSON values landed (a malformed rest of a message counts as one)
+	Records  int64 // JSON values landed (each malformed line counts as one)
 	Objects  int64 // objects landed
 	Bytes    int64 // bytes landed
 }
@@ -67,20 +74,27 @@ func StreamKey(name string, landed time.Time, content []byte) string {
 // the guidance's Kinesis stream and Firehose delivery do. A message holds
 // one or more JSON values, one after another (newline-delimited, or
 // concatenated as a Kinesis record aggregates them) or in an array; each
-// value becomes one line, compacted. A message that is not valid JSON from
-// some point on keeps that rest as one line, its line ends made spaces, so
-// that the decoder quarantines it with its bytes (package meter's
-// JSONLinesReader reads the objects; format "json" of mda.Ingest).
+// value becomes one line, compacted (see AppendRecords). Package meter's
+// JSONLinesReader reads the objects (format "json" of mda.Ingest, chosen
+// by their .jsonl name).
 //
 // Messages are acknowledged only after the object that holds them is
-// written (and processed, with Process): a crash before that lands them
-// again, in an object of the same name if they come back in the same
-// batch and order (queues may reorder redeliveries), and de-duplication in
-// the lake keeps each read once either way. Lines keep the order of the
-// messages, so that each meter's reads stay in time order for the late
-// check. LandStream
-// returns ctx's error when ctx is done, without landing what it holds
-// (those messages are delivered again), or nil after Idle.
+// written (and processed, with Process). On a queue that redelivers
+// (SQS, Kafka, mem://), a failure nacks the batch and LandStream returns
+// the error: the messages come back, in an object of the same name if
+// they come back in the same batch and order, and de-duplication in the
+// lake keeps each read once either way. A message delivered again while
+// its batch waits (held past the ack deadline) is kept once. On an
+// at-most-once subscription (NATS core), whose messages cannot come back,
+// the write and Process are tried Attempts times; if they still fail,
+// LandStream returns an error naming the object, which is in the inbound
+// bucket if the write succeeded (ingest it from there). Lines keep the
+// order of the messages, so that each meter's reads stay in time order for
+// the late check.
+//
+// When ctx is done LandStream lands what it holds (with a minute to do
+// it) and returns ctx's error; after Idle without messages it lands what
+// it holds and returns nil.
 func LandStream(ctx context.Context, sub *pubsub.Subscription, inbound *blob.Bucket, name string, opts *StreamOptions) (StreamStats, error) {
 	var st StreamStats
 	o := StreamOptions{}
@@ -93,6 +107,9 @@ func LandStream(ctx context.Context, sub *pubsub.Subscription, inbound *blob.Buc
 	if o.MaxAge <= 0 {
 		o.MaxAge = DefaultStreamMaxAge
 	}
+	if o.Attempts <= 0 {
+		o.Attempts = 5
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -102,26 +119,46 @@ func LandStream(ctx context.Context, sub *pubsub.Subscription, inbound *blob.Buc
 	var (
 		buf     []byte
 		msgs    []*pubsub.Message
+		held    = map[string]int{} // LoggableID to index in msgs
 		records int
 		first   time.Time // when the first message of buf came
 		last    = time.Now()
 	)
-	land := func() error {
+	land := func(ctx context.Context) error {
 		if len(msgs) == 0 {
 			return nil
 		}
+		redeliverable := true
+		for _, m := range msgs {
+			redeliverable = redeliverable && m.Nackable()
+		}
 		key := StreamKey(name, o.Now(), buf)
-		err := inbound.WriteAll(ctx, key, buf, &blob.WriterOptions{ContentType: "application/x-ndjson"})
-		if err == nil && o.Process != nil {
-			err = o.Process(ctx, inbound, key)
+		var err error
+		for attempt, wait := 1, time.Second; ; attempt, wait = attempt+1, 2*wait {
+			err = inbound.WriteAll(ctx, key, buf, &blob.WriterOptions{ContentType: "application/x-ndjson"})
+			if err == nil && o.Process != nil {
+				err = o.Process(ctx, inbound, key)
+			}
+			if err == nil || redeliverable || attempt >= o.Attempts || ctx.Err() != nil {
+				break
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
 		}
 		if err != nil {
-			for _, m := range msgs {
-				if m.Nackable() {
+			if redeliverable {
+				for _, m := range msgs {
 					m.Nack()
 				}
+				return &Error{Code: ctxCode(ctx, Unknown), Op: "stream", Object: key, Err: err}
 			}
-			return &Error{Code: ctxCode(ctx, Unknown), Op: "stream", Object: key, Err: err}
+			for _, m := range msgs {
+				m.Ack() // a no-op where messages cannot come back
+			}
+			return &Error{Code: ctxCode(ctx, Unknown), Op: "stream", Object: key,
+				Err: fmt.Errorf("the subscription cannot deliver these %d messages again; %d records are in this object if it was written: %w", len(msgs), records, err)}
 		}
 		for _, m := range msgs {
 			m.Ack()
@@ -134,6 +171,7 @@ func LandStream(ctx context.Context, sub *pubsub.Subscription, inbound *blob.Buc
 			o.OnLanded(key, len(msgs), records)
 		}
 		buf, msgs, records = buf[:0], msgs[:0], 0
+		clear(held)
 		return nil
 	}
 	for {
@@ -154,14 +192,19 @@ func LandStream(ctx context.Context, sub *pubsub.Subscription, inbound *blob.Buc
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
-				return st, ctx.Err()
+				// Land what is held: on an at-most-once subscription it
+				// would be lost, elsewhere it saves a redelivery.
+				lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+				lerr := land(lctx)
+				cancel()
+				return st, errors.Join(ctx.Err(), lerr)
 			}
 			if !errors.Is(rctx.Err(), context.DeadlineExceeded) {
 				return st, &Error{Code: Unknown, Op: "stream", Err: fmt.Errorf("receive: %w", err)}
 			}
 			now := time.Now()
 			if len(msgs) > 0 && !now.Before(first.Add(o.MaxAge)) || o.Idle > 0 && !now.Before(last.Add(o.Idle)) {
-				if err := land(); err != nil {
+				if err := land(ctx); err != nil {
 					return st, err
 				}
 			}
@@ -171,15 +214,25 @@ func LandStream(ctx context.Context, sub *pubsub.Subscription, inbound *blob.Buc
 			continue
 		}
 		last = time.Now()
+		if i, ok := held[m.LoggableID]; ok && m.LoggableID != "" {
+			// Delivered again while its batch waited: keep the newer
+			// delivery's handle (the older one's ack would be refused),
+			// and its records once.
+			msgs[i] = m
+			continue
+		}
 		if len(msgs) == 0 {
 			first = last
 		}
 		var n int
 		buf, n = AppendRecords(buf, m.Body)
+		if m.LoggableID != "" {
+			held[m.LoggableID] = len(msgs)
+		}
 		msgs = append(msgs, m)
 		records += n
 		if len(buf) >= o.MaxBytes {
-			if err := land(); err != nil {
+			if err := land(ctx); err != nil {
 				return st, err
 			}
 		}
@@ -188,8 +241,9 @@ func LandStream(ctx context.Context, sub *pubsub.Subscription, inbound *blob.Buc
 
 // AppendRecords appends the JSON values of a message body to dst, one
 // compacted value per line (the elements of an array each on its own), and
-// returns how many lines it appended. The rest of a body that is not valid
-// JSON is appended as one line, its line ends replaced by spaces.
+// returns how many lines it appended. Where the body is not valid JSON,
+// the line that holds the bad value is appended as it is, and decoding
+// resumes at the next line.
 func AppendRecords(dst, body []byte) ([]byte, int) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	n := 0
@@ -201,17 +255,25 @@ func AppendRecords(dst, body []byte) ([]byte, int) {
 			return dst, n
 		}
 		if err != nil {
-			rest := bytes.TrimSpace(body[start:])
+			// The bad value's line is one line of its own, which the
+			// decoder quarantines with its bytes; decoding resumes at the
+			// next line, as a file of these lines would be read.
+			rest := body[start:]
+			line := rest
+			if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+				line, rest = rest[:i], rest[i+1:]
+			} else {
+				rest = nil
+			}
+			if line = bytes.TrimSpace(line); len(line) > 0 {
+				dst = append(append(dst, bytes.ReplaceAll(line, []byte{'\r'}, []byte{' '})...), '\n')
+				n++
+			}
 			if len(rest) == 0 {
 				return dst, n
 			}
-			for _, c := range rest {
-				if c == '\n' || c == '\r' {
-					c = ' '
-				}
-				dst = append(dst, c)
-			}
-			return append(dst, '\n'), n + 1
+			more, m := AppendRecords(dst, rest)
+			return more, n + m
 		}
 		if raw[0] == '[' {
 			var elems []json.RawMessage

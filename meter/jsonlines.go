@@ -238,26 +238,40 @@ func unitShift(unit, want string) (int, bool) {
 	return 0, false
 }
 
-// parseJSONTime parses "yyyy-MM-dd HH:mm:ss[.fff]" or the same with a 'T'
-// in UTC, or RFC 3339 with an offset, to the millisecond.
+// parseJSONTime parses "yyyy-MM-dd HH:mm:ss[.fff]" (or with a 'T') in
+// UTC, or either with an offset ("Z", "+02:00"), to the millisecond, in
+// the years the lake holds (1 to 9999, after the offset).
 func parseJSONTime(s string) (time.Time, bool) {
 	if len(s) < 19 {
 		return time.Time{}, false
 	}
 	b := []byte(s)
-	if b[10] == 'T' || b[10] == 't' {
-		if last := b[len(b)-1]; last == 'Z' || last == 'z' || bytes.ContainsAny(b[19:], "+-") {
-			t, err := time.Parse(time.RFC3339Nano, s)
-			if err != nil {
-				return time.Time{}, false
-			}
-			return t.UTC().Truncate(time.Millisecond), true
-		}
+	switch b[10] {
+	case 'T', 't', ' ':
 		b[10] = ' '
-	}
-	ms, ok := parseHESTime(b)
-	if !ok {
+	default:
 		return time.Time{}, false
 	}
-	return time.UnixMilli(ms).UTC(), true
+	var t time.Time
+	if last := b[len(b)-1]; last == 'Z' || last == 'z' || bytes.ContainsAny(b[19:], "+-") {
+		b[10] = 'T'
+		if last == 'z' {
+			b[len(b)-1] = 'Z'
+		}
+		p, err := time.Parse(time.RFC3339Nano, string(b))
+		if err != nil {
+			return time.Time{}, false
+		}
+		t = p.UTC().Truncate(time.Millisecond)
+	} else {
+		ms, ok := parseHESTime(b)
+		if !ok {
+			return time.Time{}, false
+		}
+		t = time.UnixMilli(ms).UTC()
+	}
+	if y := t.Year(); y < 1 || y > 9999 {
+		return time.Time{}, false
+	}
+	return t, true
 }

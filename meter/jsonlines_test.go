@@ -129,3 +129,39 @@ func BenchmarkJSONLinesReader(b *testing.B) {
 	}
 	benchRead(b, buf.Bytes(), n, func(r io.Reader) meter.Reader { return meter.NewJSONLinesReader(r, nil) })
 }
+
+// TestJSONLinesTimes: the layouts of reading_date_time and arrival_time,
+// and the years the lake holds.
+func TestJSONLinesTimes(t *testing.T) {
+	at := utc("2024-03-01T10:15:00.25Z")
+	for _, tc := range []struct {
+		in   string
+		want time.Time // zero: rejected
+	}{
+		{"2024-03-01 10:15:00.250", at},
+		{"2024-03-01T10:15:00.25", at},
+		{"2024-03-01t10:15:00.25z", at},
+		{"2024-03-01T12:15:00.25+02:00", at},
+		{"2024-03-01 12:15:00.25+02:00", at},
+		{"2024-03-01T10:15:00.2509Z", at},
+		{"2024-02-29 00:00:00", utc("2024-02-29T00:00:00Z")},
+		{"2023-02-29 00:00:00", time.Time{}},
+		{"0000-01-01 00:00:00", time.Time{}},
+		{"9999-12-31T23:30:00-01:00", time.Time{}},
+		{"0001-01-01T00:15:00+01:00", time.Time{}},
+		{"2024-03-01", time.Time{}},
+		{"2024-03-01X10:15:00", time.Time{}},
+	} {
+		rec := `{"meter_id":"m","reading_type":"kw","reading_value":1,"reading_date_time":"` + tc.in + `"}`
+		var errs []*meter.ParseError
+		got, err := meter.ReadAll(meter.NewJSONLinesReader(strings.NewReader(rec), &meter.JSONLinesOptions{OnError: onErr(&errs)}))
+		switch {
+		case err != nil:
+			t.Errorf("%s: %v", tc.in, err)
+		case tc.want.IsZero() && (len(got) != 0 || len(errs) != 1 || !errors.Is(errs[0], meter.ErrTimestamp)):
+			t.Errorf("%s: %v, %v; want it rejected as a bad timestamp", tc.in, got, errs)
+		case !tc.want.IsZero() && (len(got) != 1 || !got[0].Time.Equal(tc.want)):
+			t.Errorf("%s: %v, %v; want %v", tc.in, got, errs, tc.want)
+		}
+	}
+}

@@ -76,7 +76,7 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "stream %s: %d messages, %d records in %d objects (%d bytes) in %v\n", *name, st.Messages, st.Records, st.Objects, st.Bytes,
 		time.Since(start).Round(time.Millisecond))
 	if errors.Is(err, context.Canceled) {
-		return nil // interrupted: what was not landed is delivered again
+		return nil // interrupted, after landing what it held
 	}
 	return err
 }

@@ -46,8 +46,13 @@ func (a *Adapter) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	}
 	// The limit is on the response event as Lambda sends it: headers,
 	// and the body as a JSON string (base64 for binary types).
-	if enc, err := json.Marshal(res); err != nil || len(enc) > limit {
-		n := len(enc)
+	// Measured as the runtime encodes it: without escaping <, > and &,
+	// which json.Marshal would grow to six bytes each.
+	var enc bytes.Buffer
+	je := json.NewEncoder(&enc)
+	je.SetEscapeHTML(false)
+	if err := je.Encode(res); err != nil || enc.Len()-1 > limit {
+		n := enc.Len() - 1 // Encode's newline
 		return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusBadRequest,
 			Headers: map[string]string{"Content-Type": "application/json"},
 			Body: fmt.Sprintf("{\"error\":%q}\n", fmt.Sprintf("the response (%d bytes encoded) exceeds the %d bytes a Lambda function may return: "+

@@ -176,7 +176,11 @@ func TestResponseLimit(t *testing.T) {
 	if err != nil || full.StatusCode != 200 {
 		t.Fatalf("status %d, %v: %.300s", full.StatusCode, err, full.Body)
 	}
-	enc, _ := json.Marshal(full)
+	var buf bytes.Buffer
+	je := json.NewEncoder(&buf)
+	je.SetEscapeHTML(false)
+	je.Encode(full)
+	enc := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	for _, tc := range []struct {
 		limit, code int
 	}{{len(enc), 200}, {len(enc) - 1, 400}} {
