@@ -93,6 +93,18 @@ func TestGridRoutesParameters(t *testing.T) {
 			t.Errorf("%s: %d %s; want 400", q, w.Code, w.Body)
 		}
 	}
+	// A calendar month of days fits, DST change included (745 hours in
+	// London's October), and so does the last day a date may name.
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := api.New(b, &api.Options{Location: london})
+	for _, q := range []string{"/outage?from=2024-10-01&to=2024-10-31", "/outage?from=9998-12-30&to=9998-12-31"} {
+		if w := get(lh, q); w.Code != http.StatusOK {
+			t.Errorf("%s: %d %s", q, w.Code, w.Body)
+		}
+	}
 	slow := api.New(b, &api.Options{Timeout: time.Nanosecond})
 	for _, q := range []string{"/consumption/" + l.MeterIDs[0] + "?reading_date_from=20240301&reading_date_to=20240303", "/outage?from=2024-03-01&to=2024-03-03"} {
 		if w := get(slow, q); w.Code != http.StatusServiceUnavailable {

@@ -30,7 +30,9 @@ type HandlerOptions struct {
 	// Outage and VoltVar configure the analyses.
 	Outage  *OutageOptions
 	VoltVar *VoltVarOptions
-	// MaxWindow bounds the from-to span of /outage; default 31 days.
+	// MaxWindow bounds the from-to span of /outage; default 32 days, so
+	// that any calendar month of days fits in any zone (a 31-day month
+	// with a DST change is 745 hours).
 	MaxWindow time.Duration
 	// OutageTTL is how long an /outage answer is reused for the same
 	// window (and concurrent requests for one window share one scan): a
@@ -72,7 +74,7 @@ func NewHandler(lake *blob.Bucket, opts *HandlerOptions) http.Handler {
 		h.opts.TopologyTTL = 5 * time.Minute
 	}
 	if h.opts.MaxWindow <= 0 {
-		h.opts.MaxWindow = 31 * 24 * time.Hour
+		h.opts.MaxWindow = 32 * 24 * time.Hour
 	}
 	if h.opts.Now == nil {
 		h.opts.Now = time.Now
@@ -280,34 +282,37 @@ func ParseTime(s string, upper bool) (time.Time, error) { return ParseTimeIn(s, 
 // skips it).
 func ParseTimeIn(s string, upper bool, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
-	t, err := parseTimeIn(s, upper, loc)
-	if err != nil {
-		return t, err
+	year := func(y int) error {
+		if y < minYear || y > maxYear {
+			return fmt.Errorf("%w: time %q: want a year from %d to %d", ErrBadRequest, s, minYear, maxYear)
+		}
+		return nil
 	}
-	if y := t.In(loc).Year(); y < minYear || y > maxYear {
-		return time.Time{}, fmt.Errorf("%w: time %q: want a year from %d to %d", ErrBadRequest, s, minYear, maxYear)
-	}
-	return t, nil
-}
-
-func parseTimeIn(s string, upper bool, loc *time.Location) (time.Time, error) {
 	for _, layout := range []string{"2006-01-02", "20060102"} {
 		if d, err := time.Parse(layout, s); err == nil {
+			if err := year(d.Year()); err != nil {
+				return time.Time{}, err
+			}
 			if upper {
 				d = d.AddDate(0, 0, 1)
 			}
 			return meter.StartOfDay(d.Year(), d.Month(), d.Day(), loc).UTC(), nil
 		}
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
+	t, err := time.Parse(time.RFC3339Nano, s)
 	for _, layout := range []string{"20060102150405", "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t.UTC(), nil
+		if err == nil {
+			break
 		}
+		t, err = time.ParseInLocation(layout, s, loc)
 	}
-	return time.Time{}, fmt.Errorf("%w: time %q: want RFC 3339, YYYY-MM-DD or yyyyMMdd", ErrBadRequest, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: time %q: want RFC 3339, YYYY-MM-DD or yyyyMMdd", ErrBadRequest, s)
+	}
+	if err := year(t.In(loc).Year()); err != nil {
+		return time.Time{}, err
+	}
+	return t.UTC(), nil
 }
 
 // checkParams rejects parameters other than allowed (and format=json, as

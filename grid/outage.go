@@ -123,7 +123,11 @@ const (
 // with no read at all (never installed, decommissioned, or the guidance's
 // meter 0) are not outages. The window is cut to the reading times the
 // lake has data for (the first and last read of any meter), so that data
-// not yet ingested is not an outage.
+// not yet ingested by the whole lake is not an outage. Reads that one
+// group of meters delivers later than the others (a head-end batch hours
+// behind) do look like an outage of those meters until they arrive, all
+// the more with the look-back: set LookBack negative where deliveries lag
+// by more than the window.
 //
 // The look-back reads only the meters out at the window's start and the
 // topology's meters that did not read in the window (every meter if the

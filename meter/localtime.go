@@ -215,5 +215,16 @@ func StartOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
 		start, _ := t.ZoneBounds()
 		return start
 	}
+	// A repeated midnight (clocks back from 01:00 or later to 00:00):
+	// time.Date may give the second; the first is in the zone period before.
+	if start, _ := t.ZoneBounds(); !start.IsZero() {
+		_, off := t.Zone()
+		_, prev := start.Add(-time.Nanosecond).Zone()
+		if e := t.Add(time.Duration(off-prev) * time.Second); e.Before(start) {
+			if ey, em, ed := e.In(loc).Date(); ey == ty && em == tm && ed == td {
+				return e
+			}
+		}
+	}
 	return t
 }

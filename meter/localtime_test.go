@@ -7,15 +7,16 @@ import (
 	"github.com/openmda/mda/meter"
 )
 
-// TestStartOfDay: the first instant of every local day 2019-2026 in zones
+// TestStartOfDay: the first instant of every local day 2010-2026 in zones
 // whose clock changes skip midnight (Santiago, Beirut, Cairo, Havana,
-// Azores) and in others: it falls on that date, and the instant before it
-// on the date before.
+// Azores), repeat it (Amman, Gaza, Chita) and in others: it falls on that
+// date, and the instant before it on the date before.
 func TestStartOfDay(t *testing.T) {
 	for _, zone := range []string{"America/Santiago", "Asia/Beirut", "Africa/Cairo", "America/Havana", "Atlantic/Azores",
+		"Asia/Amman", "Asia/Gaza", "Asia/Chita", "Asia/Magadan",
 		"Australia/Sydney", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu", "UTC"} {
 		loc := mustLoad(t, zone)
-		for d := time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() < 2027; d = d.AddDate(0, 0, 1) {
+		for d := time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() < 2027; d = d.AddDate(0, 0, 1) {
 			s := meter.StartOfDay(d.Year(), d.Month(), d.Day(), loc)
 			y, m, dd := s.In(loc).Date()
 			py, pm, pd := s.Add(-time.Millisecond).In(loc).Date()

@@ -64,7 +64,14 @@ func (p Period) Bucket(t time.Time, loc *time.Location) (start, end time.Time) {
 		_, off := lt.Zone()
 		d := time.Duration(off) * time.Second
 		start = t.Add(d).Truncate(time.Hour).Add(-d)
-		return start.In(loc), start.Add(time.Hour).In(loc)
+		end = start.Add(time.Hour)
+		// An offset change of part of an hour (Lord Howe) cuts the hour.
+		if zs, ze := lt.ZoneBounds(); !zs.IsZero() && start.Before(zs) {
+			start = zs
+		} else if !ze.IsZero() && end.After(ze) {
+			end = ze
+		}
+		return start.In(loc), end.In(loc)
 	case Day:
 		y, m, d := lt.Date()
 		return meter.StartOfDay(y, m, d, loc), meter.StartOfDay(y, m, d+1, loc)

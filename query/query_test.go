@@ -339,6 +339,7 @@ func TestPeriodBucket(t *testing.T) {
 		t.Skip("no tzdata:", err)
 	}
 	kolkata, _ := time.LoadLocation("Asia/Kolkata")
+	lordHowe, _ := time.LoadLocation("Australia/Lord_Howe")
 	u := func(s string) time.Time {
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
@@ -359,6 +360,12 @@ func TestPeriodBucket(t *testing.T) {
 		{query.Hour, "2024-10-27T00:30:00Z", berlin, "2024-10-27T00:00:00Z", "2024-10-27T01:00:00Z"}, // 02:30 CEST
 		{query.Hour, "2024-10-27T01:30:00Z", berlin, "2024-10-27T01:00:00Z", "2024-10-27T02:00:00Z"}, // 02:30 CET
 		{query.Hour, "2024-03-01T10:20:00Z", kolkata, "2024-03-01T09:30:00Z", "2024-03-01T10:30:00Z"},
+		// Lord Howe's clocks go back half an hour at 02:00 (15:00Z): the
+		// local hour 01:00-02:00 comes once whole and once as its half
+		// after the change; the rows do not overlap.
+		{query.Hour, "2024-04-06T14:40:00Z", lordHowe, "2024-04-06T14:00:00Z", "2024-04-06T15:00:00Z"},
+		{query.Hour, "2024-04-06T15:10:00Z", lordHowe, "2024-04-06T15:00:00Z", "2024-04-06T15:30:00Z"},
+		{query.Hour, "2024-04-06T15:40:00Z", lordHowe, "2024-04-06T15:30:00Z", "2024-04-06T16:30:00Z"},
 		{query.Month, "2024-02-29T23:59:59Z", nil, "2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z"},
 		// Weeks run from Monday: 2024-03-01 is a Friday, 2024-03-04 a Monday.
 		{query.Week, "2024-03-01T12:00:00Z", nil, "2024-02-26T00:00:00Z", "2024-03-04T00:00:00Z"},
