@@ -636,8 +636,9 @@ func (s *scanner) scanFiles(ctx context.Context, b *blob.Bucket, k Key, files []
 	// Several files: a partition written in batches, or one that Compact
 	// is replacing (its new file beside the old ones). Their reads are
 	// merged as Compact merges them, so that a read in two of them is
-	// passed on once.
-	s.collected = s.collected[:0]
+	// passed on once: each file's reads are sorted already, so the merge
+	// of the runs takes a heap of one cursor per file.
+	s.collected, s.fileRuns = s.collected[:0], s.fileRuns[:0]
 	s.collecting = true
 	err := func() error {
 		defer func() { s.collecting = false }()
@@ -646,23 +647,122 @@ func (s *scanner) scanFiles(ctx context.Context, b *blob.Bucket, k Key, files []
 				return err
 			}
 		}
-		return s.flush()
+		s.flushCollect()
+		return nil
 	}()
 	if err != nil {
 		clear(s.collected)
 		return err
 	}
-	merged := Dedup(s.collected)
-	for len(merged) > 0 {
-		n := copy(s.out[len(s.out):cap(s.out)], merged)
+	merged := mergeRuns(slices.Grow(s.merged[:0], len(s.collected)), s.collected, s.fileRuns)
+	if s.p.valuesOnly { // as a scan of one file gives them
+		for i := range merged {
+			merged[i].Source, merged[i].Arrival, merged[i].Quality = "", time.Time{}, 0
+		}
+	}
+	rest := merged
+	for len(rest) > 0 {
+		n := copy(s.out[len(s.out):cap(s.out)], rest)
 		s.out = s.out[:len(s.out)+n]
-		merged = merged[n:]
+		rest = rest[n:]
 		if err := s.flush(); err != nil {
 			return err
 		}
 	}
 	clear(s.collected)
+	clear(merged)
+	s.merged = merged[:0]
 	return nil
+}
+
+// flushCollect moves the buffered reads to collected.
+func (s *scanner) flushCollect() {
+	s.collected = append(s.collected, s.out...)
+	clear(s.out)
+	s.out = s.out[:0]
+}
+
+// mergeRuns appends to dst the reads of the runs of reads (reads[runs[i]:
+// runs[i+1]], the last to the end), each in (meter, time) order, merged in
+// that order with one read per key: the one Dedup keeps. A run out of
+// order (a foreign file) is sorted first.
+func mergeRuns(dst, reads []meter.Reading, runs []int) []meter.Reading {
+	type cursor struct{ i, end int }
+	var cs []cursor
+	for r, start := range runs {
+		end := len(reads)
+		if r+1 < len(runs) {
+			end = runs[r+1]
+		}
+		if start == end {
+			continue
+		}
+		run := reads[start:end]
+		if !slices.IsSortedFunc(run, compareReads) {
+			slices.SortStableFunc(run, compareReads)
+		}
+		cs = append(cs, cursor{start, end})
+	}
+	less := func(a, b cursor) int { return compareReads(reads[a.i], reads[b.i]) }
+	// A small heap by hand: k is the number of files, a handful.
+	h := cs
+	down := func(i int) {
+		for {
+			l, m := 2*i+1, i
+			if l < len(h) && less(h[l], h[m]) < 0 {
+				m = l
+			}
+			if r := l + 1; r < len(h) && less(h[r], h[m]) < 0 {
+				m = r
+			}
+			if m == i {
+				return
+			}
+			h[i], h[m] = h[m], h[i]
+			i = m
+		}
+	}
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for len(h) > 0 {
+		r := reads[h[0].i]
+		if n := len(dst); n > 0 && dst[n-1].MeterID == r.MeterID && dst[n-1].Time.Equal(r.Time) && dst[n-1].Type == r.Type {
+			if preference(r, dst[n-1]) > 0 {
+				dst[n-1] = r
+			}
+		} else {
+			dst = append(dst, r)
+		}
+		h[0].i++
+		if h[0].i == h[0].end {
+			h[0] = h[len(h)-1]
+			h = h[:len(h)-1]
+		}
+		down(0)
+	}
+	return dst
+}
+
+// compareReads orders reads by meter, then time (a partition has one
+// type).
+func compareReads(a, b meter.Reading) int {
+	if c := cmp.Compare(a.MeterID, b.MeterID); c != 0 {
+		return c
+	}
+	return a.Time.Compare(b.Time)
+}
+
+// declaresSorted reports whether every row group of a file says its rows
+// are sorted by meter_id and then reading_date_time, ascending.
+func declaresSorted(md *format.FileMetaData, l *fileLayout) bool {
+	for _, rg := range md.RowGroups {
+		sc := rg.SortingColumns
+		if len(sc) < 2 || int(sc[0].ColumnIdx) != l.col[colMeterID] || int(sc[1].ColumnIdx) != l.col[colTime] || sc[0].Descending || sc[1].Descending {
+			return false
+		}
+	}
+	return true
 }
 
 // partitionMark is what a scan has passed on of the partition it reads.
@@ -717,6 +817,8 @@ type scanner struct {
 	// partition of several files, merged before they are passed on).
 	collecting bool
 	collected  []meter.Reading
+	fileRuns   []int // where each file's reads start in collected
+	merged     []meter.Reading
 	mark       partitionMark
 
 	rr     rangeReader // the file being read
@@ -776,6 +878,11 @@ func (s *scanner) release() {
 	}
 }
 
+// valuesOnly reports whether the scan decodes only meter, time and value:
+// not while it collects a partition of several files, whose merge needs
+// the arrival times (the latest arrival wins, as in Compact).
+func (s *scanner) valuesOnly() bool { return s.p.valuesOnly && !s.collecting }
+
 // flush passes the buffered reads to fn (or keeps them, collecting),
 // leaving out those a partition read again has passed on already.
 func (s *scanner) flush() error {
@@ -783,9 +890,7 @@ func (s *scanner) flush() error {
 		return nil
 	}
 	if s.collecting {
-		s.collected = append(s.collected, s.out...)
-		clear(s.out)
-		s.out = s.out[:0]
+		s.flushCollect()
 		return nil
 	}
 	m := &s.mark
@@ -1005,6 +1110,16 @@ func (s *scanner) scanFile(ctx context.Context, b *blob.Bucket, k Key, fe fileEn
 	if err != nil {
 		return err
 	}
+	if !declaresSorted(m.pf.Metadata(), &m.layout) {
+		// Resuming after the last read passed on needs files in (meter,
+		// time) order, as this package writes them and says so.
+		s.mark.sorted = false
+	}
+	if s.collecting {
+		s.flushCollect()
+		s.fileRuns = append(s.fileRuns, len(s.collected))
+		s.collected = slices.Grow(s.collected, int(min(m.pf.NumRows(), 1<<24)))
+	}
 	s.nextFile()
 	rr.lenient = true // pages are read through io.SectionReaders
 	s.st.Files++
@@ -1026,7 +1141,7 @@ func (s *scanner) scanFile(ctx context.Context, b *blob.Bucket, k Key, fe fileEn
 			err = s.readMeters(k, m, g, rg, &meta.RowGroups[g], &m.layout)
 		} else {
 			// One request for the row group's columns.
-			off, n := columnsRange(&meta.RowGroups[g], &m.layout, s.p.valuesOnly)
+			off, n := columnsRange(&meta.RowGroups[g], &m.layout, s.valuesOnly())
 			s.ranges = append(s.ranges[:0], byteRange{off, off + n})
 			if err = rr.fetch(s.ranges); err == nil {
 				err = s.readRowGroupFrom(k, rg, &m.layout, rr)
@@ -1452,7 +1567,7 @@ func (s *scanner) readRowGroup(k Key, rg parquet.RowGroup, l *fileLayout) error 
 func (s *scanner) openCursors(rg parquet.RowGroup, l *fileLayout, r io.ReaderAt, meterID bool) (cursors [numColumns]*columnCursor) {
 	chunks := rg.ColumnChunks()
 	for c := range cursors {
-		if s.p.valuesOnly && !valueColumn(c) || c == colMeterID && !meterID {
+		if s.valuesOnly() && !valueColumn(c) || c == colMeterID && !meterID {
 			continue // read as nulls: zero values
 		}
 		if l.col[c] >= 0 {
@@ -1557,7 +1672,7 @@ func (s *scanner) readMeters(k Key, m *fileMeta, g int, rg parquet.RowGroup, md 
 	}()
 	ranges := s.ranges[:0]
 	for c, col := range l.col {
-		if col < 0 || s.p.valuesOnly && !valueColumn(c) {
+		if col < 0 || s.valuesOnly() && !valueColumn(c) {
 			continue
 		}
 		fc, ok := chunks[col].(*parquet.FileColumnChunk)
@@ -1731,7 +1846,7 @@ func matchPage(pg parquet.Page, row, n int64, one string, buf []parquet.Value, m
 func (s *scanner) appendReads(k Key, vals [numColumns][]parquet.Value, l *fileLayout, n int, ids []string) error {
 	mid, val, tim, src, arr, qua := vals[colMeterID][:n], vals[colValue][:n], vals[colTime][:n],
 		vals[colSource][:n], vals[colArrival][:n], vals[colQuality][:n]
-	all := !s.p.valuesOnly
+	all := !s.valuesOnly()
 	timeUnit, arrivalUnit := l.unit[colTime], l.unit[colArrival]
 	for j := range n {
 		ms := zeroTimeMs
