@@ -14,17 +14,20 @@
 // 10:00] for 15-minute data and counts toward the hour that starts at
 // 09:00, the day that holds 09:59:59.999, and so on. Energy is kW times the
 // interval length, never a sum of kW samples. Unless [Options.Interval]
-// fixes it, the interval is inferred per meter and local day from all the
-// meter's kW reads of that day (see [InferInterval]), also those outside
-// the query's range, and from the days around it when the day has too few
-// reads to tell: so a day's energy does not depend on the range asked for,
-// and a meter whose interval changed (30-minute reads, then 15-minute ones)
-// has each day's reads weighted by their own interval. A day that lost
-// every other read cannot be told from a day of reads at twice the
-// interval; only Options.Interval can. A period with interval energy (kwh
-// reads) has those summed instead, and its kW reads left out; the meter's
-// other periods still come from its kW reads. Voltage statistics use the
-// same buckets.
+// fixes it, the interval is inferred per meter and local day from the
+// meter's kW reads of that day (see [Lake.Energy] and [InferInterval]),
+// also those outside the query's range, and from the days around it when
+// the day has too few reads to tell: so a day's energy does not depend on
+// the range asked for. A meter whose interval changed (30-minute reads,
+// then 15-minute ones) has each read weighted by its own interval, also on
+// the day of the change. Of a day the range cuts, the first and last
+// hours are read, and the rest only for the meters whose interval they do
+// not settle. A day that lost every other read cannot be told from a day
+// of reads at twice the interval; only Options.Interval can. An hour with
+// interval energy (kwh reads) has those summed instead, and its kW reads
+// left out; the meter's other hours still come from its kW reads, and
+// days, weeks and months are the sums of their hours. Voltage statistics
+// use the same buckets.
 //
 // Periods (hour, day, month) follow [Options.Location], UTC by default:
 // days and months start at local midnight, so a daylight-saving day has 23

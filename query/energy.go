@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/openmda/mda/meter"
@@ -31,7 +32,8 @@ type Energy struct {
 	// estimates) stood for. It is 0 if the energy comes from kWh reads,
 	// and 0 if the period's kW reads stood for different intervals (a week
 	// in which the meter went from 30-minute to 15-minute reads): Reads
-	// counts them all the same.
+	// counts them all the same. The day a meter changed interval is such a
+	// period too.
 	Interval time.Duration
 }
 
@@ -39,18 +41,26 @@ type Energy struct {
 // for the intervals within [f.From, f.To) (reads stamped in (From, To]),
 // ordered by meter and start. Periods without reads are left out.
 //
-// A meter's period that has kWh reads is read from them: they are summed,
-// and its kW reads in that period are left out. Otherwise the period's kW
-// reads are each multiplied by the interval they stand for:
-// Options.Interval if set, else the one inferred from the meter's kW reads
-// of the read's local day (see [InferInterval]), all of them whatever part
-// of the day the range holds, so that a day's energy does not depend on the
-// range asked for. A day whose reads do not tell its interval (fewer than
-// four reads in step: a meter installed late in the day, a day of lost
-// reads) takes the one inferred from the reads of the three days either
-// side, and a meter with a single read in that week the most common
-// interval of the result's other meters' days, else DefaultInterval.
-// With f.Export, its kwh_export reads are summed instead.
+// kWh or kW is chosen per meter and hour (Hour's buckets): an hour that
+// has kWh reads is read from them, summed, and its kW reads are left out;
+// other hours from their kW reads. Days, weeks and months add up their
+// hours, so that a month is the sum of its days, and a day of its hours,
+// whatever range is asked for. A kW read is multiplied by the interval it
+// stands for: Options.Interval if set, else the one inferred from the
+// meter's kW reads of the read's local day, all of them whatever part of
+// the day the range holds, so that a day's energy does not depend on the
+// range asked for. A day's interval is that of its first five reads when
+// the last five agree ([InferInterval] of each), so that the rest of a day
+// the range cuts need not be read. Where they differ, the meter changed
+// interval that day (30-minute reads until noon, then 15-minute ones): the
+// reads before the change stand for the first interval and those after it
+// for the second. Where either does not tell, the interval inferred from
+// all the day's reads counts. A day whose reads do not tell its interval
+// (fewer than four reads in step: a meter installed late in the day, a
+// day of lost reads) takes the one inferred from the reads of the three
+// days either side, and a meter with a single read in that week the most
+// common interval of the result's other meters' days, else
+// DefaultInterval. With f.Export, its kwh_export reads are summed instead.
 func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats, error) {
 	if err := checkRange(f); err != nil {
 		return nil, Stats{}, err
@@ -67,12 +77,13 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	budget := new(atomic.Int64) // the reads of all this call's scans, for MaxReads
 	var edges edgeScan
 	if l.opts.Interval <= 0 && !f.Export {
-		edges.start(ctx, cancel, l, f)
+		edges.start(ctx, cancel, l, f, budget)
 	}
 	byMeter := make(map[string]*series)
-	st, err := l.scan(ctx, &pf, func(rs []meter.Reading) error {
+	st, err := l.scanCounted(ctx, &pf, budget, func(rs []meter.Reading) error {
 		for _, r := range rs {
 			s := byMeter[r.MeterID]
 			if s == nil {
@@ -99,17 +110,11 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		return nil, st, err
 	}
 
-	type acc struct {
-		Energy
-		kwh bool // read from kWh reads
-	}
-	sums := make(map[bucketKey]*acc)
+	sums := make(map[bucketKey]*Energy)
 	loc := l.opts.Location
 	from, to := f.From.In(loc), f.To.In(loc)
 	// add counts energy toward the period of the interval that ends at t;
-	// iv is the interval of a kW read or estimate, 0 for a kWh read. A
-	// period with kWh reads is read from them alone: they are added first,
-	// and kW reads and estimates in such a period are not added.
+	// iv is the interval of a kW read or estimate, 0 for a kWh read.
 	add := func(id string, t time.Time, kwh float64, iv time.Duration, estimated bool) {
 		start, end := p.Bucket(t.Add(-time.Millisecond), loc)
 		k := bucketKey{id, start.UnixMilli()}
@@ -117,10 +122,8 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		switch {
 		case e == nil:
 			s, en := clip(start, end, from, to)
-			e = &acc{Energy: Energy{MeterID: id, Start: s, End: en, Interval: iv}, kwh: iv == 0}
+			e = &Energy{MeterID: id, Start: s, End: en, Interval: iv}
 			sums[k] = e
-		case e.kwh && iv != 0:
-			return
 		case e.Interval != iv:
 			e.Interval = 0
 		}
@@ -131,21 +134,27 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 			e.Reads++
 		}
 	}
-	inKWhPeriod := func(id string, t time.Time) bool {
-		start, _ := p.Bucket(t.Add(-time.Millisecond), loc)
-		e := sums[bucketKey{id, start.UnixMilli()}]
-		return e != nil && e.kwh
+	// The hours with kWh reads, of the meters that have some: their kW
+	// reads and estimates are left out. The choice is made per hour, not
+	// per period, so that a week or month that holds one kWh read still
+	// counts the kW reads of its other hours, as its days and hours do.
+	kwhHours := make(map[bucketKey]bool)
+	inKWhHour := func(id string, t time.Time) bool {
+		start, _ := Hour.Bucket(t.Add(-time.Millisecond), loc)
+		return kwhHours[bucketKey{id, start.UnixMilli()}]
 	}
 	for id, s := range byMeter {
 		for _, r := range s.kwh {
+			start, _ := Hour.Bucket(r.Time.Add(-time.Millisecond), loc)
+			kwhHours[bucketKey{id, start.UnixMilli()}] = true
 			add(id, r.Time, r.Value, 0, false)
 		}
 	}
-	// The meters whose kW reads count: those with a kW read in a period
+	// The meters whose kW reads count: those with a kW read in an hour
 	// without kWh reads. Only they need intervals and estimates.
 	var kwMeters []string
 	for id, s := range byMeter {
-		if len(s.kw) == 0 || len(s.kwh) > 0 && !slices.ContainsFunc(s.kw, func(r meter.Reading) bool { return !inKWhPeriod(id, r.Time) }) {
+		if len(s.kw) == 0 || len(s.kwh) > 0 && !slices.ContainsFunc(s.kw, func(r meter.Reading) bool { return !inKWhHour(id, r.Time) }) {
 			continue
 		}
 		sortByTime(s.kw)
@@ -156,7 +165,7 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 	var days map[string][]dayInterval
 	if l.opts.Interval <= 0 && len(kwMeters) > 0 {
 		var ist Stats
-		days, ist, err = l.inferIntervals(ctx, f, byMeter, kwMeters, edges.reads)
+		days, ist, err = l.inferIntervals(ctx, f, byMeter, kwMeters, edges.reads, budget)
 		st.Add(ist)
 		if err != nil {
 			return nil, st, err
@@ -170,10 +179,14 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		if l.opts.Interval > 0 {
 			ds = fixed
 		}
+		kwh := len(s.kwh) > 0
 		j := 0
 		for _, r := range s.kw {
 			for ms := r.Time.UnixMilli(); ds[j].end < ms && j+1 < len(ds); {
 				j++
+			}
+			if kwh && inKWhHour(id, r.Time) {
+				continue
 			}
 			iv := ds[j].iv
 			add(id, r.Time, r.Value*iv.Hours(), iv, false)
@@ -181,8 +194,9 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		if f.Estimate == nil {
 			continue
 		}
-		// One grid per run of days of one interval: a meter whose interval
-		// changed is estimated on each side at its interval of the time.
+		// One grid per run of days (or parts of a day) of one interval: a
+		// meter whose interval changed is estimated on each side at its
+		// interval of the time.
 		for i := 0; i < len(ds); {
 			j := i + 1
 			for j < len(ds) && ds[j].iv == ds[i].iv {
@@ -202,7 +216,10 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		}
 	}
 	if len(gappy) > 0 {
-		est, err := l.estimate(ctx, f, gappy, func(g *gapMeter, t time.Time, kw float64) {
+		est, err := l.estimate(ctx, f, gappy, budget, func(g *gapMeter, t time.Time, kw float64) {
+			if len(byMeter[g.id].kwh) > 0 && inKWhHour(g.id, t) {
+				return
+			}
 			add(g.id, t, kw*g.iv.Hours(), g.iv, true)
 		})
 		st.Add(est)
@@ -213,7 +230,7 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 	keys := slices.SortedFunc(maps.Keys(sums), compareKeys)
 	out := make([]Energy, len(keys))
 	for i, k := range keys {
-		out[i] = sums[k].Energy
+		out[i] = *sums[k]
 	}
 	return out, st, nil
 }
@@ -222,16 +239,18 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 type series struct {
 	// kw and kwh are the reads in the range (kwh also kwh_export).
 	kw, kwh []meter.Reading
-	// all are the kW reads of the range's days, sorted by time: those of
-	// the range and the rest of its first and last days. near are kW reads
-	// of the days around a day whose reads do not tell its interval, for
-	// the meters marked need.
-	all, near []meter.Reading
-	need      bool
+	// all are the kW reads known of the range's days, sorted by time: those
+	// of the range and of the first and last edgeWindow of its first and
+	// last days, and, for the meters marked whole, the rest of those days.
+	// near are kW reads of the days around a day whose reads do not tell
+	// its interval, for the meters marked need.
+	all, near   []meter.Reading
+	need, whole bool
 }
 
 // dayInterval is the interval of a meter's kW reads stamped in (start,
-// end] (Unix milliseconds): one local day.
+// end] (Unix milliseconds): one local day, or the part of it before or
+// after the meter changed interval.
 type dayInterval struct {
 	start, end int64
 	iv         time.Duration
@@ -240,15 +259,54 @@ type dayInterval struct {
 // Interval inference: a day's own reads tell its interval when they hold
 // minDayGaps gaps of it (four reads in step), which a couple of reads
 // that happen to lie some intervals apart do not; other days take the
-// interval of the windowDays days either side of them as well.
+// interval of the windowDays days either side of them as well. A day's
+// first and last edgeReads reads tell its interval when they agree (one
+// lost read among them still leaves minDayGaps gaps in step); reading the
+// first and last edgeWindow of a day the range cuts finds them for meters
+// of 30 minutes or less, so that the rest of the day is read only for the
+// meters whose interval those reads do not settle.
 const (
 	minDayGaps = 3
 	windowDays = 3
+	edgeReads  = 5
+	edgeWindow = 3 * time.Hour
 )
 
-// edgeScan reads, alongside the range, the kW reads of the rest of the
-// range's first and last local days, from which those days' intervals are
-// inferred with the range's reads.
+// span is the reads stamped in (from, to].
+type span struct{ from, to time.Time }
+
+func (s span) empty() bool { return !s.from.Before(s.to) }
+
+func (s span) and(o span) span { return span{maxTime(s.from, o.from), minTime(s.to, o.to)} }
+
+// edgeSpans returns the parts of the range's first and last local days
+// outside the range (pre and post; empty if the range holds the whole
+// day), and the windows of those parts that tell the days' intervals:
+// their first and last edgeWindow.
+func edgeSpans(f Filter, loc *time.Location) (pre, post span, windows []span) {
+	first, last := dayBounds(f, loc)
+	_, firstEnd := Day.Bucket(first, loc)
+	lastStart, _ := Day.Bucket(last.Add(-time.Millisecond), loc)
+	pre, post = span{first, f.From}, span{f.To, last}
+	for _, w := range []span{
+		pre.and(span{first, first.Add(edgeWindow)}), pre.and(span{firstEnd.Add(-edgeWindow), firstEnd}),
+		post.and(span{lastStart, lastStart.Add(edgeWindow)}), post.and(span{last.Add(-edgeWindow), last}),
+	} {
+		if w.empty() {
+			continue
+		}
+		if n := len(windows); n > 0 && !windows[n-1].to.Before(w.from) {
+			windows[n-1].to = maxTime(windows[n-1].to, w.to) // adjacent or overlapping: one scan
+			continue
+		}
+		windows = append(windows, w)
+	}
+	return pre, post, windows
+}
+
+// edgeScan reads, alongside the range, the kW reads of the windows of the
+// range's first and last local days that tell those days' intervals (see
+// edgeSpans).
 type edgeScan struct {
 	wg    sync.WaitGroup
 	reads map[string][]meter.Reading // by meter
@@ -258,14 +316,14 @@ type edgeScan struct {
 
 // start starts the scan, unless the range is whole days; cancel is called
 // if it fails.
-func (e *edgeScan) start(ctx context.Context, cancel func(), l *Lake, f Filter) {
-	first, last := dayBounds(f, l.opts.Location)
-	if !first.Before(f.From) && !f.To.Before(last) {
+func (e *edgeScan) start(ctx context.Context, cancel func(), l *Lake, f Filter, budget *atomic.Int64) {
+	_, _, windows := edgeSpans(f, l.opts.Location)
+	if len(windows) == 0 {
 		return
 	}
 	e.reads = make(map[string][]meter.Reading)
 	e.wg.Go(func() {
-		e.st, e.err = l.scanAround(ctx, f.MeterIDs, first, f.From, f.To, last, func(rs []meter.Reading) error {
+		e.st, e.err = l.scanSpans(ctx, f.MeterIDs, windows, budget, func(rs []meter.Reading) error {
 			for _, r := range rs {
 				e.reads[r.MeterID] = append(e.reads[r.MeterID], r)
 			}
@@ -286,27 +344,23 @@ func dayBounds(f Filter, loc *time.Location) (first, last time.Time) {
 }
 
 // inferIntervals returns, for each of the meters ids (sorted), the
-// interval of each local day of the range that holds its kW reads, in
-// time order. A day's interval comes from all the meter's kW reads of that
-// day: those of the range, and edges, the meter's kW reads of the rest of
-// the range's first and last days; for a day whose reads do not tell it,
-// from the days around it, which inferIntervals reads. So a day's interval
+// intervals of each local day of the range that holds its kW reads, in
+// time order (two for a day the meter changed interval). A day's intervals
+// come from the meter's kW reads of that day (see dayIntervals): those of
+// the range, and edges, the meter's kW reads of the windows of the range's
+// first and last days (edgeSpans); inferIntervals reads the rest of those
+// days for the meters whose windows do not settle them, and the days
+// around a day whose reads do not tell its interval. So a day's interval
 // is the same whatever range holds it.
-func (l *Lake) inferIntervals(ctx context.Context, f Filter, byMeter map[string]*series, ids []string, edges map[string][]meter.Reading) (map[string][]dayInterval, Stats, error) {
+func (l *Lake) inferIntervals(ctx context.Context, f Filter, byMeter map[string]*series, ids []string, edges map[string][]meter.Reading, budget *atomic.Int64) (map[string][]dayInterval, Stats, error) {
 	loc := l.opts.Location
 	first, last := dayBounds(f, loc)
+	pre, post, windows := edgeSpans(f, loc)
 	var st Stats
-	out := make(map[string][]dayInterval, len(ids))
-	votes := make(map[time.Duration]int)
-	type pending struct {
-		id string
-		i  int // in out[id]
-	}
-	var undecided []pending
 	var counts gapCounts
-	for _, id := range ids {
-		s := byMeter[id]
-		s.all = withNear(edges[id], s.kw)
+	// days returns the meter's day intervals, and false if some day the
+	// range cuts needs its reads outside the windows.
+	days := func(s *series) ([]dayInterval, bool) {
 		var ds []dayInterval
 		for i := 0; i < len(s.all); {
 			start, end := Day.Bucket(s.all[i].Time.Add(-time.Millisecond), loc)
@@ -319,26 +373,86 @@ func (l *Lake) inferIntervals(ctx context.Context, f Filter, byMeter map[string]
 			if len(readsIn(day, f.From, f.To)) == 0 {
 				continue // an edge day's reads of a meter without reads in the range's part of it
 			}
-			d := dayInterval{start: start.UnixMilli(), end: end.UnixMilli()}
-			if iv, n := counts.infer(day); n >= minDayGaps {
-				d.iv = iv
-				votes[iv]++
-			} else {
-				undecided = append(undecided, pending{id, len(ds)})
+			whole := s.whole || !(start.Equal(first) && !pre.empty()) && !(end.Equal(last) && !post.empty())
+			dis, ok := counts.dayIntervals(day, start, end, whole)
+			if !ok {
+				return nil, false
 			}
-			ds = append(ds, d)
+			ds = append(ds, dis...)
+		}
+		return ds, true
+	}
+	out := make(map[string][]dayInterval, len(ids))
+	var partial []string // meters that need the rest of the edge days
+	for _, id := range ids {
+		s := byMeter[id]
+		s.all = withNear(edges[id], s.kw)
+		ds, ok := days(s)
+		// A meter with a day to take from the days around must have its
+		// edge days whole too: they may be among those days.
+		if !ok || len(windows) > 0 && slices.ContainsFunc(ds, func(d dayInterval) bool { return d.iv == 0 }) {
+			partial = append(partial, id)
+			continue
 		}
 		out[id] = ds
 	}
+	if len(partial) > 0 {
+		var rest []span
+		for _, sp := range []span{pre, post} {
+			if !sp.empty() {
+				rest = append(rest, sp) // the windows again too: simpler than cutting them out, and these meters are few
+			}
+		}
+		scanIDs := partial
+		if len(f.MeterIDs) == 0 && len(partial) > maxListedMeters {
+			scanIDs = nil // all meters: cheaper than a long list
+		}
+		wanted := make(map[string]bool, len(partial))
+		for _, id := range partial {
+			wanted[id] = true
+			byMeter[id].near = nil
+		}
+		rst, err := l.scanSpans(ctx, scanIDs, rest, budget, func(rs []meter.Reading) error {
+			for _, r := range rs {
+				if wanted[r.MeterID] {
+					byMeter[r.MeterID].near = append(byMeter[r.MeterID].near, r)
+				}
+			}
+			return nil
+		})
+		st.Add(rst)
+		if err != nil {
+			return nil, st, err
+		}
+		for _, id := range partial {
+			s := byMeter[id]
+			s.all, s.near, s.whole = withNear(s.near, s.kw), nil, true
+			out[id], _ = days(s)
+		}
+	}
 
+	votes := make(map[time.Duration]int)
+	type pending struct {
+		id string
+		i  int // in out[id]
+	}
+	var undecided []pending
+	for _, id := range ids {
+		for i, d := range out[id] {
+			if d.iv == 0 {
+				undecided = append(undecided, pending{id, i})
+			} else {
+				votes[d.iv]++
+			}
+		}
+	}
 	if len(undecided) > 0 {
-		type window struct{ from, to time.Time }
-		wins := make([]window, len(undecided))
+		wins := make([]span, len(undecided))
 		lo, hi := first, last
 		var wids []string
 		for k, u := range undecided {
 			y, m, d := time.UnixMilli(out[u.id][u.i].start).In(loc).Date()
-			w := window{meter.StartOfDay(y, m, d-windowDays, loc), meter.StartOfDay(y, m, d+windowDays+1, loc)}
+			w := span{meter.StartOfDay(y, m, d-windowDays, loc), meter.StartOfDay(y, m, d+windowDays+1, loc)}
 			wins[k] = w
 			lo, hi = minTime(lo, w.from), maxTime(hi, w.to)
 			if s := byMeter[u.id]; !s.need {
@@ -347,7 +461,7 @@ func (l *Lake) inferIntervals(ctx context.Context, f Filter, byMeter map[string]
 			}
 		}
 		slices.Sort(wids)
-		wst, err := l.scanAround(ctx, wids, lo, first, last, hi, func(rs []meter.Reading) error {
+		wst, err := l.scanSpans(ctx, wids, []span{{lo, first}, {last, hi}}, budget, func(rs []meter.Reading) error {
 			for _, r := range rs {
 				if s := byMeter[r.MeterID]; s != nil && s.need {
 					s.near = append(s.near, r)
@@ -384,6 +498,91 @@ func (l *Lake) inferIntervals(ctx context.Context, f Filter, byMeter map[string]
 	return out, st, nil
 }
 
+// maxListedMeters bounds the meters a scan names; more are scanned as all
+// meters and filtered, which prunes less but does not test each row group
+// against a long list.
+const maxListedMeters = 64
+
+// dayIntervals returns the intervals of a meter's kW reads of the local
+// day (start, end], sorted by time; whole says whether they are all the
+// day's reads, else they are those of its first and last edgeWindow and
+// maybe more. The day's first and last edgeReads reads tell its interval
+// when both do and agree; when both do and disagree the meter changed
+// interval that day, and the day is cut where the gaps of the one give
+// way to those of the other. Else all the day's reads tell it, and an
+// interval of 0 says that they do not either. ok is false if whole is
+// false and the reads known do not settle the day.
+func (c *gapCounts) dayIntervals(day []meter.Reading, start, end time.Time, whole bool) (_ []dayInterval, ok bool) {
+	var head, tail []meter.Reading
+	if whole {
+		head, tail = day[:min(edgeReads, len(day))], day[max(0, len(day)-edgeReads):]
+	} else {
+		// The day's first edgeReads reads are known if its first window
+		// holds that many, and likewise its last.
+		head, tail = readsIn(day, start, start.Add(edgeWindow)), readsIn(day, end.Add(-edgeWindow), end)
+		if len(head) < edgeReads || len(tail) < edgeReads {
+			return nil, false
+		}
+		head, tail = head[:edgeReads], tail[len(tail)-edgeReads:]
+	}
+	told := func(rs []meter.Reading) time.Duration {
+		if len(rs) < edgeReads {
+			return 0
+		}
+		if iv, n := c.infer(rs); n >= minDayGaps {
+			return iv
+		}
+		return 0
+	}
+	a, b := told(head), told(tail)
+	d := dayInterval{start: start.UnixMilli(), end: end.UnixMilli(), iv: a}
+	switch {
+	case a > 0 && a == b:
+		return []dayInterval{d}, true
+	case !whole:
+		return nil, false
+	case a > 0 && b > 0:
+		k := changeAt(day, a, b)
+		cut := day[k].Time.UnixMilli()
+		return []dayInterval{{d.start, cut, a}, {cut, d.end, b}}, true
+	}
+	if iv, n := c.infer(day); n >= minDayGaps {
+		d.iv = iv
+	} else {
+		d.iv = 0
+	}
+	return []dayInterval{d}, true
+}
+
+// changeAt returns the index of the last read at interval a of a day
+// (sorted) whose reads went from interval a to b: the cut that leaves the
+// most gaps of a before it and of b after it, the earliest of equals (a
+// read lost at the change leaves a gap of neither; the reads after it are
+// b's).
+func changeAt(day []meter.Reading, a, b time.Duration) int {
+	after := 0
+	for i := 1; i < len(day); i++ {
+		if day[i].Time.Sub(day[i-1].Time) == b {
+			after++
+		}
+	}
+	best, k, before := -1, 0, 0
+	for i := range day {
+		if i > 0 {
+			switch day[i].Time.Sub(day[i-1].Time) {
+			case a:
+				before++
+			case b:
+				after--
+			}
+		}
+		if before+after > best {
+			best, k = before+after, i
+		}
+	}
+	return k
+}
+
 // withNear returns rs, sorted by time, with near merged in: reads (in
 // any order) that lie before and after rs's span, none within it.
 func withNear(near, rs []meter.Reading) []meter.Reading {
@@ -396,17 +595,16 @@ func withNear(near, rs []meter.Reading) []meter.Reading {
 	return append(append(append(all, near[:i]...), rs...), near[i:]...)
 }
 
-// scanAround calls fn with the kW reads of the meters ids (nil: all)
-// stamped in (a, b] and in (c, d]: the parts of (a, d] around a span
-// (b, c] already read. An empty part is not scanned.
-func (l *Lake) scanAround(ctx context.Context, ids []string, a, b, c, d time.Time, fn func([]meter.Reading) error) (Stats, error) {
+// scanSpans calls fn with the kW reads of the meters ids (nil: all) of
+// each of spans, counted in budget. An empty span is not scanned.
+func (l *Lake) scanSpans(ctx context.Context, ids []string, spans []span, budget *atomic.Int64, fn func([]meter.Reading) error) (Stats, error) {
 	var st Stats
-	for _, span := range [][2]time.Time{{a, b}, {c, d}} {
-		if !span[0].Before(span[1]) {
+	for _, sp := range spans {
+		if sp.empty() {
 			continue
 		}
-		pf := endFilter(Filter{MeterIDs: ids, From: span[0], To: span[1]}, meter.TypeKW)
-		s, err := l.scan(ctx, &pf, fn)
+		pf := endFilter(Filter{MeterIDs: ids, From: sp.from, To: sp.to}, meter.TypeKW)
+		s, err := l.scanCounted(ctx, &pf, budget, fn)
 		st.Add(s)
 		if err != nil {
 			return st, err
@@ -443,6 +641,9 @@ type gapMeter struct {
 	anchor   time.Time
 	iv       time.Duration
 	kLo, kHi int
+	// from is the start of the meter's run of days of interval iv: its
+	// reads before may be of a longer interval.
+	from time.Time
 }
 
 // slot returns the grid slot nearest to t, and floor and the first slot
@@ -482,7 +683,7 @@ func gapsOf(id string, kw []meter.Reading, iv time.Duration, from, to time.Time)
 			break
 		}
 	}
-	g := &gapMeter{id: id, anchor: anchor, iv: iv}
+	g := &gapMeter{id: id, anchor: anchor, iv: iv, from: from}
 	g.kLo, g.kHi = g.firstAfter(from), g.firstAfter(to)-1
 	// Only the slots in (from, to] count: a read that rounds to a slot
 	// outside (a stray one just after from) fills no gap.
@@ -502,20 +703,22 @@ func gapsOf(id string, kw []meter.Reading, iv time.Duration, from, to time.Time)
 // before the range to Estimate.MaxGap after it (the reads that close a
 // gap may come after To), estimates their missing reads with package vee
 // and calls est for every estimate in (From, To].
-func (l *Lake) estimate(ctx context.Context, f Filter, gappy []gapMeter, est func(g *gapMeter, t time.Time, kw float64)) (Stats, error) {
+func (l *Lake) estimate(ctx context.Context, f Filter, gappy []gapMeter, budget *atomic.Int64, est func(g *gapMeter, t time.Time, kw float64)) (Stats, error) {
 	opts := *f.Estimate
 	if opts.Location == nil {
 		opts.Location = l.opts.Location
 	}
 	maxGap := cmp.Or(opts.MaxGap, vee.DefaultMaxGap)
-	ids := make([]string, len(gappy))
-	for i, g := range gappy {
-		ids[i] = g.id
+	ids := make([]string, 0, len(gappy))
+	for _, g := range gappy {
+		if len(ids) == 0 || ids[len(ids)-1] != g.id { // a meter's runs are together
+			ids = append(ids, g.id)
+		}
 	}
 	from, to := f.From.Add(-opts.History()), f.To.Add(maxGap)
 	reads := make(map[string][]meter.Reading, len(gappy))
 	hf := endFilter(Filter{MeterIDs: ids, From: from, To: to}, meter.TypeKW)
-	st, err := l.scan(ctx, &hf, func(rs []meter.Reading) error {
+	st, err := l.scanCounted(ctx, &hf, budget, func(rs []meter.Reading) error {
 		for _, r := range rs {
 			reads[r.MeterID] = append(reads[r.MeterID], r)
 		}
@@ -524,6 +727,9 @@ func (l *Lake) estimate(ctx context.Context, f Filter, gappy []gapMeter, est fun
 	if err != nil {
 		return st, err
 	}
+	for _, rs := range reads {
+		sortByTime(rs)
+	}
 	for i := range gappy {
 		g := &gappy[i]
 		lo, hi := g.firstAfter(from), g.firstAfter(to)-1
@@ -531,9 +737,29 @@ func (l *Lake) estimate(ctx context.Context, f Filter, gappy []gapMeter, est fun
 		for k := range values {
 			values[k] = math.NaN()
 		}
-		for _, r := range reads[g.id] {
-			if k := g.slot(r.Time) - lo; k >= 0 && k < len(values) && math.IsNaN(values[k]) {
+		rs := reads[g.id]
+		for q, r := range rs {
+			k := g.slot(r.Time) - lo
+			if k >= 0 && k < len(values) && math.IsNaN(values[k]) {
 				values[k] = r.Value
+			}
+			// A read before the run, of a longer interval that is a
+			// multiple of the run's (30-minute reads before 15-minute
+			// ones), is the mean power of each of the run's slots it
+			// covers: without it the like-day history of the slots
+			// between its reads would be missing. A gap repeated is an
+			// interval, one alone a lost read, which stays missing.
+			if q < 2 || r.Time.After(g.from) {
+				continue
+			}
+			gap := r.Time.Sub(rs[q-1].Time)
+			if gap <= g.iv || gap%g.iv != 0 || rs[q-1].Time.Sub(rs[q-2].Time) != gap {
+				continue
+			}
+			for c := k - 1; c > k-int(gap/g.iv) && c >= 0; c-- {
+				if c < len(values) && math.IsNaN(values[c]) {
+					values[c] = r.Value
+				}
 			}
 		}
 		for k, m := range vee.Estimate(values, g.kLo-lo, g.at(lo), g.iv, &opts) {

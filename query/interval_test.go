@@ -116,6 +116,30 @@ func TestEnergyDayIndependentOfRange(t *testing.T) {
 			every(meter.TypeKW, day(0).Add(22*time.Hour), day(3), time.Hour, 1),
 			[]time.Time{day(0), day(1), day(2), day(3)},
 			[]dayWant{{2, 2, time.Hour}, {24, 24, time.Hour}, {24, 24, time.Hour}}},
+		// The meter changed interval at noon: each read stands for its own
+		// interval, also in the hours of ranges that cut the day, whose
+		// first and last reads disagree.
+		{"30 then 15 minutes at noon", nil,
+			concat(every(meter.TypeKW, day(0), day(1).Add(12*time.Hour), 30*time.Minute, 1), every(meter.TypeKW, day(1).Add(12*time.Hour), day(3), 15*time.Minute, 1)),
+			[]time.Time{day(0), day(1), day(2), day(3)},
+			[]dayWant{{24, 48, 30 * time.Minute}, {24, 24 + 48, 0}, {24, 96, 15 * time.Minute}}},
+		{"15 then 30 minutes at 07:00", nil,
+			concat(every(meter.TypeKW, day(0), day(1).Add(7*time.Hour), 15*time.Minute, 1), every(meter.TypeKW, day(1).Add(7*time.Hour), day(3), 30*time.Minute, 1)),
+			[]time.Time{day(0), day(1), day(2), day(3)},
+			[]dayWant{{24, 96, 15 * time.Minute}, {24, 28 + 34, 0}, {24, 48, 30 * time.Minute}}},
+		// The read at the change (12:00) lost: the next, 12:15, is still a
+		// 15-minute one.
+		{"30 then 15 minutes, the read at the change lost", nil,
+			concat(every(meter.TypeKW, day(0), day(1).Add(12*time.Hour), 30*time.Minute, 1, day(1).Add(12*time.Hour)),
+				every(meter.TypeKW, day(1).Add(12*time.Hour), day(3), 15*time.Minute, 1)),
+			[]time.Time{day(0), day(1), day(2), day(3)},
+			[]dayWant{{24, 48, 30 * time.Minute}, {23.5, 23 + 48, 0}, {24, 96, 15 * time.Minute}}},
+		// Hourly reads: a day's first three hours do not hold its first
+		// five reads, so the rest of a day the range cuts is read.
+		{"hourly then 15 minutes at 10:00", nil,
+			concat(every(meter.TypeKW, day(0), day(1).Add(10*time.Hour), time.Hour, 1), every(meter.TypeKW, day(1).Add(10*time.Hour), day(3), 15*time.Minute, 1)),
+			[]time.Time{day(0), day(1), day(2), day(3)},
+			[]dayWant{{24, 24, time.Hour}, {24, 10 + 56, 0}, {24, 96, 15 * time.Minute}}},
 		// Local days: the change at local midnight, 04:00 UTC.
 		{"30 then 15 minutes, New York days", ny,
 			concat(every(meter.TypeKW, nyDay(0), nyDay(1), 30*time.Minute, 1), every(meter.TypeKW, nyDay(1), nyDay(3), 15*time.Minute, 1)),
@@ -198,8 +222,9 @@ func TestEnergyPeriodInterval(t *testing.T) {
 	}
 }
 
-// TestEnergyKWhPerPeriod: a period with kWh reads is read from them, one
-// without from its kW reads, whatever else the range holds.
+// TestEnergyKWhPerPeriod: an hour with kWh reads is read from them, one
+// without from its kW reads, whatever else the range holds, and longer
+// periods are the sums of their hours.
 func TestEnergyKWhPerPeriod(t *testing.T) {
 	ctx := context.Background()
 	d0 := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -228,11 +253,12 @@ func TestEnergyKWhPerPeriod(t *testing.T) {
 			d0, d1, query.Day, []query.Energy{row(d0, d1, 24, 96, 15*time.Minute)}},
 		{"kWh then kW", concat(every(meter.TypeKWh, d0, d1, 15*time.Minute, 0.5), every(meter.TypeKW, d1, d2, 15*time.Minute, 1)),
 			d0, d2, query.Day, []query.Energy{row(d0, d1, 48, 96, 0), row(d1, d2, 24, 96, 15*time.Minute)}},
-		// kWh reads (12:00, 18:00] besides kW reads all day: the day has
-		// kWh reads, so it is their sum; its hours without are kW.
+		// kWh reads (12:00, 18:00] besides kW reads all day: the hours
+		// with kWh reads are their sum, the others kW, and the day is the
+		// sum of its hours (12 + 12 + 6 kWh from 72 kW and 24 kWh reads).
 		{"kWh for part of a day: the day", concat(every(meter.TypeKW, d0, d1, 15*time.Minute, 1),
 			every(meter.TypeKWh, d0.Add(12*time.Hour), d0.Add(18*time.Hour), 15*time.Minute, 0.5)),
-			d0, d1, query.Day, []query.Energy{row(d0, d1, 12, 24, 0)}},
+			d0, d1, query.Day, []query.Energy{row(d0, d1, 30, 96, 0)}},
 		{"kWh for part of a day: the hours", concat(every(meter.TypeKW, d0, d1, 15*time.Minute, 1),
 			every(meter.TypeKWh, d0.Add(12*time.Hour), d0.Add(18*time.Hour), 15*time.Minute, 0.5)),
 			d0, d1, query.Hour, append(append(hourRows(0, 12, 1, 4, 15*time.Minute), hourRows(12, 18, 2, 4, 0)...), hourRows(18, 24, 1, 4, 15*time.Minute)...)},

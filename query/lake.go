@@ -123,9 +123,17 @@ const chunk = 24 * time.Hour
 // scan runs partition.Scan over f, split into day-long pieces scanned
 // concurrently when f has a bounded time range and selects every meter.
 // fn is called from one goroutine at a time, with each piece's reads in
-// scan order, pieces in any order.
+// scan order, pieces in any order. Its reads count against MaxReads alone:
+// a call that runs several scans uses scanCounted.
 func (l *Lake) scan(ctx context.Context, f *partition.Filter, fn func([]meter.Reading) error) (Stats, error) {
-	var total atomic.Int64
+	return l.scanCounted(ctx, f, new(atomic.Int64), fn)
+}
+
+// scanCounted is scan with the reads counted in total, which the other
+// scans of the same call share, so that MaxReads bounds the call as
+// documented rather than each of its scans (Energy reads the range, the
+// rest of its edge days, the days around, and the estimates' history).
+func (l *Lake) scanCounted(ctx context.Context, f *partition.Filter, total *atomic.Int64, fn func([]meter.Reading) error) (Stats, error) {
 	limit := int64(l.opts.MaxReads)
 	var mu sync.Mutex
 	guarded := func(rs []meter.Reading) error {
