@@ -377,7 +377,7 @@ func listFiles(ctx context.Context, b *blob.Bucket, dir string) ([]fileEntry, er
 		if obj.IsDir || !dataFileName(name) {
 			continue
 		}
-		fe := fileEntry{path: obj.Key, size: obj.Size}
+		fe := fileEntry{path: obj.Key, size: obj.Size, mod: obj.ModTime}
 		fe.id, fe.cacheable = fileIDOf(b, obj)
 		out = append(out, fe)
 	}
