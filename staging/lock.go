@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +17,8 @@ import (
 
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
+
+	"github.com/openmda/mda/internal/atomicfile"
 )
 
 // ErrLocked reports a partition that another integrator holds.
@@ -265,30 +266,7 @@ func createExclusive(ctx context.Context, b *blob.Bucket, key string, data []byt
 	}
 	// A temporary file linked to its name: the link fails if the name
 	// exists, atomically, in every process.
-	p := filepath.Join(root, filepath.FromSlash(key))
-	if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
-		return false, err
-	}
-	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-lock-*")
-	if err != nil {
-		return false, err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return false, err
-	}
-	if err := os.Link(tmp, p); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return false, nil
-		}
-		return false, err
-	}
-	return true, nil
+	return atomicfile.CreateExclusive(filepath.Join(root, filepath.FromSlash(key)), data)
 }
 
 // localRoots caches the directories of local (fileblob) buckets; "" for

@@ -14,6 +14,8 @@ import (
 
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
+
+	"github.com/openmda/mda/internal/atomicfile"
 )
 
 // store holds the manifests: small immutable objects, created at most once.
@@ -113,34 +115,7 @@ func (s *dirStore) create(ctx context.Context, key string, data []byte) (bool, e
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	p := s.path(key)
-	if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
-		return false, err
-	}
-	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return false, err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return false, err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return false, err
-	}
-	if err := f.Close(); err != nil {
-		return false, err
-	}
-	if err := os.Link(tmp, p); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return false, nil
-		}
-		return false, err
-	}
-	return true, nil
+	return atomicfile.CreateExclusive(s.path(key), data)
 }
 
 func (s *dirStore) read(ctx context.Context, key string) ([]byte, error) {
