@@ -133,6 +133,13 @@ func LandStream(ctx context.Context, sub *pubsub.Subscription, inbound *blob.Buc
 			redeliverable = redeliverable && m.Nackable()
 		}
 		key := StreamKey(name, o.Now(), buf)
+		if !redeliverable {
+			// These messages cannot come back: a stop must not cut their
+			// write or ingest short.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+		}
 		var err error
 		for attempt, wait := 1, time.Second; ; attempt, wait = attempt+1, 2*wait {
 			err = inbound.WriteAll(ctx, key, buf, &blob.WriterOptions{ContentType: "application/x-ndjson"})

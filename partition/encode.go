@@ -262,7 +262,10 @@ const FormatVersion = "3"
 
 // createdByString is the created_by of the files: fixed, so that the bytes
 // of a file depend on nothing but its reads and options.
-const createdByString = "github.com/openmda/mda/partition version " + FormatVersion
+const createdByString = createdByPrefix + " version " + FormatVersion
+
+// createdByPrefix names this package's writer in created_by.
+const createdByPrefix = "github.com/openmda/mda/partition"
 
 func (e *encoder) writeThrift(v any) error {
 	b, err := thrift.Marshal(&e.thriftW, v)

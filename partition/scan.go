@@ -672,8 +672,17 @@ func (s *scanner) scanFiles(ctx context.Context, b *blob.Bucket, k Key, files []
 	clear(s.collected)
 	clear(merged)
 	s.merged = merged[:0]
+	if cap(s.collected) > maxKeptCollect {
+		// A large partition's buffers are not kept for the scanner's
+		// next partitions.
+		s.collected, s.merged = nil, nil
+	}
 	return nil
 }
+
+// maxKeptCollect is the most reads a scanner keeps room for between
+// partitions of several files.
+const maxKeptCollect = 1 << 16
 
 // flushCollect moves the buffered reads to collected.
 func (s *scanner) flushCollect() {
@@ -753,16 +762,12 @@ func compareReads(a, b meter.Reading) int {
 	return a.Time.Compare(b.Time)
 }
 
-// declaresSorted reports whether every row group of a file says its rows
-// are sorted by meter_id and then reading_date_time, ascending.
-func declaresSorted(md *format.FileMetaData, l *fileLayout) bool {
-	for _, rg := range md.RowGroups {
-		sc := rg.SortingColumns
-		if len(sc) < 2 || int(sc[0].ColumnIdx) != l.col[colMeterID] || int(sc[1].ColumnIdx) != l.col[colTime] || sc[0].Descending || sc[1].Descending {
-			return false
-		}
-	}
-	return true
+// writtenSorted reports whether a file is in (meter, time) order as a
+// whole: this package's writer sorts a file's reads before it cuts them
+// into row groups, and says so in created_by. Parquet's SortingColumns
+// speak of one row group at a time, so a foreign file's are not enough.
+func writtenSorted(md *format.FileMetaData) bool {
+	return strings.HasPrefix(md.CreatedBy, createdByPrefix)
 }
 
 // partitionMark is what a scan has passed on of the partition it reads.
@@ -1110,7 +1115,7 @@ func (s *scanner) scanFile(ctx context.Context, b *blob.Bucket, k Key, fe fileEn
 	if err != nil {
 		return err
 	}
-	if !declaresSorted(m.pf.Metadata(), &m.layout) {
+	if !writtenSorted(m.pf.Metadata()) {
 		// Resuming after the last read passed on needs files in (meter,
 		// time) order, as this package writes them and says so.
 		s.mark.sorted = false
@@ -1118,7 +1123,10 @@ func (s *scanner) scanFile(ctx context.Context, b *blob.Bucket, k Key, fe fileEn
 	if s.collecting {
 		s.flushCollect()
 		s.fileRuns = append(s.fileRuns, len(s.collected))
-		s.collected = slices.Grow(s.collected, int(min(m.pf.NumRows(), 1<<24)))
+		if s.p.ids == nil && s.p.fromMs == math.MinInt64 && s.p.toMs == math.MaxInt64 {
+			// Every row will be kept: room for them at once.
+			s.collected = slices.Grow(s.collected, int(min(m.pf.NumRows(), 1<<24)))
+		}
 	}
 	s.nextFile()
 	rr.lenient = true // pages are read through io.SectionReaders

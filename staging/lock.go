@@ -83,6 +83,13 @@ func takeLocal(b *blob.Bucket, key string, expiry time.Time) *localHolder {
 	return h
 }
 
+// renewLocal moves a held entry's expiry.
+func renewLocal(h *localHolder, expiry time.Time) {
+	localLocks.Lock()
+	defer localLocks.Unlock()
+	h.expiry = expiry
+}
+
 func dropLocal(b *blob.Bucket, key string, h *localHolder) {
 	localLocks.Lock()
 	defer localLocks.Unlock()
@@ -116,9 +123,10 @@ func acquire(ctx context.Context, lake *blob.Bucket, partitionPath string, ttl, 
 		expiry := time.Now().Add(ttl).UTC()
 		if local == nil {
 			local = takeLocal(lake, key, expiry)
+		} else {
+			renewLocal(local, expiry)
 		}
 		if local != nil {
-			local.expiry = expiry
 			content := []byte(expiry.Format(time.RFC3339Nano) + " " + hex.EncodeToString(token))
 			// The create runs to completion even if ctx is cancelled
 			// meanwhile: a create that reaches the store after its caller
@@ -142,7 +150,9 @@ func acquire(ctx context.Context, lake *blob.Bucket, partitionPath string, ttl, 
 			seen, rerr := lake.ReadAll(ctx, key)
 			switch {
 			case gcerrors.Code(rerr) == gcerrors.NotFound:
-				continue // released meanwhile
+				// Released meanwhile: the next try, after the backoff,
+				// may take it (a lock that reads as missing at once again
+				// must not make this spin).
 			case rerr == nil && lockExpired(seen):
 				dropped, err := dropGeneration(ctx, lake, key, seen)
 				if err != nil {
@@ -266,7 +276,10 @@ func createExclusive(ctx context.Context, b *blob.Bucket, key string, data []byt
 	}
 	// A temporary file linked to its name: the link fails if the name
 	// exists, atomically, in every process.
-	return atomicfile.CreateExclusive(filepath.Join(root, filepath.FromSlash(key)), data)
+	// root is the probe's path less its key: the bucket's directory with
+	// any prefix of its own ("file:///d?prefix=tenant-a-"), so the key
+	// is appended, not joined.
+	return atomicfile.CreateExclusive(root+filepath.FromSlash(key), data)
 }
 
 // localRoots caches the directories of local (fileblob) buckets; "" for
