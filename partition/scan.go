@@ -399,8 +399,9 @@ const scanBatch = 4096
 // differs from the listing's, or it is gone) is never decoded at the
 // offsets of the version listed: the partition is listed and read again,
 // from the read after the last one passed on (files are sorted), up to 5
-// times; a partition that cannot be resumed so (a foreign file not sorted
-// by meter and time) gives an error wrapping ErrChanged. Scan prunes partitions by type and time (see Partitions), row
+// times; a partition that cannot be resumed so (a file another engine
+// wrote, whose order across row groups is not known) gives an error
+// wrapping ErrChanged. Scan prunes partitions by type and time (see Partitions), row
 // groups by the min/max statistics of meter_id and reading_date_time and by
 // the meter_id bloom filter, and filters rows exactly. Row groups it prunes
 // are never downloaded. A scan of every meter reads each file's tail
