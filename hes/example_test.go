@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"time"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/memblob"
+	"gocloud.dev/pubsub"
+	"gocloud.dev/pubsub/mempubsub"
 
 	"github.com/openmda/mda/hes"
 	"github.com/openmda/mda/hes/dropsource"
@@ -73,4 +76,35 @@ func ExampleOpenSource() {
 	fmt.Println(hes.Code(err))
 	// Output:
 	// InvalidArgument
+}
+
+// LandStream lands the read records of a subscription as JSON lines
+// objects in the inbound bucket, acknowledging each message once its
+// object is written (and, with Process, ingested).
+func ExampleLandStream() {
+	ctx := context.Background()
+	topic := mempubsub.NewTopic()
+	defer topic.Shutdown(ctx)
+	sub := mempubsub.NewSubscription(topic, time.Minute)
+	defer sub.Shutdown(ctx)
+	inbound := memblob.OpenBucket(nil)
+	defer inbound.Close()
+	// One message of two records, as a Kinesis record aggregates them.
+	topic.Send(ctx, &pubsub.Message{Body: []byte(
+		`{"meter_id":"m1","reading_type":"kw","reading_value":"0.62","reading_date_time":"2023-03-01 10:15:00.000"}` +
+			`{"meter_id":"m2","reading_type":"kw","reading_value":"1.05","reading_date_time":"2023-03-01 10:15:00.000"}`)})
+	st, err := hes.LandStream(ctx, sub, inbound, "ami", &hes.StreamOptions{MaxAge: 100 * time.Millisecond, Idle: 500 * time.Millisecond,
+		OnLanded: func(key string, messages, records int) {
+			data, _ := inbound.ReadAll(ctx, key)
+			fmt.Printf("%d message, %d records:\n%s", messages, records, data)
+		}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(st.Objects, "object")
+	// Output:
+	// 1 message, 2 records:
+	// {"meter_id":"m1","reading_type":"kw","reading_value":"0.62","reading_date_time":"2023-03-01 10:15:00.000"}
+	// {"meter_id":"m2","reading_type":"kw","reading_value":"1.05","reading_date_time":"2023-03-01 10:15:00.000"}
+	// 1 object
 }

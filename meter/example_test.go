@@ -2,6 +2,7 @@ package meter_test
 
 import (
 	"fmt"
+	"log"
 	"strings"
 
 	"github.com/openmda/mda/meter"
@@ -45,4 +46,24 @@ func ExampleLookupType() {
 	// kw kW false
 	// vltg V false
 	// kwh kWh true
+}
+
+// The guidance's staging records (its Kinesis and Firehose path) and a
+// stream's: voltage arrives in kV unless the record's unit says otherwise.
+func ExampleNewJSONLinesReader() {
+	in := `{"meter_id": "m1", "reading_type": "kw", "reading_value": "0.62", "reading_date_time": "2023-03-01 10:15:00.000", "reading_source": "B"}
+{"meter_id": "m1", "reading_type": "vltg", "reading_value": "0.23145", "reading_date_time": "2023-03-01 10:15:00.000", "reading_source": "B"}
+{"meter_id": "m1", "reading_type": "kwh", "reading_value": 155, "unit": "Wh", "reading_date_time": "2023-03-01T21:15:00+11:00"}
+`
+	reads, err := meter.ReadAll(meter.NewJSONLinesReader(strings.NewReader(in), nil))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range reads {
+		fmt.Println(r)
+	}
+	// Output:
+	// m1 2023-03-01T10:15:00Z kw=0.62 A
+	// m1 2023-03-01T10:15:00Z vltg=231.45 A
+	// m1 2023-03-01T10:15:00Z kwh=0.155 A
 }
