@@ -359,15 +359,15 @@ func TestBadRequests(t *testing.T) {
 		{"/anomaly/" + id + "?year=2024&kind=spikes", 400, "kind \"spikes\""},
 		{"/meters?x=1", 400, "takes none"},
 		// Meter ids.
-		{"/consumption/a%2Fb" + rng, 400, "invalid meter id"},
-		{"/consumption/..%2F..%2Fetc" + rng, 400, "invalid meter id"},
+		{"/consumption/a%2Fb" + rng, 404, "unknown meter"}, // a meter id only selects reads
+		{"/consumption/..%2F..%2Fetc" + rng, 404, "unknown meter"},
 		{"/consumption/%2E%2E" + rng, 400, "invalid meter id"},
 		{"/consumption/" + strings.Repeat("x", 129) + rng, 400, "invalid meter id"},
 		{"/consumption/m%20eter" + rng, 400, "invalid meter id"},
 		{"/consumption/%C3%A9" + rng, 400, "invalid meter id"},
 		{"/consumption/a%00b" + rng, 400, "invalid meter id"},
-		{"/voltage/'%3B--" + rng, 400, "invalid meter id"},
-		{"/anomaly/a%5Cb?year=2024", 400, "invalid meter id"},
+		{"/voltage/'%3B--" + rng, 404, "unknown meter"},
+		{"/anomaly/a%5Cb?year=2024", 404, "unknown meter"},
 		// Routes.
 		{"/consumption/a/b" + rng, 404, "no route"},
 		{"/nothing", 404, "no route"},

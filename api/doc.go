@@ -68,8 +68,9 @@
 // group statistics and bloom filters make that scan cheap. A known meter
 // with no data in the range gets 200 and no rows.
 //
-// Meter ids are 1 to 128 bytes of [A-Za-z0-9._:-], other than "." and
-// "..".
+// Meter ids are what the lake holds: 1 to 128 bytes of visible ASCII,
+// other than "." and "..", percent-encoded in the path where they hold
+// '/', '?', '#' or '%'.
 //
 // # Authentication
 //

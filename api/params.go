@@ -22,26 +22,20 @@ func badParam(format string, args ...any) error {
 	return &paramError{fmt.Sprintf(format, args...)}
 }
 
-// ValidMeterID reports whether id is a meter id the API accepts: 1 to 128
-// bytes of [A-Za-z0-9._:-], other than "." and "..".
+// ValidMeterID reports whether id is a meter id the API accepts: any the
+// lake can hold (meter.ValidMeterID: 1 to 128 bytes of visible ASCII),
+// other than "." and "..". Ids with '/', '?' or '#' are written
+// percent-encoded in the path (m%2F1). A meter id only ever selects reads:
+// it never becomes part of a key in the lake.
 func ValidMeterID(id string) bool {
-	if len(id) == 0 || len(id) > 128 || id == "." || id == ".." {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
-			return false
-		}
-	}
-	return true
+	return meter.ValidMeterID(id) && id != "." && id != ".."
 }
 
 // meterID returns the validated meter id of the path.
 func meterID(r *http.Request) (string, error) {
 	id := r.PathValue("meter_id")
 	if !ValidMeterID(id) {
-		return "", badParam("invalid meter id %q: want 1 to 128 characters of A-Z a-z 0-9 . _ : -", id)
+		return "", badParam("invalid meter id %q: want 1 to 128 bytes of visible ASCII (percent-encoded in the path)", id)
 	}
 	return id, nil
 }

@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/csv"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -131,5 +132,22 @@ func TestReadsMatchTruth(t *testing.T) {
 	// A known meter with nothing in the range: 200 and no rows.
 	if w := get(h, "/reads/"+id+"?reading_date_from=20250101&reading_date_to=20250101"); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"data":[]`) {
 		t.Errorf("empty range: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestMeterIDsThatNeedEncoding: a meter whose id holds '/', '#', '?' or
+// '%' (ids the decoders accept) is served when its id is percent-encoded.
+func TestMeterIDsThatNeedEncoding(t *testing.T) {
+	day := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	var reads []meter.Reading
+	for _, id := range []string{"NMI1/E1", "m#2", "m?3", "100%"} {
+		reads = append(reads, everyStep(id, meter.TypeKW, day, day.AddDate(0, 0, 1), 15*time.Minute, 1)...)
+	}
+	h := api.New(lakeOf(t, reads), nil)
+	for _, id := range []string{"NMI1/E1", "m#2", "m?3", "100%"} {
+		got := decode[api.Consumption](t, get(h, "/consumption/"+url.PathEscape(id)+"?reading_date_from=20240301&reading_date_to=20240301&period=day"))
+		if got.MeterID != id || len(got.Data) != 1 || got.Data[0].KWh != 24 {
+			t.Errorf("%s: %+v", id, got)
+		}
 	}
 }

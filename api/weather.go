@@ -75,7 +75,7 @@ func (h *handler) weather(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	station := q.Get("station")
-	if station != "" && !ValidMeterID(station) {
+	if station != "" && !validStation(station) {
 		badRequest(w, badParam("invalid station %q: want 1 to 128 characters of A-Z a-z 0-9 . _ : -", station))
 		return
 	}
@@ -130,4 +130,20 @@ func fmtMissing(v float64) string {
 		return ""
 	}
 	return fmtFloat(v)
+}
+
+// validStation checks a station id: 1 to 128 bytes of [A-Za-z0-9._:-],
+// other than "." and "..". Stations name folders of the weather loader,
+// so they keep a path-safe alphabet.
+func validStation(id string) bool {
+	if len(id) == 0 || len(id) > 128 || id == "." || id == ".." {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -196,7 +196,11 @@ func (d *HESCSVDecoder) err(lineNo, offset int64, col string, err error) *ParseE
 	return &ParseError{Format: HESCSVFormat, Line: lineNo, Offset: offset, Column: col, Err: err}
 }
 
-// validMeterID accepts 1 to 128 bytes of visible ASCII other than ','.
+// ValidMeterID reports whether id is a meter id the decoders accept: 1 to
+// 128 bytes of visible ASCII (no space, no control or non-ASCII byte).
+func ValidMeterID(id string) bool { return validMeterID([]byte(id)) }
+
+// validMeterID accepts 1 to 128 bytes of visible ASCII.
 func validMeterID(b []byte) bool {
 	if len(b) == 0 || len(b) > 128 {
 		return false

@@ -83,7 +83,7 @@ func TestEvents(t *testing.T) {
 			}
 		}},
 		{"meters-no-key.json", 401, false, "missing API key", nil},
-		{"consumption-path-trick.json", 400, false, "invalid meter id", nil},
+		{"consumption-path-trick.json", 404, false, "unknown meter", nil}, // an id only selects reads: never a path
 	} {
 		t.Run(tc.event, func(t *testing.T) {
 			res, err := a.Handle(ctx, loadEvent(t, tc.event))

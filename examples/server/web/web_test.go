@@ -88,7 +88,7 @@ func TestPage(t *testing.T) {
 	if w := get(h, "/meters"); w.Code != 200 {
 		t.Errorf("/meters: %d", w.Code)
 	}
-	for _, q := range []string{"meter=..%2F", "from=yesterday", "period=month", "from=2024-03-05&to=2024-03-01"} {
+	for _, q := range []string{"meter=a%20b", "meter=..", "from=yesterday", "period=month", "from=2024-03-05&to=2024-03-01"} {
 		if w := get(h, "/ui/?"+q); w.Code != 400 || !strings.Contains(w.Body.String(), `class="error"`) {
 			t.Errorf("%s: %d", q, w.Code)
 		}
