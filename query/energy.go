@@ -202,12 +202,19 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 			for j < len(ds) && ds[j].iv == ds[i].iv {
 				j++
 			}
+			// A change day's cut may lie outside the range: a run is
+			// estimated only within it, and a run that lies wholly
+			// outside not at all.
 			rf, rt := f.From, f.To
 			if i > 0 {
-				rf = time.UnixMilli(ds[i].start)
+				rf = maxTime(rf, time.UnixMilli(ds[i].start))
 			}
 			if j < len(ds) {
-				rt = time.UnixMilli(ds[j].start)
+				rt = minTime(rt, time.UnixMilli(ds[j].start))
+			}
+			if !rf.Before(rt) {
+				i = j
+				continue
 			}
 			if g := gapsOf(id, readsIn(s.kw, rf, rt), ds[i].iv, rf, rt); g != nil {
 				gappy = append(gappy, *g)
@@ -217,6 +224,9 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 	}
 	if len(gappy) > 0 {
 		est, err := l.estimate(ctx, f, gappy, budget, func(g *gapMeter, t time.Time, kw float64) {
+			if !t.After(f.From) || t.After(f.To) {
+				return // a defence: an estimate outside the range would make a row outside it
+			}
 			if len(byMeter[g.id].kwh) > 0 && inKWhHour(g.id, t) {
 				return
 			}
