@@ -23,10 +23,11 @@
 // the day of the change. Of a day the range cuts, the first and last
 // hours are read, and the rest only for the meters whose interval they do
 // not settle. A day that lost every other read cannot be told from a day
-// of reads at twice the interval; only Options.Interval can. An hour with
-// interval energy (kwh reads) has those summed instead, and its kW reads
-// left out; the meter's other hours still come from its kW reads, and
-// days, weeks and months are the sums of their hours. Voltage statistics
+// of reads at twice the interval; only Options.Interval can. Interval energy
+// (kwh reads) is summed; a kW read whose interval a kwh read of its meter
+// covers is left out, and the others count, so that a lost kwh read or a
+// kwh channel starting mid-hour loses no energy, and days, weeks and
+// months are the sums of their hours. Voltage statistics
 // use the same buckets.
 //
 // Periods (hour, day, month) follow [Options.Location], UTC by default:

@@ -41,10 +41,12 @@ type Energy struct {
 // for the intervals within [f.From, f.To) (reads stamped in (From, To]),
 // ordered by meter and start. Periods without reads are left out.
 //
-// kWh or kW is chosen per meter and hour (Hour's buckets): an hour that
-// has kWh reads is read from them, summed, and its kW reads are left out;
-// other hours from their kW reads. Days, weeks and months add up their
-// hours, so that a month is the sum of its days, and a day of its hours,
+// kWh reads are summed. A kW read is left out when a kWh read of its
+// meter covers its interval (ends within the kWh read's interval, that of
+// the kWh reads of its local day), so that each interval counts once; the
+// kW reads of the intervals no kWh read covers count (a kWh channel that
+// starts mid-hour, a lost kWh read). Days, weeks and months are sums of
+// reads, so that a month is the sum of its days, and a day of its hours,
 // whatever range is asked for. A kW read is multiplied by the interval it
 // stands for: Options.Interval if set, else the one inferred from the
 // meter's kW reads of the read's local day, all of them whatever part of
@@ -134,30 +136,40 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 			e.Reads++
 		}
 	}
-	// The hours with kWh reads, of the meters that have some: their kW
-	// reads and estimates are left out. The choice is made per hour, not
-	// per period, so that a week or month that holds one kWh read still
-	// counts the kW reads of its other hours, as its days and hours do.
-	kwhHours := make(map[bucketKey]bool)
-	inKWhHour := func(id string, t time.Time) bool {
-		start, _ := Hour.Bucket(t.Add(-time.Millisecond), loc)
-		return kwhHours[bucketKey{id, start.UnixMilli()}]
-	}
+	// The spans the meters' kWh reads cover: a kW read (or estimate) that
+	// ends in one is left out, the interval's energy coming from the kWh
+	// read. The choice is made per kW read, so that a kWh channel that
+	// starts mid-hour, or a lost kWh read, leaves the kW reads of the
+	// intervals no kWh read covers counted, and a range cut anywhere gives
+	// the same sums.
+	covers := make(map[string][]cover)
+	var kc gapCounts
 	for id, s := range byMeter {
+		if len(s.kwh) == 0 {
+			continue
+		}
+		// Sorted, so that a period's kWh reads are summed in the same
+		// order whatever order the scan's pieces came in.
+		sortByTime(s.kwh)
 		for _, r := range s.kwh {
-			start, _ := Hour.Bucket(r.Time.Add(-time.Millisecond), loc)
-			kwhHours[bucketKey{id, start.UnixMilli()}] = true
 			add(id, r.Time, r.Value, 0, false)
 		}
+		if len(s.kw) > 0 {
+			covers[id] = kwhCovers(s.kwh, loc, &kc)
+		}
 	}
-	// The meters whose kW reads count: those with a kW read in an hour
-	// without kWh reads. Only they need intervals and estimates.
+	// The meters whose kW reads count: those with a kW read no kWh read
+	// covers. Only they need intervals, and, with Estimate, all meters of
+	// kW reads, whose lost kW reads may lie where no kWh read covers.
 	var kwMeters []string
 	for id, s := range byMeter {
-		if len(s.kw) == 0 || len(s.kwh) > 0 && !slices.ContainsFunc(s.kw, func(r meter.Reading) bool { return !inKWhHour(id, r.Time) }) {
+		if len(s.kw) == 0 {
 			continue
 		}
 		sortByTime(s.kw)
+		if cv := covers[id]; f.Estimate == nil && cv != nil && !slices.ContainsFunc(s.kw, func(r meter.Reading) bool { return !covered(cv, r.Time) }) {
+			continue
+		}
 		kwMeters = append(kwMeters, id)
 	}
 	slices.Sort(kwMeters)
@@ -179,13 +191,13 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		if l.opts.Interval > 0 {
 			ds = fixed
 		}
-		kwh := len(s.kwh) > 0
+		cv := covers[id]
 		j := 0
 		for _, r := range s.kw {
 			for ms := r.Time.UnixMilli(); ds[j].end < ms && j+1 < len(ds); {
 				j++
 			}
-			if kwh && inKWhHour(id, r.Time) {
+			if cv != nil && covered(cv, r.Time) {
 				continue
 			}
 			iv := ds[j].iv
@@ -227,7 +239,7 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 			if !t.After(f.From) || t.After(f.To) {
 				return // a defence: an estimate outside the range would make a row outside it
 			}
-			if len(byMeter[g.id].kwh) > 0 && inKWhHour(g.id, t) {
+			if cv := covers[g.id]; cv != nil && covered(cv, t) {
 				return
 			}
 			add(g.id, t, kw*g.iv.Hours(), g.iv, true)
@@ -243,6 +255,59 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		out[i] = *sums[k]
 	}
 	return out, st, nil
+}
+
+// cover is the span (from, to] (Unix milliseconds) of a meter's kWh reads.
+type cover struct{ from, to int64 }
+
+// kwhCovers returns the spans that a meter's kWh reads (sorted by time)
+// cover, sorted and disjoint. A kWh read covers its interval: that of the
+// kWh reads of its local day (InferInterval, when they hold minDayGaps
+// gaps of it), else that of all of them, so that a lost kWh read leaves
+// its interval uncovered. When neither tells it (a few kWh reads), a read
+// covers its hour up to its time, which holds its interval for intervals
+// of an hour or less on the hour's grid.
+func kwhCovers(kwh []meter.Reading, loc *time.Location, c *gapCounts) []cover {
+	all, n := c.infer(kwh)
+	if n < minDayGaps {
+		all = 0
+	}
+	out := make([]cover, 0, len(kwh))
+	for i := 0; i < len(kwh); {
+		_, end := Day.Bucket(kwh[i].Time.Add(-time.Millisecond), loc)
+		j := i + 1
+		for j < len(kwh) && !kwh[j].Time.After(end) {
+			j++
+		}
+		iv, n := c.infer(kwh[i:j])
+		if n < minDayGaps {
+			iv = all
+		}
+		for _, r := range kwh[i:j] {
+			to := r.Time.UnixMilli()
+			var from int64
+			if iv > 0 {
+				from = r.Time.Add(-iv).UnixMilli()
+			} else {
+				h, _ := Hour.Bucket(r.Time.Add(-time.Millisecond), loc)
+				from = h.UnixMilli()
+			}
+			if k := len(out) - 1; k >= 0 && from <= out[k].to {
+				out[k].to = max(out[k].to, to) // overlapping or adjacent
+				continue
+			}
+			out = append(out, cover{from, to})
+		}
+		i = j
+	}
+	return out
+}
+
+// covered says whether t lies in one of cs (see kwhCovers).
+func covered(cs []cover, t time.Time) bool {
+	ms := t.UnixMilli()
+	i := sort.Search(len(cs), func(i int) bool { return cs[i].to >= ms })
+	return i < len(cs) && cs[i].from < ms
 }
 
 // series is one meter's reads for Energy.
