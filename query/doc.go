@@ -23,7 +23,10 @@
 // the day of the change. Of a day the range cuts, the first and last
 // hours are read, and the rest only for the meters whose interval they do
 // not settle. A day that lost every other read cannot be told from a day
-// of reads at twice the interval; only Options.Interval can. Interval energy
+// of reads at twice the interval; only Options.Interval can. Within a
+// day, a change to a coarser multiple of the interval needs twelve gaps
+// of it or six hours to count, so that reads lost at a day's edge do not
+// invent energy. Interval energy
 // (kwh reads) is summed; a kW read whose interval a kwh read of its meter
 // covers is left out, and the others count, so that a lost kwh read or a
 // kwh channel starting mid-hour loses no energy, and days, weeks and

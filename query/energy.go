@@ -52,12 +52,17 @@ type Energy struct {
 // meter's kW reads of the read's local day, all of them whatever part of
 // the day the range holds, so that a day's energy does not depend on the
 // range asked for. A day's interval is that of its first five reads when
-// the last five agree ([InferInterval] of each), so that the rest of a day
-// the range cuts need not be read. Where they differ, the meter changed
-// interval that day (30-minute reads until noon, then 15-minute ones): the
-// reads before the change stand for the first interval and those after it
-// for the second. Where either does not tell, the interval inferred from
-// all the day's reads counts. A day whose reads do not tell its interval
+// the last five agree ([InferInterval] of each; up to twelve when lost
+// reads leave five without three gaps of one interval), so that the rest
+// of a day the range cuts need not be read. Where they differ, the meter
+// changed interval that day (30-minute reads until noon, then 15-minute
+// ones): the reads before the change stand for the first interval and
+// those after it for the second. A change to or from a multiple of the
+// interval counts only if the coarser side holds twelve gaps of it or
+// spans six hours: else its gaps are the finer interval's lost reads
+// (every other read of a day's last hours), which stay missing, or are
+// estimated. Where either does not tell, the interval inferred from all
+// the day's reads counts. A day whose reads do not tell its interval
 // (fewer than four reads in step: a meter installed late in the day, a
 // day of lost reads) takes the one inferred from the reads of the three
 // days either side, and a meter with a single read in that week the most
@@ -341,10 +346,13 @@ type dayInterval struct {
 // of 30 minutes or less, so that the rest of the day is read only for the
 // meters whose interval those reads do not settle.
 const (
-	minDayGaps = 3
-	windowDays = 3
-	edgeReads  = 5
-	edgeWindow = 3 * time.Hour
+	minDayGaps   = 3
+	windowDays   = 3
+	edgeReads    = 5
+	maxEdgeReads = 12
+	confirmGaps  = 12
+	confirmSpan  = 6 * time.Hour
+	edgeWindow   = 3 * time.Hour
 )
 
 // span is the reads stamped in (from, to].
@@ -590,26 +598,33 @@ const maxListedMeters = 64
 func (c *gapCounts) dayIntervals(day []meter.Reading, start, end time.Time, whole bool) (_ []dayInterval, ok bool) {
 	var head, tail []meter.Reading
 	if whole {
-		head, tail = day[:min(edgeReads, len(day))], day[max(0, len(day)-edgeReads):]
+		head, tail = day[:min(maxEdgeReads, len(day))], day[max(0, len(day)-maxEdgeReads):]
 	} else {
-		// The day's first edgeReads reads are known if its first window
-		// holds that many, and likewise its last.
+		// The day's first reads are known as far as its first window
+		// holds them, and likewise its last.
 		head, tail = readsIn(day, start, start.Add(edgeWindow)), readsIn(day, end.Add(-edgeWindow), end)
 		if len(head) < edgeReads || len(tail) < edgeReads {
 			return nil, false
 		}
-		head, tail = head[:edgeReads], tail[len(tail)-edgeReads:]
 	}
-	told := func(rs []meter.Reading) time.Duration {
-		if len(rs) < edgeReads {
-			return 0
-		}
-		if iv, n := c.infer(rs); n >= minDayGaps {
-			return iv
+	// told returns the interval of the first (or last) edgeReads reads of
+	// rs, widened a read at a time up to maxEdgeReads until they hold
+	// minDayGaps gaps of one interval: two lost reads among the first five
+	// leave fewer, and the whole day's reads would weight the reads of a
+	// change day's other side at the wrong interval.
+	told := func(rs []meter.Reading, last bool) time.Duration {
+		for k := edgeReads; k <= min(maxEdgeReads, len(rs)); k++ {
+			w := rs[:k]
+			if last {
+				w = rs[len(rs)-k:]
+			}
+			if iv, n := c.infer(w); n >= minDayGaps {
+				return iv
+			}
 		}
 		return 0
 	}
-	a, b := told(head), told(tail)
+	a, b := told(head, false), told(tail, true)
 	d := dayInterval{start: start.UnixMilli(), end: end.UnixMilli(), iv: a}
 	switch {
 	case a > 0 && a == b:
@@ -618,6 +633,25 @@ func (c *gapCounts) dayIntervals(day []meter.Reading, start, end time.Time, whol
 		return nil, false
 	case a > 0 && b > 0:
 		k := changeAt(day, a, b)
+		if coarse, fine := max(a, b), min(a, b); coarse%fine == 0 {
+			// Reads lost at a day's edge (every other one of its last
+			// hours) look like gaps of a multiple of the interval: the
+			// coarser side counts only if it holds confirmGaps gaps of
+			// its interval or spans confirmSpan (a regular loss that
+			// long is implausible), else its reads are the finer
+			// interval's with some lost, which stay missing (or are
+			// estimated and flagged) rather than each counting for the
+			// lost ones. Lost reads cannot make gaps shorter: the finer
+			// side is the meter's.
+			side := day[:k+1]
+			if coarse == b {
+				side = day[k:]
+			}
+			if n := countGaps(side, coarse); n < confirmGaps && time.Duration(n)*coarse < confirmSpan {
+				d.iv = fine
+				return []dayInterval{d}, true
+			}
+		}
 		cut := day[k].Time.UnixMilli()
 		return []dayInterval{{d.start, cut, a}, {cut, d.end, b}}, true
 	}
@@ -627,6 +661,17 @@ func (c *gapCounts) dayIntervals(day []meter.Reading, start, end time.Time, whol
 		d.iv = 0
 	}
 	return []dayInterval{d}, true
+}
+
+// countGaps returns the number of gaps of iv between rs's reads.
+func countGaps(rs []meter.Reading, iv time.Duration) int {
+	n := 0
+	for i := 1; i < len(rs); i++ {
+		if rs[i].Time.Sub(rs[i-1].Time) == iv {
+			n++
+		}
+	}
+	return n
 }
 
 // changeAt returns the index of the last read at interval a of a day

@@ -102,3 +102,83 @@ func TestKWReadsCountWhereNoKWhReadCovers(t *testing.T) {
 		}
 	})
 }
+
+// TestLostReadsAtDayEdgeAreNotAChange: a 15-minute meter (1 kW) that lost
+// every other read of its last two hours: its last five reads are 30
+// minutes apart, which a change to 30-minute reads too short to confirm
+// does not make: each late read counts 15 minutes, the lost ones are
+// missing, or estimated and flagged. A change to 30 minutes at 16:00 (16
+// gaps of it) is one.
+func TestLostReadsAtDayEdgeAreNotAChange(t *testing.T) {
+	ctx := context.Background()
+	d0 := time.Date(2024, 6, 10, 0, 0, 0, 0, time.UTC)
+	d1 := d0.AddDate(0, 0, 1)
+	at := func(h, m int) time.Time { return d0.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	lost := []time.Time{at(22, 15), at(22, 45), at(23, 15), at(23, 45)}
+	l := query.New(lakeOf(t, every(meter.TypeKW, d0.AddDate(0, 0, -30), d0.AddDate(0, 0, 2), 15*time.Minute, 1, lost...)), nil)
+	got, _, err := l.Energy(ctx, query.Filter{From: d0, To: d1}, query.Day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := sumKWh(got); s != 23 || len(got) != 1 || got[0].Reads != 92 || got[0].Interval != 15*time.Minute {
+		t.Errorf("%v kWh, want 23 (92 reads of 15 minutes):%s", s, energyRows(got))
+	}
+	est, _, err := l.Energy(ctx, query.Filter{From: d0, To: d1, Estimate: &vee.Options{}}, query.Day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := sumKWh(est); s != 24 || len(est) != 1 || est[0].Reads != 92 || est[0].Estimated != 4 {
+		t.Errorf("with estimates: %v kWh, want 24 of 92 reads and 4 estimates:%s", s, energyRows(est))
+	}
+
+	rs := concat(every(meter.TypeKW, d0.AddDate(0, 0, -1), at(16, 0), 15*time.Minute, 1),
+		every(meter.TypeKW, at(16, 0), d0.AddDate(0, 0, 2), 30*time.Minute, 1))
+	l = query.New(lakeOf(t, rs), nil)
+	got, _, err = l.Energy(ctx, query.Filter{From: d0, To: d1}, query.Day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := sumKWh(got); s != 24 {
+		t.Errorf("change to 30 minutes at 16:00: %v kWh, want 24:%s", s, energyRows(got))
+	}
+}
+
+// TestChangeDayWithLostReadsAtEdge: a change day (30-minute reads to
+// noon, 15-minute after, 1 kW) whose first or last five reads hold two
+// lost reads: the edge is widened until it tells its interval, and the
+// change is seen.
+func TestChangeDayWithLostReadsAtEdge(t *testing.T) {
+	ctx := context.Background()
+	d0 := time.Date(2024, 6, 10, 0, 0, 0, 0, time.UTC)
+	noon := d0.Add(12 * time.Hour)
+	at := func(h, m int) time.Time { return d0.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	for _, tc := range []struct {
+		name string
+		lost []time.Time
+		want float64
+	}{
+		{"no lost read", nil, 24},
+		{"one lost in the first five", []time.Time{at(1, 30)}, 23.5},
+		{"two lost in the first five", []time.Time{at(1, 30), at(2, 30)}, 23},
+		{"two lost in the last five", []time.Time{at(23, 15), at(23, 45)}, 23.5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := concat(every(meter.TypeKW, d0.AddDate(0, 0, -1), noon, 30*time.Minute, 1, tc.lost...),
+				every(meter.TypeKW, noon, d0.AddDate(0, 0, 2), 15*time.Minute, 1, tc.lost...))
+			l := query.New(lakeOf(t, rs), nil)
+			for _, f := range []query.Filter{{From: d0, To: d0.AddDate(0, 0, 1)}, {From: d0.Add(4 * time.Hour), To: d0.Add(20 * time.Hour)}} {
+				got, _, err := l.Energy(ctx, f, query.Hour)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := tc.want
+				if f.From != d0 {
+					want = 16
+				}
+				if s := sumKWh(got); s != want {
+					t.Errorf("[%s, %s): %v kWh, want %v:%s", f.From.Format("15:04"), f.To.Format("15:04"), s, want, energyRows(got))
+				}
+			}
+		})
+	}
+}
