@@ -772,6 +772,16 @@ func (g *gapMeter) slot(t time.Time) int {
 	return int(math.Round(float64(t.Sub(g.anchor)) / float64(g.iv)))
 }
 
+// slotOf returns the slot whose interval (slot - iv, slot] holds t.
+func (g *gapMeter) slotOf(t time.Time) int {
+	d := t.Sub(g.anchor)
+	k := int(d / g.iv)
+	if d%g.iv > 0 {
+		k++ // ceiling; negative d truncates up already
+	}
+	return k
+}
+
 func (g *gapMeter) firstAfter(t time.Time) int {
 	d := t.Sub(g.anchor)
 	k := d / g.iv
@@ -857,11 +867,21 @@ func (l *Lake) estimate(ctx context.Context, f Filter, gappy []gapMeter, budget 
 		for k := range values {
 			values[k] = math.NaN()
 		}
+		n := make([]int, len(values)) // the reads averaged in each slot
 		rs := reads[g.id]
 		for q, r := range rs {
-			k := g.slot(r.Time) - lo
-			if k >= 0 && k < len(values) && math.IsNaN(values[k]) {
-				values[k] = r.Value
+			// A slot is the mean power of the reads that end in it,
+			// (slot - iv, slot]: finer reads before the run (15-minute
+			// ones before 30-minute ones) are averaged, not sampled,
+			// so that like-day history keeps their energy.
+			k := g.slotOf(r.Time) - lo
+			if k >= 0 && k < len(values) {
+				n[k]++
+				if n[k] == 1 {
+					values[k] = r.Value
+				} else {
+					values[k] += (r.Value - values[k]) / float64(n[k])
+				}
 			}
 			// A read before the run, of a longer interval that is a
 			// multiple of the run's (30-minute reads before 15-minute

@@ -5,6 +5,7 @@ package query_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -180,5 +181,35 @@ func TestChangeDayWithLostReadsAtEdge(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFinerHistoryAveragedOnCoarserGrid: a meter of 15-minute reads (1,
+// 2, 3, 4 kW at :00, :15, :30, :45: 2.5 kWh an hour) moved to 30-minute
+// reads (2.5 kW) on June 6; a 4-hour gap on June 8. Like-day estimates on
+// the 30-minute grid take the mean of the 15-minute reads of each slot
+// of the history, not one of them.
+func TestFinerHistoryAveragedOnCoarserGrid(t *testing.T) {
+	ctx := context.Background()
+	d0 := time.Date(2024, 6, 6, 0, 0, 0, 0, time.UTC)
+	var rs []meter.Reading
+	for _, r := range every(meter.TypeKW, d0.AddDate(0, 0, -35), d0, 15*time.Minute, 0) {
+		r.Value = float64(1 + r.Time.Minute()/15)
+		rs = append(rs, r)
+	}
+	gap := d0.AddDate(0, 0, 2).Add(8 * time.Hour)
+	for _, r := range every(meter.TypeKW, d0, d0.AddDate(0, 0, 5), 30*time.Minute, 2.5) {
+		if r.Time.After(gap) && !r.Time.After(gap.Add(4*time.Hour)) {
+			continue
+		}
+		rs = append(rs, r)
+	}
+	l := query.New(lakeOf(t, rs), nil)
+	got, _, err := l.Energy(ctx, query.Filter{From: d0.AddDate(0, 0, 2), To: d0.AddDate(0, 0, 3), Estimate: &vee.Options{}}, query.Day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := sumKWh(got); math.Abs(s-60) > 1e-9 || len(got) != 1 || got[0].Estimated != 8 {
+		t.Errorf("June 8: %v kWh, want 60 with 8 estimates (2.5 kWh an hour, history and reads alike):%s", s, energyRows(got))
 	}
 }
