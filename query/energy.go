@@ -67,7 +67,12 @@ type Energy struct {
 // day of lost reads) takes the one inferred from the reads of the three
 // days either side, and a meter with a single read in that week the most
 // common interval of the result's other meters' days, else
-// DefaultInterval. With f.Export, its kwh_export reads are summed instead.
+// DefaultInterval. With f.Estimate, every local day of the range is
+// estimated for the meters f.MeterIDs names (for all meters: those with
+// reads in the range or the edge windows of its first and last days), a
+// day without reads on the interval of the days around it, so that a
+// day's estimates do not depend on the range. With f.Export, its
+// kwh_export reads are summed instead.
 func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats, error) {
 	if err := checkRange(f); err != nil {
 		return nil, Stats{}, err
@@ -117,6 +122,24 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		return nil, st, err
 	}
 
+	if f.Estimate != nil {
+		// Every day of the range is estimated for the meters asked for,
+		// also those without reads in it (a day whose reads were all
+		// lost), so that a day's estimates do not depend on the range
+		// that holds it. For all meters, those known from the edge
+		// windows too (not yet those with reads in the history only).
+		add := func(id string) {
+			if byMeter[id] == nil {
+				byMeter[id] = &series{}
+			}
+		}
+		for _, id := range f.MeterIDs {
+			add(id)
+		}
+		for id := range edges.reads {
+			add(id)
+		}
+	}
 	sums := make(map[bucketKey]*Energy)
 	loc := l.opts.Location
 	from, to := f.From.In(loc), f.To.In(loc)
@@ -168,8 +191,8 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 	// kW reads, whose lost kW reads may lie where no kWh read covers.
 	var kwMeters []string
 	for id, s := range byMeter {
-		if len(s.kw) == 0 {
-			continue
+		if len(s.kw) == 0 && (f.Estimate == nil || len(s.kwh) > 0) {
+			continue // a kWh meter: no kW read to count or estimate
 		}
 		sortByTime(s.kw)
 		if cv := covers[id]; f.Estimate == nil && cv != nil && !slices.ContainsFunc(s.kw, func(r meter.Reading) bool { return !covered(cv, r.Time) }) {
@@ -233,7 +256,17 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 				i = j
 				continue
 			}
-			if g := gapsOf(id, readsIn(s.kw, rf, rt), ds[i].iv, rf, rt); g != nil {
+			kw := readsIn(s.kw, rf, rt)
+			if len(kw) == 0 {
+				// A run without reads in the range: its grid's phase
+				// is that of the meter's reads around it, else its
+				// day's start.
+				kw = s.all
+				if len(kw) == 0 {
+					kw = []meter.Reading{{Time: time.UnixMilli(ds[i].start)}}
+				}
+			}
+			if g := gapsOf(id, kw, ds[i].iv, rf, rt); g != nil {
 				gappy = append(gappy, *g)
 			}
 			i = j
@@ -453,7 +486,7 @@ func (l *Lake) inferIntervals(ctx context.Context, f Filter, byMeter map[string]
 			}
 			day := s.all[i:j]
 			i = j
-			if len(readsIn(day, f.From, f.To)) == 0 {
+			if f.Estimate == nil && len(readsIn(day, f.From, f.To)) == 0 {
 				continue // an edge day's reads of a meter without reads in the range's part of it
 			}
 			whole := s.whole || !(start.Equal(first) && !pre.empty()) && !(end.Equal(last) && !post.empty())
@@ -462,6 +495,9 @@ func (l *Lake) inferIntervals(ctx context.Context, f Filter, byMeter map[string]
 				return nil, false
 			}
 			ds = append(ds, dis...)
+		}
+		if f.Estimate != nil {
+			ds = withEmptyDays(ds, first, last, loc)
 		}
 		return ds, true
 	}
@@ -579,6 +615,29 @@ func (l *Lake) inferIntervals(ctx context.Context, f Filter, byMeter map[string]
 		}
 	}
 	return out, st, nil
+}
+
+// withEmptyDays returns ds with an entry of interval 0 (to be inferred
+// from the days around, as a sparse day's) for each local day of [first,
+// last) that it lacks: with Estimate, a day without reads is estimated
+// on its own grid.
+func withEmptyDays(ds []dayInterval, first, last time.Time, loc *time.Location) []dayInterval {
+	var out []dayInterval
+	i := 0
+	for d := first; d.Before(last); {
+		_, end := Day.Bucket(d, loc)
+		ms, ems := d.UnixMilli(), end.UnixMilli()
+		if i < len(ds) && ds[i].start < ems {
+			for i < len(ds) && ds[i].start < ems {
+				out = append(out, ds[i])
+				i++
+			}
+		} else {
+			out = append(out, dayInterval{start: ms, end: ems})
+		}
+		d = end
+	}
+	return append(out, ds[i:]...)
 }
 
 // maxListedMeters bounds the meters a scan names; more are scanned as all

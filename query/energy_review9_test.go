@@ -213,3 +213,60 @@ func TestFinerHistoryAveragedOnCoarserGrid(t *testing.T) {
 		t.Errorf("June 8: %v kWh, want 60 with 8 estimates (2.5 kWh an hour, history and reads alike):%s", s, energyRows(got))
 	}
 }
+
+// TestEstimateDayWithoutReadsIndependentOfRange: with Estimate, a day
+// whose reads were all lost is estimated alike on its own and inside a
+// longer range, for the meters asked for; and an outage across a day edge
+// before an interval change (15-minute reads until June 6, none until
+// 18:00, 30-minute reads after) is estimated on the grid of the day it
+// lies in whatever range holds it.
+func TestEstimateDayWithoutReadsIndependentOfRange(t *testing.T) {
+	ctx := context.Background()
+	d0 := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	day := func(n int) time.Time { return d0.AddDate(0, 0, n) }
+	var rs []meter.Reading
+	for _, r := range every(meter.TypeKW, day(-28), day(10), 15*time.Minute, 1) {
+		if r.Time.After(day(5)) && !r.Time.After(day(6)) {
+			continue
+		}
+		rs = append(rs, r)
+	}
+	l := query.New(lakeOf(t, rs), nil)
+	e := &vee.Options{}
+	ids := []string{"m"}
+	alone, _, _ := l.Energy(ctx, query.Filter{MeterIDs: ids, From: day(5), To: day(6), Estimate: e}, query.Day)
+	wide, _, _ := l.Energy(ctx, query.Filter{MeterIDs: ids, From: day(4), To: day(7), Estimate: e}, query.Day)
+	if sumKWh(alone) != 24 || sumKWh(wide) != 72 || len(alone) != 1 || alone[0].Estimated != 96 {
+		t.Errorf("June 6 alone %v kWh, June 5-7 %v kWh; want 24 (96 estimates) and 72:%s", sumKWh(alone), sumKWh(wide), energyRows(alone))
+	}
+
+	d6 := time.Date(2024, 6, 6, 0, 0, 0, 0, time.UTC)
+	rs = nil
+	for _, r := range every(meter.TypeKW, d6.AddDate(0, 0, -35), d6, 15*time.Minute, 0) {
+		r.Value = float64(1 + r.Time.Minute()/15) // 1, 2, 3, 4 kW at :00, :15, :30, :45
+		rs = append(rs, r)
+	}
+	rs = append(rs, every(meter.TypeKW, d6.Add(18*time.Hour), d6.AddDate(0, 0, 3), 30*time.Minute, 1)...)
+	l = query.New(lakeOf(t, rs), nil)
+	hour := d6.Add(6 * time.Hour)
+	var rows []string
+	for _, f := range []query.Filter{
+		{From: d6.Add(-12 * time.Hour), To: d6.Add(12 * time.Hour)}, // June 6 holds no read in the range
+		{From: d6.Add(-12 * time.Hour), To: d6.Add(24 * time.Hour)},
+		{From: d6, To: d6.Add(24 * time.Hour)},
+	} {
+		f.Estimate = &vee.Options{}
+		got, _, err := l.Energy(ctx, f, query.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range got {
+			if g.Start.Equal(hour) {
+				rows = append(rows, fmt.Sprintf("%v kWh, %d estimated, %v", g.KWh, g.Estimated, g.Interval))
+			}
+		}
+	}
+	if len(rows) != 3 || rows[0] != rows[1] || rows[1] != rows[2] {
+		t.Errorf("hour June 6 06:00 by range: %q", rows)
+	}
+}
