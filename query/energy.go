@@ -145,15 +145,29 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 	from, to := f.From.In(loc), f.To.In(loc)
 	// add counts energy toward the period of the interval that ends at t;
 	// iv is the interval of a kW read or estimate, 0 for a kWh read.
+	//
+	// A meter's reads come in time order, so the last period found is
+	// reused while the reads lie in it: Bucket's local-time arithmetic
+	// per read cost about a fifth of a month's query.
+	var lastID string
+	var lastStart, lastEnd time.Time
+	var last *Energy
 	add := func(id string, t time.Time, kwh float64, iv time.Duration, estimated bool) {
-		start, end := p.Bucket(t.Add(-time.Millisecond), loc)
-		k := bucketKey{id, start.UnixMilli()}
-		e := sums[k]
+		tm := t.Add(-time.Millisecond)
+		if last == nil || id != lastID || tm.Before(lastStart) || !tm.Before(lastEnd) {
+			lastID = id
+			lastStart, lastEnd = p.Bucket(tm, loc)
+			k := bucketKey{id, lastStart.UnixMilli()}
+			last = sums[k]
+			if last == nil {
+				s, en := clip(lastStart, lastEnd, from, to)
+				last = &Energy{MeterID: id, Start: s, End: en, Interval: iv}
+				sums[k] = last
+			}
+		}
+		e := last
 		switch {
-		case e == nil:
-			s, en := clip(start, end, from, to)
-			e = &Energy{MeterID: id, Start: s, End: en, Interval: iv}
-			sums[k] = e
+		case e.Reads+e.Estimated == 0:
 		case e.Interval != iv:
 			e.Interval = 0
 		}
