@@ -1,0 +1,118 @@
+package query_test
+
+import (
+	"context"
+	"math"
+	"math/rand"
+	"testing"
+	"time"
+
+	"github.com/openmda/mda/meter"
+	"github.com/openmda/mda/query"
+	"github.com/openmda/mda/vee"
+)
+
+// randomMeter is meter m's kW reads over [start-10d, start+20d]: interval
+// changes at random reads (15, 30, 5 and 60 minutes), 3% of reads lost,
+// and with outageP, outages of up to 30 hours.
+func randomMeter(seed int64, start time.Time, outageP float64) []meter.Reading {
+	rng := rand.New(rand.NewSource(seed))
+	var out []meter.Reading
+	t := start.AddDate(0, 0, -10)
+	end := start.AddDate(0, 0, 20)
+	ivs := []time.Duration{15 * time.Minute, 30 * time.Minute, 5 * time.Minute, time.Hour}
+	iv := ivs[rng.Intn(2)]
+	for t.Before(end) {
+		if rng.Float64() < 0.002 { // change interval at a random read
+			iv = ivs[rng.Intn(len(ivs))]
+			t = t.Truncate(iv)
+		}
+		t = t.Add(iv)
+		if rng.Float64() < 0.03 {
+			continue // lost read
+		}
+		if rng.Float64() < outageP { // outage of some hours
+			t = t.Add(time.Duration(rng.Intn(30)) * time.Hour)
+			continue
+		}
+		out = append(out, meter.Reading{MeterID: "m", Type: meter.TypeKW, Time: t, Value: 1 + float64(rng.Intn(4))})
+	}
+	return out
+}
+
+// TestEnergyRangeIndependence: on random meters around DST changes (and
+// Lord Howe's half hour, Kathmandu's quarter), every whole hour of a
+// random sub-range has the energy, reads and estimates it has in the ten
+// days around it, with and without estimates and outages.
+func TestEnergyRangeIndependence(t *testing.T) {
+	ctx := context.Background()
+	for _, zone := range []string{"UTC", "America/New_York", "Europe/London", "Asia/Kolkata", "Australia/Lord_Howe", "Asia/Kathmandu"} {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// around a DST change where there is one
+		start := time.Date(2024, 10, 25, 0, 0, 0, 0, loc)
+		if zone == "Australia/Lord_Howe" {
+			start = time.Date(2024, 9, 30, 0, 0, 0, 0, loc)
+		}
+		if zone == "America/New_York" {
+			start = time.Date(2024, 10, 30, 0, 0, 0, 0, loc)
+		}
+		for seed := int64(11); seed <= 14; seed++ {
+			outageP := 0.0
+			if seed%2 == 0 {
+				outageP = 0.0005
+			}
+			rs := randomMeter(seed*7+int64(len(zone)), start, outageP)
+			for _, est := range []bool{false, true} {
+				l := query.New(lakeOf(t, rs), &query.Options{Location: loc})
+				base := query.Filter{From: start, To: start.AddDate(0, 0, 10)}
+				if est {
+					base.Estimate = &vee.Options{}
+				}
+				all, _, err := l.Energy(ctx, base, query.Hour)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := map[int64]query.Energy{}
+				for _, e := range all {
+					want[e.Start.UnixMilli()] = e
+				}
+				rng := rand.New(rand.NewSource(seed))
+				fails := 0
+				trials := 15
+				if testing.Short() {
+					trials = 4
+				}
+				for trial := 0; trial < trials && fails < 3; trial++ {
+					// a random sub-range of whole hours (by UTC, offsets whole or half hours: use 30-min alignment)
+					n := int(base.To.Sub(base.From) / (30 * time.Minute))
+					a := rng.Intn(n)
+					b := a + 1 + rng.Intn(min(n-a, 96))
+					f := base
+					f.From = base.From.Add(time.Duration(a) * 30 * time.Minute)
+					f.To = base.From.Add(time.Duration(b) * 30 * time.Minute)
+					got, _, err := l.Energy(ctx, f, query.Hour)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, g := range got {
+						// whole hours only
+						hs, he := query.Hour.Bucket(g.Start, loc)
+						if !hs.Equal(g.Start) || !he.Equal(g.End) {
+							continue
+						}
+						w, ok := want[g.Start.UnixMilli()]
+						if !ok || math.Abs(w.KWh-g.KWh) > 1e-9 || w.Estimated != g.Estimated || w.Reads != g.Reads {
+							fails++
+							t.Errorf("%s seed %d est=%v range [%s, %s): hour %s: %v kWh (%d reads, %d est, %v), in the 10 days %v kWh (%d reads, %d est, %v)",
+								zone, seed, est, f.From.In(loc).Format("01-02 15:04"), f.To.In(loc).Format("01-02 15:04"), g.Start.In(loc).Format("01-02 15:04 MST"),
+								g.KWh, g.Reads, g.Estimated, g.Interval, w.KWh, w.Reads, w.Estimated, w.Interval)
+						}
+					}
+				}
+			}
+		}
+	}
+}
