@@ -28,9 +28,12 @@
 // of it or six hours to count, so that reads lost at a day's edge do not
 // invent energy. Interval energy
 // (kwh reads) is summed; a kW read whose interval a kwh read of its meter
-// covers is left out, and the others count, so that a lost kwh read or a
-// kwh channel starting mid-hour loses no energy, and days, weeks and
-// months are the sums of their hours. Voltage statistics
+// covers (since the meter's previous kwh read: hourly, daily or monthly
+// register reads alike, also one just outside the range) is left out, and
+// the others count, so that a lost kwh read or a kwh channel starting
+// mid-hour loses no energy, each interval counts in one range only, and
+// days, weeks and months are the sums of their hours. Reads loaded twice
+// and not yet compacted count once. Voltage statistics
 // use the same buckets.
 //
 // Periods (hour, day, month) follow [Options.Location], UTC by default:

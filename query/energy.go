@@ -41,11 +41,15 @@ type Energy struct {
 // for the intervals within [f.From, f.To) (reads stamped in (From, To]),
 // ordered by meter and start. Periods without reads are left out.
 //
-// kWh reads are summed. A kW read is left out when a kWh read of its
-// meter covers its interval (ends within the kWh read's interval, that of
-// the kWh reads of its local day), so that each interval counts once; the
-// kW reads of the intervals no kWh read covers count (a kWh channel that
-// starts mid-hour, a lost kWh read). Days, weeks and months are sums of
+// kWh reads are summed, each in the range that holds its time. A kW read
+// is left out when a kWh read of its meter covers its interval (ends
+// within (the meter's previous kWh read, the kWh read]: hourly, daily or
+// monthly register reads alike; see kwhCovers for a lost kWh read), also
+// a kWh read outside the range (the kWh reads just around it are read
+// too), so that each interval counts once in any tiling of ranges; the kW
+// reads of the intervals no kWh read covers count (a kWh channel that
+// starts mid-hour, a lost kWh read). Reads of one meter, type and time
+// (loaded twice, not yet compacted) count once, the larger value. Days, weeks and months are sums of
 // reads, so that a month is the sum of its days, and a day of its hours,
 // whatever range is asked for. A kW read is multiplied by the interval it
 // stands for: Options.Interval if set, else the one inferred from the
@@ -69,9 +73,11 @@ type Energy struct {
 // common interval of the result's other meters' days, else
 // DefaultInterval. With f.Estimate, every local day of the range is
 // estimated for the meters f.MeterIDs names (for all meters: those with
-// reads in the range or the edge windows of its first and last days), a
-// day without reads on the interval of the days around it, so that a
-// day's estimates do not depend on the range. With f.Export, its
+// reads in the range or the edge windows of its first and last days;
+// also a meter with only kWh reads in the range, where they leave part of
+// it uncovered), a day without reads on the interval of the days around
+// it (with Options.Interval, on the grid from its local midnight), so
+// that a day's estimates do not depend on the range. With f.Export, its
 // kwh_export reads are summed instead.
 func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats, error) {
 	if err := checkRange(f); err != nil {
@@ -94,6 +100,10 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 	if l.opts.Interval <= 0 && !f.Export {
 		edges.start(ctx, cancel, l, f, budget)
 	}
+	var kctx kwhContext
+	if !f.Export {
+		kctx.start(ctx, cancel, l, f, budget)
+	}
 	byMeter := make(map[string]*series)
 	st, err := l.scanCounted(ctx, &pf, budget, func(rs []meter.Reading) error {
 		for _, r := range rs {
@@ -114,9 +124,13 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		cancel()
 	}
 	edges.wg.Wait()
+	kctx.wg.Wait()
 	st.Add(edges.st)
-	if edges.err != nil && (err == nil || errors.Is(err, context.Canceled)) {
-		err = edges.err // the cause, not the cancellation of the other scan
+	st.Add(kctx.st)
+	for _, e := range []error{edges.err, kctx.err} {
+		if e != nil && (err == nil || errors.Is(err, context.Canceled)) {
+			err = e // the cause, not the cancellation of the other scans
+		}
 	}
 	if err != nil {
 		return nil, st, err
@@ -185,30 +199,69 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 	// intervals no kWh read covers counted, and a range cut anywhere gives
 	// the same sums.
 	covers := make(map[string][]cover)
-	var kc gapCounts
 	for id, s := range byMeter {
-		if len(s.kwh) == 0 {
-			continue
+		// Sorted, so that a period's reads are summed in the same order
+		// whatever order the scan's pieces came in; one read per time.
+		sortByTime(s.kw)
+		s.kw = dedup(s.kw)
+		if len(s.kwh) > 0 {
+			sortByTime(s.kwh)
+			s.kwh = dedup(s.kwh)
+			for _, r := range s.kwh {
+				add(id, r.Time, r.Value, 0, false)
+			}
 		}
-		// Sorted, so that a period's kWh reads are summed in the same
-		// order whatever order the scan's pieces came in.
-		sortByTime(s.kwh)
-		for _, r := range s.kwh {
-			add(id, r.Time, r.Value, 0, false)
+	}
+	// The spans of the kWh reads, of the meters whose kW reads (or, with
+	// Estimate, estimates) may count, from the kWh reads of the range and
+	// around it: a kWh read outside the range covers the kW reads of its
+	// interval in the range, so that each interval counts in one range.
+	if !f.Export {
+		var short []string // meters with fewer than two kWh reads on a side
+		for id, s := range byMeter {
+			if len(s.kw) == 0 && f.Estimate == nil || len(s.kwh) == 0 && len(kctx.reads[id]) == 0 {
+				continue
+			}
+			pre, post := 0, 0
+			for _, r := range kctx.reads[id] {
+				if r.Time.After(f.To) {
+					post++
+				} else {
+					pre++
+				}
+			}
+			if pre < 2 || post < 2 {
+				short = append(short, id)
+			}
 		}
-		if len(s.kw) > 0 {
-			covers[id] = kwhCovers(s.kwh, loc, &kc)
+		if len(short) > 0 {
+			err := kctx.widen(ctx, l, short, budget)
+			st.Add(kctx.st)
+			if err != nil {
+				return nil, st, err
+			}
+		}
+		for id, s := range byMeter {
+			ctxReads := kctx.reads[id]
+			if len(s.kw) == 0 && f.Estimate == nil || len(s.kwh) == 0 && len(ctxReads) == 0 {
+				continue
+			}
+			all := make([]meter.Reading, 0, len(s.kwh)+len(ctxReads))
+			all = append(append(all, s.kwh...), ctxReads...)
+			sortByTime(all)
+			covers[id] = kwhCovers(dedup(all), f.From, loc)
 		}
 	}
 	// The meters whose kW reads count: those with a kW read no kWh read
-	// covers. Only they need intervals, and, with Estimate, all meters of
-	// kW reads, whose lost kW reads may lie where no kWh read covers.
+	// covers. Only they need intervals, and, with Estimate, all meters
+	// whose kWh reads leave part of the range uncovered, whose lost kW
+	// reads may lie there (a meter that lost a day's kW reads is no kWh
+	// meter for that day's kWh reads).
 	var kwMeters []string
 	for id, s := range byMeter {
-		if len(s.kw) == 0 && (f.Estimate == nil || len(s.kwh) > 0) {
+		if len(s.kw) == 0 && (f.Estimate == nil || covers[id] != nil && coversAll(covers[id], f.From, f.To)) {
 			continue // a kWh meter: no kW read to count or estimate
 		}
-		sortByTime(s.kw)
 		if cv := covers[id]; f.Estimate == nil && cv != nil && !slices.ContainsFunc(s.kw, func(r meter.Reading) bool { return !covered(cv, r.Time) }) {
 			continue
 		}
@@ -277,7 +330,13 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 				// day's start.
 				kw = s.all
 				if len(kw) == 0 {
-					kw = []meter.Reading{{Time: time.UnixMilli(ds[i].start)}}
+					// Options.Interval's one run starts at
+					// math.MinInt64: no time to anchor on.
+					anchor := time.UnixMilli(ds[i].start)
+					if ds[i].start == math.MinInt64 {
+						anchor, _ = Day.Bucket(rf, loc)
+					}
+					kw = []meter.Reading{{Time: anchor}}
 				}
 			}
 			if g := gapsOf(id, kw, ds[i].iv, rf, rt); g != nil {
@@ -312,47 +371,100 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 // cover is the span (from, to] (Unix milliseconds) of a meter's kWh reads.
 type cover struct{ from, to int64 }
 
-// kwhCovers returns the spans that a meter's kWh reads (sorted by time)
-// cover, sorted and disjoint. A kWh read covers its interval: that of the
-// kWh reads of its local day (InferInterval, when they hold minDayGaps
-// gaps of it), else that of all of them, so that a lost kWh read leaves
-// its interval uncovered. When neither tells it (a few kWh reads), a read
-// covers its hour up to its time, which holds its interval for intervals
-// of an hour or less on the hour's grid.
-func kwhCovers(kwh []meter.Reading, loc *time.Location, c *gapCounts) []cover {
-	all, n := c.infer(kwh)
-	if n < minDayGaps {
-		all = 0
+// maxCover bounds the interval a kWh read covers: a read after a longer
+// silence covers no more than this of the kW reads before it.
+const maxCover = 31 * 24 * time.Hour
+
+// kwhCovers returns the spans that a meter's kWh reads (sorted by time,
+// one per time) stamped after from cover, sorted and disjoint. A kWh read
+// covers (the meter's previous kWh read, its time]: its interval, however
+// long (hourly, daily or monthly register reads), unless that gap is
+// longer than those of both reads next to it, a lost kWh read, when it
+// covers the longer of those next gaps back from its time, so that the
+// lost read's interval stays uncovered and its kW reads count. Gaps of
+// whole local days compare as days (a 25-hour day's read is a daily one).
+// A read without reads next to it covers its hour; none covers more than
+// maxCover. kwh holds the reads around the range as well (kwhContext), two
+// before from and two after the range, so that a read's span does not
+// depend on the range.
+func kwhCovers(kwh []meter.Reading, from time.Time, loc *time.Location) []cover {
+	const none = time.Duration(math.MaxInt64)
+	gap := func(i int) time.Duration { // the gap before kwh[i]
+		if i <= 0 || i >= len(kwh) {
+			return none
+		}
+		a, b := kwh[i-1].Time, kwh[i].Time
+		d := b.Sub(a)
+		if d < 23*time.Hour {
+			return d
+		}
+		if days := wholeDays(a, b, loc); days > 0 {
+			return time.Duration(days) * 24 * time.Hour
+		}
+		return d
 	}
-	out := make([]cover, 0, len(kwh))
-	for i := 0; i < len(kwh); {
-		_, end := Day.Bucket(kwh[i].Time.Add(-time.Millisecond), loc)
-		j := i + 1
-		for j < len(kwh) && !kwh[j].Time.After(end) {
-			j++
+	i0 := sort.Search(len(kwh), func(i int) bool { return kwh[i].Time.After(from) })
+	out := make([]cover, 0, len(kwh)-i0)
+	for i := i0; i < len(kwh); i++ {
+		t := kwh[i].Time
+		g := gap(i)
+		next := none // the longer of the gaps next to this one
+		if a, b := gap(i-1), gap(i+1); a != none && b != none {
+			next = max(a, b)
+		} else if a != none {
+			next = a
+		} else if b != none {
+			next = b
 		}
-		iv, n := c.infer(kwh[i:j])
-		if n < minDayGaps {
-			iv = all
+		w := g
+		if g == none || next != none && g > next {
+			w = next
 		}
-		for _, r := range kwh[i:j] {
-			to := r.Time.UnixMilli()
-			var from int64
-			if iv > 0 {
-				from = r.Time.Add(-iv).UnixMilli()
+		var f int64
+		switch {
+		case w == none:
+			h, _ := Hour.Bucket(t.Add(-time.Millisecond), loc)
+			f = h.UnixMilli()
+		case w == g && g < 23*time.Hour:
+			f = kwh[i-1].Time.UnixMilli()
+		default:
+			w = min(w, maxCover)
+			if w%(24*time.Hour) == 0 {
+				f = t.In(loc).AddDate(0, 0, -int(w/(24*time.Hour))).UnixMilli()
 			} else {
-				h, _ := Hour.Bucket(r.Time.Add(-time.Millisecond), loc)
-				from = h.UnixMilli()
+				f = t.Add(-w).UnixMilli()
 			}
-			if k := len(out) - 1; k >= 0 && from <= out[k].to {
-				out[k].to = max(out[k].to, to) // overlapping or adjacent
-				continue
-			}
-			out = append(out, cover{from, to})
 		}
-		i = j
+		to := t.UnixMilli()
+		if k := len(out) - 1; k >= 0 && f <= out[k].to {
+			out[k].to = max(out[k].to, to) // overlapping or adjacent
+			out[k].from = min(out[k].from, f)
+			continue
+		}
+		out = append(out, cover{f, to})
 	}
 	return out
+}
+
+// wholeDays returns the number of local days from a to b if b is a's
+// local time of day that many days later, else 0.
+func wholeDays(a, b time.Time, loc *time.Location) int {
+	la, lb := a.In(loc), b.In(loc)
+	ha, ma, sa := la.Clock()
+	hb, mb, sb := lb.Clock()
+	if ha != hb || ma != mb || sa != sb || la.Nanosecond() != lb.Nanosecond() {
+		return 0
+	}
+	ya, mo, da := la.Date()
+	yb, mob, db := lb.Date()
+	return int(time.Date(yb, mob, db, 0, 0, 0, 0, time.UTC).Sub(time.Date(ya, mo, da, 0, 0, 0, 0, time.UTC)) / (24 * time.Hour))
+}
+
+// coversAll says whether cs cover all of (from, to].
+func coversAll(cs []cover, from, to time.Time) bool {
+	f, t := from.UnixMilli(), to.UnixMilli()
+	i := sort.Search(len(cs), func(i int) bool { return cs[i].to >= t })
+	return i < len(cs) && cs[i].from <= f
 }
 
 // covered says whether t lies in one of cs (see kwhCovers).
@@ -360,6 +472,88 @@ func covered(cs []cover, t time.Time) bool {
 	ms := t.UnixMilli()
 	i := sort.Search(len(cs), func(i int) bool { return cs[i].to >= ms })
 	return i < len(cs) && cs[i].from < ms
+}
+
+// dedup collapses the reads of rs (one meter and type, sorted by time)
+// stamped at one time, as reloads leave them before compaction, keeping
+// the one of the larger value: partition.Dedup keeps the latest arrival
+// first, but Energy scans values only (partition.Filter.ValuesOnly),
+// without arrivals, so its choice is the one Dedup makes between reads of
+// one arrival. Reads that differ only in arrival count once either way.
+func dedup(rs []meter.Reading) []meter.Reading {
+	k := 0
+	for i := range rs {
+		if k > 0 && rs[i].Time.Equal(rs[k-1].Time) {
+			if rs[i].Value > rs[k-1].Value {
+				rs[k-1] = rs[i]
+			}
+			continue
+		}
+		rs[k] = rs[i]
+		k++
+	}
+	clear(rs[k:])
+	return rs[:k]
+}
+
+// kwhContext reads, alongside the range, the kWh reads just around it:
+// those of the two local days before the range's first day and up to two
+// days after its last, widened to maxCover for the meters that lack two
+// reads on a side. A kWh read's span (kwhCovers) needs the reads next to
+// it, and a kWh read just after To covers kW reads before it.
+type kwhContext struct {
+	wg         sync.WaitGroup
+	pre, post  span
+	reads      map[string][]meter.Reading // by meter, sorted later
+	st         Stats
+	err        error
+	scannedIDs []string
+}
+
+func (c *kwhContext) start(ctx context.Context, cancel func(), l *Lake, f Filter, budget *atomic.Int64) {
+	loc := l.opts.Location
+	first, last := dayBounds(f, loc)
+	c.pre = span{first.AddDate(0, 0, -2), f.From}
+	c.post = span{f.To, last.AddDate(0, 0, 2)}
+	c.reads = make(map[string][]meter.Reading)
+	c.wg.Go(func() {
+		c.st, c.err = l.scanSpansOf(ctx, f.MeterIDs, []span{c.pre, c.post}, budget, []meter.Type{meter.TypeKWh}, c.collect)
+		if c.err != nil {
+			cancel()
+		}
+	})
+}
+
+func (c *kwhContext) collect(rs []meter.Reading) error {
+	for _, r := range rs {
+		c.reads[r.MeterID] = append(c.reads[r.MeterID], r)
+	}
+	return nil
+}
+
+// widen reads the kWh reads up to maxCover around the range of the meters
+// ids, whose reads around the range are fewer than two on a side.
+func (c *kwhContext) widen(ctx context.Context, l *Lake, ids []string, budget *atomic.Int64) error {
+	slices.Sort(ids)
+	scanIDs := ids
+	if len(ids) > maxListedMeters {
+		scanIDs = nil
+	}
+	wanted := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		wanted[id] = true
+	}
+	spans := []span{{c.pre.from.Add(-maxCover), c.pre.from}, {c.post.to, c.post.to.Add(maxCover)}}
+	st, err := l.scanSpansOf(ctx, scanIDs, spans, budget, []meter.Type{meter.TypeKWh}, func(rs []meter.Reading) error {
+		for _, r := range rs {
+			if wanted[r.MeterID] {
+				c.reads[r.MeterID] = append(c.reads[r.MeterID], r)
+			}
+		}
+		return nil
+	})
+	c.st.Add(st)
+	return err
 }
 
 // series is one meter's reads for Energy.
@@ -791,12 +985,17 @@ func withNear(near, rs []meter.Reading) []meter.Reading {
 // scanSpans calls fn with the kW reads of the meters ids (nil: all) of
 // each of spans, counted in budget. An empty span is not scanned.
 func (l *Lake) scanSpans(ctx context.Context, ids []string, spans []span, budget *atomic.Int64, fn func([]meter.Reading) error) (Stats, error) {
+	return l.scanSpansOf(ctx, ids, spans, budget, []meter.Type{meter.TypeKW}, fn)
+}
+
+// scanSpansOf is scanSpans for the reads of types.
+func (l *Lake) scanSpansOf(ctx context.Context, ids []string, spans []span, budget *atomic.Int64, types []meter.Type, fn func([]meter.Reading) error) (Stats, error) {
 	var st Stats
 	for _, sp := range spans {
 		if sp.empty() {
 			continue
 		}
-		pf := endFilter(Filter{MeterIDs: ids, From: sp.from, To: sp.to}, meter.TypeKW)
+		pf := endFilter(Filter{MeterIDs: ids, From: sp.from, To: sp.to}, types...)
 		s, err := l.scanCounted(ctx, &pf, budget, fn)
 		st.Add(s)
 		if err != nil {
@@ -930,8 +1129,9 @@ func (l *Lake) estimate(ctx context.Context, f Filter, gappy []gapMeter, budget 
 	if err != nil {
 		return st, err
 	}
-	for _, rs := range reads {
+	for id, rs := range reads {
 		sortByTime(rs)
+		reads[id] = dedup(rs)
 	}
 	for i := range gappy {
 		g := &gappy[i]
