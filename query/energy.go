@@ -378,8 +378,9 @@ const maxCover = 31 * 24 * time.Hour
 // kwhCovers returns the spans that a meter's kWh reads (sorted by time,
 // one per time) stamped after from cover, sorted and disjoint. A kWh read
 // covers (the meter's previous kWh read, its time]: its interval, however
-// long (hourly, daily or monthly register reads), unless that gap is
-// longer than those of both reads next to it, a lost kWh read, when it
+// long (hourly, daily or monthly register reads), unless that gap is at
+// least 1.5 times the longer of those of both reads next to it (a month
+// of 31 days after ones of 30 is not), a lost kWh read, when it
 // covers the longer of those next gaps back from its time, so that the
 // lost read's interval stays uncovered and its kW reads count. Gaps of
 // whole local days compare as days (a 25-hour day's read is a daily one).
@@ -417,7 +418,10 @@ func kwhCovers(kwh []meter.Reading, from time.Time, loc *time.Location) []cover 
 			next = b
 		}
 		w := g
-		if g == none || next != none && g > next {
+		// A lost read leaves a gap about twice the interval: a gap at least
+		// 1.5 times the longer one next to it. Months of 29 to 31 days, or
+		// a read a minute late, are no lost read.
+		if g == none || next != none && g >= next+next/2 {
 			w = next
 		}
 		var f int64
