@@ -29,7 +29,10 @@
 // invent energy. Interval energy
 // (kwh reads) is summed; a kW read whose interval a kwh read of its meter
 // covers (since the meter's previous kwh read: hourly, daily or monthly
-// register reads alike, also one just outside the range) is left out, and
+// register reads alike, also one outside the range: the kwh reads of two
+// days around the range are read, and of up to 31 days for meters whose
+// kwh reads are further apart, all counted against [Options.MaxReads]) is
+// left out, and
 // the others count, so that a lost kwh read or a kwh channel starting
 // mid-hour loses no energy, each interval counts in one range only, and
 // days, weeks and months are the sums of their hours. Reads loaded twice

@@ -45,8 +45,11 @@ type Energy struct {
 // is left out when a kWh read of its meter covers its interval (ends
 // within (the meter's previous kWh read, the kWh read]: hourly, daily or
 // monthly register reads alike; see kwhCovers for a lost kWh read), also
-// a kWh read outside the range (the kWh reads just around it are read
-// too), so that each interval counts once in any tiling of ranges; the kW
+// a kWh read outside the range (the kWh reads of the two days around it
+// are read too, and up to 31 days around it for the meters whose kWh reads
+// lie further apart, weekly or monthly register reads; these reads count
+// against Options.MaxReads like the range's), so that each interval counts
+// once in any tiling of ranges; the kW
 // reads of the intervals no kWh read covers count (a kWh channel that
 // starts mid-hour, a lost kWh read). Reads of one meter, type and time
 // (loaded twice, not yet compacted) count once, the larger value. Days, weeks and months are sums of
@@ -217,9 +220,27 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 	// around it: a kWh read outside the range covers the kW reads of its
 	// interval in the range, so that each interval counts in one range.
 	if !f.Export {
-		var short []string // meters with fewer than two kWh reads on a side
+		// A meter is short on a side with fewer than two kWh reads there
+		// in the context windows, none at all included (weekly or monthly
+		// register reads, whose reads lie further from the range), and
+		// widened there, unless its kWh reads are a day apart or less: one
+		// read on the side is then in the window, or a read beyond it
+		// follows lost ones and covers no part of the range.
+		known := make(map[string][]meter.Reading) // the kWh reads of the range and around it, sorted
+		merge := func(id string) []meter.Reading {
+			all := make([]meter.Reading, 0, len(byMeter[id].kwh)+len(kctx.reads[id]))
+			all = append(append(all, byMeter[id].kwh...), kctx.reads[id]...)
+			sortByTime(all)
+			return dedup(all)
+		}
+		var preShort, postShort []string
 		for id, s := range byMeter {
-			if len(s.kw) == 0 && f.Estimate == nil || len(s.kwh) == 0 && len(kctx.reads[id]) == 0 {
+			if len(s.kw) == 0 && f.Estimate == nil {
+				continue
+			}
+			all := merge(id)
+			known[id] = all
+			if dailyOrFiner(all) {
 				continue
 			}
 			pre, post := 0, 0
@@ -230,26 +251,29 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 					pre++
 				}
 			}
-			if pre < 2 || post < 2 {
-				short = append(short, id)
+			if pre < 2 {
+				preShort = append(preShort, id)
+			}
+			if post < 2 {
+				postShort = append(postShort, id)
 			}
 		}
-		if len(short) > 0 {
-			err := kctx.widen(ctx, l, short, budget)
-			st.Add(kctx.st)
+		if len(preShort)+len(postShort) > 0 {
+			wst, err := kctx.widen(ctx, l, preShort, postShort, budget)
+			st.Add(wst)
 			if err != nil {
 				return nil, st, err
 			}
-		}
-		for id, s := range byMeter {
-			ctxReads := kctx.reads[id]
-			if len(s.kw) == 0 && f.Estimate == nil || len(s.kwh) == 0 && len(ctxReads) == 0 {
-				continue
+			for _, id := range append(preShort, postShort...) {
+				known[id] = merge(id)
 			}
-			all := make([]meter.Reading, 0, len(s.kwh)+len(ctxReads))
-			all = append(append(all, s.kwh...), ctxReads...)
-			sortByTime(all)
-			covers[id] = kwhCovers(dedup(all), f.From, loc)
+		}
+		for id, all := range known {
+			// A meter without a kWh read within maxCover of the range
+			// has no covers: its kW reads all count.
+			if len(all) > 0 {
+				covers[id] = kwhCovers(all, f.From, loc)
+			}
 		}
 	}
 	// The meters whose kW reads count: those with a kW read no kWh read
@@ -503,15 +527,15 @@ func dedup(rs []meter.Reading) []meter.Reading {
 // kwhContext reads, alongside the range, the kWh reads just around it:
 // those of the two local days before the range's first day and up to two
 // days after its last, widened to maxCover for the meters that lack two
-// reads on a side. A kWh read's span (kwhCovers) needs the reads next to
+// reads on a side (none included) and whose kWh reads are more than a day
+// apart; after the range only up to the lake's latest kWh reads. A kWh read's span (kwhCovers) needs the reads next to
 // it, and a kWh read just after To covers kW reads before it.
 type kwhContext struct {
-	wg         sync.WaitGroup
-	pre, post  span
-	reads      map[string][]meter.Reading // by meter, sorted later
-	st         Stats
-	err        error
-	scannedIDs []string
+	wg        sync.WaitGroup
+	pre, post span
+	reads     map[string][]meter.Reading // by meter, sorted later
+	st        Stats
+	err       error
 }
 
 func (c *kwhContext) start(ctx context.Context, cancel func(), l *Lake, f Filter, budget *atomic.Int64) {
@@ -535,29 +559,55 @@ func (c *kwhContext) collect(rs []meter.Reading) error {
 	return nil
 }
 
-// widen reads the kWh reads up to maxCover around the range of the meters
-// ids, whose reads around the range are fewer than two on a side.
-func (c *kwhContext) widen(ctx context.Context, l *Lake, ids []string, budget *atomic.Int64) error {
-	slices.Sort(ids)
-	scanIDs := ids
-	if len(ids) > maxListedMeters {
-		scanIDs = nil
+// widen reads the kWh reads up to maxCover before the range of the meters
+// pre, and after it of the meters post, whose reads around the range are
+// fewer than two on that side, and returns the stats of its own scans. The
+// reads after the range are read only up to the lake's latest kWh
+// partition: a query of today has none to widen to. The meters are named
+// in lists of at most maxListedMeters, never scanned as all meters.
+func (c *kwhContext) widen(ctx context.Context, l *Lake, pre, post []string, budget *atomic.Int64) (Stats, error) {
+	var st Stats
+	slices.Sort(pre)
+	slices.Sort(post)
+	postSpan := span{c.post.to, c.post.to.Add(maxCover)}
+	if len(post) > 0 {
+		latest, ok, err := latestHour(ctx, l.b, meter.TypeKWh)
+		if err != nil {
+			return st, err
+		}
+		if !ok {
+			return st, nil // no kWh reads in the lake
+		}
+		// A read stamped at the end of the latest hour may lie in it.
+		postSpan.to = minTime(postSpan.to, latest.Add(time.Hour))
 	}
-	wanted := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		wanted[id] = true
-	}
-	spans := []span{{c.pre.from.Add(-maxCover), c.pre.from}, {c.post.to, c.post.to.Add(maxCover)}}
-	st, err := l.scanSpansOf(ctx, scanIDs, spans, budget, []meter.Type{meter.TypeKWh}, func(rs []meter.Reading) error {
-		for _, r := range rs {
-			if wanted[r.MeterID] {
-				c.reads[r.MeterID] = append(c.reads[r.MeterID], r)
+	for _, side := range []struct {
+		ids []string
+		sp  span
+	}{{pre, span{c.pre.from.Add(-maxCover), c.pre.from}}, {post, postSpan}} {
+		if side.sp.empty() {
+			continue
+		}
+		for ids := range slices.Chunk(side.ids, maxListedMeters) {
+			s, err := l.scanSpansOf(ctx, ids, []span{side.sp}, budget, []meter.Type{meter.TypeKWh}, c.collect)
+			st.Add(s)
+			if err != nil {
+				return st, err
 			}
 		}
-		return nil
-	})
-	c.st.Add(st)
-	return err
+	}
+	return st, nil
+}
+
+// dailyOrFiner says whether kwh (sorted, one per time) hold two reads a
+// day or less apart (25 hours, for a daylight-saving day).
+func dailyOrFiner(kwh []meter.Reading) bool {
+	for i := 1; i < len(kwh); i++ {
+		if kwh[i].Time.Sub(kwh[i-1].Time) <= 25*time.Hour {
+			return true
+		}
+	}
+	return false
 }
 
 // series is one meter's reads for Energy.

@@ -1,6 +1,7 @@
 package query_test
 
 import (
+	"context"
 	"math"
 	"testing"
 	"time"
@@ -33,5 +34,96 @@ func TestEnergyMonthlyRegister31DayMonthIsNoLostRead(t *testing.T) {
 		if k, _, _ := e10Sum(got); math.Abs(k-b.Sub(a).Hours()) > 1e-9 {
 			t.Errorf("%v: %v kWh, want %v%s", mo, k, b.Sub(a).Hours(), e10Rows(got))
 		}
+	}
+}
+
+// Monthly register reads: May as a whole and as three ranges with no kWh
+// read in or near the middle one count the same energy.
+func TestEnergyMonthlyRegisterRangeTiling(t *testing.T) {
+	l := monthlyRegisterLake(t)
+	a := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+	cuts := []time.Time{a, a.AddDate(0, 0, 9), a.AddDate(0, 0, 19), a.AddDate(0, 1, 0)}
+	sum := 0.0
+	for i := 0; i+1 < len(cuts); i++ {
+		k, _, _ := e10Sum(e10Energy(t, l, query.Filter{From: cuts[i], To: cuts[i+1]}, query.Day))
+		sum += k
+	}
+	whole, _, _ := e10Sum(e10Energy(t, l, query.Filter{From: a, To: cuts[3]}, query.Day))
+	if math.Abs(sum-744) > 1e-9 || math.Abs(whole-744) > 1e-9 {
+		t.Errorf("May in three ranges %v, whole %v, want 744", sum, whole)
+	}
+}
+
+// Weekly register reads (Mondays 00:00) with 15-minute kW: a day with no
+// kWh read in it or within two days of it is covered by the next Monday's
+// read, so a week counts the same as the sum of its days.
+func TestEnergyWeeklyRegisterMidWeekDayCountsOnce(t *testing.T) {
+	d0 := time.Date(2024, 6, 3, 0, 0, 0, 0, time.UTC) // Monday
+	kw := every(meter.TypeKW, d0.AddDate(0, 0, -28), d0.AddDate(0, 0, 28), 15*time.Minute, 1)
+	kwh := every(meter.TypeKWh, d0.AddDate(0, 0, -28), d0.AddDate(0, 0, 28), 7*24*time.Hour, 168)
+	l := query.New(lakeOf(t, kw, kwh), nil)
+	week, _, _ := e10Sum(e10Energy(t, l, query.Filter{From: d0, To: d0.AddDate(0, 0, 7)}, query.Day))
+	sum := 0.0
+	for i := 0; i < 7; i++ {
+		k, _, _ := e10Sum(e10Energy(t, l, query.Filter{From: d0.AddDate(0, 0, i), To: d0.AddDate(0, 0, i+1)}, query.Day))
+		sum += k
+	}
+	if week != 168 || sum != 168 {
+		t.Errorf("week %v, sum of its days %v, want 168", week, sum)
+	}
+}
+
+// A query of today, whose kWh reads end at To: with 15-minute kWh reads
+// nothing is widened past the two days around the range, the stats count
+// each scan once, and a MaxReads that fits the range and its context holds.
+func TestEnergyTodayDoesNotWidenKWhContext(t *testing.T) {
+	d0 := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	var kw, kwh []meter.Reading
+	for _, id := range []string{"a", "b", "c"} {
+		for _, r := range every(meter.TypeKW, d0.AddDate(0, 0, -60), d0.AddDate(0, 0, 1), 15*time.Minute, 1) {
+			r.MeterID = id
+			kw = append(kw, r)
+		}
+		for _, r := range every(meter.TypeKWh, d0.AddDate(0, 0, -60), d0.AddDate(0, 0, 1), 15*time.Minute, 0.25) {
+			r.MeterID = id
+			kwh = append(kwh, r)
+		}
+	}
+	b := lakeOf(t, kw, kwh)
+	f := query.Filter{From: d0, To: d0.AddDate(0, 0, 1)}
+	got, st, err := query.New(b, nil).Energy(context.Background(), f, query.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, _, _ := e10Sum(got); math.Abs(k-72) > 1e-9 {
+		t.Errorf("%v kWh, want 72", k)
+	}
+	// the range (576 reads) and the two days before it (kWh, 576)
+	if st.Reads > 3*2*96*2 {
+		t.Errorf("a day's query (3 meters, 576 reads) scanned %d reads", st.Reads)
+	}
+	if _, _, err := query.New(b, &query.Options{MaxReads: 4000}).Energy(context.Background(), f, query.Hour); err != nil {
+		t.Errorf("MaxReads 4000: %v", err)
+	}
+}
+
+// Stats count each scan once when the kWh context is widened: a Tuesday of
+// weekly register reads reads its 96 kW reads, Monday's kWh read in the
+// context window and the 7 weekly reads the widened scans find.
+func TestEnergyWidenStatsCountOnce(t *testing.T) {
+	d0 := time.Date(2024, 6, 3, 0, 0, 0, 0, time.UTC) // Monday
+	kw := every(meter.TypeKW, d0.AddDate(0, 0, -28), d0.AddDate(0, 0, 28), 15*time.Minute, 1)
+	kwh := every(meter.TypeKWh, d0.AddDate(0, 0, -28), d0.AddDate(0, 0, 28), 7*24*time.Hour, 168)
+	l := query.New(lakeOf(t, kw, kwh), nil)
+	f := query.Filter{From: d0.AddDate(0, 0, 1), To: d0.AddDate(0, 0, 2)}
+	got, st, err := l.Energy(context.Background(), f, query.Day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, _, _ := e10Sum(got); k != 0 {
+		t.Errorf("%v kWh, want 0 (the next Monday's read holds it)%s", k, e10Rows(got))
+	}
+	if st.Reads != 96+1+7 {
+		t.Errorf("stats reads %d, want %d", st.Reads, 96+1+7)
 	}
 }
