@@ -569,22 +569,22 @@ func (c *kwhContext) widen(ctx context.Context, l *Lake, pre, post []string, bud
 	var st Stats
 	slices.Sort(pre)
 	slices.Sort(post)
-	postSpan := span{c.post.to, c.post.to.Add(maxCover)}
-	if len(post) > 0 {
-		latest, ok, err := latestHour(ctx, l.b, meter.TypeKWh)
-		if err != nil {
-			return st, err
-		}
-		if !ok {
-			return st, nil // no kWh reads in the lake
-		}
-		// A read stamped at the end of the latest hour may lie in it.
-		postSpan.to = minTime(postSpan.to, latest.Add(time.Hour))
+	latest, ok, err := latestHour(ctx, l.b, meter.TypeKWh)
+	if err != nil {
+		return st, err
 	}
+	if !ok {
+		return st, nil // no kWh reads in the lake
+	}
+	// A read stamped at the end of the latest hour may lie in it.
+	end := latest.Add(time.Hour)
 	for _, side := range []struct {
 		ids []string
 		sp  span
-	}{{pre, span{c.pre.from.Add(-maxCover), c.pre.from}}, {post, postSpan}} {
+	}{
+		{pre, span{c.pre.from.Add(-maxCover), minTime(c.pre.from, end)}},
+		{post, span{c.post.to, minTime(c.post.to.Add(maxCover), end)}},
+	} {
 		if side.sp.empty() {
 			continue
 		}

@@ -2,6 +2,7 @@ package query_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -125,5 +126,37 @@ func TestEnergyWidenStatsCountOnce(t *testing.T) {
 	}
 	if st.Reads != 96+1+7 {
 		t.Errorf("stats reads %d, want %d", st.Reads, 96+1+7)
+	}
+}
+
+// More meters than a scan names (maxListedMeters) with weekly register
+// reads: the widened scans name them in chunks, and every meter's
+// mid-week day is covered by its next Monday's read.
+func TestEnergyWidenManyMetersInChunks(t *testing.T) {
+	d0 := time.Date(2024, 6, 3, 0, 0, 0, 0, time.UTC) // Monday
+	var kw, kwh []meter.Reading
+	const n = 70
+	for i := range n {
+		id := fmt.Sprintf("m%02d", i)
+		for _, r := range every(meter.TypeKW, d0.AddDate(0, 0, 1), d0.AddDate(0, 0, 4), time.Hour, 1) {
+			r.MeterID = id
+			kw = append(kw, r)
+		}
+		for _, r := range every(meter.TypeKWh, d0.AddDate(0, 0, -14), d0.AddDate(0, 0, 14), 7*24*time.Hour, 168) {
+			r.MeterID = id
+			kwh = append(kwh, r)
+		}
+	}
+	l := query.New(lakeOf(t, kw, kwh), nil)
+	got, st, err := l.Energy(context.Background(), query.Filter{From: d0.AddDate(0, 0, 2), To: d0.AddDate(0, 0, 3)}, query.Day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, _, _ := e10Sum(got); k != 0 {
+		t.Errorf("%v kWh, want 0 (the next Mondays' reads hold it)", k)
+	}
+	// the range's 24 kW reads and 4 weekly reads of each meter
+	if want := int64(n * (24 + 4)); st.Reads != want {
+		t.Errorf("stats reads %d, want %d", st.Reads, want)
 	}
 }
