@@ -94,18 +94,11 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.Usage()
 		return errUsage
 	}
-	lake, err := mda.OpenBucket(ctx, *lakeURL)
+	lake, inbound, closeBuckets, err := openLakeAndInbound(ctx, *lakeURL, *inboundURL)
 	if err != nil {
 		return err
 	}
-	defer lake.Close()
-	inbound := lake
-	if *inboundURL != "" {
-		if inbound, err = mda.OpenBucket(ctx, *inboundURL); err != nil {
-			return err
-		}
-		defer inbound.Close()
-	}
+	defer closeBuckets()
 	src, err := hes.OpenSource(ctx, *srcURL)
 	if err != nil {
 		return err
@@ -167,4 +160,20 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "fetched %d objects from %s (%d empty windows acknowledged)\n", total, src.Name(), empty)
 	return nil
+}
+
+// openLakeAndInbound opens the lake and the inbound bucket (the lake
+// itself when inboundURL is empty); closeBuckets closes what was opened.
+func openLakeAndInbound(ctx context.Context, lakeURL, inboundURL string) (lake, inbound *blob.Bucket, closeBuckets func(), err error) {
+	if lake, err = mda.OpenBucket(ctx, lakeURL); err != nil {
+		return nil, nil, nil, err
+	}
+	if inboundURL == "" {
+		return lake, lake, func() { lake.Close() }, nil
+	}
+	if inbound, err = mda.OpenBucket(ctx, inboundURL); err != nil {
+		lake.Close()
+		return nil, nil, nil, err
+	}
+	return lake, inbound, func() { inbound.Close(); lake.Close() }, nil
 }

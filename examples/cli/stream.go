@@ -39,18 +39,11 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *voltage != "kV" && *voltage != "V" {
 		return fmt.Errorf("--voltage-unit %q: want kV or V", *voltage)
 	}
-	lake, err := mda.OpenBucket(ctx, *lakeURL)
+	lake, inbound, closeBuckets, err := openLakeAndInbound(ctx, *lakeURL, *inboundURL)
 	if err != nil {
 		return err
 	}
-	defer lake.Close()
-	inbound := lake
-	if *inboundURL != "" {
-		if inbound, err = mda.OpenBucket(ctx, *inboundURL); err != nil {
-			return err
-		}
-		defer inbound.Close()
-	}
+	defer closeBuckets()
 	sub, err := pubsub.OpenSubscription(ctx, *subURL)
 	if err != nil {
 		return fmt.Errorf("mda stream: %w", err)
