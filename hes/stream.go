@@ -73,7 +73,8 @@ func StreamKey(name string, landed time.Time, content []byte) string {
 // inbound bucket, as JSON lines objects under StreamKey(name, ...): what
 // the guidance's Kinesis stream and Firehose delivery do. A message holds
 // one or more JSON values, one after another (newline-delimited, or
-// concatenated as a Kinesis record aggregates them) or in an array; each
+// concatenated as a Kinesis record aggregates them) or in an array, or is
+// an aggregate of the Kinesis Producer Library of such bodies; each
 // value becomes one line, compacted (see AppendRecords). Package meter's
 // JSONLinesReader reads the objects (format "json" of mda.Ingest, chosen
 // by their .jsonl name).
@@ -251,7 +252,33 @@ func LandStream(ctx context.Context, sub *pubsub.Subscription, inbound *blob.Buc
 // returns how many lines it appended. Where the body is not valid JSON,
 // the line that holds the bad value is appended as it is, and decoding
 // resumes at the next line.
+//
+// A body that the Kinesis Producer Library aggregated (its magic number,
+// protocol buffer and MD5 checksum) is taken apart: each user record's
+// data is read as a body of its own, in order. One whose checksum or
+// protocol buffer is bad is not: it is appended whole as one bad line (its
+// line breaks made spaces), which the ingest quarantines.
 func AppendRecords(dst, body []byte) ([]byte, int) {
+	if records, ok := kplRecords(body); ok {
+		n := 0
+		for _, r := range records {
+			var m int
+			dst, m = appendJSONValues(dst, r)
+			n += m
+		}
+		return dst, n
+	}
+	if bytes.HasPrefix(body, kplMagic) {
+		// A damaged aggregate: its parts cannot be trusted, so none is
+		// read; it lands whole on one line, to be quarantined.
+		line := bytes.ReplaceAll(bytes.ReplaceAll(body, []byte{'\n'}, []byte{' '}), []byte{'\r'}, []byte{' '})
+		return append(append(dst, line...), '\n'), 1
+	}
+	return appendJSONValues(dst, body)
+}
+
+// appendJSONValues is AppendRecords for a body of JSON values.
+func appendJSONValues(dst, body []byte) ([]byte, int) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	n := 0
 	for {
@@ -279,7 +306,7 @@ func AppendRecords(dst, body []byte) ([]byte, int) {
 			if len(rest) == 0 {
 				return dst, n
 			}
-			more, m := AppendRecords(dst, rest)
+			more, m := appendJSONValues(dst, rest)
 			return more, n + m
 		}
 		if raw[0] == '[' {

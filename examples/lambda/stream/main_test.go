@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/md5"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/openmda/mda/examples/lambda/internal/handler"
 	"github.com/openmda/mda/examples/lambda/internal/lambdaenv"
@@ -83,6 +85,74 @@ func TestStream(t *testing.T) {
 	if out, err := lambdatest.Invoke(ctx, s.Handle, []byte(`{"Records":[]}`)); err != nil || strings.Contains(string(out), "key") {
 		t.Errorf("empty batch: %s, %v", out, err)
 	}
+}
+
+// TestStreamKPL: the same export put on Kinesis by the Kinesis Producer
+// Library, one staging record per user record and up to 50 user records
+// aggregated into each Kinesis record (its protocol buffer format, which
+// Lambda hands over as it is): the function takes the aggregates apart,
+// and the lake is the simulator's truth.
+func TestStreamKPL(t *testing.T) {
+	ctx := context.Background()
+	env := lambdatest.New(t)
+	data, g := lambdatest.CSV(t, simulator.Options{Meters: 3, Days: 1, Seed: 22, DuplicateFraction: 0.02, LateFraction: 0.05, LateOffset: 5 * time.Hour})
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")[1:]
+	var user [][]byte
+	for _, line := range lines {
+		f := strings.Split(line, ",")
+		for k, typ := range meter.HESTypes {
+			user = append(user, fmt.Appendf(nil, `{"meter_id": %q, "reading_type": %q, "reading_value": %q, "reading_date_time": %q, "arrival_time": %q, "reading_source": "B"}`,
+				f[2], typ, f[4+k], f[0], f[1]))
+		}
+	}
+	var records []events.KinesisEventRecord
+	for i := 0; i < len(user); i += 50 {
+		var r events.KinesisEventRecord
+		r.EventSource, r.EventName = "aws:kinesis", "aws:kinesis:record"
+		r.Kinesis.PartitionKey, r.Kinesis.SequenceNumber = "p", fmt.Sprintf("%056d", i)
+		r.Kinesis.Data = kplAggregate(user[i:min(i+50, len(user))])
+		records = append(records, r)
+	}
+	s, err := handler.NewStreamer(ctx, lambdaenv.New(env.Getenv), lambdaenv.Logger(t.Output(), "warn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := json.Marshal(events.KinesisEvent{Records: records})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := lambdatest.Invoke(ctx, s.Handle, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res handler.StreamerResult
+	if err := json.Unmarshal(out, &res); err != nil || res.Records != len(records) || res.Lines != len(user) {
+		t.Fatalf("result %s (%v) for %d Kinesis records of %d user records", out, err, len(records), len(user))
+	}
+	env.Ingest(t, []string{res.Key})
+	if diff := lambdatest.TruthDiff(t, g, env.Lake); diff != "" {
+		t.Errorf("lake differs from the truth (-want +got):\n%s", diff)
+	}
+}
+
+// kplAggregate encodes user records as the Kinesis Producer Library
+// aggregates them: its magic, an AggregatedRecord protocol buffer (one
+// partition key), and the buffer's MD5.
+func kplAggregate(user [][]byte) []byte {
+	var msg []byte
+	msg = protowire.AppendTag(msg, 1, protowire.BytesType) // partition_key_table
+	msg = protowire.AppendString(msg, "p")
+	for _, u := range user {
+		var rec []byte
+		rec = protowire.AppendTag(rec, 1, protowire.VarintType) // partition_key_index
+		rec = protowire.AppendVarint(rec, 0)
+		rec = protowire.AppendTag(rec, 3, protowire.BytesType) // data
+		rec = protowire.AppendBytes(rec, u)
+		msg = protowire.AppendTag(msg, 3, protowire.BytesType) // records
+		msg = protowire.AppendBytes(msg, rec)
+	}
+	sum := md5.Sum(msg)
+	return append(append([]byte{0xF3, 0x89, 0x9A, 0xC2}, msg...), sum[:]...)
 }
 
 // TestStreamEnvironment: the function needs its inbound bucket, and a

@@ -23,8 +23,8 @@ import (
 // Each record's data is one or more JSON values (newline-delimited,
 // concatenated as the guidance's range worker aggregated them, or an
 // array); see hes.AppendRecords. Records the Kinesis Producer Library
-// aggregated (its protobuf format) are not taken apart: they land as
-// lines the ingest quarantines.
+// aggregated (its protocol buffer format, which Lambda does not take
+// apart) are taken apart into their user records.
 //
 // An object is named by its content, so the retry of a failed batch (the
 // mapping delivers the same records again) overwrites it. It replaces the
