@@ -42,14 +42,17 @@ type Energy struct {
 // ordered by meter and start. Periods without reads are left out.
 //
 // kWh reads are summed, each in the range that holds its time. A kW read
-// is left out when a kWh read of its meter covers its interval (ends
-// within (the meter's previous kWh read, the kWh read]: hourly, daily or
-// monthly register reads alike; see kwhCovers for a lost kWh read), also
-// a kWh read outside the range (the kWh reads of the two days around it
-// are read too, and up to 31 days around it for the meters whose kWh reads
-// lie further apart, weekly or monthly register reads; these reads count
-// against Options.MaxReads like the range's), so that each interval counts
-// once in any tiling of ranges; the kW
+// is left out when a kWh interval read of its meter covers it: a kWh read
+// at most 26 hours after the meter's previous one (15-minute to daily
+// reads) covers the kW reads that end in (that read, its time], also a
+// kWh read outside the range (the kWh reads of the 52 hours before the
+// range and the 78 after it are read too, and count against
+// Options.MaxReads like the range's), so that each interval counts once
+// in any tiling of ranges; see kwhCovers for the first read of a channel
+// and for a lost kWh read. A kWh read after a longer gap (a weekly or
+// monthly register read) covers nothing: it is set aside when the meter
+// has a kW read in the 26 hours before it, whose kW reads then hold its
+// energy, and counts otherwise. The kW
 // reads of the intervals no kWh read covers count (a kWh channel that
 // starts mid-hour, a lost kWh read). Reads of one meter, type and time
 // (loaded twice, not yet compacted) count once, the larger value. Days, weeks and months are sums of
@@ -202,7 +205,7 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 	// intervals no kWh read covers counted, and a range cut anywhere gives
 	// the same sums.
 	covers := make(map[string][]cover)
-	for id, s := range byMeter {
+	for _, s := range byMeter {
 		// Sorted, so that a period's reads are summed in the same order
 		// whatever order the scan's pieces came in; one read per time.
 		sortByTime(s.kw)
@@ -210,69 +213,78 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		if len(s.kwh) > 0 {
 			sortByTime(s.kwh)
 			s.kwh = dedup(s.kwh)
+		}
+	}
+	if f.Export {
+		for id, s := range byMeter {
 			for _, r := range s.kwh {
 				add(id, r.Time, r.Value, 0, false)
 			}
 		}
-	}
-	// The spans of the kWh reads, of the meters whose kW reads (or, with
-	// Estimate, estimates) may count, from the kWh reads of the range and
-	// around it: a kWh read outside the range covers the kW reads of its
-	// interval in the range, so that each interval counts in one range.
-	if !f.Export {
-		// A meter is short on a side with fewer than two kWh reads there
-		// in the context windows, none at all included (weekly or monthly
-		// register reads, whose reads lie further from the range), and
-		// widened there, unless its kWh reads are a day apart or less: one
-		// read on the side is then in the window, or a read beyond it
-		// follows lost ones and covers no part of the range.
-		known := make(map[string][]meter.Reading) // the kWh reads of the range and around it, sorted
-		merge := func(id string) []meter.Reading {
-			all := make([]meter.Reading, 0, len(byMeter[id].kwh)+len(kctx.reads[id]))
-			all = append(append(all, byMeter[id].kwh...), kctx.reads[id]...)
-			sortByTime(all)
-			return dedup(all)
-		}
-		var preShort, postShort []string
+	} else {
+		// A kWh read at most fineKWh after the meter's previous one (an
+		// interval read: 15-minute to daily) counts, and covers the kW
+		// reads of its interval. One after a longer gap (the first after
+		// lost reads or an outage, a weekly or monthly register read)
+		// covers nothing: where the meter has kW reads in the fineKWh
+		// before it, they hold its interval's energy, and it is set aside;
+		// else it counts. Each choice needs only the reads within
+		// 2*fineKWh of the read, which kwhContext holds around the range,
+		// so a range cut anywhere gives the same sums.
+		coarse := make(map[string][]meter.Reading) // the range's kWh reads after a long gap
+		var kwBefore []string                      // the meters of those within fineKWh of From
 		for id, s := range byMeter {
-			if len(s.kw) == 0 && f.Estimate == nil {
+			all := make([]meter.Reading, 0, len(s.kwh)+len(kctx.reads[id]))
+			all = append(append(all, s.kwh...), kctx.reads[id]...)
+			if len(all) == 0 {
 				continue
 			}
-			all := merge(id)
-			known[id] = all
-			if dailyOrFiner(all) {
-				continue
+			sortByTime(all)
+			all = dedup(all)
+			cv, fine := kwhCovers(all, loc)
+			if len(cv) > 0 {
+				covers[id] = cv
 			}
-			pre, post := 0, 0
-			for _, r := range kctx.reads[id] {
-				if r.Time.After(f.To) {
-					post++
-				} else {
-					pre++
+			for i, r := range all {
+				if !r.Time.After(f.From) || r.Time.After(f.To) {
+					continue
+				}
+				if fine[i] {
+					add(id, r.Time, r.Value, 0, false)
+					continue
+				}
+				coarse[id] = append(coarse[id], r)
+				if len(kwBefore) == 0 || kwBefore[len(kwBefore)-1] != id {
+					if r.Time.Add(-fineKWh).Before(f.From) {
+						kwBefore = append(kwBefore, id)
+					}
 				}
 			}
-			if pre < 2 {
-				preShort = append(preShort, id)
-			}
-			if post < 2 {
-				postShort = append(postShort, id)
-			}
 		}
-		if len(preShort)+len(postShort) > 0 {
-			wst, err := kctx.widen(ctx, l, preShort, postShort, budget)
-			st.Add(wst)
+		// The kW reads just before the range, of the meters with such a
+		// read just after From.
+		before := make(map[string][]meter.Reading)
+		slices.Sort(kwBefore)
+		for ids := range slices.Chunk(kwBefore, maxListedMeters) {
+			bst, err := l.scanSpansOf(ctx, ids, []span{{f.From.Add(-fineKWh), f.From}}, budget, []meter.Type{meter.TypeKW}, func(rs []meter.Reading) error {
+				for _, r := range rs {
+					before[r.MeterID] = append(before[r.MeterID], r)
+				}
+				return nil
+			})
+			st.Add(bst)
 			if err != nil {
 				return nil, st, err
 			}
-			for _, id := range append(preShort, postShort...) {
-				known[id] = merge(id)
-			}
 		}
-		for id, all := range known {
-			// A meter without a kWh read within maxCover of the range
-			// has no covers: its kW reads all count.
-			if len(all) > 0 {
-				covers[id] = kwhCovers(all, f.From, loc)
+		for id, rs := range coarse {
+			kw := byMeter[id].kw
+			for _, r := range rs {
+				lo := r.Time.Add(-fineKWh)
+				if hasReadIn(kw, lo, r.Time) || hasReadIn(before[id], lo, r.Time) {
+					continue // the kW reads hold its interval
+				}
+				add(id, r.Time, r.Value, 0, false)
 			}
 		}
 	}
@@ -395,32 +407,36 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 // cover is the span (from, to] (Unix milliseconds) of a meter's kWh reads.
 type cover struct{ from, to int64 }
 
-// maxCover bounds the interval a kWh read covers: a read after a longer
-// silence covers no more than this of the kW reads before it.
-const maxCover = 31 * 24 * time.Hour
+// fineKWh is the longest gap after a meter's previous kWh read for which a
+// kWh read is an interval read that covers its interval (daily reads on a
+// 25-hour day, and an hour late): a read after a longer gap may hold
+// any span since a read the query has not seen.
+const fineKWh = 26 * time.Hour
 
 // kwhCovers returns the spans that a meter's kWh reads (sorted by time,
-// one per time) stamped after from cover, sorted and disjoint. A kWh read
-// covers (the meter's previous kWh read, its time]: its interval, however
-// long (hourly, daily or monthly register reads), unless that gap is at
-// least 1.5 times the longer of those of both reads next to it (a month
-// of 31 days after ones of 30 is not), a lost kWh read, when it
-// covers the longer of those next gaps back from its time, so that the
-// lost read's interval stays uncovered and its kW reads count. Gaps of
-// whole local days compare as days (a 25-hour day's read is a daily one).
-// A read without reads next to it covers its hour; none covers more than
-// maxCover. kwh holds the reads around the range as well (kwhContext), two
-// before from and two after the range, so that a read's span does not
-// depend on the range.
-func kwhCovers(kwh []meter.Reading, from time.Time, loc *time.Location) []cover {
+// one per time) cover, sorted and disjoint, and which of the reads are
+// fine: at most fineKWh after the previous one, or, the first of a channel
+// or after an outage, followed by two such gaps. A fine read covers (the
+// previous read, its time]: its interval, unless that gap is at least 1.5
+// times the longer of the fine gaps next to it, a lost kWh read, when it
+// covers that next gap back from its time, so that the lost read's
+// interval stays uncovered and its kW reads count; the first of a channel
+// covers the gap after it. Gaps of whole local days compare as days (a
+// 25-hour day's read is a daily one). A read that is not fine covers
+// nothing (see Energy). Each read's part depends only on the reads within
+// 2*fineKWh before it and 3*fineKWh after it.
+func kwhCovers(kwh []meter.Reading, loc *time.Location) (out []cover, fine []bool) {
 	const none = time.Duration(math.MaxInt64)
-	gap := func(i int) time.Duration { // the gap before kwh[i]
+	gap := func(i int) time.Duration { // the gap before kwh[i], none if not fine
 		if i <= 0 || i >= len(kwh) {
 			return none
 		}
 		a, b := kwh[i-1].Time, kwh[i].Time
 		d := b.Sub(a)
-		if d < 23*time.Hour {
+		switch {
+		case d > fineKWh:
+			return none
+		case d < 23*time.Hour:
 			return d
 		}
 		if days := wholeDays(a, b, loc); days > 0 {
@@ -428,40 +444,46 @@ func kwhCovers(kwh []meter.Reading, from time.Time, loc *time.Location) []cover 
 		}
 		return d
 	}
-	i0 := sort.Search(len(kwh), func(i int) bool { return kwh[i].Time.After(from) })
-	out := make([]cover, 0, len(kwh)-i0)
-	for i := i0; i < len(kwh); i++ {
+	fine = make([]bool, len(kwh))
+	for i := range kwh {
 		t := kwh[i].Time
 		g := gap(i)
-		next := none // the longer of the gaps next to this one
-		if a, b := gap(i-1), gap(i+1); a != none && b != none {
-			next = max(a, b)
-		} else if a != none {
-			next = a
-		} else if b != none {
-			next = b
+		var w time.Duration
+		switch {
+		case g != none:
+			next := none // the longer of the fine gaps next to this one
+			if a, b := gap(i-1), gap(i+1); a != none && b != none {
+				next = max(a, b)
+			} else if a != none {
+				next = a
+			} else if b != none {
+				next = b
+			}
+			w = g
+			// A lost read leaves a gap about twice the interval: a gap
+			// at least 1.5 times the longer one next to it. A read a
+			// minute late is no lost read.
+			if next != none && g >= next+next/2 {
+				w = next
+			}
+		case gap(i+1) != none && gap(i+2) != none:
+			// The first read of an interval channel, or the first after
+			// an outage: the two gaps after it tell its interval. (One
+			// read soon after a register read, a special read, does not
+			// make that read an interval read.)
+			w = gap(i + 1)
+		default:
+			continue
 		}
-		w := g
-		// A lost read leaves a gap about twice the interval: a gap at least
-		// 1.5 times the longer one next to it. Months of 29 to 31 days, or
-		// a read a minute late, are no lost read.
-		if g == none || next != none && g >= next+next/2 {
-			w = next
-		}
+		fine[i] = true
 		var f int64
 		switch {
-		case w == none:
-			h, _ := Hour.Bucket(t.Add(-time.Millisecond), loc)
-			f = h.UnixMilli()
 		case w == g && g < 23*time.Hour:
 			f = kwh[i-1].Time.UnixMilli()
+		case w%(24*time.Hour) == 0:
+			f = t.In(loc).AddDate(0, 0, -int(w/(24*time.Hour))).UnixMilli()
 		default:
-			w = min(w, maxCover)
-			if w%(24*time.Hour) == 0 {
-				f = t.In(loc).AddDate(0, 0, -int(w/(24*time.Hour))).UnixMilli()
-			} else {
-				f = t.Add(-w).UnixMilli()
-			}
+			f = t.Add(-w).UnixMilli()
 		}
 		to := t.UnixMilli()
 		if k := len(out) - 1; k >= 0 && f <= out[k].to {
@@ -471,7 +493,14 @@ func kwhCovers(kwh []meter.Reading, from time.Time, loc *time.Location) []cover 
 		}
 		out = append(out, cover{f, to})
 	}
-	return out
+	return out, fine
+}
+
+// hasReadIn says whether rs (sorted by time) hold a read stamped in
+// (from, to].
+func hasReadIn(rs []meter.Reading, from, to time.Time) bool {
+	i := sort.Search(len(rs), func(i int) bool { return rs[i].Time.After(from) })
+	return i < len(rs) && !rs[i].Time.After(to)
 }
 
 // wholeDays returns the number of local days from a to b if b is a's
@@ -525,11 +554,12 @@ func dedup(rs []meter.Reading) []meter.Reading {
 }
 
 // kwhContext reads, alongside the range, the kWh reads just around it:
-// those of the two local days before the range's first day and up to two
-// days after its last, widened to maxCover for the meters that lack two
-// reads on a side (none included) and whose kWh reads are more than a day
-// apart; after the range only up to the lake's latest kWh reads. A kWh read's span (kwhCovers) needs the reads next to
-// it, and a kWh read just after To covers kW reads before it.
+// those of 2*fineKWh before From and 3*fineKWh after To. Whether a kWh
+// read of the range is fine depends on the reads within fineKWh before it
+// and 2*fineKWh after it; whether a kW read of the range is covered, on
+// the fine reads up to fineKWh after it (a kWh read just after To covers
+// kW reads before it), and so on the reads up to 2*fineKWh before it and
+// 3*fineKWh after it (kwhCovers).
 type kwhContext struct {
 	wg        sync.WaitGroup
 	pre, post span
@@ -539,10 +569,8 @@ type kwhContext struct {
 }
 
 func (c *kwhContext) start(ctx context.Context, cancel func(), l *Lake, f Filter, budget *atomic.Int64) {
-	loc := l.opts.Location
-	first, last := dayBounds(f, loc)
-	c.pre = span{first.AddDate(0, 0, -2), f.From}
-	c.post = span{f.To, last.AddDate(0, 0, 2)}
+	c.pre = span{f.From.Add(-2 * fineKWh), f.From}
+	c.post = span{f.To, f.To.Add(3 * fineKWh)}
 	c.reads = make(map[string][]meter.Reading)
 	c.wg.Go(func() {
 		c.st, c.err = l.scanSpansOf(ctx, f.MeterIDs, []span{c.pre, c.post}, budget, []meter.Type{meter.TypeKWh}, c.collect)
@@ -557,57 +585,6 @@ func (c *kwhContext) collect(rs []meter.Reading) error {
 		c.reads[r.MeterID] = append(c.reads[r.MeterID], r)
 	}
 	return nil
-}
-
-// widen reads the kWh reads up to maxCover before the range of the meters
-// pre, and after it of the meters post, whose reads around the range are
-// fewer than two on that side, and returns the stats of its own scans. The
-// reads after the range are read only up to the lake's latest kWh
-// partition: a query of today has none to widen to. The meters are named
-// in lists of at most maxListedMeters, never scanned as all meters.
-func (c *kwhContext) widen(ctx context.Context, l *Lake, pre, post []string, budget *atomic.Int64) (Stats, error) {
-	var st Stats
-	slices.Sort(pre)
-	slices.Sort(post)
-	latest, ok, err := latestHour(ctx, l.b, meter.TypeKWh)
-	if err != nil {
-		return st, err
-	}
-	if !ok {
-		return st, nil // no kWh reads in the lake
-	}
-	// A read stamped at the end of the latest hour may lie in it.
-	end := latest.Add(time.Hour)
-	for _, side := range []struct {
-		ids []string
-		sp  span
-	}{
-		{pre, span{c.pre.from.Add(-maxCover), minTime(c.pre.from, end)}},
-		{post, span{c.post.to, minTime(c.post.to.Add(maxCover), end)}},
-	} {
-		if side.sp.empty() {
-			continue
-		}
-		for ids := range slices.Chunk(side.ids, maxListedMeters) {
-			s, err := l.scanSpansOf(ctx, ids, []span{side.sp}, budget, []meter.Type{meter.TypeKWh}, c.collect)
-			st.Add(s)
-			if err != nil {
-				return st, err
-			}
-		}
-	}
-	return st, nil
-}
-
-// dailyOrFiner says whether kwh (sorted, one per time) hold two reads a
-// day or less apart (25 hours, for a daylight-saving day).
-func dailyOrFiner(kwh []meter.Reading) bool {
-	for i := 1; i < len(kwh); i++ {
-		if kwh[i].Time.Sub(kwh[i-1].Time) <= 25*time.Hour {
-			return true
-		}
-	}
-	return false
 }
 
 // series is one meter's reads for Energy.
