@@ -21,15 +21,17 @@ var formatAliases = map[string]string{
 	"wide": meter.WideCSVFormat, "wide-csv": meter.WideCSVFormat,
 	"csv": meter.MappedCSVFormat, "mapped-csv": meter.MappedCSVFormat,
 	"json-lines": meter.JSONLinesFormat, "json": meter.JSONLinesFormat, "ndjson": meter.JSONLinesFormat, "jsonl": meter.JSONLinesFormat,
+	"quickstart": meter.QuickstartFormat, "quickstart-pipe": meter.QuickstartFormat,
 }
 
 // ParseFormat resolves a format name or alias (hes-csv, nem12, d0010,
-// d0275, espi, lcl, wide, csv, json) to the meter package's Format constant.
+// d0275, espi, lcl, wide, csv, json, quickstart) to the meter package's
+// Format constant.
 func ParseFormat(name string) (string, error) {
 	if f, ok := formatAliases[strings.ToLower(name)]; ok {
 		return f, nil
 	}
-	return "", fmt.Errorf("mda: unknown format %q (want hes-csv, nem12, d0010, d0275, espi, lcl, wide, csv or json)", name)
+	return "", fmt.Errorf("mda: unknown format %q (want hes-csv, nem12, d0010, d0275, espi, lcl, wide, csv, json or quickstart)", name)
 }
 
 // retailerWideHeader starts the header of the Australian retailer export
@@ -41,8 +43,9 @@ const retailerWideHeader = "NMI,METER SERIAL NUMBER,CON/GEN,DATE,ESTIMATED?,"
 // MRASCo flows by ZHV, Green Button by its XML, the London CSV by LCLid,
 // the retailer wide CSV by its header, and JSON lines (the guidance's
 // staging records) by a first line that opens an object (or, in Plan and
-// Ingest, by a .jsonl or .ndjson name). A configurable CSV cannot be
-// recognised: name it.
+// Ingest, by a .jsonl or .ndjson name), and the AWS Quickstart's pipe
+// format by a first line of meter id, OBIS code and time. A configurable
+// CSV cannot be recognised: name it.
 func DetectFormat(head []byte) (string, error) {
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")) // UTF-8 BOM
 	head = bytes.TrimLeft(head, "\r\n")                   // blank lines, as in some NEM12 exports
@@ -66,6 +69,8 @@ func DetectFormat(head []byte) (string, error) {
 		return meter.WideCSVFormat, nil
 	case bytes.HasPrefix(bytes.TrimLeft(line, " \t"), []byte("{")):
 		return meter.JSONLinesFormat, nil
+	case meter.QuickstartRecordStart(line):
+		return meter.QuickstartFormat, nil
 	}
 	return "", fmt.Errorf("mda: cannot tell the format from %q; name it (--format)", clipBytes(line))
 }
@@ -155,6 +160,8 @@ func (o *FormatOptions) decoder(format string, r io.Reader, source string, onErr
 		}
 		j.OnError, j.MaxLineBytes = onError, maxLineBytes
 		return meter.NewJSONLinesReader(r, &j), nil
+	case meter.QuickstartFormat:
+		return meter.NewQuickstartReader(r, &meter.QuickstartOptions{Location: loc, OnError: onError, MaxLineBytes: maxLineBytes}), nil
 	case meter.MappedCSVFormat:
 		if o.Mapped == nil {
 			return nil, fmt.Errorf("mda: format csv needs a column mapping (FormatOptions.Mapped, --map)")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -31,6 +32,7 @@ func TestDetectFormat(t *testing.T) {
 		{"NMI,METER SERIAL NUMBER,CON/GEN,DATE,ESTIMATED?,00:00 - 00:30\n", meter.WideCSVFormat},
 		{"\xef\xbb\xbfLCLid,stdorToU,DateTime,KWH/hh (per half hour) \n", meter.LondonFormat},
 		{`{"meter_id": "m1", "reading_type": "kw"`, meter.JSONLinesFormat},
+		{"46001|1.8.1|2019010100240000|26.492|INT|spid|rq|ansi|smult|DST|AccNum|sqcode\n", meter.QuickstartFormat},
 	}
 	for _, tt := range tests {
 		got, err := mda.DetectFormat([]byte(tt.head))
@@ -243,5 +245,38 @@ func TestIngestJSONLines(t *testing.T) {
 	if st.Format != meter.JSONLinesFormat || st.Quarantined != 1 || len(q) != 1 || q[0].Column != "reading_value" ||
 		q[0].Line != int64(bytes.Count(data, []byte("\n"))-1) {
 		t.Errorf("format %s, %d quarantined: %+v", st.Format, st.Quarantined, q)
+	}
+}
+
+// TestIngestQuickstart ingests the AWS Quickstart generator's pipe format,
+// its format detected: registers and increments land as kwh_register and
+// kwh reads, and the meter's ERR reads are quarantined with their lines.
+func TestIngestQuickstart(t *testing.T) {
+	ctx := context.Background()
+	data, err := os.ReadFile(filepath.Join("meter", "testdata", "quickstart.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lake := openBucket(t, "mem://")
+	if err := lake.WriteAll(ctx, "data-M46001-M46002.csv", data, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := mda.Ingest(ctx, lake, lake, "data-M46001-M46002.csv", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := allReads(t, lake)
+	types := map[meter.Type]int{}
+	for _, r := range got {
+		types[r.Type]++
+	}
+	q := quarantined(t, lake)
+	var lines []int64
+	for _, b := range q {
+		lines = append(lines, b.Line)
+	}
+	if st.Format != meter.QuickstartFormat || len(got) != 7 || types[meter.TypeKWhRegister] != 5 || types[meter.TypeKWh] != 2 ||
+		!slices.Equal(lines, []int64{7, 9, 10, 11}) || q[0].Column != "reading_value" {
+		t.Errorf("format %s: %d reads %v, quarantined lines %v (%+v)", st.Format, len(got), types, lines, q)
 	}
 }

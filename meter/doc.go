@@ -135,6 +135,16 @@
 // [JSONLinesOptions].VoltageUnit) says V: 0.2 becomes 200 V. Optional
 // arrival_time, quality and unit (W, Wh and kV are converted).
 //
+// The AWS Quickstart's pipe format (QuickstartFormat), which its meter
+// data generator and MRASCo adapter write, without a header, in UTC:
+//
+//	46001|1.8.1|2019010100240000|26.492|INT|spid|rq|ansi|smult|DST|AccNum|sqcode
+//
+// Meter id, OBIS register, time (yyyyMMddHH, a literal 24, mmss), value
+// and type: INT is a cumulative register (kwh_register), AGG the energy
+// since the previous interval (kwh), ERR an error code the meter reported,
+// which is rejected (ErrMeterError). The meter id is "46001-1.8.1".
+//
 // Anything else (MappedCSVFormat): MappedCSVOptions names the meter, time,
 // value, type and quality columns, the time layout and zone, whether times
 // start or end their interval, and a scale to the type's unit. For example

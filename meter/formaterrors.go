@@ -19,6 +19,9 @@ var (
 	// ErrReadingType reports a reading type that is not registered (see
 	// RegisterType).
 	ErrReadingType = errors.New("unknown reading type")
+	// ErrMeterError reports a read that holds the error code a meter
+	// reported (the Quickstart's ERR reads) instead of a value.
+	ErrMeterError = errors.New("meter reported an error")
 	// ErrJSON reports a JSON lines record that is not a JSON object of the
 	// expected shape.
 	ErrJSON = errors.New("bad JSON record")

@@ -32,7 +32,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	strict := fs.Bool("strict", false, "stop at the first bad line with its error, instead of quarantining it")
 	compression := fs.String("compression", partition.DefaultCompression, "Parquet compression: zstd, snappy or none")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
-	format := fs.String("format", "", "input format: hes-csv, nem12, d0010, d0275, espi, lcl, wide, csv or json (JSON lines: the guidance's staging records) (default: detected from the content)")
+	format := fs.String("format", "", "input format: hes-csv, nem12, d0010, d0275, espi, lcl, wide, csv, json (JSON lines: the guidance's staging records) or quickstart (the AWS Quickstart's pipe format) (default: detected from the content)")
 	tz := fs.String("tz", "", "time zone of formats in wall-clock time (IANA name, e.g. Europe/London); default each format's own")
 	mapping := fs.String("map", "", "column mapping for --format csv, e.g. 'meter=1,time=2,value=3,header,layout=2006-01-02 15:04:05,type=kwh,scale=0.001,interval=30m,ending'")
 	var cf catalogFlags
