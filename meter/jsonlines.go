@@ -88,6 +88,13 @@ type jsonLinesDecoder struct {
 	voltShift int
 	fatal     error
 	intern    interner
+	// types caches the registered types the fast path has met (the
+	// registry only grows); source is the last reading_source it kept.
+	types  map[string]TypeInfo
+	source string
+	// noFast sends every line through encoding/json (lineJSON), the
+	// reference the fast path is tested against.
+	noFast bool
 }
 
 // jsonRecord is one record as it is written; the value stays raw, since
@@ -112,6 +119,20 @@ func (d *jsonLinesDecoder) line(dst []Reading, line []byte, lineNo, offset int64
 	if len(bytes.TrimSpace(line)) == 0 {
 		return dst, nil
 	}
+	if !d.noFast {
+		// Most lines are one flat object of plain strings and numbers
+		// (see fastLine); whatever the fast path is unsure of, it leaves
+		// to encoding/json.
+		if out, ok := d.fastLine(dst, line); ok {
+			return out, nil
+		}
+	}
+	return d.lineJSON(dst, line, lineNo, offset)
+}
+
+// lineJSON decodes a non-blank line with encoding/json: the reference
+// behaviour, and the path of every line the fast path declines.
+func (d *jsonLinesDecoder) lineJSON(dst []Reading, line []byte, lineNo, offset int64) ([]Reading, error) {
 	n := len(dst)
 	// One object per line is the common case, and json.Unmarshal is
 	// cheaper than a Decoder; anything else (several objects, an error)
