@@ -19,14 +19,21 @@ type Energy struct {
 	Reads int
 }
 
-// HourlyEnergy turns power reads (kW) into energy per meter and hour.
+// HourlyEnergy turns power reads (kW) and interval energy reads (kWh) of
+// one interval into energy per meter and hour, in memory.
 //
 // A read at time t stands for the interval (t-interval, t]: reading times
 // are interval ends, so the read at 10:00 contributes kW x interval to the
 // hour that starts at 09:00. Energy is never the sum of kW samples, the
-// guidance's mistake, which overstates 15-minute data four times. Reads of
-// other types than kW are ignored; kWh reads are summed as they are.
-// The reads may come in any order; the result is ordered by meter and hour.
+// guidance's mistake, which overstates 15-minute data four times. kWh
+// reads are summed as they are, each in the hour of its end; reads of
+// other types are ignored. It is the simple form, for reads of one kind
+// per meter: a meter with both kW and kWh reads of the same intervals
+// counts both, and a kWh read longer than an hour (a daily or monthly
+// register read) lands whole in one hour. query.Lake.Energy chooses
+// between a meter's kW and kWh reads, infers each day's interval, and
+// works on local days. The reads may come in any order; the result is
+// ordered by meter and hour.
 func HourlyEnergy(reads []meter.Reading, interval time.Duration) []Energy {
 	type key struct {
 		meter string

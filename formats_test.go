@@ -3,6 +3,7 @@ package mda_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -278,5 +279,41 @@ func TestIngestQuickstart(t *testing.T) {
 	if st.Format != meter.QuickstartFormat || len(got) != 7 || types[meter.TypeKWhRegister] != 5 || types[meter.TypeKWh] != 2 ||
 		!slices.Equal(lines, []int64{7, 9, 10, 11}) || q[0].Column != "reading_value" {
 		t.Errorf("format %s: %d reads %v, quarantined lines %v (%+v)", st.Format, len(got), types, lines, q)
+	}
+}
+
+// TestIngestWrongFormatRequireReads: a NEM12 file ingested as HES CSV
+// yields bad lines only; with RequireReads the ingest fails with a
+// NoReadsError that names the first bad line, leaves nothing in the lake,
+// and the ingest with the right format then runs (not "already ingested").
+func TestIngestWrongFormatRequireReads(t *testing.T) {
+	ctx := context.Background()
+	data, err := os.ReadFile(filepath.Join("meter", "testdata", "nem12-sample.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lake := openBucket(t, "mem://")
+	if err := lake.WriteAll(ctx, "export.csv", data, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = mda.Ingest(ctx, lake, lake, "export.csv", &mda.IngestOptions{Format: "hes-csv", RequireReads: true})
+	var nr *mda.NoReadsError
+	if !errors.As(err, &nr) || nr.Quarantined == 0 || nr.Format != meter.HESCSVFormat || nr.First.Reason == "" || !strings.Contains(err.Error(), "is the format right") {
+		t.Fatalf("wrong format: %v, want a NoReadsError", err)
+	}
+	if keys := listKeys(t, lake, ""); !slices.Equal(keys, []string{"export.csv"}) {
+		t.Errorf("the failed ingest left %v", keys)
+	}
+	st, err := mda.Ingest(ctx, lake, lake, "export.csv", &mda.IngestOptions{RequireReads: true})
+	if err != nil || st.AlreadyIngested != nil || st.Format != meter.NEM12Format || st.Staged == 0 {
+		t.Fatalf("the right format: %+v, %v", st, err)
+	}
+	// Without RequireReads a file of bad lines is quarantined and recorded.
+	if err := lake.WriteAll(ctx, "junk.csv", []byte(meter.HESCSVHeader+"\nnot,a,read\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err = mda.Ingest(ctx, lake, lake, "junk.csv", nil)
+	if err != nil || st.Quarantined != 1 {
+		t.Errorf("junk without RequireReads: %+v, %v", st, err)
 	}
 }

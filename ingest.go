@@ -54,6 +54,13 @@ type IngestOptions struct {
 	// returns its *meter.ParseError. By default bad lines are quarantined
 	// under ErrorsPrefix and counted.
 	Strict bool
+	// RequireReads fails an ingest whose input yields no read but bad
+	// lines (a wrong Format, a file that is not meter data) with a
+	// *NoReadsError, and leaves nothing of it in the lake, so that the
+	// corrected ingest of the same file is not "already ingested". By
+	// default such a file is quarantined line by line and recorded as
+	// ingested, as a stream's batch of bad records must be.
+	RequireReads bool
 	// Source is the reading_source of HES CSV reads; default "B".
 	Source string
 	// Format is the input's format (see ParseFormat); "" detects it.
@@ -147,7 +154,10 @@ type IngestStats struct {
 	Bytes int64
 	// Ranges is the number of byte ranges scanned.
 	Ranges int
-	// Lines counts data lines read: every line but the header and empty lines.
+	// Lines counts the input's records: for the HES CSV its data lines
+	// (every line but the header and empty lines, six reads each), for
+	// the formats read whole (NEM12, wide CSV, ...) the reads decoded and
+	// the bad records, since a line of those holds a day of reads.
 	Lines int64
 	// Staged counts reads staged by the range workers; Reads the reads
 	// in the partitions the ingest touched after integration (with what
@@ -423,6 +433,22 @@ func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *Ingest
 	// What ProcessRange published: one event per partition with late
 	// reads, when the last range committed.
 	stats.LateEvents = len(latePartitions)
+	if o.RequireReads && stats.Staged == 0 && stats.Quarantined > 0 {
+		nr := &NoReadsError{Source: key, Format: stats.Format, Quarantined: stats.Quarantined}
+		for _, c := range run.commits {
+			if c.Errors == "" {
+				continue
+			}
+			if bad, err := staging.ReadBadLines(ctx, lake, c.Errors); err == nil && len(bad) > 0 {
+				nr.First = bad[0]
+				break
+			}
+		}
+		if err := staging.Discard(context.WithoutCancel(ctx), lake, stats.SourceID); err != nil {
+			return stats, errors.Join(nr, fmt.Errorf("could not discard its staged output: %w", err))
+		}
+		return stats, nr
+	}
 	var afterCompact func(partition.FileInfo) error
 	if o.Faults != nil {
 		afterCompact = o.Faults.AfterCompact
@@ -705,4 +731,22 @@ func firstBadLine(ctx context.Context, b *blob.Bucket, key string, fallback erro
 			return err
 		}
 	}
+}
+
+// NoReadsError reports an input that yielded no read, only bad lines (see
+// IngestOptions.RequireReads): most often the wrong format.
+type NoReadsError struct {
+	Source, Format string
+	// Quarantined counts its bad lines; First is the first one a range
+	// rejected (its Line may be 0, its RangeLine and Offset are set).
+	Quarantined int64
+	First       staging.BadLine
+}
+
+func (e *NoReadsError) Error() string {
+	msg := fmt.Sprintf("mda: ingest %s: no reads, %d bad lines, read as %s", e.Source, e.Quarantined, e.Format)
+	if e.First.Reason != "" {
+		msg += fmt.Sprintf(" (the first, at byte %d: %s)", e.First.Offset, e.First.Reason)
+	}
+	return msg + "; is the format right? Nothing was ingested"
 }

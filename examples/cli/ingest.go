@@ -57,7 +57,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *lateGrace <= 0 {
 		return fmt.Errorf("--late-grace %s: want a positive duration", *lateGrace)
 	}
-	opts := &mda.IngestOptions{Workers: *workers, Strict: *strict, Writer: &partition.WriterOptions{Compression: *compression}, Register: register,
+	opts := &mda.IngestOptions{Workers: *workers, Strict: *strict, RequireReads: true, Writer: &partition.WriterOptions{Compression: *compression}, Register: register,
 		QueueURL: *queueURL, Late: late.Policy{Grace: *lateGrace}, Force: *force, Backfill: *backfill}
 	if *format != "" {
 		if opts.Format, err = mda.ParseFormat(*format); err != nil {
