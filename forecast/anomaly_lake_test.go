@@ -292,3 +292,51 @@ func TestDetectAnomaliesWeather(t *testing.T) {
 			weatherFlags, weatherEvents, plainFlags, plainEvents)
 	}
 }
+
+// TestDetectAnomaliesFindsSimulatorDrops: the simulator's bypass (the load
+// halved to the end of a 60-day window, from 28 days or more before its
+// end) is found as a drop on most simulated neighbourhoods.
+func TestDetectAnomaliesFindsSimulatorDrops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates 10 x 8 meters x 60 days")
+	}
+	ctx := context.Background()
+	const seeds = 10
+	drops := 0
+	for seed := range int64(seeds) {
+		o := &simulator.Options{Meters: 8, Days: 60, Interval: time.Hour, Seed: seed + 1}
+		faults, err := simulator.SampleFaults(o, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bypass := faults[3]
+		if bypass.Factor != 0.5 || bypass.End.Sub(bypass.Start) < simulator.DropDays*24*time.Hour {
+			t.Fatalf("seed %d: the bypass %+v does not run %d days", seed+1, bypass, simulator.DropDays)
+		}
+		o.Faults = faults[3:]
+		g, err := simulator.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lake := memBucket(t)
+		if _, err := g.WriteTruthLake(ctx, lake, "truth", nil, meter.TypeKW); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := forecast.DetectAnomalies(ctx, lake, nil); err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := readTable[tables.AnomalyEventRow](t, lake, tables.AnomalyEventDir(2024))
+		found := false
+		for _, r := range rows {
+			found = found || r.MeterID == bypass.MeterID && r.Kind == "drop" && r.Start.Before(bypass.End) && bypass.Start.Before(r.End)
+		}
+		if found {
+			drops++
+		} else {
+			t.Logf("seed %d: bypass of %s from %v: no drop event", seed+1, bypass.MeterID, bypass.Start)
+		}
+	}
+	if drops < 8 {
+		t.Errorf("%d of %d bypasses found as drops, want 8", drops, seeds)
+	}
+}

@@ -143,11 +143,19 @@ type stuckState struct {
 	v    values
 }
 
+// DropDays is how long before the window's end SampleFaults starts its
+// bypass where it can: forecast.DetectOptions.DropMinDays' default.
+const DropDays = 28
+
 // SampleFaults returns n faults on distinct meters of the generator that
 // opts describe (nil: the defaults), drawn from opts.Seed, for demos and
 // tests of anomaly detection. The kinds come in turn: stuck and zero for 6
 // to 48 hours, a whole UTC day doubled (reads counted twice), and a
-// bypass that halves the load from its start to the end of the window.
+// bypass that halves the load from its start to the end of the window,
+// which starts at least DropDays before the window's end and a week after
+// the others' earliest start where the window allows (60 days or more: a
+// detector confirms a sustained drop DropDays after it starts, against
+// the level of the days before it).
 // Each starts at a midnight (UTC) after the first 14 whole days, the
 // history a detector needs, or, in a window of less than 17 days, at the
 // first midnight of its second half, or later; all but the bypass end a
@@ -194,6 +202,20 @@ func SampleFaults(opts *Options, n int) ([]Fault, error) {
 			f.End, f.Factor = f.Start.Add(day), 2
 		case 3:
 			f.End, f.Factor = end, 0.5
+			// A sustained drop is confirmed DropDays after it starts,
+			// against a level of the week of scored days before it: the
+			// bypass starts in that span where the window allows (60
+			// days or more), else as early as it can. The same draw
+			// places it, so the other faults do not move.
+			first := lo.Add(7 * day)
+			if !first.Add(DropDays * day).Before(end) {
+				first = lo
+			}
+			if span := int(end.Add(-DropDays*day).Sub(first)/day) + 1; span > 0 {
+				f.Start = first.Add(time.Duration(int(f.Start.Sub(lo)/day)%span) * day)
+			} else {
+				f.Start = lo
+			}
 		}
 		if f.Kind != FaultScale || f.Factor > 1 {
 			f.End = minTime(f.End, last)
