@@ -198,7 +198,7 @@ func TestLateEventsPerSourceAndPartition(t *testing.T) {
 			}
 		}
 		if !backfill {
-			events = receive(t, sub, 24*6)
+			events = receive(t, sub, 25*6)
 		} else {
 			events = receive(t, sub, 0)
 		}
@@ -221,8 +221,10 @@ func TestLateEventsPerSourceAndPartition(t *testing.T) {
 				t.Errorf("backfill: %d late reads, %d events; want none", nlate, len(events))
 			}
 		} else {
-			// 24 hours and 6 types, each hour in every range.
-			if len(parts) != 24*6 || lateFiles != int64(len(msgs))*24*6 {
+			// 25 partition hours (a day's reads run from 00:15 to the
+			// next midnight, which lies in the next day's first hour)
+			// and 6 types, each hour in every range.
+			if len(parts) != 25*6 || lateFiles != int64(len(msgs))*25*6 {
 				t.Fatalf("%d late files in %d partitions; want every partition in every range", lateFiles, len(parts))
 			}
 			if len(events) != len(parts) {

@@ -161,11 +161,11 @@ func TestTrainRunEndToEnd(t *testing.T) {
 	if !slices.Contains(stages, "scan") || !slices.Contains(stages, "fit") {
 		t.Errorf("progress stages %v, want scan and fit", stages)
 	}
-	wantEnd := time.Date(2024, 4, 25, 23, 0, 0, 0, time.UTC) // last read 23:45: the 23:00 hour is partial
+	wantEnd := time.Date(2024, 4, 26, 0, 0, 0, 0, time.UTC) // the last read ends the 23:00 hour
 	if !man.To.Equal(wantEnd) || !man.From.Equal(wantEnd.Add(-56*24*time.Hour)) {
 		t.Errorf("window %v to %v, want 56 days to %v", man.From, man.To, wantEnd)
 	}
-	if !strings.HasPrefix(man.Version, "20240425T23Z-") {
+	if !strings.HasPrefix(man.Version, "20240426T00Z-") {
 		t.Errorf("version %q", man.Version)
 	}
 	// The model must beat the weekly seasonal-naive forecast on held-out

@@ -197,7 +197,9 @@ func TestReadsAndLimits(t *testing.T) {
 			want = append(want, r)
 		}
 	}
-	f := query.Filter{MeterIDs: []string{id}, Types: []meter.Type{meter.TypeKW}, From: l.Start, To: l.End}
+	// The simulator's reads are stamped at interval ends, (Start, End];
+	// Reads bounds reading times, [From, To).
+	f := query.Filter{MeterIDs: []string{id}, Types: []meter.Type{meter.TypeKW}, From: l.Start.Add(time.Millisecond), To: l.End.Add(time.Millisecond)}
 	got, st, err := query.New(b, nil).Reads(ctx, f)
 	if err != nil {
 		t.Fatal(err)
@@ -205,8 +207,8 @@ func TestReadsAndLimits(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("reads (-want +got):\n%s", diff)
 	}
-	if st.Partitions != 72 {
-		t.Errorf("scanned %d partitions, want 72", st.Partitions)
+	if st.Partitions != 73 { // 3 days of hours, and the hour of End
+		t.Errorf("scanned %d partitions, want 73", st.Partitions)
 	}
 	_, _, err = query.New(b, &query.Options{MaxReads: 100}).Reads(ctx, f)
 	if !errors.Is(err, query.ErrTooManyReads) {
@@ -401,7 +403,7 @@ func TestMeters(t *testing.T) {
 	if diff := cmp.Diff(l.MeterIDs, ml.IDs); diff != "" {
 		t.Errorf("meters (-want +got):\n%s", diff)
 	}
-	if want := l.End.Add(-time.Hour); !ml.Hour.Equal(want) {
+	if want := l.End; !ml.Hour.Equal(want) { // the last read, at End, is in End's hour
 		t.Errorf("hour %v, want %v", ml.Hour, want)
 	}
 	for id, want := range map[string]bool{l.MeterIDs[0]: true, "nope": false} {

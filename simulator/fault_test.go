@@ -42,7 +42,9 @@ func TestFaults(t *testing.T) {
 		t.Fatalf("%d lines with faults, %d without", len(bad), len(clean))
 	}
 	in := func(f simulator.Fault, l meter.HESLine) bool {
-		return l.DeviceID == f.MeterID && !l.Time.Before(f.Start) && l.Time.Before(f.End)
+		// A fault covers the intervals that start in [Start, End): the
+		// reads stamped in (Start, End].
+		return l.DeviceID == f.MeterID && l.Time.After(f.Start) && !l.Time.After(f.End)
 	}
 	var stuck *meter.HESLine
 	counts := map[simulator.FaultKind]int{}
@@ -68,7 +70,7 @@ func TestFaults(t *testing.T) {
 		switch f.Kind {
 		case simulator.FaultStuck:
 			if stuck == nil {
-				first := clean[c.DeviceID+"@"+f.Start.Format(time.RFC3339)]
+				first := clean[c.DeviceID+"@"+f.Start.Add(15*time.Minute).Format(time.RFC3339)]
 				stuck = &first
 			}
 			if b.KW != stuck.KW || b.KVA != stuck.KVA || b.PF != stuck.PF {
@@ -192,26 +194,28 @@ func TestFaultsStuckInARow(t *testing.T) {
 	}}
 	clean := o
 	clean.Faults = nil
+	// Reads are stamped at interval ends: the faults hold the reads
+	// stamped in (0, 4h] and (4h, 8h].
 	want := map[time.Time]float64{}
 	for _, l := range linesByKey(t, gen(t, clean)) {
-		if l.Time.Before(epoch.Add(8 * time.Hour)) {
+		if !l.Time.After(epoch.Add(8 * time.Hour)) {
 			want[l.Time] = l.KW
 		}
 	}
 	for _, l := range linesByKey(t, gen(t, o)) {
-		if !l.Time.Before(epoch.Add(8 * time.Hour)) {
+		if l.Time.After(epoch.Add(8 * time.Hour)) {
 			continue
 		}
-		first := epoch
-		if !l.Time.Before(epoch.Add(4 * time.Hour)) {
-			first = epoch.Add(4 * time.Hour)
+		first := epoch.Add(time.Hour)
+		if l.Time.After(epoch.Add(4 * time.Hour)) {
+			first = epoch.Add(5 * time.Hour)
 		}
 		if l.KW != want[first] {
 			t.Errorf("%v: kw %v, want the value at %v, %v", l.Time, l.KW, first, want[first])
 		}
 	}
-	if want[epoch] == want[epoch.Add(4*time.Hour)] {
-		t.Fatalf("the two stuck values are equal (%v): the test cannot tell them apart", want[epoch])
+	if want[epoch.Add(time.Hour)] == want[epoch.Add(5*time.Hour)] {
+		t.Fatalf("the two stuck values are equal (%v): the test cannot tell them apart", want[epoch.Add(time.Hour)])
 	}
 }
 

@@ -31,7 +31,9 @@ type Generator struct {
 	tableSlots int
 	act, occ   []float32
 
-	startMS, intervalMS, lateMS, maxDelayMS int64
+	// firstMS is the time of the first read: the end of the first
+	// interval, Start+Interval.
+	firstMS, intervalMS, lateMS, maxDelayMS int64
 	dtMin, dtH                              float64
 	faults                                  map[int][]meterFault // by meter index
 	late, dup, bad                          float64
@@ -67,8 +69,8 @@ func New(opts *Options) (*Generator, error) {
 	n := o.Meters
 	perDay := int(24 * time.Hour / o.Interval)
 	nT := o.Days * perDay
-	g.startMS = o.Start.UnixMilli()
 	g.intervalMS = o.Interval.Milliseconds()
+	g.firstMS = o.Start.UnixMilli() + g.intervalMS
 	g.lateMS = o.LateOffset.Milliseconds()
 	g.maxDelayMS = min(5*60*1000, g.intervalMS/2)
 	g.dtMin = o.Interval.Minutes()
@@ -86,8 +88,8 @@ func New(opts *Options) (*Generator, error) {
 	g.phiP, g.sdP = ar(2*time.Hour, 1)
 	g.phiV, g.sdV = ar(30*time.Minute, 1)
 
-	endMS := g.startMS + int64(nT)*g.intervalMS
-	g.weather = newWeather(g.seed, &g.climate, floorDiv(g.startMS, msPerHour)-1, floorDiv(endMS, msPerHour)+1)
+	endMS := o.Start.UnixMilli() + int64(nT)*g.intervalMS // the last read
+	g.weather = newWeather(g.seed, &g.climate, floorDiv(g.firstMS, msPerHour)-1, floorDiv(endMS, msPerHour)+1)
 
 	g.ids = make([]string, n)
 	g.hh = make([]household, n)
@@ -121,7 +123,7 @@ func New(opts *Options) (*Generator, error) {
 	var prevY, prevD int
 	for k := range g.slots {
 		s := &g.slots[k]
-		s.ms = g.startMS + int64(k)*g.intervalMS
+		s.ms = g.firstMS + int64(k)*g.intervalMS
 		s.t = time.UnixMilli(s.ms).UTC()
 		lt := s.t.In(o.Location)
 		sec := lt.Hour()*3600 + lt.Minute()*60 + lt.Second()
@@ -296,7 +298,7 @@ func (g *Generator) step(s *slot, m int, d *dyn, out *values) {
 	out.kva = round3(out.kw / out.pf)
 	out.voltage = round2(v)
 	out.current = round3(out.kva * 1000 / out.voltage)
-	g.applyFault(m, s.ms, out, &d.stuck)
+	g.applyFault(m, s.ms-g.intervalMS, out, &d.stuck) // faults cover the intervals that start in their span
 }
 
 const maxDupDelayMS = 10 * 60 * 1000
@@ -385,7 +387,7 @@ func (g *Generator) run(good func(l *meter.HESLine, kind lineKind) error, bad fu
 	var line meter.HESLine
 	nT := int64(len(g.slots))
 	hold := func(p pending) {
-		j := (p.arr - g.startMS) / g.intervalMS
+		j := (p.arr - g.firstMS) / g.intervalMS
 		if j >= nT {
 			tail = append(tail, p)
 			return

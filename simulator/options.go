@@ -17,11 +17,14 @@ type Options struct {
 	// guidance. A meter's data depends only on Seed, i and the time window,
 	// not on which other meters are generated.
 	FirstMeter int
-	// Start is the time of the first read; default 2024-03-01T00:00:00Z. It
-	// must be a multiple of Interval since the Unix epoch.
+	// Start is the start of the window; default 2024-03-01T00:00:00Z. It
+	// must be a multiple of Interval since the Unix epoch. Reading times
+	// are interval ends, as everywhere in this module: the first read,
+	// of the interval that starts at Start, is stamped Start+Interval.
 	Start time.Time
 	// Days is the length of the window in days of 24 hours; default 7. The
-	// window holds Days*24h/Interval timestamps, Start included.
+	// window holds Days*24h/Interval timestamps, from Start+Interval to
+	// Start+Days*24h, so that each of its days has all its reads.
 	Days int
 	// Interval is the read interval; default 15m. It must be a whole number
 	// of seconds and divide 24h.

@@ -205,7 +205,7 @@ func TestRoundTrip(t *testing.T) {
 	if n := int64(bytes.Count(data, []byte("\n"))); n != 1+st.Lines+st.BadLines {
 		t.Errorf("%d newlines, want 1 + %d + %d", n, st.Lines, st.BadLines)
 	}
-	if start := g.Options().Start; !st.First.Equal(start) || !st.Last.Equal(start.Add(time.Duration(o.Days)*24*time.Hour-15*time.Minute)) {
+	if start := g.Options().Start; !st.First.Equal(start.Add(15*time.Minute)) || !st.Last.Equal(start.Add(time.Duration(o.Days)*24*time.Hour)) {
 		t.Errorf("First %v Last %v", st.First, st.Last)
 	}
 

@@ -44,8 +44,10 @@ func TestCLIFetch(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no summary in:\n%s", out)
 	}
-	if m[1] != "24" || m[2] != "168" {
-		t.Errorf("fetched %s objects with data and %s empty; want the 24 hours of data and 7 x 24 empty ones", m[1], m[2])
+	// The day's 24 hours, and the hour after it, in which its last read
+	// (stamped at midnight, its interval's end) arrives.
+	if m[1] != "25" || m[2] != "167" {
+		t.Errorf("fetched %s objects with data and %s empty; want 25 hours of data and 8 x 24 - 25 empty ones", m[1], m[2])
 	}
 	if !strings.Contains(out, "backfill: late detection off") {
 		t.Errorf("the windows were not ingested as a backfill:\n%s", out)

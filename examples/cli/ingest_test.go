@@ -37,7 +37,7 @@ func TestIngestBackfill(t *testing.T) {
 			want = []string{"(backfill: late detection off)", "late events                   0 (backfill: none sent"}
 			notWant = []string{"late)", "--backfill loads it"}
 		} else {
-			want = []string{"(2880 late)", "late events                 144 (one per late partition", "--backfill loads it"}
+			want = []string{"(2880 late)", "late events                 150 (one per late partition", "--backfill loads it"}
 			notWant = []string{"backfill:"}
 		}
 		for _, w := range want {

@@ -35,7 +35,8 @@ func TestIntegrator(t *testing.T) {
 		name:  "integrates every committed range",
 		stage: true,
 		want: func([]*staging.Commit) []handler.IntegratorResult {
-			return []handler.IntegratorResult{{Commits: 3, Partitions: 6 * 24, Reads: 3 * 96 * 6, Sources: 1}}
+			// A day's reads end 00:15 to 24:00: 25 partition hours.
+			return []handler.IntegratorResult{{Commits: 3, Partitions: 6 * 25, Reads: 3 * 96 * 6, Sources: 1}}
 		},
 	}, {
 		name:   "a locked partition is left for the next run, not an error",
@@ -55,9 +56,17 @@ func TestIntegrator(t *testing.T) {
 					}
 				}
 			}
+			var heldReads int64 // the reads of those partitions, from every commit
+			for _, c := range staged {
+				for _, f := range c.Files {
+					if parts[f.Partition] {
+						heldReads += f.Reads
+					}
+				}
+			}
 			return []handler.IntegratorResult{
-				{Commits: 3 - held, Partitions: 6*24 - 1, Reads: 3*96*6 - 3*4, Locked: 1},
-				{Commits: held, Partitions: len(parts), Reads: int64(3 * 4 * len(parts)), Sources: 1},
+				{Commits: 3 - held, Partitions: 6*25 - 1, Reads: 3*96*6 - 3*4, Locked: 1},
+				{Commits: held, Partitions: len(parts), Reads: heldReads, Sources: 1},
 			}
 		},
 	}, {
