@@ -53,6 +53,13 @@
 // (text/csv) or an Apache Arrow IPC stream
 // (application/vnd.apache.arrow.stream) of the same rows.
 //
+// The grid routes keep the shapes of package grid's handler (see
+// grid.NewHandler): /outage answers {"from", "to", "outages": [...]},
+// /topology/{table} a JSON array of rows, /voltvar/{transformer_id} and
+// /topology/meter/{meter_id} one object. They take ?format=json, and
+// /outage and /topology/{table} ?format=csv; they do not read Accept.
+// Their times are RFC 3339 instants or days, YYYY-MM-DD or yyyyMMdd.
+//
 // # Errors
 //
 // Errors are JSON objects {"error": "..."} with status 400 for bad

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"gocloud.dev/blob/memblob"
@@ -26,6 +27,8 @@ func TestGridRoutesMounted(t *testing.T) {
 		{"/topology/smart_meter", http.StatusNotFound},
 		{"/topology/no_such_table", http.StatusNotFound},
 		{"/voltvar/t1", http.StatusNotFound},
+		{"/outage?from=20240308&to=20240301", http.StatusBadRequest},
+		{"/outage?format=arrow", http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		rec := httptest.NewRecorder()
@@ -34,5 +37,18 @@ func TestGridRoutesMounted(t *testing.T) {
 		if rec.Code != tt.code || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
 			t.Errorf("GET %s: %d %s, want %d and JSON", tt.path, rec.Code, rec.Body, tt.code)
 		}
+	}
+}
+
+// TestGridRoutesCSV: the grid routes that answer rows take format=csv, as
+// the API's routes do.
+func TestGridRoutesCSV(t *testing.T) {
+	lake := memblob.OpenBucket(nil)
+	defer lake.Close()
+	h := api.New(lake, nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/outage?from=2024-03-01&to=2024-03-01&format=csv", nil))
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), api.CSV) || !strings.HasPrefix(rec.Body.String(), "level,id,start,end,") {
+		t.Errorf("GET /outage?format=csv: %d %s %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
 	}
 }

@@ -1,14 +1,20 @@
 package grid
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +23,7 @@ import (
 
 	"github.com/openmda/mda/grid/topology"
 	"github.com/openmda/mda/meter"
+	"github.com/openmda/mda/query"
 )
 
 // HandlerOptions configures NewHandler. Nil means the defaults.
@@ -51,20 +58,42 @@ type HandlerOptions struct {
 	Logger *slog.Logger
 }
 
-// NewHandler serves the grid analyses of the lake as JSON:
+// NewHandler serves the grid analyses of the lake:
 //
 //	GET /outage?from=&to=              outages in [from, to) (default: the last 24 hours)
-//	GET /voltvar/{transformer_id}?at=  CVR estimate for the hour ending at at (default now)
+//	GET /voltvar/{transformer_id}?at=  CVR estimate for the hour ending at at (default: the lake's latest voltage hour)
 //	GET /topology/{table}              a topology table, with the guidance's JSON keys
 //	GET /topology/meter/{meter_id}     a meter, its location and its chain up to the substation
 //
 // Times are RFC 3339 instants, YYYY-MM-DD days or the guidance's
-// yyyyMMdd, days in HandlerOptions.Location; a day as to means the end of
-// that day. /outage also takes the guidance's names, start_date_time and
-// end_date_time. Invalid, unknown or repeated parameters get 400, unknown
-// ids and missing data 404, a request out of time 503, each with
-// {"error": "..."}; only failures of the lake itself give 500. Mount it
-// with http.StripPrefix if it does not serve at the root.
+// yyyyMMdd (or yyyyMMddHHmmss), days in HandlerOptions.Location; a day as
+// to means the end of that day. /outage also takes the guidance's names,
+// start_date_time and end_date_time. Without at, /voltvar averages the
+// hour that ends where the lake's latest hour of voltage reads starts
+// (query.LatestHour): the latest hour whose reads are all in, as the web
+// page's volt-var panel does.
+//
+// # Responses
+//
+// The answers are JSON of their own shapes, not package api's {"data":
+// [...]} envelope:
+//
+//	/outage                  {"from": TIME, "to": TIME, "outages": [OutageEvent, ...]}
+//	/voltvar/{id}            a VoltVarResult object
+//	/topology/{table}        a JSON array of the table's rows, with the guidance's keys (locationId, ...)
+//	/topology/meter/{id}     a MeterInfo object: {"meter", "location", "service_transformer", "distribution_transformer", "substation"}
+//
+// The routes that answer rows, /outage and /topology/{table}, also take
+// format=csv: the same rows as CSV with a header line (text/csv); an
+// outage's meter_ids are separated by spaces, and its latitude and
+// longitude are empty where unknown. Every route takes format=json, the
+// default; other formats get 400.
+//
+// Invalid, unknown or repeated parameters get 400, unknown ids and
+// missing data 404, a request out of time 503, each with {"error":
+// "..."}; only failures of the lake itself give 500. Errors about times
+// quote the parameters as given, and show other times in RFC 3339. Mount
+// it with http.StripPrefix if it does not serve at the root.
 func NewHandler(lake *blob.Bucket, opts *HandlerOptions) http.Handler {
 	h := &handler{lake: lake}
 	if opts != nil {
@@ -315,24 +344,161 @@ func ParseTimeIn(s string, upper bool, loc *time.Location) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// checkParams rejects parameters other than allowed (and format=json, as
-// the API's routes take it), and repeated ones.
+// CheckRange returns nil if to is after from, and else an error wrapping
+// ErrBadRequest that names the bounds as the user gave them: fromName and
+// toName are the names of the parameters or flags, fromText and toText
+// their text as typed ("" for a bound left to its default, which is shown
+// in RFC 3339), and from and to the times ParseTimeIn made of them (to as
+// an upper bound). A day as to includes that day, so that to 2024-03-01
+// is before from 2024-03-02:
+//
+//	grid: bad request: to 2024-03-01 is before from 2024-03-02
+func CheckRange(fromName, fromText string, from time.Time, toName, toText string, to time.Time) error {
+	if to.After(from) {
+		return nil
+	}
+	f, t := showBound(fromText, from), showBound(toText, to)
+	if to.Before(from) || isDay(toText) {
+		return fmt.Errorf("%w: %s %s is before %s %s", ErrBadRequest, toName, t, fromName, f)
+	}
+	return fmt.Errorf("%w: %s %s is not after %s %s: the range is empty", ErrBadRequest, toName, t, fromName, f)
+}
+
+// showBound is a bound of a range for a message: its text as given, or its
+// time in RFC 3339 if it took its default.
+func showBound(text string, t time.Time) string {
+	if text = strings.TrimSpace(text); text != "" {
+		return text
+	}
+	return t.UTC().Format(time.RFC3339) + " (default)"
+}
+
+// isDay reports whether s is a day, YYYY-MM-DD or yyyyMMdd.
+func isDay(s string) bool {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{"2006-01-02", "20060102"} {
+		if _, err := time.Parse(layout, s); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// span formats a duration for a message: in days if it is whole days.
+func span(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		if n := d / (24 * time.Hour); n != 1 {
+			return fmt.Sprintf("%d days", n)
+		}
+		return "1 day"
+	}
+	return d.String()
+}
+
+// checkParams rejects parameters other than allowed and format (which the
+// routes check: format), and repeated ones.
 func checkParams(q url.Values, allowed ...string) error {
 	for k, v := range q {
 		if len(v) > 1 {
 			return fmt.Errorf("%w: parameter %q given %d times", ErrBadRequest, k, len(v))
 		}
-		if k == "format" && v[0] == "json" {
+		if k == "format" {
 			continue
 		}
 		if !slices.Contains(allowed, k) {
 			if len(allowed) == 0 {
-				return fmt.Errorf("%w: unknown parameter %q: this route takes none", ErrBadRequest, k)
+				return fmt.Errorf("%w: unknown parameter %q: this route takes only format", ErrBadRequest, k)
 			}
 			return fmt.Errorf("%w: unknown parameter %q: want %s", ErrBadRequest, k, strings.Join(allowed, ", "))
 		}
 	}
 	return nil
+}
+
+// Formats of the answers.
+const (
+	formatJSON = "json"
+	formatCSV  = "csv"
+)
+
+// format returns the format asked for with format=, json if none: csv
+// only on the routes that answer rows.
+func format(q url.Values, rows bool) (string, error) {
+	switch f := q.Get("format"); {
+	case f == "" || f == formatJSON:
+		return formatJSON, nil
+	case f == formatCSV && rows:
+		return formatCSV, nil
+	case rows:
+		return "", fmt.Errorf("%w: format %q: want json or csv", ErrBadRequest, f)
+	case f == formatCSV || f == "arrow":
+		return "", fmt.Errorf("%w: format %q: this route answers one JSON object: want format=json", ErrBadRequest, f)
+	default:
+		return "", fmt.Errorf("%w: format %q: want json", ErrBadRequest, f)
+	}
+}
+
+// writeCSV answers with a header line and rows, as package api does.
+func writeCSV(w http.ResponseWriter, header []string, rows [][]string) {
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	cw.Write(header)
+	cw.WriteAll(rows)
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8; header=present")
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf.Bytes())
+}
+
+// outageCSV is the CSV of /outage: the fields of OutageEvent, with its
+// meters counted and their ids separated by spaces (meter ids hold none).
+func outageCSV(events []OutageEvent) (header []string, rows [][]string) {
+	header = []string{"level", "id", "start", "end", "ongoing", "started_before", "kind", "meters", "meter_ids", "latitude", "longitude"}
+	coord := func(p *float64) string {
+		if p == nil || math.IsNaN(*p) || math.IsInf(*p, 0) {
+			return ""
+		}
+		return strconv.FormatFloat(*p, 'f', -1, 64)
+	}
+	for _, e := range events {
+		rows = append(rows, []string{string(e.Level), e.ID, e.Start.UTC().Format(time.RFC3339), e.End.UTC().Format(time.RFC3339),
+			strconv.FormatBool(e.Ongoing), strconv.FormatBool(e.StartedBefore), e.Kind, strconv.Itoa(len(e.MeterIDs)),
+			strings.Join(e.MeterIDs, " "), coord(e.Latitude), coord(e.Longitude)})
+	}
+	return header, rows
+}
+
+// tableCSV is the CSV of a topology table, a slice of flat structs: a
+// column per field, named by its JSON key; NaN numbers are empty.
+func tableCSV(table any) (header []string, rows [][]string) {
+	v := reflect.ValueOf(table)
+	typ := v.Type().Elem()
+	var fields []int
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		header = append(header, cmp.Or(name, f.Name))
+		fields = append(fields, i)
+	}
+	for i := range v.Len() {
+		row := make([]string, len(fields))
+		for j, k := range fields {
+			switch f := v.Index(i).Field(k); f.Kind() {
+			case reflect.String:
+				row[j] = f.String()
+			case reflect.Float32, reflect.Float64:
+				if x := f.Float(); !math.IsNaN(x) && !math.IsInf(x, 0) {
+					row[j] = strconv.FormatFloat(x, 'f', -1, 64)
+				}
+			default:
+				row[j] = fmt.Sprint(f.Interface())
+			}
+		}
+		rows = append(rows, row)
+	}
+	return header, rows
 }
 
 func (h *handler) outage(w http.ResponseWriter, r *http.Request) {
@@ -341,7 +507,14 @@ func (h *handler) outage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	// The guidance's names (its Quickstart's /outage) are the same bounds.
+	f, err := format(q, true)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	// The guidance's names (its Quickstart's /outage) are the same bounds;
+	// messages name the bounds as given.
+	names := map[string]string{"from": "from", "to": "to"}
 	for alias, name := range map[string]string{"start_date_time": "from", "end_date_time": "to"} {
 		if v := q.Get(alias); v != "" {
 			if q.Get(name) != "" {
@@ -349,11 +522,11 @@ func (h *handler) outage(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			q.Set(name, v)
+			names[name] = alias
 		}
 	}
 	to := h.opts.Now().UTC().Truncate(time.Minute)
 	from := to.Add(-24 * time.Hour)
-	var err error
 	if s := q.Get("to"); s != "" {
 		if to, err = ParseTimeIn(s, true, h.opts.Location); err != nil {
 			h.fail(w, r, err)
@@ -369,12 +542,13 @@ func (h *handler) outage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !to.After(from) {
-		h.fail(w, r, fmt.Errorf("%w: to %v is not after from %v", ErrBadRequest, to, from))
+	if err := CheckRange(names["from"], q.Get("from"), from, names["to"], q.Get("to"), to); err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	if to.Sub(from) > h.opts.MaxWindow {
-		h.fail(w, r, fmt.Errorf("%w: window %v is longer than %v", ErrBadRequest, to.Sub(from), h.opts.MaxWindow))
+		h.fail(w, r, fmt.Errorf("%w: %s %s, %s %s: the range is longer than the %s allowed", ErrBadRequest,
+			names["from"], showBound(q.Get("from"), from), names["to"], showBound(q.Get("to"), to), span(h.opts.MaxWindow)))
 		return
 	}
 	topo, err := h.topology(r.Context())
@@ -390,6 +564,11 @@ func (h *handler) outage(w http.ResponseWriter, r *http.Request) {
 	if events == nil {
 		events = []OutageEvent{}
 	}
+	if f == formatCSV {
+		header, rows := outageCSV(events)
+		writeCSV(w, header, rows)
+		return
+	}
 	writeJSON(w, http.StatusOK, struct {
 		From    time.Time     `json:"from"`
 		To      time.Time     `json:"to"`
@@ -399,12 +578,17 @@ func (h *handler) outage(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) voltvar(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("transformer_id")
-	if err := checkParams(r.URL.Query(), "at"); err != nil {
+	q := r.URL.Query()
+	if err := checkParams(q, "at"); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	at := h.opts.Now().UTC()
-	if s := r.URL.Query().Get("at"); s != "" {
+	if _, err := format(q, false); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var at time.Time
+	if s := q.Get("at"); s != "" {
 		var err error
 		if at, err = ParseTimeIn(s, false, h.opts.Location); err != nil {
 			h.fail(w, r, err)
@@ -420,6 +604,20 @@ func (h *handler) voltvar(w http.ResponseWriter, r *http.Request) {
 	if !topo.Has(level, id) && topo.Has(topology.LevelServiceTransformer, id) {
 		level = topology.LevelServiceTransformer
 	}
+	if at.IsZero() && topo.Has(level, id) {
+		// The hour that ends where the latest hour of voltage reads
+		// starts: the latest whose reads are all in.
+		latest, ok, err := query.LatestHour(r.Context(), h.lake, meter.TypeVoltage)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if !ok {
+			h.fail(w, r, fmt.Errorf("%w: the lake has no voltage reads", ErrNoReads))
+			return
+		}
+		at = latest
+	}
 	res, err := VoltVar(r.Context(), h.lake, topo, level, id, at, h.opts.VoltVar)
 	if err != nil {
 		h.fail(w, r, err)
@@ -429,7 +627,13 @@ func (h *handler) voltvar(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) table(w http.ResponseWriter, r *http.Request) {
-	if err := checkParams(r.URL.Query()); err != nil {
+	q := r.URL.Query()
+	if err := checkParams(q); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	f, err := format(q, true)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -442,6 +646,11 @@ func (h *handler) table(w http.ResponseWriter, r *http.Request) {
 	rows, ok := topo.Rows(name)
 	if !ok {
 		h.fail(w, r, fmt.Errorf("%w: table %q (want one of %s)", ErrNotFound, name, strings.Join(topology.TableNames, ", ")))
+		return
+	}
+	if f == formatCSV {
+		header, rows := tableCSV(rows)
+		writeCSV(w, header, rows)
 		return
 	}
 	writeJSON(w, http.StatusOK, rows)
@@ -482,6 +691,10 @@ func DescribeMeter(topo *topology.Topology, id string) (MeterInfo, error) {
 
 func (h *handler) meter(w http.ResponseWriter, r *http.Request) {
 	if err := checkParams(r.URL.Query()); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if _, err := format(r.URL.Query(), false); err != nil {
 		h.fail(w, r, err)
 		return
 	}

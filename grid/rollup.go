@@ -169,7 +169,7 @@ func checkRange(from, to time.Time) error {
 		return fmt.Errorf("%w: from and to are required", ErrBadRequest)
 	}
 	if !to.After(from) {
-		return fmt.Errorf("%w: to %v is not after from %v", ErrBadRequest, to, from)
+		return fmt.Errorf("%w: to %s is not after from %s", ErrBadRequest, to.UTC().Format(time.RFC3339Nano), from.UTC().Format(time.RFC3339Nano))
 	}
 	return nil
 }

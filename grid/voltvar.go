@@ -99,11 +99,15 @@ type CVRSavings struct {
 	PctVoltageReduction float64 `json:"pct_voltage_reduction"`
 	// PctEnergySavings = PctVoltageReduction · CVR factor.
 	PctEnergySavings float64 `json:"pct_energy_savings"`
-	// ActualEnergySavings = PctEnergySavings · MW level / 1200.
+	// ActualEnergySavings = PctEnergySavings · MW level / 1200, in MWh
+	// per month.
 	ActualEnergySavings float64 `json:"actual_energy_savings"`
-	// CostAvoided = purchase price · ActualEnergySavings · 1000 / 12.
+	// CostAvoided = purchase price · ActualEnergySavings · 1000 / 12, per
+	// month, in the currency of the purchase price.
 	CostAvoided float64 `json:"cost_avoided"`
-	// CustDollarSavings = rate · ActualEnergySavings · 1000 / (12 · customers).
+	// CustDollarSavings = rate · ActualEnergySavings · 1000 / (12 ·
+	// customers), per customer and month, in the unit of the rate: cents
+	// with the guidance's rate, despite the guidance's name.
 	CustDollarSavings float64 `json:"cust_dollar_savings"`
 	// CarbonReductionLbs = carbon per MWh · ActualEnergySavings / 12.
 	CarbonReductionLbs float64 `json:"carbon_reduction_lbs"`
@@ -190,7 +194,7 @@ func VoltVar(ctx context.Context, lake *blob.Bucket, topo *topology.Topology, le
 	}
 	res.Meters = len(seen)
 	if res.Reads == 0 {
-		return res, fmt.Errorf("%w: %s %q in (%v, %v]", ErrNoReads, level, id, res.From, res.To)
+		return res, fmt.Errorf("%w: %s %q in (%s, %s]", ErrNoReads, level, id, res.From.Format(time.RFC3339), res.To.Format(time.RFC3339))
 	}
 	res.CVRSavings = CVR(sum/float64(res.Reads), &o)
 	return res, nil

@@ -91,6 +91,15 @@ func (l *Lake) KnownMeter(ctx context.Context, id string) (bool, error) {
 	return found, nil
 }
 
+// LatestHour returns the latest partition hour of the reads of type t in
+// lake b (the start of a UTC hour, whose reads are timed in [hour,
+// hour+1h)), and false if there are none. It lists one directory per level
+// (the latest year, month, day and hour), as Meters does; it reads no
+// partition.
+func LatestHour(ctx context.Context, b *blob.Bucket, t meter.Type) (time.Time, bool, error) {
+	return latestHour(ctx, b, t)
+}
+
 // latestHour finds the latest partition hour of type t.
 func latestHour(ctx context.Context, b *blob.Bucket, t meter.Type) (time.Time, bool, error) {
 	prefix := partition.Prefix + "reading_type=" + string(t) + "/"

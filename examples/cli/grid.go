@@ -68,7 +68,7 @@ func (g *gridFlags) window() (from, to time.Time, err error) {
 	if to, err = grid.ParseTime(g.to, true); err != nil {
 		return from, to, fmt.Errorf("--to: %w", err)
 	}
-	return from, to, nil
+	return from, to, grid.CheckRange("--from", g.from, from, "--to", g.to, to)
 }
 
 func (g *gridFlags) check(fs *flag.FlagSet) error {

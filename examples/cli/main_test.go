@@ -221,6 +221,11 @@ func TestCLIUsage(t *testing.T) {
 		{[]string{"ingest", "-h"}, 0, "Usage: mda ingest"},
 		{[]string{"forecast"}, 2, "Subcommands:"},
 		{[]string{"grid", "nope"}, 2, `mda grid: unknown subcommand "nope"`},
+		// Bad ranges are named as typed (a day as --to is not shown as the next midnight).
+		{[]string{"grid", "outages", "--from", "2024-03-08", "--to", "2024-03-01"}, 1, "grid: bad request: --to 2024-03-01 is before --from 2024-03-08\n"},
+		{[]string{"grid", "rollup", "--from", "2024-03-08T06:00:00Z", "--to", "2024-03-08T06:00:00Z"}, 1,
+			"--to 2024-03-08T06:00:00Z is not after --from 2024-03-08T06:00:00Z: the range is empty"},
+		{[]string{"grid", "loading", "--from", "20240308", "--to", "2024-03-07"}, 1, "--to 2024-03-07 is before --from 20240308"},
 		{[]string{"catalog", "help"}, 0, "ddl"},
 		{[]string{"ingest"}, 2, "Usage: mda ingest"},
 		{[]string{"ingest", "--bogus"}, 2, "flag provided but not defined"},
