@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -76,6 +77,11 @@ type voltVarView struct {
 	At string
 	// Link is the API request that answers the same.
 	Link string
+	// Price, Rate and Customers are the constants the costs are computed
+	// with (grid.VoltVarOptions: the purchase price per kWh, the customers'
+	// rate in cents per kWh, the customers sharing the savings).
+	Price, Rate float64
+	Customers   int
 }
 
 // fmtTime formats t in loc for the panels.
@@ -190,7 +196,15 @@ func (p *page) gridPanels(ctx context.Context, v *view, from, end, latest time.T
 	}
 	st := v.Topology.ServiceTransformer.ID
 	vv := &voltVarView{At: fmtTime(at, loc),
-		Link: "/voltvar/" + url.PathEscape(st) + "?" + url.Values{"at": {at.UTC().Format(time.RFC3339)}}.Encode()}
+		Link:  "/voltvar/" + url.PathEscape(st) + "?" + url.Values{"at": {at.UTC().Format(time.RFC3339)}}.Encode(),
+		Price: grid.DefaultEnergyPurchasePrice, Rate: grid.DefaultElectricityRate, Customers: grid.DefaultCustomers}
+	if o := g.VoltVar; o != nil { // zeros mean the defaults, as in grid.VoltVar
+		vv.Price = cmp.Or(o.EnergyPurchasePrice, vv.Price)
+		vv.Rate = cmp.Or(o.ElectricityRate, vv.Rate)
+		if o.Customers > 0 {
+			vv.Customers = o.Customers
+		}
+	}
 	vv.VoltVarResult, err = grid.VoltVar(ctx, p.lake.Bucket(), topo, topology.LevelServiceTransformer, st, at, g.VoltVar)
 	switch {
 	case errors.Is(err, grid.ErrNoReads), errors.Is(err, grid.ErrNotFound):

@@ -182,7 +182,10 @@ func TestPagePanels(t *testing.T) {
 	if want := []string{"2024-03-02 10:00 UTC", "2024-03-02 12:00 UTC", "2h0m0s", "service_transformer", d.ST, "zero_voltage", "6"}; !slices.Equal(row[1:], want) {
 		t.Errorf("outage row %q, want %q", row[1:], want)
 	}
-	for _, want := range []string{`<table id="voltvar"`, "service transformer <span class=\"id\">" + d.ST, "hour ending 2024-03-04 00:00 UTC", "6 meters", "Mean voltage", " V</td>"} {
+	for _, want := range []string{`<table id="voltvar"`, "service transformer <span class=\"id\">" + d.ST, "hour ending 2024-03-04 00:00 UTC", "6 meters", "Mean voltage", " V</td>",
+		// Units of the estimate (grid.CVRSavings).
+		" MWh per month</td>", " per month, in the currency of the purchase price (0.11 per kWh)</td>",
+		" ¢ per customer per month (at 11 ¢ per kWh, 1000 customers)</td>"} {
 		if !strings.Contains(gp, want) {
 			t.Errorf("grid panel lacks %q:\n%s", want, gp)
 		}

@@ -329,9 +329,9 @@ tr.mine { background: #fff4e0; }
 <tr><th>Mean voltage</th><td>{{printf "%.2f" .MeanVoltage}} V</td></tr>
 <tr><th>Voltage reduction</th><td>{{printf "%.4g" .PctVoltageReduction}} %</td></tr>
 <tr><th>Energy savings</th><td>{{printf "%.4g" .PctEnergySavings}} %</td></tr>
-<tr><th>Actual energy savings</th><td>{{printf "%.4g" .ActualEnergySavings}}</td></tr>
-<tr><th>Cost avoided</th><td>{{printf "%.4g" .CostAvoided}}</td></tr>
-<tr><th>Customer savings</th><td>{{printf "%.4g" .CustDollarSavings}}</td></tr>
+<tr><th>Actual energy savings</th><td>{{printf "%.4g" .ActualEnergySavings}} MWh per month</td></tr>
+<tr><th>Cost avoided</th><td>{{printf "%.4g" .CostAvoided}} per month, in the currency of the purchase price ({{.Price}} per kWh)</td></tr>
+<tr><th>Customer savings</th><td>{{printf "%.4g" .CustDollarSavings}} ¢ per customer per month (at {{.Rate}} ¢ per kWh, {{.Customers}} customers)</td></tr>
 <tr><th>Carbon reduction</th><td>{{printf "%.4g" .CarbonReductionLbs}} lb</td></tr>
 </tbody></table>
 <p class="note">Data: <a href="{{.Link}}">JSON</a>.</p>
