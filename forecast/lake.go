@@ -374,6 +374,33 @@ func DataEnd(ctx context.Context, lake *blob.Bucket) (time.Time, error) {
 	return end.UTC(), nil
 }
 
+// DataStart returns the start of the lake's kW and kWh data: the earliest
+// reading time, found as DataEnd finds the latest, in the first hour
+// partition.
+func DataStart(ctx context.Context, lake *blob.Bucket) (time.Time, error) {
+	k, err := edgePartition(ctx, lake, false)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var start time.Time
+	_, err = partition.Scan(ctx, lake, &partition.Filter{Types: energyTypes, From: k.Hour, To: k.Hour.Add(time.Hour)},
+		func(reads []meter.Reading) error {
+			for i := range reads {
+				if start.IsZero() || reads[i].Time.Before(start) {
+					start = reads[i].Time
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("forecast: scanning %s: %w", k.Path(), err)
+	}
+	if start.IsZero() {
+		return time.Time{}, fmt.Errorf("%w: first partition %s is empty", ErrNoData, k.Path())
+	}
+	return start.UTC(), nil
+}
+
 // dataStart returns the hour of the lake's first kW or kWh partition.
 func dataStart(ctx context.Context, lake *blob.Bucket) (time.Time, error) {
 	k, err := edgePartition(ctx, lake, false)

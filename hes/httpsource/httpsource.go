@@ -87,8 +87,8 @@ type Options struct {
 // (hes+https, http and https too). The base URL is the URL without the
 // "hes+" prefix and the query. Parameters: api_key_env names an
 // environment variable holding the API key; window, lag, poll (the poll
-// interval) are Go durations; start and end are RFC 3339 or the API's
-// layout;
+// interval) are Go durations; start and end are RFC 3339, the API's
+// layout (UTC) or a day YYYY-MM-DD (its midnight, UTC);
 // max_attempts and retries are integers; name is the source's name
 // (default derived from host and path). Options, if set, gives the other
 // defaults.
@@ -137,11 +137,9 @@ func (o *URLOpener) OpenSourceURL(ctx context.Context, u *url.URL) (*hes.Source,
 	}
 	for k, t := range map[string]*time.Time{"start": &opts.Start, "end": &opts.End} {
 		if v := q.Get(k); v != "" {
-			x, err := time.Parse(time.RFC3339Nano, v)
+			x, err := parseTime(v)
 			if err != nil {
-				if x, err = time.ParseInLocation("2006-01-02 15:04:05.999999999", v, time.UTC); err != nil {
-					return nil, bad(k, err)
-				}
+				return nil, bad(k, err)
 			}
 			*t = x
 		}
@@ -151,6 +149,21 @@ func (o *URLOpener) OpenSourceURL(ctx context.Context, u *url.URL) (*hes.Source,
 	base.RawQuery = ""
 	base.Fragment = ""
 	return New(base.String(), hes.NameFromURL(u), &opts)
+}
+
+// parseTime parses a start= or end= parameter: RFC 3339, the API's
+// layout (UTC), or a day (its midnight, UTC).
+func parseTime(v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02 15:04:05.999999999", v, time.UTC); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, v, time.UTC); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time: want RFC 3339 (2024-03-01T00:00:00Z), the API's layout (2024-03-01 00:00:00.000000, UTC) or a day (2024-03-01, its midnight UTC)", v)
 }
 
 // New returns a source named name over the HES API at baseURL (the URL

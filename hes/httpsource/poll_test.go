@@ -3,6 +3,7 @@ package httpsource_test
 import (
 	"context"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,5 +96,43 @@ func TestEndStopsTheWindows(t *testing.T) {
 	}
 	if _, err := hes.OpenSource(ctx, "hes+"+srv.URL+"/?end=yesterday"); err == nil {
 		t.Error("end=yesterday: no error")
+	}
+}
+
+// TestDayStartEnd: start= and end= may be days (their midnight, UTC), as
+// elsewhere in the mda command; a time in none of the accepted forms gets
+// an error that names them, not a Go layout.
+func TestDayStartEnd(t *testing.T) {
+	ctx := context.Background()
+	g, err := simulator.New(&simulator.Options{Meters: 2, Days: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(simulator.NewHES(g, nil))
+	defer srv.Close()
+	src, err := hes.OpenSource(ctx, "hes+"+srv.URL+"/?name=hes&window=12h&lag=1m&poll=16ms&start=2024-03-01&end=2024-03-02")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	inbound := memblob.OpenBucket(nil)
+	defer inbound.Close()
+	keys, err := hes.Fetch(ctx, src, inbound, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 {
+		t.Errorf("fetched %v, want the two 12-hour windows of 2024-03-01", keys)
+	}
+	st, err := hes.ReadState(ctx, inbound, "hes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"watermark":"2024-03-02T00:00:00Z"}`; string(st.Cursor) != want {
+		t.Errorf("watermark %s, want %s", st.Cursor, want)
+	}
+	_, err = hes.OpenSource(ctx, "hes+"+srv.URL+"/?start=2024/03/01")
+	if err == nil || !strings.Contains(err.Error(), "want RFC 3339 (2024-03-01T00:00:00Z)") || strings.Contains(err.Error(), "2006") {
+		t.Errorf("start=2024/03/01: error %v, want one naming the accepted forms", err)
 	}
 }
