@@ -25,9 +25,14 @@ func runAnomalyEval(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *path == "" || fs.NArg() > 0 || *perKind < 1 {
-		fs.Usage()
-		return errUsage
+	switch {
+	case *path == "":
+		return usageError(fs, "--csv is required")
+	case *perKind < 1:
+		return usageError(fs, "--per-kind must be at least 1, got %d", *perKind)
+	}
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	r, closer, err := forecast.OpenFile(*path)
 	if err != nil {

@@ -16,17 +16,16 @@ import (
 	"github.com/openmda/mda/simulator"
 )
 
+// runBench dispatches "mda bench SUBCOMMAND".
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "ingest" && args[0] != "query" && args[0] != "forecast") {
-		fmt.Fprintln(stderr, "Usage: mda bench ingest|query|forecast [flags]")
-		return errUsage
-	}
-	switch args[0] {
-	case "query":
-		return runBenchQuery(ctx, args[1:], stdout, stderr)
-	case "forecast":
-		return runBenchForecast(ctx, args[1:], stdout, stderr)
-	}
+	return dispatch(ctx, "bench", []command{
+		{"ingest", "simulate a HES CSV file (or take --file) and ingest it into a fresh lake", runBenchIngest},
+		{"query", "time a one-meter-week query of kW reads on a lake", runBenchQuery},
+		{"forecast", "build a lake of hourly reads, then time forecast train and forecast run on it", runBenchForecast},
+	}, args, stdout, stderr)
+}
+
+func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench ingest", "[--meters 12000 --days 7] [--file F] [flags]", stderr)
 	meters := fs.Int("meters", 12000, "meters to simulate")
 	days := fs.Int("days", 7, "days to simulate")
@@ -36,7 +35,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	compression := fs.String("compression", partition.DefaultCompression, "Parquet compression: zstd, snappy or none")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the ingest to this file")
-	if err := parse(fs, args[1:]); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	work := *dir
@@ -140,7 +139,7 @@ func runBenchQuery(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("--from: %w", err)
 	}
-	lake, err := mda.OpenBucket(ctx, *lakeURL)
+	lake, err := openLakeToRead(ctx, *lakeURL)
 	if err != nil {
 		return err
 	}

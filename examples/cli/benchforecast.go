@@ -45,9 +45,16 @@ func runBenchForecast(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 || *meters < 1 || *days < 42 || *horizon < 1 {
-		fs.Usage()
-		return errUsage
+	switch {
+	case *meters < 1:
+		return usageError(fs, "--meters must be at least 1, got %d", *meters)
+	case *days < 42:
+		return usageError(fs, "--days must be at least 42, got %d", *days)
+	case *horizon < 1:
+		return usageError(fs, "--horizon must be at least 1, got %d", *horizon)
+	}
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	work := *dir
 	if work == "" {

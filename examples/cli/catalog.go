@@ -47,9 +47,8 @@ func runCatalogSync(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	f := &partition.Filter{}
 	var err error
@@ -78,7 +77,7 @@ func runCatalogSync(ctx context.Context, args []string, stdout, stderr io.Writer
 	if cf.url == "none" {
 		return errors.New("--catalog none: nothing to sync")
 	}
-	lake, err := mda.OpenBucket(ctx, *lakeURL)
+	lake, err := openLakeToRead(ctx, *lakeURL)
 	if err != nil {
 		return err
 	}
@@ -156,9 +155,8 @@ func runCatalogDDL(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	opts := &catalog.DDLOptions{Projection: *projection}
 	if *years != "" {
@@ -181,6 +179,11 @@ func runCatalogDDL(args []string, stdout, stderr io.Writer) error {
 			opts.ProjectionProperties = map[string]string{}
 		}
 		opts.ProjectionProperties["projection.model_name.values"] = strings.Join(names, ",")
+	}
+	locSet := false
+	fs.Visit(func(f *flag.Flag) { locSet = locSet || f.Name == "lake-location" })
+	if !locSet {
+		fmt.Fprintf(stderr, "mda catalog ddl: note: LOCATION %s is a placeholder; --lake-location sets the lake's root (e.g. s3://bucket/)\n", *lakeLoc)
 	}
 	loc := *lakeLoc
 	if !strings.HasSuffix(loc, "/") {

@@ -26,15 +26,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	workers := fs.Int("workers", 0, "parallel range workers (default: number of CPUs)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	var sf simFlags
-	sf.register(fs, 1000, 7)
+	sf.register(fs, defaultSimMeters, defaultSimDays)
 	var cf catalogFlags
 	cf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	var pw io.Writer = stderr
 	if *quiet {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"gocloud.dev/blob"
+
 	"github.com/openmda/mda"
 	"github.com/openmda/mda/catalog"
 	"github.com/openmda/mda/examples/server/web"
@@ -47,9 +49,8 @@ func runForecastTrain(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	loc, err := web.Location(*tz)
 	if err != nil {
@@ -69,7 +70,7 @@ func runForecastTrain(ctx context.Context, args []string, stdout, stderr io.Writ
 			return fmt.Errorf("--end: %w", err)
 		}
 	}
-	lake, err := mda.OpenBucket(ctx, *lakeURL)
+	lake, err := openLakeToRead(ctx, *lakeURL)
 	if err != nil {
 		return err
 	}
@@ -124,9 +125,11 @@ func runForecastRun(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 || *horizon < 1 {
-		fs.Usage()
-		return errUsage
+	if *horizon < 1 {
+		return usageError(fs, "--horizon must be at least 1, got %d", *horizon)
+	}
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	opts := &forecast.RunOptions{Model: *model, Version: *version, Horizon: *horizon, Workers: *workers}
 	if *start != "" {
@@ -136,7 +139,7 @@ func runForecastRun(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		opts.Start = t
 	}
-	lake, err := mda.OpenBucket(ctx, *lakeURL)
+	lake, err := openLakeToRead(ctx, *lakeURL)
 	if err != nil {
 		return err
 	}
@@ -184,15 +187,17 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 || *interval <= 0 || *interval >= 1 {
-		fs.Usage()
-		return errUsage
+	if *interval <= 0 || *interval >= 1 {
+		return usageError(fs, "--interval must be a probability between 0 and 1 (exclusive), got %g", *interval)
+	}
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	loc, err := web.Location(*tz)
 	if err != nil {
 		return err
 	}
-	lake, err := mda.OpenBucket(ctx, *lakeURL)
+	lake, err := openLakeToRead(ctx, *lakeURL)
 	if err != nil {
 		return err
 	}
@@ -225,12 +230,13 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 		nev += st.Events[k]
 	}
 	if st.Meters == 0 {
+		err := noAnomalyScores(st, *weeks, dataSpan(ctx, lake))
 		if nev == 0 {
-			return noAnomalyScores(st, *weeks)
+			return err
 		}
 		// Runs of stuck or zero reads need no history: they were found
 		// and written, though no day could be scored.
-		fmt.Fprintf(stderr, "warning: %v\n", noAnomalyScores(st, *weeks))
+		fmt.Fprintf(stderr, "warning: %v\n", err)
 	} else {
 		fmt.Fprintf(stdout, "anomalies %d (%s to %s, model %s): %d meters, %d meter-days scored, %d spikes, %d dips\n", st.Year,
 			st.From.Format(time.DateOnly), st.To.AddDate(0, 0, -1).Format(time.DateOnly), st.Model, st.Meters, st.Days, st.Spikes, st.Dips)
@@ -243,23 +249,39 @@ func runForecastAnomalies(ctx context.Context, args []string, stdout, stderr io.
 
 // noAnomalyScores is the error of a forecast anomalies run that scored no
 // meter-day: the detector needs forecast.DefaultMinHistoryDays days of
-// history before a day. The days of kW reads the run found are the hourly
-// partitions it scanned (in one pass), from weeks weeks before the year to
-// the last day it could score, over 24.
-func noAnomalyScores(st forecast.AnomalyStats, weeks int) error {
+// history before a day. The window it scanned runs from weeks weeks
+// before the year to the last day it could score; span, if known, is the
+// lake's first and last kW or kWh reading time (forecast.DataStart and
+// DataEnd), which says how much history there is.
+func noAnomalyScores(st forecast.AnomalyStats, weeks int, span *[2]time.Time) error {
 	if weeks <= 0 {
 		weeks = 8 // forecast.AnomalyOptions' default
 	}
-	from, to := st.From.AddDate(0, 0, -7*weeks).Format(time.DateOnly), st.To.AddDate(0, 0, -1).Format(time.DateOnly)
 	if st.Scan.Partitions == 0 {
+		from, to := st.From.AddDate(0, 0, -7*weeks).Format(time.DateOnly), st.To.AddDate(0, 0, -1).Format(time.DateOnly)
 		return fmt.Errorf("%w: no kW or kWh reads from %s to %s to score %d on", forecast.ErrNoData, from, to, st.Year)
 	}
 	held := ""
-	if st.Passes == 1 {
-		held = fmt.Sprintf(", and the lake holds %d days of reads from %s to %s", st.Scan.Partitions/24, from, to)
+	if span != nil {
+		held = fmt.Sprintf(", and the lake's kW and kWh reads run from %s to %s (%.1f days)", span[0].Format("2006-01-02 15:04"),
+			span[1].Format("2006-01-02 15:04"), span[1].Sub(span[0]).Hours()/24)
 	}
 	return fmt.Errorf("%w: no meter-day of %d scored: the detector needs %d days of history before a day it scores%s",
 		forecast.ErrHistory, st.Year, forecast.DefaultMinHistoryDays, held)
+}
+
+// dataSpan returns the lake's first and last kW or kWh reading time, or
+// nil if they cannot be found.
+func dataSpan(ctx context.Context, lake *blob.Bucket) *[2]time.Time {
+	first, err := forecast.DataStart(ctx, lake)
+	if err != nil {
+		return nil
+	}
+	last, err := forecast.DataEnd(ctx, lake)
+	if err != nil {
+		return nil
+	}
+	return &[2]time.Time{first, last}
 }
 
 // registerML adds to fs the catalog flags of the forecast and anomaly
@@ -381,9 +403,16 @@ func runForecastBacktest(ctx context.Context, args []string, stdout, stderr io.W
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *path == "" || fs.NArg() > 0 || (*protocol != "ett" && *protocol != "last-window") {
-		fs.Usage()
-		return errUsage
+	switch {
+	case *protocol == "":
+		return usageError(fs, "--protocol is required")
+	case *protocol != "ett" && *protocol != "last-window":
+		return usageError(fs, "unknown --protocol %q: want ett or last-window", *protocol)
+	case *path == "":
+		return usageError(fs, "--csv is required")
+	}
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	r, closer, err := forecast.OpenFile(*path)
 	if err != nil {

@@ -72,11 +72,10 @@ func (g *gridFlags) window() (from, to time.Time, err error) {
 }
 
 func (g *gridFlags) check(fs *flag.FlagSet) error {
-	if fs.NArg() > 0 || (g.format != "table" && g.format != "csv" && g.format != "json") {
-		fs.Usage()
-		return errUsage
+	if g.format != "table" && g.format != "csv" && g.format != "json" {
+		return usageError(fs, "unknown --format %q: want table, csv or json", g.format)
 	}
-	return nil
+	return noArgs(fs)
 }
 
 func runGridOutages(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -95,7 +94,7 @@ func runGridOutages(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	lake, err := mda.OpenBucket(ctx, gf.lake)
+	lake, err := openLakeToRead(ctx, gf.lake)
 	if err != nil {
 		return err
 	}
@@ -148,8 +147,7 @@ func runGridVoltVar(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	if *id == "" {
-		fs.Usage()
-		return errUsage
+		return usageError(fs, "--transformer is required")
 	}
 	at := time.Now().UTC()
 	if *atFlag != "" {
@@ -158,7 +156,7 @@ func runGridVoltVar(ctx context.Context, args []string, stdout, stderr io.Writer
 			return fmt.Errorf("--at: %w", err)
 		}
 	}
-	lake, err := mda.OpenBucket(ctx, gf.lake)
+	lake, err := openLakeToRead(ctx, gf.lake)
 	if err != nil {
 		return err
 	}
@@ -221,7 +219,7 @@ func runGridRollup(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if err != nil {
 		return err
 	}
-	lake, err := mda.OpenBucket(ctx, gf.lake)
+	lake, err := openLakeToRead(ctx, gf.lake)
 	if err != nil {
 		return err
 	}
@@ -342,9 +340,8 @@ func runGridSimulate(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	g, err := sf.generator()
 	if err != nil {
@@ -440,9 +437,11 @@ func runDataflowWeather(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *src == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+	if *src == "" {
+		return usageError(fs, "--src is required")
+	}
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	fi, err := os.Stat(*src)
 	if err != nil {
@@ -487,9 +486,14 @@ func runDataflowTopology(ctx context.Context, args []string, stdout, stderr io.W
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *src == "" || fs.NArg() > 0 || (*format != "table" && *format != "json") {
-		fs.Usage()
-		return errUsage
+	switch {
+	case *src == "":
+		return usageError(fs, "--src is required")
+	case *format != "table" && *format != "json":
+		return usageError(fs, "unknown --format %q: want table or json", *format)
+	}
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	lake, err := mda.OpenBucket(ctx, *lakeURL)
 	if err != nil {

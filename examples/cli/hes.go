@@ -22,9 +22,11 @@ import (
 // runServeHES serves the simulated head-end system API (simulator.HES).
 func runServeHES(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve-hes", "[flags]", stderr)
-	meters := fs.Int("meters", 100, "number of meters")
-	days := fs.Int("days", 7, "days of data")
-	seed := fs.Int64("seed", 0, "data set seed")
+	// The defaults are demo's and simulate's: the head-end serves the
+	// very reads of the demo lake.
+	meters := fs.Int("meters", defaultSimMeters, "number of meters")
+	days := fs.Int("days", defaultSimDays, "days of data")
+	seed := fs.Int64("seed", defaultSimSeed, "data set seed (the same as demo's and simulate's gives the same data)")
 	addr := fs.String("addr", "127.0.0.1:8081", "listen address")
 	apiKey := fs.String("api-key", "", "require this API key (x-api-key header or Bearer token)")
 	lateFraction := fs.Float64("late-fraction", 0, "fraction of reads that arrive late")
@@ -35,9 +37,11 @@ func runServeHES(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if *meters < 1 || *days < 1 {
+		return fmt.Errorf("--meters and --days must be at least 1, got %d and %d", *meters, *days)
 	}
 	g, err := simulator.New(&simulator.Options{Meters: *meters, Days: *days, Seed: *seed,
 		LateFraction: *lateFraction, LateOffset: *lateOffset, DuplicateFraction: *dupFraction})
@@ -60,11 +64,16 @@ func runServeHES(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "HES simulator: %d meters, %d days from %s, %d lines, on http://%s\n",
 		*meters, *days, start.Format(time.RFC3339), h.Lines(), ln.Addr())
 	// end= stops the windows after the simulated data's last arrival (the
-	// late lines' included), where a real head-end keeps going: without
-	// it a fetch walks every empty window up to the present.
-	end := start.AddDate(0, 0, *days).Add(max(*lateOffset, 0) + time.Hour).Truncate(time.Hour)
-	fmt.Fprintf(stdout, "  fetch with: mda fetch --source 'hes+http://%s/?start=%s&end=%s&window=6h' --inbound URL --lake URL\n", ln.Addr(),
-		start.Format(time.RFC3339), end.Format(time.RFC3339))
+	// late lines' included, and an hour for delays and duplicates), where
+	// a real head-end keeps going: without it a fetch walks every empty
+	// window up to the present. Whole days, for the day windows.
+	span := time.Duration(*days)*24*time.Hour + time.Hour
+	if *lateFraction > 0 {
+		span += max(*lateOffset, 0)
+	}
+	end := start.Add((span + 24*time.Hour - 1).Truncate(24 * time.Hour))
+	fmt.Fprintf(stdout, "  fetch with: mda fetch --source 'hes+http://%s/?start=%s&end=%s&window=24h' --lake %s\n", ln.Addr(),
+		start.Format(time.RFC3339), end.Format(time.RFC3339), mda.DefaultLakeURL)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -90,9 +99,11 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *srcURL == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+	if *srcURL == "" {
+		return usageError(fs, "--source is required")
+	}
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	lake, inbound, closeBuckets, err := openLakeAndInbound(ctx, *lakeURL, *inboundURL)
 	if err != nil {

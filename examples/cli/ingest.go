@@ -41,8 +41,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if fs.NArg() == 0 {
-		fs.Usage()
-		return errUsage
+		return usageError(fs, "no FILE to ingest")
 	}
 	lake, err := mda.OpenBucket(ctx, *lakeURL)
 	if err != nil {
@@ -170,9 +169,8 @@ func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	lake, err := mda.OpenBucket(ctx, *lakeURL)
 	if err != nil {

@@ -21,7 +21,7 @@ func commands() []command {
 	return []command{
 		{"demo", "simulate, ingest and show one meter's hourly consumption", runDemo},
 		{"simulate", "generate meter data in the guidance's HES CSV format", runSimulate},
-		{"ingest", "ingest HES CSV files into the lake", runIngest},
+		{"ingest", "ingest meter files into the lake: HES CSV, NEM12, D0010/D0275, ESPI, LCL, wide or mapped CSV, JSON lines, Quickstart", runIngest},
 		{"integrate", "merge staged reads into the lake's partitions", runIntegrate},
 		{"serve-hes", "serve the simulated head-end system API", runServeHES},
 		{"fetch", "fetch a HES source (API, drop folder, SFTP) into the inbound bucket and ingest it", runFetch},
@@ -117,6 +117,23 @@ func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// usageError prints why the command line is wrong ("mda query: --meter
+// is required"), then the flags, and returns errUsage (exit status 2).
+func usageError(fs *flag.FlagSet, format string, args ...any) error {
+	fmt.Fprintf(fs.Output(), "%s: %s\n\n", fs.Name(), fmt.Sprintf(format, args...))
+	fs.Usage()
+	return errUsage
+}
+
+// noArgs is usageError for a command that takes no arguments after its
+// flags, or nil.
+func noArgs(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return usageError(fs, "unexpected argument %q", fs.Arg(0))
+	}
+	return nil
 }
 
 // parse parses flags, mapping a parse error to errUsage (already printed).

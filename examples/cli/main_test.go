@@ -231,7 +231,31 @@ func TestCLIUsage(t *testing.T) {
 		{[]string{"ingest", "--bogus"}, 2, "flag provided but not defined"},
 		{[]string{"query", "--meter", "x", "--from", "yesterday"}, 1, "--from"},
 		{[]string{"query", "--meter", "x", "--type", "watts"}, 1, `unknown reading type "watts"`},
-		{[]string{"simulate", "--meters", "-3", "--out", "/dev/null"}, 1, "Meters -3"},
+		{[]string{"simulate", "--meters", "-3", "--out", "/dev/null"}, 1, "--meters must be at least 1, got -3"},
+		// Zero is not the simulator's default on the command line.
+		{[]string{"simulate", "--meters", "0", "--out", "/dev/null"}, 1, "--meters must be at least 1, got 0"},
+		{[]string{"simulate", "--days", "0", "--out", "/dev/null"}, 1, "--days must be at least 1, got 0"},
+		{[]string{"demo", "--days", "-1", "--lake", "mem://"}, 1, "--days must be at least 1, got -1"},
+		{[]string{"serve-hes", "--days", "0"}, 1, "--meters and --days must be at least 1, got 1000 and 0"},
+		{[]string{"simulate", "--start", "2024/03/01", "--out", "/dev/null"}, 1, `--start: want a day YYYY-MM-DD (UTC), e.g. 2024-03-01, got "2024/03/01"`},
+		// A usage error says why before the usage.
+		{[]string{"query", "--from", "2024-03-01"}, 2, "mda query: --meter is required\n\nUsage: mda query"},
+		{[]string{"query", "--meter", "x", "--format", "xml"}, 2, `mda query: unknown --format "xml": want csv or json`},
+		{[]string{"query", "--meter", "x", "extra"}, 2, `mda query: unexpected argument "extra"`},
+		{[]string{"grid", "outages", "--format", "xml"}, 2, `mda grid outages: unknown --format "xml"`},
+		{[]string{"grid", "voltvar"}, 2, "mda grid voltvar: --transformer is required"},
+		{[]string{"fetch"}, 2, "mda fetch: --source is required"},
+		{[]string{"serve", "extra"}, 2, `mda serve: unexpected argument "extra"`},
+		{[]string{"forecast", "run", "--horizon", "0"}, 2, "mda forecast run: --horizon must be at least 1, got 0"},
+		{[]string{"forecast", "backtest", "--csv", "x.csv"}, 2, "mda forecast backtest: --protocol is required"},
+		{[]string{"ingest"}, 2, "mda ingest: no FILE to ingest"},
+		// --from after --to is an empty range, with --hourly or without.
+		{[]string{"query", "--meter", "x", "--from", "2024-03-01", "--to", "2024-02-01", "--lake", "mem://"}, 1, "--from 2024-03-01 --to 2024-02-01 is an empty range"},
+		// bench lists its subcommands like every command with subcommands.
+		{[]string{"bench", "-h"}, 0, "Usage: mda bench SUBCOMMAND"},
+		{[]string{"bench"}, 2, "forecast"},
+		{[]string{"bench", "nope"}, 2, `mda bench: unknown subcommand "nope"`},
+		{[]string{"help"}, 0, "NEM12"},
 		{[]string{"ingest", "--lake", "nosuch://x", "f.csv"}, 1, "nosuch"},
 		{[]string{"ingest", "--quiet", "--lake", "mem://", "/nonexistent/file.csv"}, 1, "file.csv"},
 	}
@@ -267,5 +291,48 @@ func TestCLIIngestMappedCSV(t *testing.T) {
 	}
 	if code, _, errs := runCLI(t, "ingest", "--lake", lake, "--quiet", "--map", "bogus=1", file); code != 1 || !strings.Contains(errs, "unknown key") {
 		t.Errorf("bad --map: exit %d, %s", code, errs)
+	}
+}
+
+// TestCLIMissingLake: the commands that read the lake refuse a file://
+// lake that does not exist, with the lake's URL, and do not create it
+// (mda.OpenBucket would, and the mistyped lake read as empty, exit 0).
+func TestCLIMissingLake(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "mda-dta")
+	lake := "file://" + filepath.ToSlash(dir)
+	for _, args := range [][]string{
+		{"query", "--meter", "m", "--from", "2024-03-01", "--to", "2024-03-01"},
+		{"query", "--meter", "m", "--hourly"},
+		{"grid", "outages", "--from", "2024-03-01", "--to", "2024-03-08"},
+		{"grid", "rollup", "--from", "2024-03-01", "--to", "2024-03-08"},
+		{"grid", "loading", "--from", "2024-03-01", "--to", "2024-03-08"},
+		{"grid", "voltvar", "--transformer", "t"},
+		{"serve", "--addr", "127.0.0.1:0"},
+		{"forecast", "train", "--quiet"},
+		{"forecast", "run", "--quiet"},
+		{"forecast", "anomalies", "--quiet"},
+		{"catalog", "sync"},
+		{"bench", "query", "--runs", "1"},
+	} {
+		code, out, errs := runCLI(t, append(args, "--lake", lake)...)
+		if code != 1 || !strings.Contains(errs, "lake "+lake+" does not exist") {
+			t.Errorf("mda %s on a missing lake: exit %d: %s%s", strings.Join(args, " "), code, out, errs)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Fatalf("mda %s created the missing lake", strings.Join(args, " "))
+		}
+	}
+}
+
+// TestCLICatalogDDLPlaceholder: catalog ddl without --lake-location says
+// on stderr that its LOCATION is a placeholder, and with it does not.
+func TestCLICatalogDDLPlaceholder(t *testing.T) {
+	code, out, errs := runCLI(t, "catalog", "ddl")
+	if code != 0 || !strings.Contains(out, "s3://your-lake-bucket/readings/") || !strings.Contains(errs, "placeholder") {
+		t.Errorf("catalog ddl: exit %d, stderr %q", code, errs)
+	}
+	code, out, errs = runCLI(t, "catalog", "ddl", "--lake-location", "s3://lake/")
+	if code != 0 || !strings.Contains(out, "s3://lake/readings/") || errs != "" {
+		t.Errorf("catalog ddl --lake-location: exit %d, stderr %q", code, errs)
 	}
 }

@@ -34,9 +34,16 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *meterID == "" || fs.NArg() > 0 || (*format != "csv" && *format != "json") || *interval < 0 {
-		fs.Usage()
-		return errUsage
+	switch {
+	case *meterID == "":
+		return usageError(fs, "--meter is required")
+	case *format != "csv" && *format != "json":
+		return usageError(fs, "unknown --format %q: want csv or json", *format)
+	case *interval < 0:
+		return usageError(fs, "--interval must not be negative, got %v", *interval)
+	}
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	if *hourly {
 		typeSet := false
@@ -62,15 +69,15 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			f.Types = append(f.Types, meter.Type(t))
 		}
 	}
-	lake, err := mda.OpenBucket(ctx, *lakeURL)
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return fmt.Errorf("--from %s --to %s is an empty range", *from, *to)
+	}
+	lake, err := openLakeToRead(ctx, *lakeURL)
 	if err != nil {
 		return err
 	}
 	defer lake.Close()
 	if *hourly {
-		if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-			return fmt.Errorf("--from %s --to %s is an empty range", *from, *to)
-		}
 		return queryHourly(ctx, lake, *meterID, f.From, f.To, *interval, *format, stdout, stderr)
 	}
 	reads, stats, err := partition.ReadAll(ctx, lake, f)

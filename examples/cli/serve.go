@@ -36,16 +36,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("--tz: %w", err)
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	for k := range strings.SplitSeq(os.Getenv("MDA_API_KEYS"), ",") {
 		if k = strings.TrimSpace(k); k != "" {
 			keys = append(keys, k)
 		}
 	}
-	lake, err := mda.OpenBucket(ctx, *lakeURL)
+	lake, err := openLakeToRead(ctx, *lakeURL)
 	if err != nil {
 		return err
 	}

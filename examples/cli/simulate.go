@@ -9,6 +9,15 @@ import (
 	"github.com/openmda/mda/simulator"
 )
 
+// The generator's defaults on the command line, shared by simulate, demo
+// and serve-hes so that they give the same data unless told otherwise.
+// The start (2024-03-01) and interval (15m) are the simulator's defaults.
+const (
+	defaultSimMeters = 1000
+	defaultSimDays   = 7
+	defaultSimSeed   = 1
+)
+
 // simFlags are the generator's flags, shared by simulate, demo and grid
 // simulate.
 type simFlags struct {
@@ -33,7 +42,7 @@ func (s *simFlags) register(fs interface {
 	fs.IntVar(&s.days, "days", days, "number of days")
 	fs.DurationVar(&s.interval, "interval", 15*time.Minute, "read interval")
 	fs.StringVar(&s.start, "start", "2024-03-01", "first day (YYYY-MM-DD, UTC)")
-	fs.Int64Var(&s.seed, "seed", 1, "random seed; the same seed gives the same file")
+	fs.Int64Var(&s.seed, "seed", defaultSimSeed, "random seed; the same seed gives the same file")
 	fs.Float64Var(&s.late, "late-fraction", 0, "fraction of lines that arrive late")
 	fs.DurationVar(&s.lateOffset, "late-offset", 24*time.Hour, "how late a late line arrives")
 	fs.Float64Var(&s.duplicate, "duplicate-fraction", 0, "fraction of lines delivered twice")
@@ -42,9 +51,17 @@ func (s *simFlags) register(fs interface {
 }
 
 func (s *simFlags) generator() (*simulator.Generator, error) {
+	// The simulator takes zero for its default; on the command line a
+	// zero is a mistake, not a request for 1,000 meters or 7 days.
+	if s.meters < 1 {
+		return nil, fmt.Errorf("--meters must be at least 1, got %d", s.meters)
+	}
+	if s.days < 1 {
+		return nil, fmt.Errorf("--days must be at least 1, got %d", s.days)
+	}
 	start, err := time.Parse("2006-01-02", s.start)
 	if err != nil {
-		return nil, fmt.Errorf("--start: want YYYY-MM-DD: %w", err)
+		return nil, fmt.Errorf("--start: want a day YYYY-MM-DD (UTC), e.g. 2024-03-01, got %q", s.start)
 	}
 	o := &simulator.Options{
 		Meters: s.meters, FirstMeter: s.firstMeter, Start: start, Days: s.days, Interval: s.interval, Seed: s.seed,
@@ -72,14 +89,13 @@ func printFaults(w io.Writer, g *simulator.Generator) {
 func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("simulate", "[flags] --out FILE.csv.gz", stderr)
 	var sf simFlags
-	sf.register(fs, 1000, 7)
+	sf.register(fs, defaultSimMeters, defaultSimDays)
 	out := fs.String("out", "meter-readings.csv.gz", "output file; .gz and .zst compress")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	g, err := sf.generator()
 	if err != nil {

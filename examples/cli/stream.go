@@ -32,9 +32,11 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *subURL == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+	if *subURL == "" {
+		return usageError(fs, "--sub is required")
+	}
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	if *voltage != "kV" && *voltage != "V" {
 		return fmt.Errorf("--voltage-unit %q: want kV or V", *voltage)
