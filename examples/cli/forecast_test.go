@@ -228,7 +228,7 @@ func TestCLIForecastHistoryTooShort(t *testing.T) {
 	}
 	// It says what the lake holds, not the window it scanned (from 8 weeks
 	// before the year).
-	if !strings.Contains(errs, "the lake's kW and kWh reads run from 2024-03-01 00:00 to 2024-03-07 23:45 (7.0 days)") || strings.Contains(errs, "2023-") {
+	if !strings.Contains(errs, "the lake's kW and kWh reads run from 2024-03-01 00:15 to 2024-03-08 00:00 (7.0 days)") || strings.Contains(errs, "2023-") {
 		t.Errorf("forecast anomalies does not say what the lake holds: %s", errs)
 	}
 	// Another year: nothing to score, and it says so.

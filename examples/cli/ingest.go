@@ -137,7 +137,11 @@ func printIngestStats(w io.Writer, st mda.IngestStats) {
 		return
 	}
 	fmt.Fprintf(w, "ingested %s\n", st.Source)
-	fmt.Fprintf(w, "  rows read          %12d lines (%s, %d ranges)\n", st.Lines, mb(st.Bytes), st.Ranges)
+	unit := "lines"
+	if st.Format != "" && st.Format != meter.HESCSVFormat {
+		unit = "records" // a read, or a bad record, of a format read whole
+	}
+	fmt.Fprintf(w, "  records read       %12d %s (%s, %d ranges)\n", st.Lines, unit, mb(st.Bytes), st.Ranges)
 	if !st.Backfill || st.Late > 0 || st.LateEvents > 0 { // live, or a total with live files
 		backfills := ""
 		if st.Backfills > 0 {
@@ -152,12 +156,12 @@ func printIngestStats(w io.Writer, st mda.IngestStats) {
 		fmt.Fprintf(w, "  reads staged       %12d (backfill: late detection off)\n", st.Staged)
 		fmt.Fprintf(w, "  late events        %12d (backfill: none sent; its reads do not move the watermark)\n", st.LateEvents)
 	}
-	fmt.Fprintf(w, "  reads written      %12d (after de-duplication: %d duplicates dropped)\n", st.Reads, st.Duplicates)
+	fmt.Fprintf(w, "  reads written      %12d (all the reads of the partitions touched; %d of this input's were duplicates, dropped)\n", st.Reads, st.Duplicates)
 	fmt.Fprintf(w, "  lines quarantined  %12d\n", st.Quarantined)
 	fmt.Fprintf(w, "  partitions         %12d\n", st.Partitions)
 	fmt.Fprintf(w, "  files              %12d (%s)\n", st.Files, mb(st.OutputBytes))
 	fmt.Fprintf(w, "  elapsed            %12s\n", st.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(w, "  rows/s             %12.0f (%.0f reads/s)\n", st.LinesPerSecond(), float64(st.Staged)/st.Elapsed.Seconds())
+	fmt.Fprintf(w, "  records/s          %12.0f (%.0f reads/s)\n", st.LinesPerSecond(), float64(st.Staged)/st.Elapsed.Seconds())
 }
 
 func runIntegrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

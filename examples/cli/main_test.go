@@ -42,7 +42,7 @@ func TestCLIEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("ingest: exit %d: %s%s", code, out, errs)
 	}
-	for _, want := range []string{"rows read", "reads staged", "reads written", "23040", "lines quarantined", "partitions", "files", "elapsed", "rows/s"} {
+	for _, want := range []string{"records read", "reads staged", "reads written", "23040", "lines quarantined", "partitions", "files", "elapsed", "records/s"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("ingest summary lacks %q:\n%s", want, out)
 		}
@@ -59,8 +59,8 @@ func TestCLIEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// One day, inclusive of its last read at 24:00 (the next day's 00:00 is excluded
-	// by --to's day end), two types: 96 x 2 reads plus the header.
+	// One day, its reads stamped 00:15 to the next midnight, two types:
+	// 96 x 2 reads plus the header.
 	if len(rows) != 1+2*96 {
 		t.Errorf("query returned %d rows, want %d", len(rows)-1, 2*96)
 	}
@@ -75,7 +75,7 @@ func TestCLIEndToEnd(t *testing.T) {
 	}
 	// Integration registered the partitions in the lake's manifest catalog.
 	code, out, errs = runCLI(t, "catalog", "sync", "--lake", lake, "--dry-run")
-	if code != 0 || !strings.Contains(out, "would add 0") || !strings.Contains(out, "288 partitions in the lake, 288 in the catalog") {
+	if code != 0 || !strings.Contains(out, "would add 0") || !strings.Contains(out, "294 partitions in the lake, 294 in the catalog") {
 		t.Errorf("catalog after ingest: exit %d: %s%s", code, out, errs)
 	}
 	code, out, errs = runCLI(t, "catalog", "ddl", "--projection")
@@ -107,7 +107,7 @@ func TestCLILateReads(t *testing.T) {
 		t.Fatalf("simulate output has no duplicate count: %s", out)
 	}
 	dupLines, _ := strconv.Atoi(m[1])
-	wantDups := fmt.Sprintf("(after de-duplication: %d duplicates dropped)", 6*dupLines)
+	wantDups := fmt.Sprintf("%d of this input's were duplicates, dropped)", 6*dupLines)
 	code, out, errs = runCLI(t, "ingest", "--lake", lake, "--quiet", file)
 	if code != 0 {
 		t.Fatalf("ingest: %s%s", out, errs)
@@ -130,7 +130,7 @@ func TestCLILateReads(t *testing.T) {
 		t.Fatalf("forced ingest: %s%s", out3, errs)
 	}
 	// Re-delivered reads are not late, and all were in the lake already.
-	if !strings.Contains(out3, "(0 late)") || !noLateEvents.MatchString(out3) || !strings.Contains(out3, fmt.Sprintf("%d duplicates dropped", 17280+6*dupLines)) {
+	if !strings.Contains(out3, "(0 late)") || !noLateEvents.MatchString(out3) || !strings.Contains(out3, fmt.Sprintf("%d of this input's were duplicates", 17280+6*dupLines)) {
 		t.Errorf("forced ingest of a file in the lake:\n%s", out3)
 	}
 	if code, out, errs := runCLI(t, "integrate", "--lake", lake); code != 0 || !strings.Contains(out, "integrated 0 range commits") {

@@ -24,9 +24,9 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	lakeURL := fs.String("lake", mda.DefaultLakeURL, "lake bucket URL")
 	meterID := fs.String("meter", "", "meter id (required)")
 	types := fs.String("type", "kw", "reading types, comma-separated, or 'all' (--hourly chooses kw or kwh itself)")
-	from := fs.String("from", "", "first day YYYY-MM-DD, or an RFC 3339 instant (inclusive)")
-	to := fs.String("to", "", "last day YYYY-MM-DD (inclusive: the whole day), or an RFC 3339 instant (exclusive;\n"+
-		"with --hourly the bounds are of intervals: reads stamped in (from, to], since a read ends its interval)")
+	from := fs.String("from", "", "first day YYYY-MM-DD, or an RFC 3339 instant")
+	to := fs.String("to", "", "last day YYYY-MM-DD (the whole day), or an RFC 3339 instant; the reads stamped in (from, to]\n"+
+		"count, since a read ends its interval: a day's reads run from 00:15 to the next midnight")
 	format := fs.String("format", "csv", "output format: csv or json")
 	hourly := fs.Bool("hourly", false, "print energy per hour in kWh instead of reads: kwh reads summed, else kw reads times the interval,\n"+
 		"each counted in the hour its interval falls in (a read stamped 10:00 ends the interval 09:45-10:00)")
@@ -79,6 +79,13 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer lake.Close()
 	if *hourly {
 		return queryHourly(ctx, lake, *meterID, f.From, f.To, *interval, *format, stdout, stderr)
+	}
+	// Reads stamped in (from, to], as /reads and --hourly count them.
+	if !f.From.IsZero() {
+		f.From = f.From.Add(time.Millisecond)
+	}
+	if !f.To.IsZero() {
+		f.To = f.To.Add(time.Millisecond)
 	}
 	reads, stats, err := partition.ReadAll(ctx, lake, f)
 	if err != nil {
