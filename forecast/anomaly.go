@@ -81,7 +81,7 @@ type AnomalyOptions struct {
 
 // AnomalyStats reports a DetectAnomalies run.
 type AnomalyStats struct {
-	Year int
+	Year int // the year scored (AnomalyOptions.Year, or the default)
 	// From and To bound the scored days, [From, To).
 	From, To time.Time
 	// Meters counts the meters with at least one scored day; Days the
@@ -89,23 +89,25 @@ type AnomalyStats struct {
 	// outside the interval.
 	Meters       int
 	Days         int64
-	Spikes, Dips int64
+	Spikes, Dips int64 // rows with Anomaly +1 and -1
 	// Files are the anomalies table's files (tables.AnomalyRow).
 	Files []string
 	// Events counts the anomaly events that start in the year, by kind,
 	// and EventFiles are their files (tables.AnomalyEventRow).
 	Events     map[AnomalyKind]int64
 	EventFiles []string
-	Bytes      int64
-	Model      string
+	Bytes      int64 // bytes written to both tables
+	// Model is the model column of the rows written, which names the
+	// detector and its settings, e.g. "weekday-level-8w-logmad-0.98".
+	Model string
 	// Weather is the station and balance point the days followed
 	// (AnomalyOptions.Weather), nil if none.
 	Weather *Weather
 	// Passes is the number of scans of the lake (more than one when the
 	// meters' hourly grid exceeds the memory budget).
 	Passes  int
-	Scan    partition.ScanStats
-	Elapsed time.Duration
+	Scan    partition.ScanStats // the scans' statistics, added up
+	Elapsed time.Duration       // wall-clock time of the run
 }
 
 // Dirs returns the directories of the anomalies and anomaly events tables

@@ -34,11 +34,14 @@ var AnomalyKinds = []AnomalyKind{KindSpike, KindDip, KindFlat, KindZero, KindDro
 
 // AnomalyEvent is one anomaly of one meter, [Start, End).
 type AnomalyEvent struct {
+	// Kind is the kind of event: spike, dip, flat, zero or drop.
 	Kind AnomalyKind
 	// Resolution is what was scored: 24h for daily spikes and dips and for
 	// drops, 1h for hourly spikes and dips, the series' step for flat and
 	// zero runs.
 	Resolution time.Duration
+	// Start and End bound the event, [Start, End): the scored intervals
+	// it covers, for a drop its first day to the day it was confirmed.
 	Start, End time.Time
 	// Observed and Expected are the energy (kWh) over the event's scored
 	// intervals: what the meter read and what its history predicts.
@@ -117,9 +120,9 @@ type DetectOptions struct {
 	// the untouched series, at F1 0.56 and 0.70 for the injected ones;
 	// NoLift 155 and 146 (F1 0.35, 0.51), and with EventInterval 0.999
 	// 65 and 49 (F1 0.34, 0.62).
-	LiftShare, SpikeLift, DipLift float64
-	LiftDays                      int
-	NoLift                        bool
+	LiftShare, SpikeLift, DipLift float64 // shares: LiftShare in (0, 1], SpikeLift > 0, DipLift in (0, 1); others mean the default
+	LiftDays                      int     // reference days; an interval needs at least half of them read to count
+	NoLift                        bool    // skip the whole-day test of daily spikes and dips
 	// HourEventInterval is the same for hours; 0 means 0.9999 (an hour
 	// of a household is far noisier than its day).
 	HourEventInterval float64

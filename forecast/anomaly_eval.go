@@ -31,7 +31,7 @@ type KindScore struct {
 	// Kind is the kind; Resolution distinguishes the hourly spikes and
 	// dips (1h) from the daily ones (24h) for the same injections.
 	Kind       AnomalyKind
-	Resolution time.Duration
+	Resolution time.Duration // 1h for hourly spikes and dips, else 24h
 	// Injected anomalies, and how many an event of the kind overlapped.
 	Injected int
 	Found    int
@@ -39,10 +39,13 @@ type KindScore struct {
 	// injections; FalsePositives of them overlap no injection (real
 	// anomalies of the households among them).
 	Events         int
-	FalsePositives int
+	FalsePositives int // events that overlap no injection
 	// Untouched counts the events of the kind on the real series without
 	// injections.
-	Untouched             int
+	Untouched int
+	// Precision is the share of Events that overlap an injection, Recall
+	// Found/Injected and F1 their harmonic mean (0 when both are 0); each
+	// is NaN when undefined (no events or no injections).
 	Precision, Recall, F1 float64
 	// Sizes splits Injected and Found by the size of the injection: m for
 	// spikes, dips and drops, hours for flat and zero runs.
@@ -51,8 +54,8 @@ type KindScore struct {
 
 // SizeBand counts the injections of sizes in [Lo, Hi] and those found.
 type SizeBand struct {
-	Lo, Hi          float64
-	Injected, Found int
+	Lo, Hi          float64 // sizes as in KindScore.Sizes; a size on a bound shared by two bands counts in the lower
+	Injected, Found int     // injections in the band, and those an event overlapped
 }
 
 // Name is the kind, with "/hour" for hourly spikes and dips.
@@ -65,15 +68,15 @@ func (k KindScore) Name() string {
 
 // EvalResult is the outcome of EvalAnomalies.
 type EvalResult struct {
-	Seed    uint64
-	PerKind int
+	Seed    uint64 // EvalOptions.Seed
+	PerKind int    // EvalOptions.PerKind, or its default
 	// Meters and MeterYears measure the data (the real series).
 	Meters     int
-	MeterYears float64
+	MeterYears float64 // the series' total length in years of 365.25 days
 	// Kinds holds spike, dip, flat, zero and drop (daily spikes and dips),
 	// then spike/hour and dip/hour.
 	Kinds   []KindScore
-	Seconds float64
+	Seconds float64 // wall-clock time of the evaluation
 }
 
 // The injected anomalies, as the brief of the evaluation sets them.

@@ -12,7 +12,7 @@ import (
 // ETT files by row: train [0, Train), validation [Train, Val), test
 // [Val, Test), each non-training split starting Lookback rows early so that
 // its first window is complete. Rows from Test on are unused.
-type ETTSplit struct{ Train, Val, Test int }
+type ETTSplit struct{ Train, Val, Test int } // end rows (exclusive) of the three splits
 
 // ETTh1Split is 12/4/4 months of 30 days of hourly rows.
 var ETTh1Split = ETTSplit{Train: 12 * 30 * 24, Val: 16 * 30 * 24, Test: 20 * 30 * 24}
@@ -21,7 +21,8 @@ var ETTh1Split = ETTSplit{Train: 12 * 30 * 24, Val: 16 * 30 * 24, Test: 20 * 30 
 type ETTOptions struct {
 	Lookback int   // 0 means 336
 	Horizons []int // nil means 96, 192, 336, 720
-	Split    ETTSplit
+	// Split is the split of the rows; the zero value means ETTh1Split.
+	Split ETTSplit
 	// Season is the seasonal-naive baseline's season; 0 means 24.
 	Season int
 	// Individual fits one model per channel instead of weights shared by
@@ -35,13 +36,13 @@ type ETTOptions struct {
 // ETTResult is one horizon of BacktestETT. Metrics are on the z-scored
 // scale, averaged over every test window (stride 1), step and channel.
 type ETTResult struct {
-	Horizon  int       `json:"horizon"`
-	Windows  int       `json:"windows"`
-	Lambda   []float64 `json:"lambda"` // one per model
-	ValMSE   []float64 `json:"val_mse"`
-	Model    Metrics   `json:"model"`
-	Baseline Metrics   `json:"seasonal_naive"`
-	Seconds  float64   `json:"seconds"`
+	Horizon  int       `json:"horizon"`        // intervals forecast, H
+	Windows  int       `json:"windows"`        // test windows per channel
+	Lambda   []float64 `json:"lambda"`         // one per model
+	ValMSE   []float64 `json:"val_mse"`        // validation MSE of each model at its Lambda
+	Model    Metrics   `json:"model"`          // Linear's errors
+	Baseline Metrics   `json:"seasonal_naive"` // the seasonal-naive baseline's errors
+	Seconds  float64   `json:"seconds"`        // wall-clock time of the horizon's fits and scoring
 }
 
 // BacktestETT runs the long-horizon benchmark protocol on the channels of an
@@ -238,34 +239,36 @@ func DefaultMeterOptions(season int) *LinearOptions {
 // MeterResult is one meter's scores: on the last window and pooled over
 // all rolling origins.
 type MeterResult struct {
-	ID              string  `json:"id"`
-	Model           Metrics `json:"model"`
-	Baseline        Metrics `json:"seasonal_naive"`
-	ModelRolling    Metrics `json:"model_rolling"`
-	BaselineRolling Metrics `json:"seasonal_naive_rolling"`
+	ID              string  `json:"id"`                     // Meter.ID
+	Model           Metrics `json:"model"`                  // Linear on the last window
+	Baseline        Metrics `json:"seasonal_naive"`         // seasonal-naive on the last window
+	ModelRolling    Metrics `json:"model_rolling"`          // Linear pooled over all origins
+	BaselineRolling Metrics `json:"seasonal_naive_rolling"` // seasonal-naive pooled over all origins
 }
 
 // Summary aggregates meters: MeanMASE is the mean of per-meter MASE (each
 // meter counts once, whatever its size); Pooled holds the other metrics
 // over all points of all meters (so WQL is a ratio of totals, as in the
 // Chronos benchmark).
+//
+// The means skip meters whose metric is NaN, and are NaN when none has it.
 type Summary struct {
 	MeanMASE float64 `json:"mean_mase"`
-	MeanMAE  float64 `json:"mean_mae"`
-	MeanWQL  float64 `json:"mean_wql"`
+	MeanMAE  float64 `json:"mean_mae"` // mean of per-meter MAE, in the series' unit
+	MeanWQL  float64 `json:"mean_wql"` // mean of per-meter WQL
 	Pooled   Metrics `json:"pooled"`
 }
 
 // LastWindowResult is the outcome of BacktestLastWindow.
 type LastWindowResult struct {
-	Season, Horizon, Origins, Stride int
-	Lookback                         int
-	Lambda                           float64
-	TrainEnd                         []time.Time // per meter: first interval not used to fit
-	Meters                           []MeterResult
-	Model, Baseline                  Summary // last window
-	ModelRolling, BaselineRolling    Summary // all origins
-	Seconds                          float64
+	Season, Horizon, Origins, Stride int           // LastWindowOptions in effect, defaults filled in
+	Lookback                         int           // the model's look-back, in intervals
+	Lambda                           float64       // the model's ridge penalty (chosen when not set)
+	TrainEnd                         []time.Time   // per meter: first interval not used to fit
+	Meters                           []MeterResult // per meter, in the order given
+	Model, Baseline                  Summary       // last window
+	ModelRolling, BaselineRolling    Summary       // all origins
+	Seconds                          float64       // wall-clock time of the fit and scoring
 }
 
 // BacktestLastWindow scores Linear against seasonal-naive on the last

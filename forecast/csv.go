@@ -127,7 +127,7 @@ func ReadWide(ctx context.Context, r io.Reader) ([]string, []Series, error) {
 
 // Meter is one meter's series from a long-format file.
 type Meter struct {
-	ID string
+	ID string // the id column's value
 	Series
 }
 

@@ -21,8 +21,11 @@ import (
 // count the stage's units: hours of reads for "scan", meters for "fit",
 // "forecast" and "score", files for "write". Total is 0 when unknown.
 type Progress struct {
+	// Stage names the job's step: "discover", "weather", "scan", "fit",
+	// "forecast", "score" or, at the end of Train, "done" (meters with a
+	// model of meters selected).
 	Stage       string
-	Done, Total int64
+	Done, Total int64 // units done so far, and in all (0 if unknown)
 }
 
 // DefaultMemoryBudget bounds the per-meter grid a batch job keeps while it

@@ -53,7 +53,9 @@ type LinearOptions struct {
 	// size). 0 means: choose from Lambdas by validation MSE.
 	Lambda  float64
 	Lambdas []float64 // grid searched when Lambda is 0; nil means a log grid 1e-4..300
-	Norm    Norm
+	// Norm is how each look-back window's level is removed; the zero
+	// value is NormMean.
+	Norm Norm
 	// ScaleSeries divides every series (and every history at Predict) by its
 	// mean absolute value, so that weights shared across meters are not
 	// dominated by the largest meter.

@@ -23,8 +23,8 @@ type Model interface {
 
 // Forecast holds a forecast of Len() intervals starting at Start.
 type Forecast struct {
-	Start time.Time
-	Step  time.Duration
+	Start time.Time     // start of the first forecast interval: the history's End
+	Step  time.Duration // the history's step
 	// Point is the model's point forecast: the least-squares (mean) forecast
 	// for Linear, the value one season back for SeasonalNaive. Use it for
 	// MSE; use P50 for absolute-error metrics such as MAE and MASE.

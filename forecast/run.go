@@ -58,17 +58,17 @@ type RunOptions struct {
 
 // RunStats reports a Run.
 type RunStats struct {
-	Model, Version string
-	Start          time.Time
-	Horizon        int
+	Model, Version string    // the model version used (Version resolved from LATEST if unset)
+	Start          time.Time // the first forecast hour, UTC
+	Horizon        int       // the hours forecast
 	// Meters counts the meters forecast, Skipped those of the model without
 	// enough recent reads for a look-back window.
 	Meters, Skipped int
-	Rows            int64
-	Files           []string
-	Bytes           int64
-	Scan            partition.ScanStats
-	Elapsed         time.Duration
+	Rows            int64               // forecast rows written, one per meter and hour
+	Files           []string            // the keys of the files written in the lake
+	Bytes           int64               // bytes written
+	Scan            partition.ScanStats // the history scans' statistics, added up
+	Elapsed         time.Duration       // wall-clock time of the run
 }
 
 // Run forecasts the Horizon hours from Start of every meter of a trained

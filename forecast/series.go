@@ -13,9 +13,9 @@ import (
 // grid regular (instead of dropping gaps) is what lets every model index
 // "one season ago" by subtraction.
 type Series struct {
-	Start  time.Time
-	Step   time.Duration
-	Values []float64
+	Start  time.Time     // start of the first interval (unlike meter.Reading.Time, an end)
+	Step   time.Duration // length of every interval; positive
+	Values []float64     // one value per interval, NaN where missing
 }
 
 // Len is the number of intervals, missing ones included.
@@ -52,7 +52,7 @@ func (s Series) Missing() int {
 
 // Point is one timestamped value, as read from a long-format file.
 type Point struct {
-	Time  time.Time
+	Time  time.Time // the point's time, laid on a Series grid as an interval start
 	Value float64
 }
 

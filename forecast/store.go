@@ -43,8 +43,12 @@ func latestKey(model string) string { return ModelsPrefix + model + "/LATEST" }
 // Manifest describes a trained model version: what it was trained on, how,
 // where its shards are and how well it forecast held-out data.
 type Manifest struct {
-	Format  int    `json:"format"`
-	Model   string `json:"model"`
+	// Format is the version of the store's encoding; ReadManifest and
+	// LoadShard refuse any other than this build's.
+	Format int    `json:"format"`
+	Model  string `json:"model"` // the model's name (TrainOptions.Model)
+	// Version names this version: the end of the training window
+	// (yyyyMMddTHHZ) and a hash of the window, options and meters.
 	Version string `json:"version"`
 	// Kind is "linear-per-meter" (one Linear per meter) or "linear-pooled"
 	// (one Linear per shard, shared by its meters).
@@ -53,8 +57,11 @@ type Manifest struct {
 	From time.Time `json:"from"`
 	To   time.Time `json:"to"`
 	// Location is the time zone of the calendar regressors.
-	Location string        `json:"location"`
-	Linear   LinearOptions `json:"linear"`
+	Location string `json:"location"`
+	// Linear is the model template in effect (TrainOptions.Linear, defaults
+	// filled in), with which LoadShard decodes the models; it holds no
+	// temperatures (see Weather).
+	Linear LinearOptions `json:"linear"`
 	// Weather, if set, is where the temperature regressors come from
 	// (TrainOptions.Weather); Linear then holds no temperatures, which
 	// Run reads for each forecast.
@@ -63,7 +70,7 @@ type Manifest struct {
 	// little history).
 	Meters  int     `json:"meters"`
 	Skipped int     `json:"skipped"`
-	Shards  []Shard `json:"shards"`
+	Shards  []Shard `json:"shards"` // sorted by Path
 	// Holdout scores each meter's last Horizon hours forecast by a model
 	// fitted without them; InSample the same hours forecast by the stored
 	// model, which saw them (the gap between the two is overfitting).
@@ -78,22 +85,24 @@ type Manifest struct {
 // The ids are in the manifest so that Run can read the history of a group
 // of shards before it loads their models one shard at a time.
 type Shard struct {
-	Path   string   `json:"path"`
-	Meters int      `json:"meters"`
-	IDs    []string `json:"meter_ids"`
+	Path   string   `json:"path"`      // file name in the version's directory (ModelDir)
+	Meters int      `json:"meters"`    // the number of meters, len(IDs)
+	IDs    []string `json:"meter_ids"` // the meters whose models the file holds
 }
 
 // Scores summarise per-meter forecast errors: MASE (season 24) per meter,
 // as a mean and a median (the median is what a typical meter sees; a few
 // near-constant meters make the mean large), and the point and quantile
 // errors pooled over all meters' hours.
+//
+// A score without data is NaN (null in JSON).
 type Scores struct {
-	Meters     int        `json:"meters"`
-	MeanMASE   jsonFloat  `json:"mean_mase"`
-	MedianMASE jsonFloat  `json:"median_mase"`
-	MAE        jsonFloat  `json:"mae_kwh"`
-	WQL        jsonFloat  `json:"wql"`
-	Coverage   [3]float64 `json:"coverage_p10_p50_p90"`
+	Meters     int        `json:"meters"`               // meters with a MASE (reads in the hours scored and a seasonal scale)
+	MeanMASE   jsonFloat  `json:"mean_mase"`            // mean of the per-meter MASE
+	MedianMASE jsonFloat  `json:"median_mase"`          // median of the per-meter MASE
+	MAE        jsonFloat  `json:"mae_kwh"`              // mean absolute error of an hour's energy (kWh), pooled
+	WQL        jsonFloat  `json:"wql"`                  // weighted quantile loss over P10/P50/P90, pooled
+	Coverage   [3]float64 `json:"coverage_p10_p50_p90"` // share of hours at or below P10, P50, P90; 0 without data
 }
 
 // jsonFloat is a float64 that is null in JSON when NaN or infinite.
@@ -152,14 +161,18 @@ func (s *scoreSet) scores() Scores {
 
 // MeterScore is one meter's holdout and in-sample MASE, kept in its shard.
 type MeterScore struct {
+	// The MASE of the meter's hours scored as in Manifest.Holdout,
+	// InSample and SeasonalNaive; NaN without data.
 	HoldoutMASE, InSampleMASE, SeasonalNaiveMASE float64
 }
 
 // MeterModel is a meter's fitted model, as stored in a shard.
 type MeterModel struct {
 	MeterID string
-	Model   *Linear
-	Score   MeterScore
+	// Model is the fitted forecaster; in a pooled version ("linear-pooled")
+	// every meter of a shard shares one.
+	Model *Linear
+	Score MeterScore // the meter's scores at training
 }
 
 // shardBlob is the gob encoding of a shard. Weights are float32 (half the

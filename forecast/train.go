@@ -112,13 +112,15 @@ type TrainOptions struct {
 
 // TrainStats reports a Train.
 type TrainStats struct {
+	// Manifest is the manifest of the version written, which LATEST now
+	// names.
 	Manifest Manifest
 	// Passes is the number of scans of the lake the memory budget needed.
 	Passes int
 	// Scan adds up the scans' statistics.
 	Scan    partition.ScanStats
-	Bytes   int64 // bytes written to the model store
-	Elapsed time.Duration
+	Bytes   int64         // bytes written to the model store
+	Elapsed time.Duration // wall-clock time of the training
 }
 
 // Train fits forecasters (per shard of meters, or per meter) on hourly energy from the lake's kW

@@ -77,7 +77,7 @@ func (s *SliceReader) Read(buf []Reading) (int, error) {
 
 // SliceWriter is a Writer that appends to a slice.
 type SliceWriter struct {
-	Reads []Reading
+	Reads []Reading // every read written, in order
 }
 
 func (s *SliceWriter) Write(buf []Reading) (int, error) {

@@ -17,16 +17,16 @@ const HESCSVFormat = "hes-csv"
 // HESLine is one line of the guidance's HES CSV: six reads of one meter at
 // one instant. Voltage is in volts here; the file carries kilovolts.
 type HESLine struct {
-	Time        time.Time
-	Arrival     time.Time
-	DeviceID    string
-	MeasureName string // "readings" in the guidance
-	Load        float64
-	Current     float64 // A
-	PF          float64
-	KVA         float64
-	KW          float64
-	Voltage     float64 // V
+	Time        time.Time // the reads' instant, written in UTC to the microsecond
+	Arrival     time.Time // when the line reached the head-end, written likewise
+	DeviceID    string    // the meter id
+	MeasureName string    // "readings" in the guidance
+	Load        float64   // contracted load, kW
+	Current     float64   // A
+	PF          float64   // power factor, dimensionless
+	KVA         float64   // apparent power, kVA
+	KW          float64   // active power, kW
+	Voltage     float64   // V
 }
 
 // AppendHESCSV appends l as one CSV line, with its trailing '\n'.

@@ -25,7 +25,7 @@ type JSONLinesOptions struct {
 	VoltageUnit string
 	// OnError and MaxLineBytes are as in MappedCSVOptions.
 	OnError      func(err *ParseError, raw []byte) error
-	MaxLineBytes int
+	MaxLineBytes int // bound on a line; default 1 MiB
 }
 
 // JSONLinesReader decodes newline-delimited JSON read records: the

@@ -28,6 +28,9 @@ const (
 
 // LondonOptions configures a LondonReader. Nil means the defaults.
 type LondonOptions struct {
+	// Layout is the file's layout; default LondonAuto, which detects it.
+	// A header of the other layout than the one set or detected is an
+	// error (ErrHeader).
 	Layout LondonLayout
 	// Location is the time zone of the timestamps; default Europe/London.
 	// The timestamps are UK wall-clock times; set time.UTC to read them as
@@ -40,7 +43,7 @@ type LondonOptions struct {
 	KeepNull bool
 	// OnError and MaxLineBytes are as in MappedCSVOptions.
 	OnError      func(err *ParseError, raw []byte) error
-	MaxLineBytes int
+	MaxLineBytes int // bound on a line; default 1 MiB
 }
 
 // LondonReader decodes the LCL half-hourly smart-meter data into reads of

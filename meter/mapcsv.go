@@ -34,8 +34,14 @@ type MappedCSVOptions struct {
 	// TypeNames or else taken as a registered type name. Otherwise every
 	// read has Type (default kwh).
 	TypeColumn int
-	TypeNames  map[string]Type
-	Type       Type
+	// TypeNames maps the names in TypeColumn to reading types. When it is
+	// nil the column must hold registered type names (see LookupType);
+	// when it is set only its keys are accepted. A line with another name
+	// is rejected with ErrUnit.
+	TypeNames map[string]Type
+	// Type is the reading type of every read when TypeColumn is 0;
+	// default kwh.
+	Type Type
 	// Scale multiplies every value to convert it to the type's unit, e.g.
 	// 0.001 for Wh to kWh; 0 means 1. A power of ten from 1e-22 to 1e22 is
 	// applied exactly, in decimal, before conversion to binary.
@@ -58,7 +64,9 @@ type MappedCSVOptions struct {
 	// is the interval start and Interval is added to it (with Interval 0
 	// the reads are instants, such as power samples).
 	IntervalEnding bool
-	Interval       time.Duration
+	// Interval is the length of each read's interval, added to interval
+	// start times; it is ignored when IntervalEnding is set.
+	Interval time.Duration
 	// QualityColumn, if set, holds a one-letter quality (A, E, S, F, N);
 	// empty means A.
 	QualityColumn int
@@ -66,7 +74,9 @@ type MappedCSVOptions struct {
 	// "Null", "NULL", "null", "NA", "NaN". Missing values are dropped,
 	// unless KeepNull emits them as value 0 with QualityNull.
 	NullValues []string
-	KeepNull   bool
+	// KeepNull keeps missing values as reads of value 0 and QualityNull
+	// instead of dropping them.
+	KeepNull bool
 	// Source is the reading_source of every read; default "csv".
 	Source string
 	// OnError is called with every bad line and its raw bytes (valid only

@@ -24,7 +24,7 @@ type QuickstartOptions struct {
 	Source string
 	// OnError and MaxLineBytes are as in MappedCSVOptions.
 	OnError      func(err *ParseError, raw []byte) error
-	MaxLineBytes int
+	MaxLineBytes int // bound on a line; default 1 MiB
 }
 
 // QuickstartReader decodes the pipe-separated meter data of the AWS

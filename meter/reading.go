@@ -33,8 +33,8 @@ func (r Reading) String() string {
 
 // Key is the identity of a read: the lake holds at most one read per key.
 type Key struct {
-	MeterID string
-	Type    Type
+	MeterID string // Reading.MeterID
+	Type    Type   // Reading.Type
 	// UnixMilli is Reading.Time in milliseconds since the Unix epoch.
 	UnixMilli int64
 }

@@ -23,6 +23,8 @@ const (
 
 // TypeInfo describes a reading type.
 type TypeInfo struct {
+	// Type is the name described, a valid partition value (see
+	// ValidTypeName).
 	Type Type
 	// Unit is the unit of the stored value, e.g. "kW", "V", "kWh" or "1".
 	Unit string

@@ -32,7 +32,10 @@ type WideCSVOptions struct {
 	// 30 minutes) on a day of 24 hours; in a zone with a fixed offset later
 	// columns are ignored (but see Location for other zones).
 	FirstValueColumn int
-	Intervals        int
+	// Intervals is the number of intervals of a 24-hour day, which fixes
+	// their length (1440/Intervals minutes); default 48. A number that
+	// does not divide 1440 is taken as 48 too.
+	Intervals int
 	// TrailingColumns is the number of columns after the intervals that
 	// are not intervals (a daily total; 1 for a delimiter at the end of
 	// every row). It matters only in a zone whose offset changes, where a
@@ -76,22 +79,29 @@ type WideCSVOptions struct {
 	// Type is the reading type of every value (default kwh), unless
 	// TypeColumn is set; its values are looked up in TypeNames, e.g.
 	// {"Consumption": TypeKWh, "Generation": TypeKWhExport}.
-	Type       Type
+	Type Type
+	// TypeColumn, if set, is the column of each row's type name.
 	TypeColumn int
-	TypeNames  map[string]Type
+	// TypeNames maps the names in TypeColumn to reading types. Only its
+	// keys are accepted (registered type names are not, unlike in
+	// MappedCSVOptions): a row with another name, or any row when
+	// TypeNames is nil, is rejected with ErrUnit.
+	TypeNames map[string]Type
 	// EstimatedColumn, if set, marks estimated rows: a value in
 	// EstimatedValues (default "Yes", "Y", "E", "true", "TRUE", "1") gives
 	// QualityEstimated, anything else QualityActual.
 	EstimatedColumn int
+	// EstimatedValues replaces the default spellings above; the column's
+	// value, trimmed of spaces, must equal one exactly (case matters).
 	EstimatedValues []string
 	// Scale, NullValues, KeepNull, Source, OnError and MaxLineBytes are as
 	// in MappedCSVOptions; Source defaults to "wide-csv".
-	Scale        float64
-	NullValues   []string
-	KeepNull     bool
-	Source       string
-	OnError      func(err *ParseError, raw []byte) error
-	MaxLineBytes int
+	Scale        float64                                 // multiplier to the type's unit; 0 means 1
+	NullValues   []string                                // default "", "Null", "NULL", "null", "NA", "NaN"
+	KeepNull     bool                                    // emit null values as 0 with QualityNull, not drop them
+	Source       string                                  // reading_source of every read; default "wide-csv"
+	OnError      func(err *ParseError, raw []byte) error // nil: the first bad row stops the reader
+	MaxLineBytes int                                     // bound on a row; default 1 MiB
 }
 
 // ErrDayLength reports a wide CSV row or NEM12 300 record whose intervals do
