@@ -36,6 +36,8 @@ const (
 // Commit records that one range's output is durable. A worker writes it
 // last, and acknowledges its message only after.
 type Commit struct {
+	// Message is the range's work message: its source, byte range and
+	// format.
 	Message ranges.Message `json:"message"`
 	// Files are the staged Parquet files, one per partition.
 	Files []File `json:"files"`
@@ -69,13 +71,13 @@ func (c *Commit) integrated() bool { return c.Integrated }
 
 // File is one staged Parquet file.
 type File struct {
-	Key string `json:"key"`
+	Key string `json:"key"` // the file's key in the lake bucket, under Prefix
 	// Partition is the partition's path, readings/reading_type=.../hour=HH/.
 	Partition string    `json:"partition"`
-	Reads     int64     `json:"reads"`
-	Late      int64     `json:"late"`
-	MinTime   time.Time `json:"min_time"`
-	MaxTime   time.Time `json:"max_time"`
+	Reads     int64     `json:"reads"`    // reads in the file
+	Late      int64     `json:"late"`     // of them, the reads found late
+	MinTime   time.Time `json:"min_time"` // earliest reading time in the file
+	MaxTime   time.Time `json:"max_time"` // latest reading time in the file
 	// Verbatim marks a file that is sorted, de-duplicated and written with
 	// the lake's options, which integration may copy as it is.
 	Verbatim bool `json:"verbatim,omitempty"`

@@ -77,7 +77,7 @@ type IntegrateStats struct {
 	// Sources counts sources completed (every range integrated and their
 	// quarantine line numbers resolved).
 	Sources int
-	Elapsed time.Duration
+	Elapsed time.Duration // wall-clock time of the run
 }
 
 // Watermark is the integrator's persistent state: the latest reading time
@@ -101,7 +101,7 @@ type IntegrateStats struct {
 // merges every committed range whether late or not. Backfilling an older
 // period, the usual case, leaves the watermark where it is either way.
 type Watermark struct {
-	MaxReadingTime time.Time `json:"max_reading_time"`
+	MaxReadingTime time.Time `json:"max_reading_time"` // UTC; zero until an integration of live data raises it
 }
 
 // ReadWatermark returns the lake's watermark (zero if none yet).

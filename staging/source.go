@@ -22,20 +22,20 @@ type Source struct {
 	// inbound object's key; Key, Version and Size what its ranges were
 	// planned over (a decompressed copy's key, for a compressed input).
 	SourceID string `json:"source_id"`
-	Source   string `json:"source"`
-	Key      string `json:"key"`
-	Version  string `json:"version,omitempty"`
-	Size     int64  `json:"size"`
-	Format   string `json:"format,omitempty"`
+	Source   string `json:"source"`            // the inbound object's key
+	Key      string `json:"key"`               // the key the ranges were cut from
+	Version  string `json:"version,omitempty"` // that object's version or ETag
+	Size     int64  `json:"size"`              // its size in bytes
+	Format   string `json:"format,omitempty"`  // the decoder's name, e.g. "hes-csv"
 	// Ranges is the number of ranges; the counts are their commits' sums
 	// (see Commit), as last integrated: Duplicates counts only the copies
 	// dropped within ranges, not those integration dropped.
 	Ranges      int   `json:"ranges"`
-	Lines       int64 `json:"lines"`
-	Reads       int64 `json:"reads"`
-	Quarantined int64 `json:"quarantined"`
-	Late        int64 `json:"late"`
-	Duplicates  int64 `json:"duplicates"`
+	Lines       int64 `json:"lines"`       // data lines
+	Reads       int64 `json:"reads"`       // reads staged
+	Quarantined int64 `json:"quarantined"` // bad lines
+	Late        int64 `json:"late"`        // reads found late
+	Duplicates  int64 `json:"duplicates"`  // reads a range held more than once
 	// Backfill says that the source was loaded as history (every range's
 	// Commit.Backfill): its reads were not checked for lateness.
 	Backfill bool `json:"backfill,omitempty"`

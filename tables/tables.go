@@ -16,9 +16,11 @@ type ForecastRow struct {
 	MeterID string `parquet:"meter_id,dict"`
 	// ForecastTime is the end of the step the values cover.
 	ForecastTime time.Time `parquet:"forecast_time,timestamp(millisecond)"`
-	P10          float64   `parquet:"p10"`
-	P50          float64   `parquet:"p50"`
-	P90          float64   `parquet:"p90"`
+	// P10, P50 and P90 are the 10%, 50% and 90% quantiles of the step's
+	// energy (kWh); forecast.Run writes them non-negative and in order.
+	P10 float64 `parquet:"p10"`
+	P50 float64 `parquet:"p50"`
+	P90 float64 `parquet:"p90"`
 	// ModelVersion identifies the fitted model (its key in the model store).
 	ModelVersion string `parquet:"model_version,dict"`
 }
@@ -47,13 +49,13 @@ func ForecastDir(model string, start time.Time) string {
 type AnomalyRow struct {
 	MeterID     string    `parquet:"meter_id,dict"`
 	Day         time.Time `parquet:"ds,timestamp(millisecond)"` // the date (of the job's zone) at midnight UTC
-	Consumption float64   `parquet:"consumption"`
-	Expected    float64   `parquet:"yhat"`
-	Lower       float64   `parquet:"yhat_lower"`
-	Upper       float64   `parquet:"yhat_upper"`
-	Anomaly     int32     `parquet:"anomaly"`
-	Importance  float64   `parquet:"importance"`
-	Model       string    `parquet:"model,dict"`
+	Consumption float64   `parquet:"consumption"`               // kWh
+	Expected    float64   `parquet:"yhat"`                      // kWh
+	Lower       float64   `parquet:"yhat_lower"`                // kWh
+	Upper       float64   `parquet:"yhat_upper"`                // kWh
+	Anomaly     int32     `parquet:"anomaly"`                   // +1, -1 or 0
+	Importance  float64   `parquet:"importance"`                // a share of Consumption; 0 inside the interval
+	Model       string    `parquet:"model,dict"`                // the detector and its settings (forecast.AnomalyStats.Model)
 }
 
 // AnomaliesPrefix is the root of the anomalies table.
@@ -85,16 +87,16 @@ func AnomalyDir(year int) string { return fmt.Sprintf("%syear=%04d/", AnomaliesP
 // read interval for flat and zero runs.
 type AnomalyEventRow struct {
 	MeterID     string    `parquet:"meter_id,dict"`
-	Kind        string    `parquet:"kind,dict"` // spike, dip, flat, zero, drop
-	Start       time.Time `parquet:"start_time,timestamp(millisecond)"`
-	End         time.Time `parquet:"end_time,timestamp(millisecond)"`
-	Resolution  int32     `parquet:"resolution_seconds"`
-	Consumption float64   `parquet:"consumption"`
-	Expected    *float64  `parquet:"yhat,optional"`
-	Lower       *float64  `parquet:"yhat_lower,optional"`
-	Upper       *float64  `parquet:"yhat_upper,optional"`
-	Importance  float64   `parquet:"importance"`
-	Model       string    `parquet:"model,dict"`
+	Kind        string    `parquet:"kind,dict"`                         // spike, dip, flat, zero, drop
+	Start       time.Time `parquet:"start_time,timestamp(millisecond)"` // the event's first instant
+	End         time.Time `parquet:"end_time,timestamp(millisecond)"`   // the event's end, exclusive
+	Resolution  int32     `parquet:"resolution_seconds"`                // seconds
+	Consumption float64   `parquet:"consumption"`                       // kWh
+	Expected    *float64  `parquet:"yhat,optional"`                     // kWh; nil (NULL) when unknown
+	Lower       *float64  `parquet:"yhat_lower,optional"`               // kWh; nil (NULL) but for spikes and dips
+	Upper       *float64  `parquet:"yhat_upper,optional"`               // kWh; nil (NULL) but for spikes and dips
+	Importance  float64   `parquet:"importance"`                        // a share, 0 to 1 for flat, zero and drop events
+	Model       string    `parquet:"model,dict"`                        // as in AnomalyRow
 }
 
 // Optional returns v as an optional column holds it: nil for NaN, else a
@@ -135,6 +137,8 @@ func AnomalyEventDir(year int) string { return fmt.Sprintf("%syear=%04d/", Anoma
 // required: do not write or read weather files with it (parquet-go
 // would write NaN, and read NULL as 0).
 type WeatherRow struct {
+	// Time is the observation's time, UTC (its hour, in Meteostat's hourly
+	// data); Station is the station's id, "" if the load named none.
 	Time                 time.Time `parquet:"time,timestamp(millisecond)"`
 	Station              string    `parquet:"station,dict"`
 	Temperature          float64   `parquet:"temperature"`            // °C
@@ -155,19 +159,19 @@ type WeatherRow struct {
 // They are pointers because parquet-go's optional tag on a float64 writes
 // its zero value as NULL, and 0 °C is a temperature.
 type WeatherParquetRow struct {
-	Time                 time.Time `parquet:"time,timestamp(millisecond)"`
-	Station              string    `parquet:"station,dict"`
-	Temperature          *float64  `parquet:"temperature,optional"`
-	DewPoint             *float64  `parquet:"dew_point,optional"`
-	RelativeHumidity     *float64  `parquet:"relative_humidity,optional"`
-	Precipitation        *float64  `parquet:"precipitation,optional"`
-	SnowDepth            *float64  `parquet:"snow_depth,optional"`
-	WindDirection        *float64  `parquet:"wind_direction,optional"`
-	WindSpeed            *float64  `parquet:"wind_speed,optional"`
-	WindGust             *float64  `parquet:"wind_gust,optional"`
-	SeaLevelAirPressure  *float64  `parquet:"sealevel_air_pressure,optional"`
-	SunshineMinutes      *float64  `parquet:"sunshine_hours,optional"`
-	WeatherConditionCode *float64  `parquet:"weather_condition_code,optional"`
+	Time                 time.Time `parquet:"time,timestamp(millisecond)"`     // as in WeatherRow
+	Station              string    `parquet:"station,dict"`                    // as in WeatherRow
+	Temperature          *float64  `parquet:"temperature,optional"`            // °C
+	DewPoint             *float64  `parquet:"dew_point,optional"`              // °C
+	RelativeHumidity     *float64  `parquet:"relative_humidity,optional"`      // %
+	Precipitation        *float64  `parquet:"precipitation,optional"`          // mm
+	SnowDepth            *float64  `parquet:"snow_depth,optional"`             // mm
+	WindDirection        *float64  `parquet:"wind_direction,optional"`         // degrees
+	WindSpeed            *float64  `parquet:"wind_speed,optional"`             // km/h
+	WindGust             *float64  `parquet:"wind_gust,optional"`              // km/h
+	SeaLevelAirPressure  *float64  `parquet:"sealevel_air_pressure,optional"`  // hPa
+	SunshineMinutes      *float64  `parquet:"sunshine_hours,optional"`         // minutes, despite the column's name
+	WeatherConditionCode *float64  `parquet:"weather_condition_code,optional"` // Meteostat coco
 }
 
 // WeatherValueCount is the number of value columns of the weather table.

@@ -35,7 +35,7 @@ const (
 
 // Issue is one consistency problem.
 type Issue struct {
-	Kind IssueKind `json:"kind"`
+	Kind IssueKind `json:"kind"` // what is wrong
 	// Table and ID identify the row with the problem.
 	Table string `json:"table"`
 	ID    string `json:"id"`

@@ -39,28 +39,28 @@ const (
 // PowerGrid is a row of power_grid.json.
 type PowerGrid struct {
 	ID        string `json:"id" parquet:"id,dict"`
-	Name      string `json:"name" parquet:"name"`
-	Status    string `json:"status" parquet:"status,dict"`
-	ValidFrom string `json:"validFrom" parquet:"validfrom"`
+	Name      string `json:"name" parquet:"name"`           // display name
+	Status    string `json:"status" parquet:"status,dict"`  // free text, e.g. "active"; not interpreted
+	ValidFrom string `json:"validFrom" parquet:"validfrom"` // a date as written, e.g. "2022-01-01"; not parsed
 }
 
 // Substation is a row of substation.json.
 type Substation struct {
 	ID         string `json:"id" parquet:"id"`
-	Name       string `json:"name" parquet:"name"`
-	Status     string `json:"status" parquet:"status,dict"`
-	GridID     string `json:"gridId" parquet:"gridid,dict"`
-	LocationID string `json:"locationId" parquet:"locationid"`
+	Name       string `json:"name" parquet:"name"`             // display name
+	Status     string `json:"status" parquet:"status,dict"`    // free text, e.g. "active"; not interpreted
+	GridID     string `json:"gridId" parquet:"gridid,dict"`    // PowerGrid.ID of its grid; "" for none
+	LocationID string `json:"locationId" parquet:"locationid"` // Location.ID; "" for none
 }
 
 // DistributionTransformer is a row of distribution_transformer.json.
 type DistributionTransformer struct {
 	ID                   string `json:"id" parquet:"id"`
-	SubstationID         string `json:"substationId" parquet:"substationid,dict"`
-	Status               string `json:"status" parquet:"status,dict"`
-	Capacity             string `json:"capacity" parquet:"capacity,dict"`
-	LocationID           string `json:"locationId" parquet:"locationid"`
-	VoltageControlZoneID string `json:"voltageControlZoneId" parquet:"voltagecontrolzoneid,dict"`
+	SubstationID         string `json:"substationId" parquet:"substationid,dict"`                 // Substation.ID of its parent
+	Status               string `json:"status" parquet:"status,dict"`                             // free text, e.g. "active"; not interpreted
+	Capacity             string `json:"capacity" parquet:"capacity,dict"`                         // rating as written, a free string such as "40MVA"; CapacityKVA is it in kVA
+	LocationID           string `json:"locationId" parquet:"locationid"`                          // Location.ID; "" for none
+	VoltageControlZoneID string `json:"voltageControlZoneId" parquet:"voltagecontrolzoneid,dict"` // VoltageControlZone.ID; "" for none
 	// CapacityKVA is Capacity in kVA (ParseCapacity), NaN if it does not
 	// parse. It is not in the guidance's JSON. The lake stores it as an
 	// optional column, NaN as NULL (WriteLake), though the tag says
@@ -71,9 +71,9 @@ type DistributionTransformer struct {
 // ServiceTransformer is a row of service_transformer.json.
 type ServiceTransformer struct {
 	ID                        string `json:"id" parquet:"id"`
-	DistributionTransformerID string `json:"distributionTransformerId" parquet:"distributiontransformerid,dict"`
-	LocationID                string `json:"locationId" parquet:"locationid"`
-	Capacity                  string `json:"capacity" parquet:"capacity,dict"`
+	DistributionTransformerID string `json:"distributionTransformerId" parquet:"distributiontransformerid,dict"` // DistributionTransformer.ID of its parent
+	LocationID                string `json:"locationId" parquet:"locationid"`                                    // Location.ID; "" for none
+	Capacity                  string `json:"capacity" parquet:"capacity,dict"`                                   // rating as written, a free string such as "100kva"; CapacityKVA is it in kVA
 	// CapacityKVA is Capacity in kVA, NaN if it does not parse; NULL in
 	// the lake's files (see DistributionTransformer.CapacityKVA).
 	CapacityKVA float64 `json:"-" parquet:"capacity_kva"`
@@ -81,9 +81,9 @@ type ServiceTransformer struct {
 
 // SmartMeter is a row of smart_meter.json.
 type SmartMeter struct {
-	ID                   string `json:"id" parquet:"id"`
-	LocationID           string `json:"locationId" parquet:"locationid"`
-	ServiceTransformerID string `json:"serviceTransformerId" parquet:"servicetransformerid,dict"`
+	ID                   string `json:"id" parquet:"id"`                                          // the meter id of its reads (meter.Reading.MeterID)
+	LocationID           string `json:"locationId" parquet:"locationid"`                          // Location.ID; "" for none
+	ServiceTransformerID string `json:"serviceTransformerId" parquet:"servicetransformerid,dict"` // ServiceTransformer.ID of its parent
 }
 
 // Location is a row of location.json. A coordinate that is missing is NaN
@@ -92,16 +92,16 @@ type SmartMeter struct {
 // files with WriteLake and ReadLake.
 type Location struct {
 	ID           string     `json:"id" parquet:"id"`
-	Latitude     Coordinate `json:"latitude" parquet:"latitude"`
-	Longitude    Coordinate `json:"longitude" parquet:"longitude"`
-	Address      string     `json:"address" parquet:"address"`
-	LocationType string     `json:"locationType" parquet:"locationtype,dict"`
+	Latitude     Coordinate `json:"latitude" parquet:"latitude"`              // degrees north, -90 to 90
+	Longitude    Coordinate `json:"longitude" parquet:"longitude"`            // degrees east, -180 to 180
+	Address      string     `json:"address" parquet:"address"`                // free text; may be empty
+	LocationType string     `json:"locationType" parquet:"locationtype,dict"` // free text, e.g. LocationTypeMeter
 }
 
 // VoltageControlZone is a row of voltage_control_zone.json.
 type VoltageControlZone struct {
 	ID   string `json:"id" parquet:"id"`
-	Name string `json:"name" parquet:"name"`
+	Name string `json:"name" parquet:"name"` // display name
 }
 
 // Coordinate is a latitude or longitude in degrees. It decodes from a JSON

@@ -13,13 +13,13 @@ import (
 // Lookups build an index on first use; do not modify the tables after the
 // first lookup (or make a new Topology with the modified tables).
 type Topology struct {
-	PowerGrids               []PowerGrid
-	Substations              []Substation
-	DistributionTransformers []DistributionTransformer
-	ServiceTransformers      []ServiceTransformer
-	SmartMeters              []SmartMeter
-	Locations                []Location
-	VoltageControlZones      []VoltageControlZone
+	PowerGrids               []PowerGrid               // power_grid
+	Substations              []Substation              // substation
+	DistributionTransformers []DistributionTransformer // distribution_transformer
+	ServiceTransformers      []ServiceTransformer      // service_transformer
+	SmartMeters              []SmartMeter              // smart_meter
+	Locations                []Location                // location
+	VoltageControlZones      []VoltageControlZone      // voltage_control_zone
 
 	once sync.Once
 	idx  *index
@@ -55,10 +55,10 @@ func ParseLevel(s string) (Level, error) {
 // Path is where a meter hangs in the hierarchy. An id is empty where the
 // chain is broken (a missing parent).
 type Path struct {
-	Meter                   string `json:"meter_id"`
-	ServiceTransformer      string `json:"service_transformer_id,omitempty"`
-	DistributionTransformer string `json:"distribution_transformer_id,omitempty"`
-	Substation              string `json:"substation_id,omitempty"`
+	Meter                   string `json:"meter_id"`                              // the meter's id
+	ServiceTransformer      string `json:"service_transformer_id,omitempty"`      // its service transformer's id
+	DistributionTransformer string `json:"distribution_transformer_id,omitempty"` // that transformer's distribution transformer's id
+	Substation              string `json:"substation_id,omitempty"`               // that one's substation's id
 }
 
 // At returns the path's id at level l.
