@@ -29,7 +29,8 @@ type EvalOptions struct {
 // KindScore is the evaluation of one kind of event.
 type KindScore struct {
 	// Kind is the kind; Resolution distinguishes the hourly spikes and
-	// dips (1h) from the daily ones (24h) for the same injections.
+	// dips (1h, scored on copies of the series with injections of 3 to 12
+	// hours of their own) from the daily ones (24h).
 	Kind       AnomalyKind
 	Resolution time.Duration // 1h for hourly spikes and dips, else 24h
 	// Injected anomalies, and how many an event of the kind overlapped.

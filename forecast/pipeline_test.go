@@ -560,3 +560,31 @@ func BenchmarkTrainRun(b *testing.B) {
 		})
 	}
 }
+
+// TestTrainPooledStoresItsScaling: a pooled model is fitted on scaled
+// series whatever TrainOptions.Linear says; the manifest, and so the
+// models Run loads, scale too.
+func TestTrainPooledStoresItsScaling(t *testing.T) {
+	ctx := context.Background()
+	lake := sharedSimLake(t)
+	opts := *forecast.MeterModelOptions()
+	opts.ScaleSeries = false
+	st, err := forecast.Train(ctx, lake, &forecast.TrainOptions{Model: "noscale", Linear: &opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := forecast.ReadManifest(ctx, lake, "noscale", st.Manifest.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !man.Linear.ScaleSeries {
+		t.Fatalf("the manifest of a pooled model says ScaleSeries false")
+	}
+	ms, err := forecast.LoadShard(ctx, lake, man, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) == 0 || !ms[0].Model.Options().ScaleSeries {
+		t.Errorf("loaded %d models; the first does not scale its series", len(ms))
+	}
+}

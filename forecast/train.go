@@ -175,6 +175,12 @@ func Train(ctx context.Context, lake *blob.Bucket, opts *TrainOptions) (TrainSta
 		return st, errors.New("forecast: Train: a model's temperatures come from the weather table: set TrainOptions.Weather, not Linear.Exog.Temperature")
 	}
 	lin := NewLinear(tmpl).opt // defaults filled in, as stored
+	if !o.PerMeter {
+		// A pooled fit scales every series (fitPooled): the manifest
+		// must say so, or Run would forecast with weights fitted to
+		// scaled series on unscaled ones.
+		lin.ScaleSeries = true
+	}
 	if lin.Season <= 0 {
 		lin.Season = 24
 	}

@@ -30,9 +30,9 @@ type MappedCSVOptions struct {
 	// MeterColumn, TimeColumn and ValueColumn locate the meter id, the
 	// timestamp and the value; defaults 1, 2 and 3.
 	MeterColumn, TimeColumn, ValueColumn int
-	// TypeColumn, if set, holds the reading type of each line, looked up in
-	// TypeNames or else taken as a registered type name. Otherwise every
-	// read has Type (default kwh).
+	// TypeColumn, if set, holds the reading type of each line: a key of
+	// TypeNames, or, when TypeNames is nil, a registered type name.
+	// Otherwise every read has Type (default kwh).
 	TypeColumn int
 	// TypeNames maps the names in TypeColumn to reading types. When it is
 	// nil the column must hold registered type names (see LookupType);
