@@ -19,7 +19,7 @@ import (
 // Progress is a report from a batch job (Train, Run, DetectAnomalies),
 // passed to the job's Options.Progress as the job goes. Done and Total
 // count the stage's units: hours of reads for "scan", meters for "fit",
-// "forecast" and "score", files for "write". Total is 0 when unknown.
+// "forecast" and "score". Total is 0 when unknown.
 type Progress struct {
 	// Stage names the job's step: "discover", "weather", "scan", "fit",
 	// "forecast", "score" or, at the end of Train, "done" (meters with a
