@@ -45,14 +45,17 @@ type Energy struct {
 // is left out when a kWh interval read of its meter covers it: a kWh read
 // at most 26 hours after the meter's previous one (15-minute to daily
 // reads) covers the kW reads that end in (that read, its time], also a
-// kWh read outside the range (the kWh reads of the 52 hours before the
-// range and the 78 after it are read too, and count against
-// Options.MaxReads like the range's), so that each interval counts once
-// in any tiling of ranges; see kwhCovers for the first read of a channel
-// and for a lost kWh read. A kWh read after a longer gap (a weekly or
-// monthly register read) covers nothing: it is set aside when the meter
-// has a kW read in the 26 hours before it, whose kW reads then hold its
-// energy, and counts otherwise. The kW
+// kWh read outside the range (the kWh reads of the 52 hours either side
+// of the range are read too, and count against Options.MaxReads like the
+// range's), so that each interval counts once in any tiling of ranges;
+// see kwhCovers for a lost kWh read. A kWh read after a longer gap (the
+// first of a channel, the first after an outage, a read hours late, a
+// weekly or monthly register read) covers nothing: it is set aside when
+// the meter has kW reads in the 26 hours before it and in the 26 after
+// it, which then hold its energy (where those kW reads miss part of its
+// interval, that part is missing, or estimated), and counts otherwise
+// (where the meter's kW reads stopped more than 26 hours before it, the
+// kW reads of its interval count beside it). The kW
 // reads of the intervals no kWh read covers count (a kWh channel that
 // starts mid-hour, a lost kWh read). Reads of one meter, type and time
 // (loaded twice, not yet compacted) count once, the larger value. Days, weeks and months are sums of
@@ -232,7 +235,7 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		// 2*fineKWh of the read, which kwhContext holds around the range,
 		// so a range cut anywhere gives the same sums.
 		coarse := make(map[string][]meter.Reading) // the range's kWh reads after a long gap
-		var kwBefore []string                      // the meters of those within fineKWh of From
+		var kwBefore, kwAfter []string             // the meters of those within fineKWh of From, of To
 		for id, s := range byMeter {
 			all := make([]meter.Reading, 0, len(s.kwh)+len(kctx.reads[id]))
 			all = append(append(all, s.kwh...), kctx.reads[id]...)
@@ -245,6 +248,7 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 			if len(cv) > 0 {
 				covers[id] = cv
 			}
+			var before, after bool
 			for i, r := range all {
 				if !r.Time.After(f.From) || r.Time.After(f.To) {
 					continue
@@ -254,35 +258,64 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 					continue
 				}
 				coarse[id] = append(coarse[id], r)
-				if len(kwBefore) == 0 || kwBefore[len(kwBefore)-1] != id {
-					if r.Time.Add(-fineKWh).Before(f.From) {
-						kwBefore = append(kwBefore, id)
-					}
-				}
+				before = before || r.Time.Add(-fineKWh).Before(f.From)
+				after = after || r.Time.Add(fineKWh).After(f.To)
+			}
+			if before {
+				kwBefore = append(kwBefore, id)
+			}
+			if after {
+				kwAfter = append(kwAfter, id)
 			}
 		}
-		// The kW reads just before the range, of the meters with such a
-		// read just after From.
-		before := make(map[string][]meter.Reading)
-		slices.Sort(kwBefore)
-		for ids := range slices.Chunk(kwBefore, maxListedMeters) {
-			bst, err := l.scanSpansOf(ctx, ids, []span{{f.From.Add(-fineKWh), f.From}}, budget, []meter.Type{meter.TypeKW}, func(rs []meter.Reading) error {
+		// The kW reads just outside the range of the meters with such a
+		// read near its edge: in one scan per side, of those meters where
+		// they are few, else of the query's meters (the weekly or monthly
+		// register reads of many meters fall at one time).
+		near := make(map[string][]meter.Reading)
+		for _, side := range []struct {
+			ids []string
+			sp  span
+		}{{kwBefore, span{f.From.Add(-fineKWh), f.From}}, {kwAfter, span{f.To, f.To.Add(fineKWh)}}} {
+			if len(side.ids) == 0 {
+				continue
+			}
+			want := make(map[string]bool, len(side.ids))
+			for _, id := range side.ids {
+				want[id] = true
+			}
+			ids := side.ids
+			if len(ids) > maxListedMeters {
+				ids = f.MeterIDs
+			} else {
+				slices.Sort(ids)
+			}
+			nst, err := l.scanSpansOf(ctx, ids, []span{side.sp}, budget, []meter.Type{meter.TypeKW}, func(rs []meter.Reading) error {
 				for _, r := range rs {
-					before[r.MeterID] = append(before[r.MeterID], r)
+					if want[r.MeterID] {
+						near[r.MeterID] = append(near[r.MeterID], r)
+					}
 				}
 				return nil
 			})
-			st.Add(bst)
+			st.Add(nst)
 			if err != nil {
 				return nil, st, err
 			}
 		}
+		for _, rs := range near {
+			sortByTime(rs)
+		}
 		for id, rs := range coarse {
 			kw := byMeter[id].kw
 			for _, r := range rs {
-				lo := r.Time.Add(-fineKWh)
-				if hasReadIn(kw, lo, r.Time) || hasReadIn(before[id], lo, r.Time) {
-					continue // the kW reads hold its interval
+				// The kW reads hold its interval where they run on both
+				// sides of it; where they stop at it (a kW channel that
+				// a kWh one replaces) or resume after it, it counts.
+				lo, hi := r.Time.Add(-fineKWh), r.Time.Add(fineKWh)
+				if (hasReadIn(kw, lo, r.Time) || hasReadIn(near[id], lo, r.Time)) &&
+					(hasReadIn(kw, r.Time, hi) || hasReadIn(near[id], r.Time, hi)) {
+					continue
 				}
 				add(id, r.Time, r.Value, 0, false)
 			}
@@ -415,19 +448,27 @@ const fineKWh = 26 * time.Hour
 
 // kwhCovers returns the spans that a meter's kWh reads (sorted by time,
 // one per time) cover, sorted and disjoint, and which of the reads are
-// fine: at most fineKWh after the previous one, or, the first of a channel
-// or after an outage, followed by two such gaps. A fine read covers (the
+// fine: at most fineKWh after the previous one. A fine read covers (the
 // previous read, its time]: its interval, unless that gap is at least 1.5
 // times the longer of the fine gaps next to it, a lost kWh read, when it
 // covers that next gap back from its time, so that the lost read's
-// interval stays uncovered and its kW reads count; the first of a channel
-// covers the gap after it. Gaps of whole local days compare as days (a
-// 25-hour day's read is a daily one). A read that is not fine covers
-// nothing (see Energy). Each read's part depends only on the reads within
-// 2*fineKWh before it and 3*fineKWh after it.
+// interval stays uncovered and its kW reads count. Gaps of whole local
+// days compare as days (a 25-hour day's read is a daily one). A read that
+// is not fine (the first of a channel, the first after lost reads or an
+// outage, a read hours late, a weekly or monthly register read) covers
+// nothing: its value holds energy since a read the query may not have
+// seen (see Energy). Each read's part depends only on the reads within
+// 2*fineKWh before it and fineKWh after it.
 func kwhCovers(kwh []meter.Reading, loc *time.Location) (out []cover, fine []bool) {
-	const none = time.Duration(math.MaxInt64)
-	gap := func(i int) time.Duration { // the gap before kwh[i], none if not fine
+	// span is a gap: its length, as whole local days where it is that
+	// (a 25-hour day's read is a daily one), else as a duration; none if
+	// there is no fine gap.
+	type span struct {
+		d    time.Duration // comparable length: days*24h, or the duration
+		days int
+	}
+	none := span{d: time.Duration(math.MaxInt64)}
+	gap := func(i int) span { // the gap before kwh[i]
 		if i <= 0 || i >= len(kwh) {
 			return none
 		}
@@ -437,53 +478,45 @@ func kwhCovers(kwh []meter.Reading, loc *time.Location) (out []cover, fine []boo
 		case d > fineKWh:
 			return none
 		case d < 23*time.Hour:
-			return d
+			return span{d: d}
 		}
 		if days := wholeDays(a, b, loc); days > 0 {
-			return time.Duration(days) * 24 * time.Hour
+			return span{d: time.Duration(days) * 24 * time.Hour, days: days}
 		}
-		return d
+		return span{d: d}
 	}
 	fine = make([]bool, len(kwh))
 	for i := range kwh {
 		t := kwh[i].Time
 		g := gap(i)
-		var w time.Duration
-		switch {
-		case g != none:
-			next := none // the longer of the fine gaps next to this one
-			if a, b := gap(i-1), gap(i+1); a != none && b != none {
-				next = max(a, b)
-			} else if a != none {
-				next = a
-			} else if b != none {
-				next = b
-			}
-			w = g
-			// A lost read leaves a gap about twice the interval: a gap
-			// at least 1.5 times the longer one next to it. A read a
-			// minute late is no lost read.
-			if next != none && g >= next+next/2 {
-				w = next
-			}
-		case gap(i+1) != none && gap(i+2) != none:
-			// The first read of an interval channel, or the first after
-			// an outage: the two gaps after it tell its interval. (One
-			// read soon after a register read, a special read, does not
-			// make that read an interval read.)
-			w = gap(i + 1)
-		default:
+		if g == none {
 			continue
 		}
 		fine[i] = true
+		next := none // the longer of the fine gaps next to this one
+		if a, b := gap(i-1), gap(i+1); a != none && b != none {
+			next = a
+			if b.d > a.d {
+				next = b
+			}
+		} else if a != none {
+			next = a
+		} else if b != none {
+			next = b
+		}
+		// The read covers its gap back to the previous read, unless the
+		// gap is a lost read's, about twice the interval: at least 1.5
+		// times the longer one next to it (a read a minute late is none).
+		// Then it covers that next gap back, in local days where it is
+		// whole days, so that the lost read's interval stays uncovered.
 		var f int64
 		switch {
-		case w == g && g < 23*time.Hour:
+		case next == none || g.d < next.d+next.d/2:
 			f = kwh[i-1].Time.UnixMilli()
-		case w%(24*time.Hour) == 0:
-			f = t.In(loc).AddDate(0, 0, -int(w/(24*time.Hour))).UnixMilli()
+		case next.days > 0:
+			f = t.In(loc).AddDate(0, 0, -next.days).UnixMilli()
 		default:
-			f = t.Add(-w).UnixMilli()
+			f = t.Add(-next.d).UnixMilli()
 		}
 		to := t.UnixMilli()
 		if k := len(out) - 1; k >= 0 && f <= out[k].to {
@@ -554,12 +587,11 @@ func dedup(rs []meter.Reading) []meter.Reading {
 }
 
 // kwhContext reads, alongside the range, the kWh reads just around it:
-// those of 2*fineKWh before From and 3*fineKWh after To. Whether a kWh
-// read of the range is fine depends on the reads within fineKWh before it
-// and 2*fineKWh after it; whether a kW read of the range is covered, on
-// the fine reads up to fineKWh after it (a kWh read just after To covers
-// kW reads before it), and so on the reads up to 2*fineKWh before it and
-// 3*fineKWh after it (kwhCovers).
+// those of 2*fineKWh before From and after To. Whether a kWh read of the
+// range is fine depends on the read within fineKWh before it; whether a
+// kW read of the range is covered, on the fine reads up to fineKWh after
+// it (a kWh read just after To covers kW reads before it), and so on the
+// reads up to 2*fineKWh before and after it (kwhCovers).
 type kwhContext struct {
 	wg        sync.WaitGroup
 	pre, post span
@@ -570,7 +602,7 @@ type kwhContext struct {
 
 func (c *kwhContext) start(ctx context.Context, cancel func(), l *Lake, f Filter, budget *atomic.Int64) {
 	c.pre = span{f.From.Add(-2 * fineKWh), f.From}
-	c.post = span{f.To, f.To.Add(3 * fineKWh)}
+	c.post = span{f.To, f.To.Add(2 * fineKWh)}
 	c.reads = make(map[string][]meter.Reading)
 	c.wg.Go(func() {
 		c.st, c.err = l.scanSpansOf(ctx, f.MeterIDs, []span{c.pre, c.post}, budget, []meter.Type{meter.TypeKWh}, c.collect)

@@ -132,10 +132,10 @@ func TestEnergyWeeklyRegisterStatsCountOnce(t *testing.T) {
 
 // More meters than a scan names (maxListedMeters) with a weekly register
 // read just after From: whether it counts depends on the kW reads in the
-// 26 hours before it, which lie before the range and are read in lists of
-// meters. The even meters' kW reads end an hour before it, so the kW
-// reads hold its energy and it is set aside; the odd meters' ended two
-// days before, so it counts.
+// 26 hours either side of it, which lie outside the range. The even
+// meters' kW reads run until an hour before it and resume after the
+// range, so they hold its energy and it is set aside; the odd meters'
+// stopped two days before (a kWh channel replaced them), so it counts.
 func TestEnergyRegisterReadAfterFromManyMeters(t *testing.T) {
 	d0 := time.Date(2024, 6, 3, 0, 0, 0, 0, time.UTC) // Monday
 	var kw, kwh []meter.Reading
@@ -146,7 +146,11 @@ func TestEnergyRegisterReadAfterFromManyMeters(t *testing.T) {
 		if i%2 == 1 {
 			end = d0.AddDate(0, 0, -2)
 		}
-		for _, r := range every(meter.TypeKW, d0.AddDate(0, 0, -7), end, time.Hour, 1) {
+		reads := every(meter.TypeKW, d0.AddDate(0, 0, -7), end, time.Hour, 1)
+		if i%2 == 0 {
+			reads = append(reads, every(meter.TypeKW, d0.Add(13*time.Hour), d0.AddDate(0, 0, 2), time.Hour, 1)...)
+		}
+		for _, r := range reads {
 			r.MeterID = id
 			kw = append(kw, r)
 		}

@@ -255,13 +255,17 @@ func TestEnergyKWhPerPeriod(t *testing.T) {
 			d0, d2, query.Day, []query.Energy{row(d0, d1, 48, 96, 0), row(d1, d2, 24, 96, 15*time.Minute)}},
 		// kWh reads (12:00, 18:00] besides kW reads all day: the hours
 		// with kWh reads are their sum, the others kW, and the day is the
-		// sum of its hours (12 + 12 + 6 kWh from 72 kW and 24 kWh reads).
+		// sum of its hours (12 + 11.75 + 6 kWh from 73 kW and 23 kWh
+		// reads). The channel's first read is set aside: without a read
+		// before it its interval is unknown, and the kW reads run on
+		// both sides of it, so the kW read of 12:00-12:15 counts.
 		{"kWh for part of a day: the day", concat(every(meter.TypeKW, d0, d1, 15*time.Minute, 1),
 			every(meter.TypeKWh, d0.Add(12*time.Hour), d0.Add(18*time.Hour), 15*time.Minute, 0.5)),
-			d0, d1, query.Day, []query.Energy{row(d0, d1, 30, 96, 0)}},
+			d0, d1, query.Day, []query.Energy{row(d0, d1, 29.75, 96, 0)}},
 		{"kWh for part of a day: the hours", concat(every(meter.TypeKW, d0, d1, 15*time.Minute, 1),
 			every(meter.TypeKWh, d0.Add(12*time.Hour), d0.Add(18*time.Hour), 15*time.Minute, 0.5)),
-			d0, d1, query.Hour, append(append(hourRows(0, 12, 1, 4, 15*time.Minute), hourRows(12, 18, 2, 4, 0)...), hourRows(18, 24, 1, 4, 15*time.Minute)...)},
+			d0, d1, query.Hour, append(append(append(hourRows(0, 12, 1, 4, 15*time.Minute), row(d0.Add(12*time.Hour), d0.Add(13*time.Hour), 1.75, 4, 0)),
+				hourRows(13, 18, 2, 4, 0)...), hourRows(18, 24, 1, 4, 15*time.Minute)...)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, _, err := query.New(lakeOf(t, tc.reads), nil).Energy(ctx, query.Filter{From: tc.from, To: tc.to}, tc.p)
