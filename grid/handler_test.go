@@ -250,7 +250,8 @@ func TestHandlerMessages(t *testing.T) {
 	}
 
 	// /voltvar without at: the hour ending at the latest voltage hour
-	// (the simulated day's last reads are in 23:00-23:45), as with at.
+	// (the simulated day's last read is at midnight, in the next day's
+	// first hour: the day's last hour is complete), as with at.
 	get := func(path string) grid.VoltVarResult {
 		t.Helper()
 		rec := httptest.NewRecorder()
@@ -262,10 +263,10 @@ func TestHandlerMessages(t *testing.T) {
 		return r
 	}
 	r := get("/voltvar/" + dt)
-	if !r.To.Equal(at(23, 0)) || r.Meters != 18 || r.Reads != 18*4 {
-		t.Errorf("voltvar without at: %+v, want the hour ending %v", r, at(23, 0))
+	if !r.To.Equal(at(24, 0)) || r.Meters != 18 || r.Reads != 18*4 {
+		t.Errorf("voltvar without at: %+v, want the hour ending %v", r, at(24, 0))
 	}
-	if diff := cmp.Diff(get("/voltvar/"+dt+"?at=2024-03-01T23:00:00Z"), r); diff != "" {
+	if diff := cmp.Diff(get("/voltvar/"+dt+"?at=2024-03-02T00:00:00Z"), r); diff != "" {
 		t.Errorf("without at and with the latest hour (-with +without):\n%s", diff)
 	}
 
