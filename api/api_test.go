@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -74,7 +75,11 @@ func decode[T any](t *testing.T, w *httptest.ResponseRecorder) T {
 	return v
 }
 
-var approx = cmpopts.EquateApprox(1e-9, 1e-9)
+// approx compares floats, api.Float included (JSON carries 15 significant
+// digits), to 1e-9.
+var approx = cmp.Options{cmpopts.EquateApprox(1e-9, 1e-9), cmp.Comparer(func(a, b api.Float) bool {
+	return math.Abs(float64(a-b)) <= 1e-9*math.Max(1, math.Abs(float64(a)))
+})}
 
 // truthHourly is the independent computation: mda.HourlyEnergy over the
 // simulator's kW reads (via querytest), hours in [from, to).

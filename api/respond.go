@@ -160,10 +160,16 @@ func (f Float) MarshalJSON() ([]byte, error) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return []byte("null"), nil
 	}
-	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
+	return strconv.AppendFloat(nil, v, 'g', floatDigits, 64), nil
 }
 
-func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+// floatDigits is the significant digits of a number in JSON and CSV:
+// enough for any value a decoder stored (a decimal of 15 digits or fewer
+// comes back exactly), few enough that a sum's last-bit noise does not
+// show (0.3445, not 0.34450000000000003).
+const floatDigits = 15
+
+func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', floatDigits, 64) }
 
 // fmtTimeMs formats a read's time, which the lake keeps to the millisecond.
 func fmtTimeMs(t time.Time) string {
