@@ -21,6 +21,8 @@ import (
 	"github.com/openmda/mda/dataflow"
 	"github.com/openmda/mda/grid"
 	"github.com/openmda/mda/grid/topology"
+	"github.com/openmda/mda/meter"
+	"github.com/openmda/mda/query"
 	"github.com/openmda/mda/simulator"
 )
 
@@ -131,7 +133,8 @@ func runGridVoltVar(ctx context.Context, args []string, stdout, stderr io.Writer
 	var gf gridFlags
 	gf.register(fs, false)
 	id := fs.String("transformer", "", "distribution (or service) transformer id (required)")
-	atFlag := fs.String("at", "", "end of the averaging window, RFC 3339 (default now)")
+	atFlag := fs.String("at", "", "end of the averaging window, RFC 3339 (default: where the lake's latest hour of voltage reads starts,\n"+
+		"the latest hour whose reads are all in, as the /voltvar route does)")
 	window := fs.Duration("window", grid.DefaultVoltVarWindow, "averaging window")
 	setPoint := fs.Float64("set-point", grid.DefaultSetPointV, "voltage set point, V")
 	cvr := fs.Float64("cvr-factor", grid.DefaultCVRFactor, "CVR factor")
@@ -149,7 +152,7 @@ func runGridVoltVar(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *id == "" {
 		return usageError(fs, "--transformer is required")
 	}
-	at := time.Now().UTC()
+	var at time.Time
 	if *atFlag != "" {
 		var err error
 		if at, err = grid.ParseTime(*atFlag, false); err != nil {
@@ -161,6 +164,16 @@ func runGridVoltVar(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer lake.Close()
+	if at.IsZero() {
+		latest, ok, err := query.LatestHour(ctx, lake, meter.TypeVoltage)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("the lake has no voltage reads")
+		}
+		at = latest
+	}
 	topo, err := topology.ReadLake(ctx, lake)
 	if err != nil {
 		return err
