@@ -82,9 +82,9 @@ func TestAnomalyEventKinds(t *testing.T) {
 	if body := w.Body.String(); strings.Contains(body, `"start"`) || strings.Contains(body, "resolution_seconds") {
 		t.Errorf("scored days carry event fields: %s", body)
 	}
-	// No events in 2023 for a known meter: 200 and none; an unknown one: 404.
-	if got := decode[api.Anomalies](t, get(h, "/anomaly/"+id+"?year=2023&kind=events")); len(got.Data) != 0 {
-		t.Errorf("2023: %+v", got)
+	// A year never scored: 404; an unknown meter: 404.
+	if w := get(h, "/anomaly/"+id+"?year=2023&kind=events"); w.Code != 404 || !strings.Contains(w.Body.String(), "no anomaly scores for 2023") {
+		t.Errorf("2023: %d %s", w.Code, w.Body)
 	}
 	if w := get(h, "/anomaly/no-such-meter?year=2024&kind=zero"); w.Code != 404 || !strings.Contains(w.Body.String(), "anomaly events in 2024") {
 		t.Errorf("unknown meter: %d %s", w.Code, w.Body)

@@ -73,7 +73,9 @@
 // A meter is unknown (404) when it has no data in the range asked for and
 // is not among the meters of the latest hour (see query.Lake.Meters): row
 // group statistics and bloom filters make that scan cheap. A known meter
-// with no data in the range gets 200 and no rows.
+// with no data in the range gets 200 and no rows. /forecast without a
+// forecast run, and /anomaly for a year the anomaly job never scored, get
+// 404: an empty list would read as "nothing forecast" or "no anomalies".
 //
 // Meter ids are what the lake holds: 1 to 128 bytes of visible ASCII,
 // other than "." and "..", percent-encoded in the path where they hold

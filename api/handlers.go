@@ -12,6 +12,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"gocloud.dev/blob"
 
 	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/query"
@@ -511,6 +512,9 @@ func (h *handler) anomaly(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if len(rows) == 0 && !h.scored(w, r, tables.AnomalyDir(y), y) {
+		return
+	}
 	body := Anomalies{MeterID: id, Year: y, Kind: kindName, Unit: "kWh", Data: make([]Anomaly, len(rows))}
 	for i, a := range rows {
 		body.Data[i] = Anomaly{Day: a.Day, Kind: a.Kind(), Consumption: Float(a.Consumption), Expected: Float(a.Expected),
@@ -536,12 +540,31 @@ func (h *handler) anomaly(w http.ResponseWriter, r *http.Request) {
 	h.write(w, r, t)
 }
 
+// scored reports whether the anomaly job wrote a table under dir, the
+// year's; if not, it answers 404, as /forecast does without a run: an
+// empty list would read as "no anomalies" where none were looked for.
+func (h *handler) scored(w http.ResponseWriter, r *http.Request, dir string, y int) bool {
+	page, _, err := h.lake.Bucket().ListPage(r.Context(), blob.FirstPageToken, 1, &blob.ListOptions{Prefix: dir})
+	if err != nil {
+		h.fail(w, r, err)
+		return false
+	}
+	if len(page) == 0 {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no anomaly scores for %d in the lake (mda forecast anomalies writes them)", y))
+		return false
+	}
+	return true
+}
+
 // anomalyEvents serves the events of the kinds (nil: all) of a meter's
 // year.
 func (h *handler) anomalyEvents(w http.ResponseWriter, r *http.Request, id string, y int, kindName, m string, kinds []string) {
 	rows, err := h.lake.AnomalyEvents(r.Context(), query.AnomalyEventFilter{Year: y, MeterIDs: []string{id}, Model: m, Kinds: kinds})
 	if err != nil {
 		h.fail(w, r, err)
+		return
+	}
+	if len(rows) == 0 && !h.scored(w, r, tables.AnomalyEventDir(y), y) {
 		return
 	}
 	body := Anomalies{MeterID: id, Year: y, Kind: kindName, Unit: "kWh", Data: make([]Anomaly, len(rows))}
