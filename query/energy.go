@@ -51,11 +51,13 @@ type Energy struct {
 // see kwhCovers for a lost kWh read. A kWh read after a longer gap (the
 // first of a channel, the first after an outage, a read hours late, a
 // weekly or monthly register read) covers nothing: it is set aside when
-// the meter has kW reads in the 26 hours before it and in the 26 after
-// it, which then hold its energy (where those kW reads miss part of its
-// interval, that part is missing, or estimated), and counts otherwise
-// (where the meter's kW reads stopped more than 26 hours before it, the
-// kW reads of its interval count beside it). The kW
+// the meter's kW reads run up to it (one in the 26 hours before it, and
+// one at its time or in the 26 hours after it), which then hold its
+// energy (where those kW reads miss part of its interval, that part is
+// missing, or estimated), and counts otherwise (where the meter's kW
+// reads stopped more than 26 hours before it, the kW reads of its
+// interval count beside it). The kW reads of those 26 hours outside the
+// range are read too, once per side, and count against MaxReads. The kW
 // reads of the intervals no kWh read covers count (a kWh channel that
 // starts mid-hour, a lost kWh read). Reads of one meter, type and time
 // (loaded twice, not yet compacted) count once, the larger value. Days, weeks and months are sums of
@@ -309,12 +311,16 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		for id, rs := range coarse {
 			kw := byMeter[id].kw
 			for _, r := range rs {
-				// The kW reads hold its interval where they run on both
-				// sides of it; where they stop at it (a kW channel that
-				// a kWh one replaces) or resume after it, it counts.
+				// The kW reads hold its interval where they run up to it:
+				// one in the fineKWh before it, and one at its time or
+				// after it (a kW feed behind the kWh one, or a kW outage
+				// after it, leaves the one at its time). Where they stop
+				// short of it (a kW channel that the kWh one replaces) it
+				// counts.
 				lo, hi := r.Time.Add(-fineKWh), r.Time.Add(fineKWh)
+				at := r.Time.Add(-time.Millisecond)
 				if (hasReadIn(kw, lo, r.Time) || hasReadIn(near[id], lo, r.Time)) &&
-					(hasReadIn(kw, r.Time, hi) || hasReadIn(near[id], r.Time, hi)) {
+					(hasReadIn(kw, at, hi) || hasReadIn(near[id], at, hi)) {
 					continue
 				}
 				add(id, r.Time, r.Value, 0, false)
@@ -449,11 +455,11 @@ const fineKWh = 26 * time.Hour
 // kwhCovers returns the spans that a meter's kWh reads (sorted by time,
 // one per time) cover, sorted and disjoint, and which of the reads are
 // fine: at most fineKWh after the previous one. A fine read covers (the
-// previous read, its time]: its interval, unless that gap is at least 1.5
-// times the longer of the fine gaps next to it, a lost kWh read, when it
-// covers that next gap back from its time, so that the lost read's
-// interval stays uncovered and its kW reads count. Gaps of whole local
-// days compare as days (a 25-hour day's read is a daily one). A read that
+// previous read, its time]: its interval, unless that gap is a lost kWh
+// read's (see the loop), when it covers one interval back from its time,
+// so that the lost read's interval stays uncovered and its kW reads
+// count. Gaps of whole local days compare as days (a 25-hour day's read
+// is a daily one). A read that
 // is not fine (the first of a channel, the first after lost reads or an
 // outage, a read hours late, a weekly or monthly register read) covers
 // nothing: its value holds energy since a read the query may not have
@@ -493,30 +499,27 @@ func kwhCovers(kwh []meter.Reading, loc *time.Location) (out []cover, fine []boo
 			continue
 		}
 		fine[i] = true
-		next := none // the longer of the fine gaps next to this one
-		if a, b := gap(i-1), gap(i+1); a != none && b != none {
-			next = a
-			if b.d > a.d {
-				next = b
-			}
-		} else if a != none {
-			next = a
-		} else if b != none {
-			next = b
-		}
 		// The read covers its gap back to the previous read, unless the
-		// gap is a lost read's, about twice the interval: at least 1.5
-		// times the longer one next to it (a read a minute late is none).
-		// Then it covers that next gap back, in local days where it is
-		// whole days, so that the lost read's interval stays uncovered.
-		var f int64
+		// gap is a lost read's: at least 1.5 times the interval (a read
+		// a minute late is none). The interval is the fine gaps' on both
+		// sides where they agree (within 1.5 times of each other), or the
+		// next gap's where the previous read has none (the second read
+		// of a channel); then the read covers that interval back, so that
+		// the lost read's interval stays uncovered. With the sides apart
+		// (15-minute reads, then daily ones) or only the previous gap
+		// known (the latest read), it covers its gap. A lost daily read
+		// leaves a gap of two days, which is not fine.
+		a, b := gap(i-1), gap(i+1)
+		f := kwh[i-1].Time.UnixMilli()
+		iv := none
 		switch {
-		case next == none || g.d < next.d+next.d/2:
-			f = kwh[i-1].Time.UnixMilli()
-		case next.days > 0:
-			f = t.In(loc).AddDate(0, 0, -next.days).UnixMilli()
-		default:
-			f = t.Add(-next.d).UnixMilli()
+		case a != none && b != none && max(a.d, b.d) < min(a.d, b.d)+min(a.d, b.d)/2:
+			iv = span{d: max(a.d, b.d)}
+		case a == none && b != none:
+			iv = b
+		}
+		if iv != none && g.d >= iv.d+iv.d/2 {
+			f = t.Add(-iv.d).UnixMilli()
 		}
 		to := t.UnixMilli()
 		if k := len(out) - 1; k >= 0 && f <= out[k].to {
