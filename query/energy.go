@@ -51,13 +51,14 @@ type Energy struct {
 // see kwhCovers for a lost kWh read. A kWh read after a longer gap (the
 // first of a channel, the first after an outage, a read hours late, a
 // weekly or monthly register read) covers nothing: it is set aside when
-// the meter's kW reads run up to it (one in the 26 hours before it, and
-// one at its time or in the 26 hours after it), which then hold its
-// energy (where those kW reads miss part of its interval, that part is
-// missing, or estimated), and counts otherwise (where the meter's kW
-// reads stopped more than 26 hours before it, the kW reads of its
-// interval count beside it). The kW reads of those 26 hours outside the
-// range are read too, once per side, and count against MaxReads. The kW
+// the meter has kW reads in the span before it (the gap to the next kWh
+// read where that is at most 26 hours: the read starts a run of interval
+// reads; else 26 hours), which then hold its energy (where those kW
+// reads miss part of its interval, that part is missing, or estimated),
+// and counts otherwise (where the meter's kW reads stopped before that
+// span, the kW reads of its interval count beside it). The kW reads of the
+// 26 hours before the range are read too, in one scan, and count against
+// MaxReads. The kW
 // reads of the intervals no kWh read covers count (a kWh channel that
 // starts mid-hour, a lost kWh read). Reads of one meter, type and time
 // (loaded twice, not yet compacted) count once, the larger value. Days, weeks and months are sums of
@@ -236,8 +237,16 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		// else it counts. Each choice needs only the reads within
 		// 2*fineKWh of the read, which kwhContext holds around the range,
 		// so a range cut anywhere gives the same sums.
-		coarse := make(map[string][]meter.Reading) // the range's kWh reads after a long gap
-		var kwBefore, kwAfter []string             // the meters of those within fineKWh of From, of To
+		// coarseRead is a kWh read of the range after a long gap, and the
+		// span before it whose kW reads decide it: the gap to the next
+		// kWh read where that is fine (it starts a channel, or a run after
+		// an outage or a late read, of that interval), else fineKWh.
+		type coarseRead struct {
+			r  meter.Reading
+			iv time.Duration
+		}
+		coarse := make(map[string][]coarseRead)
+		var kwBefore []string // the meters of those within fineKWh of From
 		for id, s := range byMeter {
 			all := make([]meter.Reading, 0, len(s.kwh)+len(kctx.reads[id]))
 			all = append(append(all, s.kwh...), kctx.reads[id]...)
@@ -250,7 +259,7 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 			if len(cv) > 0 {
 				covers[id] = cv
 			}
-			var before, after bool
+			var before bool
 			for i, r := range all {
 				if !r.Time.After(f.From) || r.Time.After(f.To) {
 					continue
@@ -259,26 +268,26 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 					add(id, r.Time, r.Value, 0, false)
 					continue
 				}
-				coarse[id] = append(coarse[id], r)
+				iv := time.Duration(fineKWh)
+				if i+1 < len(all) && all[i+1].Time.Sub(r.Time) <= fineKWh {
+					iv = all[i+1].Time.Sub(r.Time)
+				}
+				coarse[id] = append(coarse[id], coarseRead{r, iv})
 				before = before || r.Time.Add(-fineKWh).Before(f.From)
-				after = after || r.Time.Add(fineKWh).After(f.To)
 			}
 			if before {
 				kwBefore = append(kwBefore, id)
 			}
-			if after {
-				kwAfter = append(kwAfter, id)
-			}
 		}
-		// The kW reads just outside the range of the meters with such a
-		// read near its edge: in one scan per side, of those meters where
-		// they are few, else of the query's meters (the weekly or monthly
-		// register reads of many meters fall at one time).
+		// The kW reads just before the range of the meters with such a
+		// read near From: in one scan, of those meters where they are
+		// few, else of the query's meters (the weekly or monthly register
+		// reads of many meters fall at one time).
 		near := make(map[string][]meter.Reading)
 		for _, side := range []struct {
 			ids []string
 			sp  span
-		}{{kwBefore, span{f.From.Add(-fineKWh), f.From}}, {kwAfter, span{f.To, f.To.Add(fineKWh)}}} {
+		}{{kwBefore, span{f.From.Add(-fineKWh), f.From}}} {
 			if len(side.ids) == 0 {
 				continue
 			}
@@ -310,17 +319,18 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		}
 		for id, rs := range coarse {
 			kw := byMeter[id].kw
-			for _, r := range rs {
-				// The kW reads hold its interval where they run up to it:
-				// one in the fineKWh before it, and one at its time or
-				// after it (a kW feed behind the kWh one, or a kW outage
-				// after it, leaves the one at its time). Where they stop
-				// short of it (a kW channel that the kWh one replaces) it
-				// counts.
-				lo, hi := r.Time.Add(-fineKWh), r.Time.Add(fineKWh)
-				at := r.Time.Add(-time.Millisecond)
-				if (hasReadIn(kw, lo, r.Time) || hasReadIn(near[id], lo, r.Time)) &&
-					(hasReadIn(kw, at, hi) || hasReadIn(near[id], at, hi)) {
+			for _, c := range rs {
+				// The kW reads hold its energy where they run in its span
+				// before it: a read that starts a run of interval reads
+				// holds its interval, which kW reads ending in it hold
+				// too (where a kWh channel replaces a kW one, the kW
+				// reads stop before it, and it counts); an isolated one
+				// (a register read) may hold any span, which kW reads in
+				// the fineKWh before it hold (nothing after it can tell
+				// a kW feed behind the kWh one, or a kW outage, from a
+				// kW channel that stopped).
+				r := c.r
+				if lo := r.Time.Add(-c.iv); hasReadIn(kw, lo, r.Time) || hasReadIn(near[id], lo, r.Time) {
 					continue
 				}
 				add(id, r.Time, r.Value, 0, false)
