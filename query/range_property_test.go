@@ -59,7 +59,7 @@ func TestEnergyRangeIndependence(t *testing.T) {
 		if zone == "America/New_York" {
 			start = time.Date(2024, 10, 30, 0, 0, 0, 0, loc)
 		}
-		for seed := int64(11); seed <= 14; seed++ {
+		for seed := int64(11); seed <= lastSeed(12, 14); seed++ {
 			outageP := 0.0
 			if seed%2 == 0 {
 				outageP = 0.0005
