@@ -284,24 +284,18 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		// few, else of the query's meters (the weekly or monthly register
 		// reads of many meters fall at one time).
 		near := make(map[string][]meter.Reading)
-		for _, side := range []struct {
-			ids []string
-			sp  span
-		}{{kwBefore, span{f.From.Add(-fineKWh), f.From}}} {
-			if len(side.ids) == 0 {
-				continue
-			}
-			want := make(map[string]bool, len(side.ids))
-			for _, id := range side.ids {
+		if len(kwBefore) > 0 {
+			want := make(map[string]bool, len(kwBefore))
+			for _, id := range kwBefore {
 				want[id] = true
 			}
-			ids := side.ids
+			ids := kwBefore
 			if len(ids) > maxListedMeters {
 				ids = f.MeterIDs
 			} else {
 				slices.Sort(ids)
 			}
-			nst, err := l.scanSpansOf(ctx, ids, []span{side.sp}, budget, []meter.Type{meter.TypeKW}, func(rs []meter.Reading) error {
+			nst, err := l.scanSpansOf(ctx, ids, []span{{f.From.Add(-fineKWh), f.From}}, budget, []meter.Type{meter.TypeKW}, func(rs []meter.Reading) error {
 				for _, r := range rs {
 					if want[r.MeterID] {
 						near[r.MeterID] = append(near[r.MeterID], r)
@@ -476,15 +470,10 @@ const fineKWh = 26 * time.Hour
 // seen (see Energy). Each read's part depends only on the reads within
 // 2*fineKWh before it and fineKWh after it.
 func kwhCovers(kwh []meter.Reading, loc *time.Location) (out []cover, fine []bool) {
-	// span is a gap: its length, as whole local days where it is that
-	// (a 25-hour day's read is a daily one), else as a duration; none if
-	// there is no fine gap.
-	type span struct {
-		d    time.Duration // comparable length: days*24h, or the duration
-		days int
-	}
-	none := span{d: time.Duration(math.MaxInt64)}
-	gap := func(i int) span { // the gap before kwh[i]
+	// A gap is its length, counted in whole local days where it is that
+	// (a 25-hour day's read is a daily one); none if it is not fine.
+	none := time.Duration(math.MaxInt64)
+	gap := func(i int) time.Duration { // the gap before kwh[i]
 		if i <= 0 || i >= len(kwh) {
 			return none
 		}
@@ -494,12 +483,12 @@ func kwhCovers(kwh []meter.Reading, loc *time.Location) (out []cover, fine []boo
 		case d > fineKWh:
 			return none
 		case d < 23*time.Hour:
-			return span{d: d}
+			return d
 		}
 		if days := wholeDays(a, b, loc); days > 0 {
-			return span{d: time.Duration(days) * 24 * time.Hour, days: days}
+			return time.Duration(days) * 24 * time.Hour
 		}
-		return span{d: d}
+		return d
 	}
 	fine = make([]bool, len(kwh))
 	for i := range kwh {
@@ -523,13 +512,13 @@ func kwhCovers(kwh []meter.Reading, loc *time.Location) (out []cover, fine []boo
 		f := kwh[i-1].Time.UnixMilli()
 		iv := none
 		switch {
-		case a != none && b != none && max(a.d, b.d) < min(a.d, b.d)+min(a.d, b.d)/2:
-			iv = span{d: max(a.d, b.d)}
+		case a != none && b != none && max(a, b) < min(a, b)+min(a, b)/2:
+			iv = max(a, b)
 		case a == none && b != none:
 			iv = b
 		}
-		if iv != none && g.d >= iv.d+iv.d/2 {
-			f = t.Add(-iv.d).UnixMilli()
+		if iv != none && g >= iv+iv/2 {
+			f = t.Add(-iv).UnixMilli()
 		}
 		to := t.UnixMilli()
 		if k := len(out) - 1; k >= 0 && f <= out[k].to {
