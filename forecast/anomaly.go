@@ -39,6 +39,8 @@ type AnomalyOptions struct {
 	// and reads must come at least that often.
 	Location *time.Location
 	// MeterIDs selects meters; nil means every meter with kW or kWh reads.
+	// A run for some meters replaces their rows of the year and keeps the
+	// other meters' (a run for all replaces the whole year).
 	MeterIDs []string
 	// Weeks is the history before each day that its expected value and
 	// interval come from; 0 means 8.
@@ -151,7 +153,11 @@ func (st AnomalyStats) Dirs() []string {
 //
 // Output files are named by meter chunk and every other file of the year
 // is removed from both tables, so a rerun replaces the year's scores and
-// events.
+// events. A run restricted to MeterIDs replaces only those meters' rows:
+// it first removes them from the year's files (rewriting each file that
+// holds some, one atomic overwrite per file), then writes theirs to files
+// of its own; the other meters' rows stay. If it fails in between, the
+// selected meters have no rows until it is run again.
 func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOptions) (AnomalyStats, error) {
 	t0 := time.Now()
 	var o AnomalyOptions
@@ -308,6 +314,20 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 		total += len(gr)
 	}
 	c := 0 // chunk number, over all passes
+	subset := len(o.MeterIDs) > 0
+	if subset {
+		// Replace only the selected meters' rows (see dropMeters).
+		ids := make(map[string]bool, len(o.MeterIDs))
+		for _, id := range o.MeterIDs {
+			ids[id] = true
+		}
+		if err := dropMeters(ctx, lake, tables.AnomalyDir(o.Year), ids, func(r *tables.AnomalyRow) string { return r.MeterID }); err != nil {
+			return st, err
+		}
+		if err := dropMeters(ctx, lake, tables.AnomalyEventDir(o.Year), ids, func(r *tables.AnomalyEventRow) string { return r.MeterID }); err != nil {
+			return st, err
+		}
+	}
 	for _, group := range groups {
 		if g == nil {
 			var sst partition.ScanStats
@@ -377,6 +397,9 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 			done += int64(len(chunk))
 			progress(Progress{Stage: "score", Done: done, Total: int64(total)})
 			name := fmt.Sprintf("part-%05d.parquet", c)
+			if subset {
+				name = subsetName(o.MeterIDs, c)
+			}
 			if len(rows) > 0 {
 				dir := tables.AnomalyDir(o.Year)
 				nb, err := writeParquet(ctx, lake, dir+name, rows)
@@ -402,11 +425,13 @@ func DetectAnomalies(ctx context.Context, lake *blob.Bucket, opts *AnomalyOption
 		g.free()
 		g = nil
 	}
-	if err := removeOthers(ctx, lake, tables.AnomalyDir(o.Year), keep); err != nil {
-		return st, err
-	}
-	if err := removeOthers(ctx, lake, tables.AnomalyEventDir(o.Year), keepEvents); err != nil {
-		return st, err
+	if !subset {
+		if err := removeOthers(ctx, lake, tables.AnomalyDir(o.Year), keep); err != nil {
+			return st, err
+		}
+		if err := removeOthers(ctx, lake, tables.AnomalyEventDir(o.Year), keepEvents); err != nil {
+			return st, err
+		}
 	}
 	st.Elapsed = time.Since(t0)
 	return st, nil

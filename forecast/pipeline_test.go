@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/parquet-go/parquet-go"
 	"gocloud.dev/blob"
 
@@ -268,6 +270,16 @@ func TestTrainRunOptions(t *testing.T) {
 	if err != nil {
 		t.Skipf("no time zone database: %v", err)
 	}
+	// A zone with daylight saving time under a name no database knows:
+	// Run could not rebuild it, so Train refuses it.
+	tzdata, err := os.ReadFile("/usr/share/zoneinfo/Australia/Sydney")
+	if err != nil {
+		t.Skipf("no zoneinfo file: %v", err)
+	}
+	unnamedSydney, err := time.LoadLocationFromTZData("Sydney (copy)", tzdata)
+	if err != nil {
+		t.Fatal(err)
+	}
 	lake := sharedSimLake(t)
 	ids, err := meterIDsOf(lake)
 	if err != nil {
@@ -294,7 +306,9 @@ func TestTrainRunOptions(t *testing.T) {
 		{name: "horizon-too-long", train: forecast.TrainOptions{MaxMeters: 1}, run: forecast.RunOptions{Horizon: 169},
 			wantMeters: 1, wantPasses: 1, wantKind: "linear-pooled", runErr: forecast.ErrHorizon},
 		{name: "window-too-short", train: forecast.TrainOptions{Window: 7 * 24 * time.Hour}, trainErr: forecast.ErrHistory},
-		{name: "fixed-zone", train: forecast.TrainOptions{MaxMeters: 1, Location: time.FixedZone("AEST", 10*3600)}, trainErr: errAny},
+		{name: "fixed-zone", train: forecast.TrainOptions{MaxMeters: 1, Location: meter.NEMTime},
+			wantMeters: 1, wantPasses: 1, wantKind: "linear-pooled", wantRows: 168},
+		{name: "unnamed-zone-with-dst", train: forecast.TrainOptions{MaxMeters: 1, Location: unnamedSydney}, trainErr: errAny},
 		{name: "history-too-short", train: forecast.TrainOptions{MaxMeters: 2, MinHours: 5000}, trainErr: forecast.ErrHistory},
 	}
 	for i, tc := range tests {
@@ -315,6 +329,9 @@ func TestTrainRunOptions(t *testing.T) {
 			if m.Meters != tc.wantMeters || tst.Passes != tc.wantPasses || m.Kind != tc.wantKind {
 				t.Fatalf("trained %d meters in %d passes, kind %s; want %d, %d, %s", m.Meters, tst.Passes, m.Kind,
 					tc.wantMeters, tc.wantPasses, tc.wantKind)
+			}
+			if z := tc.train.Location; z == meter.NEMTime && (m.LocationOffset == nil || *m.LocationOffset != 10*3600 || m.Location != z.String()) {
+				t.Errorf("fixed zone stored as %q offset %v", m.Location, m.LocationOffset)
 			}
 			tc.run.Model = model
 			rst, err := forecast.Run(ctx, lake, &tc.run)
@@ -513,7 +530,8 @@ func TestDetectAnomalies(t *testing.T) {
 		t.Errorf("%d of %d normal days flagged (%.1f%%)", false_, len(rows), 100*rate)
 	}
 
-	// Idempotent: the same files again; fewer meters remove the others.
+	// Idempotent: the same files again; a run for some meters replaces
+	// theirs and keeps the others'.
 	if _, err := forecast.DetectAnomalies(ctx, lake, &forecast.AnomalyOptions{MetersPerFile: 2}); err != nil {
 		t.Fatal(err)
 	}
@@ -531,9 +549,37 @@ func TestDetectAnomalies(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows3, files3 := readTable[tables.AnomalyRow](t, lake, tables.AnomalyDir(2024))
-	if len(files3) != 1 || st3.Meters != 2 || len(rows3) != 2*days {
-		t.Errorf("subset rerun: %d files, %d meters, %d rows", len(files3), st3.Meters, len(rows3))
+	if st3.Meters != 2 || st3.Days != int64(2*days) {
+		t.Errorf("subset rerun: %d meters, %d days", st3.Meters, st3.Days)
 	}
+	// The same rows as the full run's (the same data, the same detector),
+	// in other files: m1 and m2 left the full run's files for the
+	// subset's own.
+	if diff := cmp.Diff(sortedAnomalyRows(rows), sortedAnomalyRows(rows3)); diff != "" {
+		t.Errorf("rows after the subset rerun (-full +subset):\n%s", diff)
+	}
+	if len(files3) != len(files)+1 {
+		t.Errorf("subset rerun: %d files, want the full run's %d and its own", len(files3), len(files))
+	}
+	// Again: the same files, its own overwritten.
+	if _, err := forecast.DetectAnomalies(ctx, lake, &forecast.AnomalyOptions{Year: 2024, MeterIDs: []string{"m2", "m1"}, MetersPerFile: 2}); err != nil {
+		t.Fatal(err)
+	}
+	rows4, files4 := readTable[tables.AnomalyRow](t, lake, tables.AnomalyDir(2024))
+	if diff := cmp.Diff(sortedAnomalyRows(rows), sortedAnomalyRows(rows4)); diff != "" || len(files4) != len(files3) {
+		t.Errorf("second subset rerun: %d files (want %d), rows (-full +now):\n%s", len(files4), len(files3), diff)
+	}
+}
+
+func sortedAnomalyRows(rows []tables.AnomalyRow) []tables.AnomalyRow {
+	rows = slices.Clone(rows)
+	slices.SortFunc(rows, func(a, b tables.AnomalyRow) int {
+		if c := strings.Compare(a.MeterID, b.MeterID); c != 0 {
+			return c
+		}
+		return a.Day.Compare(b.Day)
+	})
+	return rows
 }
 
 // BenchmarkTrainRun trains and forecasts the 20 meters × 56 days of the
@@ -586,5 +632,60 @@ func TestTrainPooledStoresItsScaling(t *testing.T) {
 	}
 	if len(ms) == 0 || !ms[0].Model.Options().ScaleSeries {
 		t.Errorf("loaded %d models; the first does not scale its series", len(ms))
+	}
+}
+
+// TestRunSubsetKeepsOtherMeters: a forecast run for some meters replaces
+// their rows of the partition and keeps the other meters' (a consumer's
+// audit found a one-meter rerun left 168 of 3,360 rows).
+func TestRunSubsetKeepsOtherMeters(t *testing.T) {
+	ctx := context.Background()
+	lake := sharedSimLake(t)
+	if _, err := forecast.Train(ctx, lake, &forecast.TrainOptions{Model: "subset", MaxMeters: 4, MetersPerShard: 2}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := forecast.Run(ctx, lake, &forecast.RunOptions{Model: "subset"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := tables.ForecastDir("subset", all.Start)
+	full, files := readTable[tables.ForecastRow](t, lake, dir)
+	if len(full) != 4*168 || len(files) != 2 {
+		t.Fatalf("full run: %d rows in %d files, want %d in 2", len(full), len(files), 4*168)
+	}
+	sorted := func(rows []tables.ForecastRow) []tables.ForecastRow {
+		rows = slices.Clone(rows)
+		slices.SortFunc(rows, func(a, b tables.ForecastRow) int {
+			if c := strings.Compare(a.MeterID, b.MeterID); c != 0 {
+				return c
+			}
+			return a.ForecastTime.Compare(b.ForecastTime)
+		})
+		return rows
+	}
+	one := full[0].MeterID
+	for range 2 { // a second run of the same meters overwrites its own file
+		st, err := forecast.Run(ctx, lake, &forecast.RunOptions{Model: "subset", Start: all.Start, MeterIDs: []string{one}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Rows != 168 {
+			t.Errorf("subset run wrote %d rows, want 168", st.Rows)
+		}
+		rows, files2 := readTable[tables.ForecastRow](t, lake, dir)
+		if diff := cmp.Diff(sorted(full), sorted(rows)); diff != "" {
+			t.Errorf("rows after the subset run (-full +now):\n%s", diff)
+		}
+		if len(files2) != 3 {
+			t.Errorf("%d files, want the full run's 2 and the subset's own", len(files2))
+		}
+	}
+	// A full run again replaces the partition: its two files only.
+	if _, err := forecast.Run(ctx, lake, &forecast.RunOptions{Model: "subset", Start: all.Start}); err != nil {
+		t.Fatal(err)
+	}
+	rows, files3 := readTable[tables.ForecastRow](t, lake, dir)
+	if diff := cmp.Diff(sorted(full), sorted(rows)); diff != "" || len(files3) != 2 {
+		t.Errorf("full rerun: %d files, rows (-first +now):\n%s", len(files3), diff)
 	}
 }

@@ -34,6 +34,8 @@ type RunOptions struct {
 	// gaps and sets each meter's scale.
 	History time.Duration
 	// MeterIDs restricts the forecast to these meters (of the model's).
+	// Such a run replaces their rows of the run's partition and keeps the
+	// other meters' (a run for all replaces the partition); see Run.
 	MeterIDs []string
 	// MemoryBudget bounds the history grid, as in TrainOptions.
 	MemoryBudget int64
@@ -77,7 +79,10 @@ type RunStats struct {
 // tables.ForecastDir(model, Start): one file per model shard, named by the
 // shard, and any other file in that directory is removed. Running it again
 // for the same Start therefore replaces the forecast instead of adding to
-// it, and gives the same bytes for the same data and model.
+// it, and gives the same bytes for the same data and model. A run
+// restricted to MeterIDs replaces only those meters' rows: it removes them
+// from the directory's files first (rewriting each file that holds some),
+// then writes theirs to files of its own, and keeps the other meters'.
 //
 // Quantiles below zero are clipped to zero: consumption is not
 // negative, and a linear model's P10 can dip below zero at night.
@@ -172,6 +177,12 @@ func Run(ctx context.Context, lake *blob.Bucket, opts *RunOptions) (RunStats, er
 	if budget <= 0 {
 		budget = DefaultMemoryBudget
 	}
+	if want != nil {
+		// Replace only the selected meters' rows (see dropMeters).
+		if err := dropMeters(ctx, lake, dir, want, func(r *tables.ForecastRow) string { return r.MeterID }); err != nil {
+			return st, err
+		}
+	}
 	// Shards are grouped into passes over the lake by the memory budget of
 	// the history grid; each pass reads its meters' history, and then one
 	// shard of models at a time is loaded, forecast, written and dropped.
@@ -215,6 +226,9 @@ func Run(ctx context.Context, lake *blob.Bucket, opts *RunOptions) (RunStats, er
 				st.Meters += len(models) - skipped
 				st.Skipped += skipped
 				name := fmt.Sprintf("part-%05d.parquet", i)
+				if want != nil {
+					name = subsetName(o.MeterIDs, i)
+				}
 				nb, err := writeParquet(ctx, lake, dir+name, rows)
 				if err != nil {
 					return err
@@ -232,8 +246,10 @@ func Run(ctx context.Context, lake *blob.Bucket, opts *RunOptions) (RunStats, er
 			return st, err
 		}
 	}
-	if err := removeOthers(ctx, lake, dir, written); err != nil {
-		return st, err
+	if want == nil {
+		if err := removeOthers(ctx, lake, dir, written); err != nil {
+			return st, err
+		}
 	}
 	if o.Register != nil && len(st.Files) > 0 {
 		if err := o.Register(ctx, dir); err != nil {

@@ -56,8 +56,13 @@ type Manifest struct {
 	// From and To bound the training window of hours, [From, To).
 	From time.Time `json:"from"`
 	To   time.Time `json:"to"`
-	// Location is the time zone of the calendar regressors.
+	// Location is the time zone of the calendar regressors: an IANA name,
+	// or, with LocationOffset, the name of a fixed zone.
 	Location string `json:"location"`
+	// LocationOffset is the offset east of UTC, in seconds, of a fixed
+	// zone (time.FixedZone, such as meter.NEMTime) that no zone database
+	// names; nil for an IANA zone.
+	LocationOffset *int `json:"location_offset,omitempty"`
 	// Linear is the model template in effect (TrainOptions.Linear, defaults
 	// filled in), with which LoadShard decodes the models; it holds no
 	// temperatures (see Weather).
@@ -340,6 +345,9 @@ func LoadShard(ctx context.Context, lake *blob.Bucket, m Manifest, i int) ([]Met
 
 // location returns the manifest's time zone.
 func (m Manifest) location() (*time.Location, error) {
+	if m.LocationOffset != nil {
+		return time.FixedZone(m.Location, *m.LocationOffset), nil
+	}
 	if m.Location == "" || m.Location == "UTC" {
 		return time.UTC, nil
 	}

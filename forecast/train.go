@@ -67,7 +67,9 @@ type TrainOptions struct {
 	Linear *LinearOptions
 	// Location is the time zone of the hour-of-day and day-of-week
 	// regressors (households live by local time); nil means UTC. It must
-	// be an IANA zone (time.LoadLocation), which Run loads by name.
+	// be an IANA zone (time.LoadLocation), which Run loads by name, or a
+	// fixed offset (time.FixedZone, such as meter.NEMTime), which the
+	// manifest stores by its offset.
 	Location *time.Location
 	// PerMeter fits one model per meter instead of one per shard of
 	// meters. The default, pooled model shares its weights across the
@@ -157,10 +159,15 @@ func Train(ctx context.Context, lake *blob.Bucket, opts *TrainOptions) (TrainSta
 	if o.Location == nil {
 		o.Location = time.UTC
 	}
-	// Run rebuilds the zone from its name: a zone made by time.FixedZone
-	// has none it could load.
+	// Run rebuilds the zone from its name, or, for a zone made by
+	// time.FixedZone (which no zone database names), from its offset.
+	var locOffset *int
 	if _, err := time.LoadLocation(o.Location.String()); err != nil {
-		return st, fmt.Errorf("forecast: Train: Location %q is not an IANA time zone: %w", o.Location, err)
+		off, fixed := fixedOffset(o.Location)
+		if !fixed {
+			return st, fmt.Errorf("forecast: Train: Location %q is neither an IANA time zone nor a fixed offset: %w", o.Location, err)
+		}
+		locOffset = &off
 	}
 	if o.MetersPerShard <= 0 {
 		o.MetersPerShard = 250
@@ -243,7 +250,7 @@ func Train(ctx context.Context, lake *blob.Bucket, opts *TrainOptions) (TrainSta
 		kind = "linear-per-meter"
 	}
 	man := Manifest{Format: storeFormat, Model: o.Model, Kind: kind, From: from, To: end,
-		Location: o.Location.String(), Linear: stored, Weather: o.Weather}
+		Location: o.Location.String(), LocationOffset: locOffset, Linear: stored, Weather: o.Weather}
 	man.Version = end.Format("20060102T15Z") + "-" + versionHash(man, ids, o.NoRefit)
 	dir := ModelDir(o.Model, man.Version)
 
@@ -357,6 +364,9 @@ func versionHash(m Manifest, ids []string, noRefit bool) string {
 	fmt.Fprintf(h, "%d\n%s\n%s\n%s\n%s\n%s\n%s\n%v\n", storeFormat, m.Model, m.Kind, m.From.Format(time.RFC3339), m.To.Format(time.RFC3339), m.Location, opt, noRefit)
 	if m.Weather != nil { // the balance point is in m.Linear's regressors
 		fmt.Fprintf(h, "weather station %q\n", m.Weather.Station)
+	}
+	if m.LocationOffset != nil {
+		fmt.Fprintf(h, "location offset %d\n", *m.LocationOffset)
 	}
 	for _, id := range ids {
 		fmt.Fprintf(h, "%s\n", id)
@@ -651,4 +661,17 @@ func (s *gridSet) step(int) time.Duration { return s.t.g.step }
 func (s *gridSet) at(i int) Series {
 	x := s.t.series(s.rows[i], s.buf)
 	return x.Slice(0, x.Len()-s.trim)
+}
+
+// fixedOffset reports the offset of a zone that has one offset at all
+// times (time.FixedZone), sampled every month from 1970 to 2100: a zone
+// with daylight saving time or a changed offset differs somewhere.
+func fixedOffset(loc *time.Location) (int, bool) {
+	_, off := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC).In(loc).Zone()
+	for t := time.Date(1970, 2, 1, 0, 0, 0, 0, time.UTC); t.Year() <= 2100; t = t.AddDate(0, 1, 0) {
+		if _, o := t.In(loc).Zone(); o != off {
+			return 0, false
+		}
+	}
+	return off, true
 }
