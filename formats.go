@@ -2,6 +2,7 @@ package mda
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -45,7 +46,8 @@ const retailerWideHeader = "NMI,METER SERIAL NUMBER,CON/GEN,DATE,ESTIMATED?,"
 // staging records) by a first line that opens an object (or, in Plan and
 // Ingest, by a .jsonl or .ndjson name), and the AWS Quickstart's pipe
 // format by a first line of meter id, OBIS code and time. A configurable
-// CSV cannot be recognised: name it.
+// CSV cannot be recognised: name it. A head it cannot place is an error
+// matching ErrUnknownFormat.
 func DetectFormat(head []byte) (string, error) {
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")) // UTF-8 BOM
 	head = bytes.TrimLeft(head, "\r\n")                   // blank lines, as in some NEM12 exports
@@ -72,8 +74,13 @@ func DetectFormat(head []byte) (string, error) {
 	case meter.QuickstartRecordStart(line):
 		return meter.QuickstartFormat, nil
 	}
-	return "", fmt.Errorf("mda: cannot tell the format from %q; name it (--format)", clipBytes(line))
+	return "", fmt.Errorf("%w from %q; name it (IngestOptions.Format, PlanOptions.Format or mda ingest --format)", ErrUnknownFormat, clipBytes(line))
 }
+
+// ErrUnknownFormat is what DetectFormat, Plan and Ingest return (wrapped)
+// for a file whose first bytes match no format they recognise: name the
+// format (PlanOptions.Format, IngestOptions.Format) or use another reader.
+var ErrUnknownFormat = errors.New("mda: cannot tell the format")
 
 // formatByName names the format of an object whose name says it: JSON
 // lines (.jsonl, .ndjson, compressed or not), which hes.LandStream and the

@@ -41,8 +41,8 @@ func TestDetectFormat(t *testing.T) {
 			t.Errorf("DetectFormat(%q) = %q, %v; want %q", tt.head, got, err, tt.want)
 		}
 	}
-	if _, err := mda.DetectFormat([]byte("a,b,c\n1,2,3\n")); err == nil {
-		t.Error("an unknown CSV was detected as something")
+	if _, err := mda.DetectFormat([]byte("a,b,c\n1,2,3\n")); !errors.Is(err, mda.ErrUnknownFormat) {
+		t.Errorf("an unknown CSV: error %v, want ErrUnknownFormat", err)
 	}
 }
 

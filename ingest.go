@@ -267,8 +267,10 @@ var LocalSplit = ranges.SplitOptions{MaxWorkers: 1, MinChunk: 8 << 20, MaxChunk:
 // bad line.
 type QuarantinedLine = staging.BadLine
 
-// Ingest reads the HES CSV object key of bucket in (plain, gzip or zstd)
-// into the lake, in one process: it splits the object into byte ranges,
+// Ingest reads the object key of bucket in (plain, gzip or zstd; in any
+// format of ParseFormat, detected from its first bytes unless opts.Format
+// names it, else an error matching ErrUnknownFormat) into the lake, in one
+// process: it splits the object into byte ranges,
 // sends one message per range on a queue (in-process unless opts.Queue or
 // opts.QueueURL say otherwise), lets opts.Workers workers stage the ranges
 // (Pipeline.Work), and integrates the staged files into the lake's
@@ -286,6 +288,14 @@ type QuarantinedLine = staging.BadLine
 // and finds none of its reads late). Bad lines never stop the ingest (unless
 // opts.Strict): they are written under ErrorsPrefix with their line number,
 // byte offset and reason, and counted.
+//
+// Each Ingest integrates what it staged: every hourly partition its reads
+// touch is merged and rewritten. For many small files (one per meter or
+// per day, as NEM12 exports often come) that rewrites the same partitions
+// again and again; stage each file instead (Pipeline.Plan, then
+// Pipeline.ProcessRange per message, as the Lambda examples' inbound and
+// worker functions do) and integrate once for all of them on a schedule
+// (staging.Integrate, the integrator function).
 func Ingest(ctx context.Context, lake, in *blob.Bucket, key string, opts *IngestOptions) (IngestStats, error) {
 	start := time.Now()
 	o := IngestOptions{}
