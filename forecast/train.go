@@ -60,7 +60,12 @@ type TrainOptions struct {
 	// End is the end of the training window (rounded down to the hour);
 	// zero means the end of the last complete hour of data in the lake.
 	End time.Time
-	// Window is the length of the training window; 0 means 56 days.
+	// Window is the length of the training window; 0 means 56 days,
+	// enough for a pooled model of many meters. A model of few meters (a
+	// MeterIDs of one, or PerMeter) learns the drift of its own few weeks
+	// and needs a year: on a real NEM12 household in spring, a one-meter
+	// model of 56 days forecast the next week's P50 at 39.9 kWh against
+	// 63.0 read, one of 365 days at 55.1.
 	Window time.Duration
 	// Linear is the model template; nil means MeterModelOptions(). Its
 	// horizon is the longest forecast Run can make.

@@ -18,6 +18,9 @@ type ForecastRow struct {
 	ForecastTime time.Time `parquet:"forecast_time,timestamp(millisecond)"`
 	// P10, P50 and P90 are the 10%, 50% and 90% quantiles of the step's
 	// energy (kWh); forecast.Run writes them non-negative and in order.
+	// A household's hourly energy is skewed (a kettle, an oven), so its
+	// median lies below its mean and the sum of a week's P50 understates
+	// the week's energy; for totals, sum more than the median.
 	P10 float64 `parquet:"p10"`
 	P50 float64 `parquet:"p50"`
 	P90 float64 `parquet:"p90"`
