@@ -3,6 +3,7 @@ package mda_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/openmda/mda"
 	"github.com/openmda/mda/meter"
@@ -40,4 +41,39 @@ func ExampleIngest() {
 	// 3 lines, 12 reads in 6 partitions, 1 quarantined
 	// 503d4c60-3ff0-3d2b-9ea0-6fb5b0078031 200 V
 	// 81cac15d-01d5-3d51-8bde-0f7a383585ae 221 V
+}
+
+// ExampleIngestReads hands reads a service holds in memory to the lake:
+// the same batch sent twice changes nothing.
+func ExampleIngestReads() {
+	ctx := context.Background()
+	lake, err := mda.OpenBucket(ctx, "mem://")
+	if err != nil {
+		panic(err)
+	}
+	defer lake.Close()
+	at := time.Date(2024, 3, 1, 10, 15, 0, 0, time.UTC)
+	batch := []meter.Reading{
+		{MeterID: "nmi-4102", Type: meter.TypeKWh, Value: 0.25, Time: at, Arrival: at.Add(time.Minute), Source: "mqtt", Quality: meter.QualityActual},
+		{MeterID: "nmi-4102", Type: meter.TypeKWh, Value: 0.31, Time: at.Add(15 * time.Minute), Arrival: at.Add(16 * time.Minute), Source: "mqtt", Quality: meter.QualityActual},
+	}
+	for range 2 {
+		st, err := mda.IngestReads(ctx, lake, batch, nil)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("%d reads staged, already ingested: %v\n", st.Staged, st.AlreadyIngested != nil)
+	}
+	reads, _, err := partition.ReadAll(ctx, lake, &partition.Filter{MeterIDs: []string{"nmi-4102"}})
+	if err != nil {
+		panic(err)
+	}
+	for _, r := range reads {
+		fmt.Println(r.Time.Format("15:04"), r.Value, r.Type)
+	}
+	// Output:
+	// 2 reads staged, already ingested: false
+	// 0 reads staged, already ingested: true
+	// 10:15 0.25 kwh
+	// 10:30 0.31 kwh
 }

@@ -31,6 +31,11 @@
 // [*ParseError] carrying the format, line, byte offset and reason, so that a
 // caller can quarantine the record and carry on, or stop on the first one.
 //
+// [JSONLinesWriter] encodes reads as those JSON lines, exactly (values
+// that parse back to the same float64, units named, UTC milliseconds):
+// it is how a service hands reads it holds in memory to the pipeline
+// (mda.IngestReads).
+//
 // # Local time
 //
 // Formats in local wall-clock time are converted to UTC with [WallClock]:
