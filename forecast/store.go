@@ -103,26 +103,29 @@ type Shard struct {
 // A score without data is NaN (null in JSON).
 type Scores struct {
 	Meters     int        `json:"meters"`               // meters with a MASE (reads in the hours scored and a seasonal scale)
-	MeanMASE   jsonFloat  `json:"mean_mase"`            // mean of the per-meter MASE
-	MedianMASE jsonFloat  `json:"median_mase"`          // median of the per-meter MASE
-	MAE        jsonFloat  `json:"mae_kwh"`              // mean absolute error of an hour's energy (kWh), pooled
-	WQL        jsonFloat  `json:"wql"`                  // weighted quantile loss over P10/P50/P90, pooled
+	MeanMASE   Float      `json:"mean_mase"`            // mean of the per-meter MASE
+	MedianMASE Float      `json:"median_mase"`          // median of the per-meter MASE
+	MAE        Float      `json:"mae_kwh"`              // mean absolute error of an hour's energy (kWh), pooled
+	WQL        Float      `json:"wql"`                  // weighted quantile loss over P10/P50/P90, pooled
 	Coverage   [3]float64 `json:"coverage_p10_p50_p90"` // share of hours at or below P10, P50, P90; 0 without data
 }
 
-// jsonFloat is a float64 that is null in JSON when NaN or infinite.
-type jsonFloat float64
+// Float is a float64 that is null in JSON when NaN or infinite (a score
+// without data); convert it with float64(f).
+type Float float64
 
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
+// MarshalJSON writes null for NaN and infinities, which JSON has not.
+func (f Float) MarshalJSON() ([]byte, error) {
 	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
 		return []byte("null"), nil
 	}
 	return json.Marshal(float64(f))
 }
 
-func (f *jsonFloat) UnmarshalJSON(b []byte) error {
+// UnmarshalJSON reads null as NaN.
+func (f *Float) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
-		*f = jsonFloat(math.NaN())
+		*f = Float(math.NaN())
 		return nil
 	}
 	return json.Unmarshal(b, (*float64)(f))
@@ -144,8 +147,8 @@ func (s *scoreSet) add(a *Accumulator) {
 
 func (s *scoreSet) scores() Scores {
 	m := s.acc.Metrics()
-	out := Scores{Meters: len(s.mase), MeanMASE: jsonFloat(math.NaN()), MedianMASE: jsonFloat(math.NaN()),
-		MAE: jsonFloat(m.MAE), WQL: jsonFloat(m.WQL), Coverage: m.Coverage}
+	out := Scores{Meters: len(s.mase), MeanMASE: Float(math.NaN()), MedianMASE: Float(math.NaN()),
+		MAE: Float(m.MAE), WQL: Float(m.WQL), Coverage: m.Coverage}
 	for k, c := range out.Coverage {
 		if math.IsNaN(c) {
 			out.Coverage[k] = 0
@@ -158,8 +161,8 @@ func (s *scoreSet) scores() Scores {
 		for _, v := range xs {
 			sum += v
 		}
-		out.MeanMASE = jsonFloat(sum / float64(len(xs)))
-		out.MedianMASE = jsonFloat(quantile(xs, 0.5))
+		out.MeanMASE = Float(sum / float64(len(xs)))
+		out.MedianMASE = Float(quantile(xs, 0.5))
 	}
 	return out
 }
