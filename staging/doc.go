@@ -16,7 +16,11 @@
 // and commits it consumed. A crash anywhere leaves either the staging files
 // (integrated again, idempotently) or nothing to do. Partitions are locked
 // while they are compacted, so a late-read handler and the scheduled
-// integrator can run at once without losing each other's work.
+// integrator can run at once without losing each other's work. The
+// partitions of a run are listed a month or a day at a time before they are
+// locked (partition.ListPartitions), and each Compact checks under its
+// lock that the listing still holds; a new partition fed by one staged
+// file is a copy, and copies run many at once, merges a few.
 //
 // Integrate raises the lake's [Watermark] to the latest reading time it
 // merged, except that of backfill commits (history loaded on purpose, see

@@ -25,8 +25,16 @@ type IntegrateOptions struct {
 	Partitions []partition.Key
 	// Writer configures the compacted files.
 	Writer *partition.WriterOptions
-	// Concurrency bounds the partitions compacted at once; default 4.
+	// Concurrency bounds the partitions merged at once, which hold their
+	// reads in memory; default 4.
 	Concurrency int
+	// CopyConcurrency bounds the partitions copied at once: new partitions
+	// (as a listing made before the run says) of one verbatim staged file.
+	// A copy holds no reads, and on an object store is a dozen round trips
+	// (lock, check, copy, release): four at a time integrated 47 small
+	// partitions a second on an S3 whose requests took 5 ms, 32 at a time
+	// 120-173 (BenchmarkIntegrateManySmallPartitions). Default 32.
+	CopyConcurrency int
 	// LockTTL is how long a partition lock holds before another integrator
 	// may break it; default 10 minutes. LockWait is how long to wait for
 	// a held lock before giving up on the partition for this run; default
@@ -148,6 +156,9 @@ func Integrate(ctx context.Context, lake *blob.Bucket, opts *IntegrateOptions) (
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
 	}
+	if o.CopyConcurrency <= 0 {
+		o.CopyConcurrency = 32
+	}
 	if o.LockTTL <= 0 {
 		o.LockTTL = 10 * time.Minute
 	}
@@ -179,7 +190,10 @@ func Integrate(ctx context.Context, lake *blob.Bucket, opts *IntegrateOptions) (
 			if partial && !only[f.Partition] {
 				continue
 			}
-			byPart[f.Partition] = append(byPart[f.Partition], partition.Source{Bucket: lake, Key: f.Key, Verbatim: f.Verbatim})
+			// The commit says what the file holds: a verbatim copy need
+			// not read its footer for it.
+			byPart[f.Partition] = append(byPart[f.Partition], partition.Source{Bucket: lake, Key: f.Key, Verbatim: f.Verbatim,
+				Rows: f.Reads, MinTime: f.MinTime, MaxTime: f.MaxTime})
 			stagedRows[f.Partition] += f.Reads
 			// A backfill does not move the watermark: see Watermark.
 			if !c.Backfill && f.MaxTime.After(maxTime) {
@@ -192,27 +206,44 @@ func Integrate(ctx context.Context, lake *blob.Bucket, opts *IntegrateOptions) (
 		parts = append(parts, p)
 	}
 	slices.Sort(parts)
-
-	// Compact the partitions, a few at a time.
-	var (
-		mu     sync.Mutex
-		done   = make(map[string]bool)
-		errs   []error
-		wg     sync.WaitGroup
-		sem    = make(chan struct{}, o.Concurrency)
-		finish int
-	)
-	for _, p := range parts {
-		k, err := partition.ParseKey(p)
-		if err != nil {
+	keys := make([]partition.Key, len(parts))
+	for i, p := range parts {
+		if keys[i], err = partition.ParseKey(p); err != nil {
 			return st, fmt.Errorf("staging: commit names partition %q: %w", p, err)
+		}
+	}
+	// One listing per month or day of many partitions, not one per
+	// partition: each Compact checks, under its lock, that it still holds.
+	listing, err := partition.ListPartitions(ctx, lake, keys)
+	if err != nil {
+		return st, fmt.Errorf("staging: integrate: %w", err)
+	}
+
+	// Compact the partitions, a few merges and more copies at a time. A
+	// partition that the listing found empty and gets one verbatim file
+	// will most likely be copied; if it is merged after all (another
+	// integrator filled it meanwhile), it is one of a few.
+	var (
+		mu       sync.Mutex
+		done     = make(map[string]bool)
+		errs     []error
+		wg       sync.WaitGroup
+		mergeSem = make(chan struct{}, o.Concurrency)
+		copySem  = make(chan struct{}, o.CopyConcurrency)
+		finish   int
+	)
+	for i, p := range parts {
+		k := keys[i]
+		sem := mergeSem
+		if files, ok := listing.Files(k); ok && len(files) == 0 && len(byPart[p]) == 1 && byPart[p][0].Verbatim {
+			sem = copySem
 		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			cst, err := compactLocked(ctx, lake, k, byPart[p], &o)
+			cst, err := compactLocked(ctx, lake, k, byPart[p], listing, &o)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -281,10 +312,8 @@ func Integrate(ctx context.Context, lake *blob.Bucket, opts *IntegrateOptions) (
 		if !all {
 			continue
 		}
-		for _, f := range c.Files {
-			if err := deleteIfExists(ctx, lake, f.Key); err != nil {
-				return st, fmt.Errorf("staging: delete %s: %w", f.Key, err)
-			}
+		if err := deleteFiles(ctx, lake, c.Files); err != nil {
+			return st, err
 		}
 		c.Files = nil
 		c.Integrated = true
@@ -299,7 +328,45 @@ func Integrate(ctx context.Context, lake *blob.Bucket, opts *IntegrateOptions) (
 	return st, err
 }
 
-func compactLocked(ctx context.Context, lake *blob.Bucket, k partition.Key, sources []partition.Source, o *IntegrateOptions) (partition.CompactStats, error) {
+// deleteConcurrency bounds the staging files deleted at once: a delete
+// is a round trip on an object store, and a household's export stages
+// tens of thousands of files in one commit.
+const deleteConcurrency = 16
+
+// deleteFiles deletes staging files, a few at a time, and returns the
+// first error.
+func deleteFiles(ctx context.Context, lake *blob.Bucket, files []File) error {
+	var (
+		wg   sync.WaitGroup
+		once sync.Once
+		ferr error
+		sem  = make(chan struct{}, deleteConcurrency)
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, f := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := deleteIfExists(ctx, lake, f.Key); err != nil {
+				once.Do(func() {
+					ferr = fmt.Errorf("staging: delete %s: %w", f.Key, err)
+					cancel()
+				})
+			}
+		})
+	}
+	wg.Wait()
+	if ferr == nil {
+		ferr = ctx.Err()
+	}
+	return ferr
+}
+
+func compactLocked(ctx context.Context, lake *blob.Bucket, k partition.Key, sources []partition.Source, listing *partition.Listing, o *IntegrateOptions) (partition.CompactStats, error) {
 	l, err := acquire(ctx, lake, k.Path(), o.LockTTL, o.LockWait)
 	if err != nil {
 		return partition.CompactStats{}, err
@@ -308,7 +375,7 @@ func compactLocked(ctx context.Context, lake *blob.Bucket, k partition.Key, sour
 	// The fence: a holder whose lock expired and was broken (a process
 	// paused past LockTTL) must not overwrite what the new holder writes.
 	return partition.Compact(ctx, lake, k, sources, &partition.CompactOptions{Writer: o.Writer, AfterWrite: o.AfterCompact,
-		BeforeWrite: func() error { return l.check(ctx) }})
+		BeforeWrite: func() error { return l.check(ctx) }, Listing: listing})
 }
 
 // completeSources resolves the quarantine line numbers of every source

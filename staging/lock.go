@@ -179,11 +179,14 @@ func acquire(ctx context.Context, lake *blob.Bucket, partitionPath string, ttl, 
 }
 
 // lockExpired reports whether a lock's content ("expiry token", or the
-// expiry alone, as locks were written before tokens) has expired.
+// expiry alone, as locks were written before tokens) has expired. Content
+// that does not parse has: a lock is whole when it appears (see
+// createExclusive), so only a crash of the operating system leaves a torn
+// one, and its holder ended with it.
 func lockExpired(content []byte) bool {
 	expiry, _, _ := strings.Cut(string(content), " ")
 	t, err := time.Parse(time.RFC3339Nano, expiry)
-	return err == nil && time.Now().After(t)
+	return err != nil || time.Now().After(t)
 }
 
 // dropGeneration deletes the lock if it still holds content, and reports
@@ -261,7 +264,11 @@ func deleteIfExists(ctx context.Context, b *blob.Bucket, key string) error {
 }
 
 // createExclusive writes key unless it exists, atomically, and reports
-// whether it did.
+// whether it did. Readers see the object whole or not at all. On a local
+// bucket it is not synced: locks and break markers are worthless after a
+// crash of the operating system, and their readers take a torn one (which
+// only such a crash leaves) for an expired or stale one; fileblob does not
+// sync the lake's data files either.
 func createExclusive(ctx context.Context, b *blob.Bucket, key string, data []byte) (bool, error) {
 	root, err := localRoot(ctx, b)
 	if err != nil {
@@ -279,7 +286,7 @@ func createExclusive(ctx context.Context, b *blob.Bucket, key string, data []byt
 	// root is the probe's path less its key: the bucket's directory with
 	// any prefix of its own ("file:///d?prefix=tenant-a-"), so the key
 	// is appended, not joined.
-	return atomicfile.CreateExclusive(root+filepath.FromSlash(key), data)
+	return atomicfile.CreateExclusiveNoSync(root+filepath.FromSlash(key), data)
 }
 
 // localRoots caches the directories of local (fileblob) buckets; "" for

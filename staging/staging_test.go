@@ -67,6 +67,33 @@ func TestLock(t *testing.T) {
 	}
 }
 
+// TestLockTornAfterCrash: local locks are not synced, so a crash of the
+// operating system may leave one empty or torn. Its holder died with the
+// system: the next integrator breaks it at once instead of waiting for
+// it forever, and a live lock is never mistaken for one.
+func TestLockTornAfterCrash(t *testing.T) {
+	ctx := context.Background()
+	const part = "readings/reading_type=kw/year=2024/month=03/day=01/hour=10/"
+	b, err := blob.OpenBucket(ctx, "file://"+t.TempDir()+"?metadata=skip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for _, torn := range []string{"", "2024-03-01T1", "\x00\x00\x00"} {
+		if err := b.WriteAll(ctx, lockKey(part), []byte(torn), nil); err != nil {
+			t.Fatal(err)
+		}
+		l, err := acquire(ctx, b, part, time.Minute, 0)
+		if err != nil {
+			t.Fatalf("a torn lock %q: %v", torn, err)
+		}
+		if _, err := acquire(ctx, b, part, time.Minute, 20*time.Millisecond); !errors.Is(err, ErrLocked) {
+			t.Errorf("the lock that replaced a torn one: %v, want ErrLocked", err)
+		}
+		l.release(ctx)
+	}
+}
+
 // TestLockBreakRace: integrators that find one expired lock at once break
 // it once; never do two of them hold the partition together.
 func TestLockBreakRace(t *testing.T) {

@@ -89,6 +89,72 @@ func Copy(ctx context.Context, b *blob.Bucket, dst, src string) error {
 	return b.Copy(ctx, dst, src, nil)
 }
 
+// CopyNew copies the object src of b to dst as Copy does, unless dst
+// exists, and reports whether it did. On a bucket registered with
+// [RegisterDir], with simple keys, it makes dst a hard link to src at
+// once, which fails if dst exists: one system call, where Copy's link and
+// rename and a check of dst before it took six. Elsewhere it checks dst
+// and then copies, so the caller must keep other writers off dst
+// meanwhile (Compact holds the partition's lock). A missing src gives an
+// error for which gcerrors.Code is gcerrors.NotFound, unless dst exists.
+func CopyNew(ctx context.Context, b *blob.Bucket, dst, src string) (bool, error) {
+	if ctx.Err() == nil {
+		switch tryLinkNew(b, dst, src) {
+		case linkMade:
+			return true, nil
+		case linkExists:
+			return false, nil
+		}
+	}
+	exists, err := b.Exists(ctx, dst)
+	if err != nil || exists {
+		return false, err
+	}
+	if err := b.Copy(ctx, dst, src, nil); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+type linkResult int
+
+const (
+	linkNotTried linkResult = iota // or failed, having changed nothing visible
+	linkMade
+	linkExists // dst exists
+)
+
+// tryLinkNew makes dst a hard link to src if b is registered, the keys
+// are simple and dst does not exist.
+func tryLinkNew(b *blob.Bucket, dst, src string) linkResult {
+	dir, ok := registeredDir(b)
+	if !ok || !simpleKey(dst) || !simpleKey(src) {
+		return linkNotTried
+	}
+	srcPath := filepath.Join(dir, filepath.FromSlash(src))
+	dstPath := filepath.Join(dir, filepath.FromSlash(dst))
+	// As tryLink: a missing source, a directory or a symbolic link is left
+	// to the copy.
+	fi, err := os.Lstat(srcPath)
+	if err != nil || !fi.Mode().IsRegular() {
+		return linkNotTried
+	}
+	if err := os.MkdirAll(filepath.Dir(dstPath), 0o777); err != nil {
+		return linkNotTried
+	}
+	// The source is whole (fileblob renames finished files into place), so
+	// dst appears whole, as fileblob's own rename would make it appear.
+	switch err := link(srcPath, dstPath); {
+	case err == nil:
+		return linkMade
+	case errors.Is(err, os.ErrExist):
+		if _, err := os.Lstat(dstPath); err == nil {
+			return linkExists
+		}
+	}
+	return linkNotTried
+}
+
 // link is os.Link; tests replace it to simulate file systems without hard
 // links.
 var link = os.Link

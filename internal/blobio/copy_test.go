@@ -284,6 +284,92 @@ func TestCopyConcurrent(t *testing.T) {
 	}
 }
 
+func TestCopyNew(t *testing.T) {
+	ctx := context.Background()
+	const src = "staging/readings/reading_type=kw/year=2024/month=03/day=01/hour=10/0123456789abcdef-00001.parquet"
+	const dst = "readings/reading_type=kw/year=2024/month=03/day=01/hour=10/data.parquet"
+	data := []byte("PAR1 staged bytes PAR1")
+	for _, kind := range []string{"registered", "unregistered", "mem"} {
+		t.Run(kind, func(t *testing.T) {
+			open := func(t *testing.T) (*blob.Bucket, string) {
+				if kind == "mem" {
+					b := memblob.OpenBucket(nil)
+					t.Cleanup(func() { b.Close() })
+					return b, ""
+				}
+				return lakeBucket(t, kind == "registered")
+			}
+			b, dir := open(t)
+			if err := b.WriteAll(ctx, src, data, nil); err != nil {
+				t.Fatal(err)
+			}
+			copied, err := CopyNew(ctx, b, dst, src)
+			if err != nil || !copied {
+				t.Fatalf("CopyNew to a new key: %v, %v", copied, err)
+			}
+			if got, err := b.ReadAll(ctx, dst); err != nil || !bytes.Equal(got, data) {
+				t.Errorf("%s = %q, %v", dst, got, err)
+			}
+			if dir != "" {
+				if pairs := linked(t, dir); (len(pairs) == 1) != (kind == "registered") {
+					t.Errorf("hard links %v", pairs)
+				}
+				if bad := leftovers(t, dir); len(bad) > 0 {
+					t.Errorf("left behind: %v", bad)
+				}
+			}
+
+			// dst exists: nothing is copied, and dst is as it was.
+			b, _ = open(t)
+			old := []byte("the partition's compacted file")
+			if err := b.WriteAll(ctx, src, data, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.WriteAll(ctx, dst, old, nil); err != nil {
+				t.Fatal(err)
+			}
+			if copied, err := CopyNew(ctx, b, dst, src); err != nil || copied {
+				t.Errorf("CopyNew onto an existing key: %v, %v", copied, err)
+			}
+			if got, err := b.ReadAll(ctx, dst); err != nil || !bytes.Equal(got, old) {
+				t.Errorf("%s = %q, %v; want it unchanged", dst, got, err)
+			}
+
+			// A missing source.
+			b, _ = open(t)
+			if _, err := CopyNew(ctx, b, dst, src); gcerrors.Code(err) != gcerrors.NotFound {
+				t.Errorf("CopyNew of a missing source: %v, want NotFound", err)
+			}
+		})
+	}
+}
+
+func TestCopyNewLinkFails(t *testing.T) {
+	// Without hard links, CopyNew copies; a link that claims dst exists
+	// when it does not is not believed.
+	ctx := context.Background()
+	saved := link
+	t.Cleanup(func() { link = saved })
+	for _, errno := range []syscall.Errno{syscall.EXDEV, syscall.EPERM, syscall.EEXIST} {
+		link = func(oldname, newname string) error {
+			return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: errno}
+		}
+		b, dir := lakeBucket(t, true)
+		if err := b.WriteAll(ctx, "s/a", []byte("bytes"), nil); err != nil {
+			t.Fatal(err)
+		}
+		if copied, err := CopyNew(ctx, b, "d/b", "s/a"); err != nil || !copied {
+			t.Fatalf("%v: %v, %v", errno, copied, err)
+		}
+		if got, err := b.ReadAll(ctx, "d/b"); err != nil || string(got) != "bytes" {
+			t.Errorf("%v: d/b = %q, %v", errno, got, err)
+		}
+		if pairs := linked(t, dir); len(pairs) > 0 {
+			t.Errorf("%v: hard links %v", errno, pairs)
+		}
+	}
+}
+
 func TestRegisterDir(t *testing.T) {
 	dir := t.TempDir()
 	b, err := fileblob.OpenBucket(dir, nil)

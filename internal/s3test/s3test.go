@@ -6,7 +6,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -21,6 +23,8 @@ import (
 type Server struct {
 	URL string
 	srv *httptest.Server
+
+	latency atomic.Int64 // nanoseconds each request waits
 
 	mu     sync.Mutex
 	faults []*fault
@@ -39,6 +43,9 @@ func New(t testing.TB) *Server {
 	s := &Server{}
 	inner := faker.Server()
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := s.latency.Load(); d > 0 {
+			time.Sleep(time.Duration(d))
+		}
 		if s.inject(r) {
 			http.Error(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>injected fault</Message></Error>`, http.StatusInternalServerError)
 			return
@@ -49,6 +56,11 @@ func New(t testing.TB) *Server {
 	t.Cleanup(s.srv.Close)
 	return s
 }
+
+// SetLatency makes every request wait d before it is served, as if it
+// crossed a network to a real store: for benchmarks of code whose cost is
+// its round trips.
+func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 
 // FailNext makes the next n requests with the given method whose path
 // contains keyPart fail with a 500 InternalError.

@@ -37,7 +37,8 @@ type Integrator struct {
 // NewIntegrator wires an Integrator from the environment:
 //
 //	LAKE_URL     the lake bucket (required)
-//	CONCURRENCY  partitions compacted at once (default 4)
+//	CONCURRENCY  partitions merged at once (default 4; new partitions
+//	             copied from one staged file go 32 at a time)
 //	LOCK_WAIT    how long to wait for a partition that the late-read
 //	             function holds (default 1m)
 //	MDA_CATALOG_URL  the catalog to register partitions in:

@@ -1,0 +1,124 @@
+package partition
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"gocloud.dev/blob"
+)
+
+// Listing holds what directory listings said of the data files of some
+// partitions (see ListPartitions). Compact takes it for a listing of its
+// own when it still holds (see CompactOptions.Listing).
+type Listing struct {
+	files map[Key][]string
+}
+
+// Files returns the data files of partition k as listed, sorted, and
+// whether a listing covered k. It is safe for concurrent use, and on a nil
+// Listing (which covers nothing).
+func (l *Listing) Files(k Key) ([]string, bool) {
+	if l == nil {
+		return nil, false
+	}
+	paths, ok := l.files[k]
+	return paths, ok
+}
+
+// A month directory is listed whole for at least monthListMin of the
+// partitions asked for, a day directory for at least dayListMin: an eighth
+// of their hours (744 and 24), so that, with one file a partition as
+// Compact leaves them, a listing returns at most eight entries a partition
+// asked for, in one request where each partition took one.
+const (
+	monthListMin = 93
+	dayListMin   = 3
+)
+
+// ListPartitions lists the data files of the partitions keys with one
+// listing per month or day directory that holds many of them (see
+// monthListMin), rather than one per partition: a household's export of
+// years touches tens of thousands of hourly partitions, and memblob sorts
+// every key of the bucket on every listing, which made a listing per
+// partition quadratic (90% of an ingest of 11,161 partitions). Partitions
+// too sparse for a shared listing are left out of the Listing, for their
+// Compact to list.
+func ListPartitions(ctx context.Context, b *blob.Bucket, keys []Key) (*Listing, error) {
+	l := &Listing{files: make(map[Key][]string)}
+	byMonth := make(map[string][]Key)
+	var months []string
+	for _, k := range keys {
+		m := monthDir(k.Path())
+		if byMonth[m] == nil {
+			months = append(months, m)
+		}
+		byMonth[m] = append(byMonth[m], k)
+	}
+	slices.Sort(months)
+	for _, m := range months {
+		ks := byMonth[m]
+		if len(ks) >= monthListMin {
+			if err := l.list(ctx, b, m, ks); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		byDay := make(map[string][]Key)
+		var days []string
+		for _, k := range ks {
+			d := dayDir(k.Path())
+			if byDay[d] == nil {
+				days = append(days, d)
+			}
+			byDay[d] = append(byDay[d], k)
+		}
+		slices.Sort(days)
+		for _, d := range days {
+			if len(byDay[d]) < dayListMin {
+				continue
+			}
+			if err := l.list(ctx, b, d, byDay[d]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return l, nil
+}
+
+// list lists everything under prefix once and records the data files of
+// the partitions keys, all under prefix.
+func (l *Listing) list(ctx context.Context, b *blob.Bucket, prefix string, keys []Key) error {
+	want := make(map[string]Key, len(keys))
+	for _, k := range keys {
+		want[k.Path()] = k
+		l.files[k] = nil // covered, with no file until one is listed
+	}
+	it := b.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("partition: listing %s: %w", prefix, err)
+		}
+		i := strings.LastIndexByte(obj.Key, '/')
+		k, ok := want[obj.Key[:i+1]]
+		if !ok || obj.IsDir || !dataFileName(obj.Key[i+1:]) {
+			continue
+		}
+		l.files[k] = append(l.files[k], obj.Key)
+	}
+	for _, k := range keys {
+		slices.Sort(l.files[k])
+	}
+	return nil
+}
+
+// monthDir and dayDir cut a partition path ("readings/reading_type=kw/
+// year=2024/month=03/day=01/hour=10/") after its month and its day.
+func monthDir(path string) string { return path[:strings.Index(path, "/day=")+1] }
+func dayDir(path string) string   { return path[:strings.Index(path, "/hour=")+1] }
