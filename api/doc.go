@@ -15,9 +15,13 @@
 // Consumption is energy in kWh per period (kW times the read interval,
 // never summed kW samples), and the date range includes its last day.
 // Each period says how many reads it holds; with estimate=true the missing
-// kW reads between a meter's reads are estimated (package vee: linear over
+// reads between a meter's reads are estimated (package vee: linear over
 // short gaps, like-day over longer ones, none over outages longer than a
-// week), included in kwh and counted in estimated_reads.
+// week), included in kwh and counted in estimated_reads: the missing kW
+// reads, and the intervals a kWh interval channel (NEM12, Green Button)
+// lost between two of its reads up to 26 hours apart, each interval once
+// (not one a kWh register or daily read counts whole, nor one a kW read
+// holds; see query.Lake.Energy).
 // Voltage is the minimum, mean and maximum in volts per period. /reads
 // serves the reads themselves, as the lake holds them after
 // de-duplication, in the guidance's column names (its /consumption served

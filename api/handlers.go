@@ -46,7 +46,8 @@ type Energy struct {
 	// different intervals (the day a meter's interval changed).
 	IntervalSeconds int64 `json:"interval_seconds"`
 	// EstimatedReads counts the missing reads estimated into kwh
-	// (estimate=true; package vee).
+	// (estimate=true; package vee): kW reads, and the intervals of lost
+	// kWh interval reads.
 	EstimatedReads int `json:"estimated_reads,omitempty"`
 }
 
@@ -222,7 +223,7 @@ func (h *handler) consumption(w http.ResponseWriter, r *http.Request) {
 	case "", "false":
 	case "true":
 		if f.Export {
-			badRequest(w, badParam("estimate=true: estimates are of imported kW reads, not of exported energy"))
+			badRequest(w, badParam("estimate=true: estimates are of imported energy, not of exported energy"))
 			return
 		}
 		f.Estimate = &vee.Options{}

@@ -25,8 +25,9 @@ type Energy struct {
 	// KWh is the energy in kWh.
 	KWh float64
 	// Reads is the number of reads that contributed; Estimated the number
-	// of missing kW reads estimated (Filter.Estimate), whose energy KWh
-	// includes.
+	// of missing reads estimated (Filter.Estimate): kW reads, and the
+	// intervals of lost kWh interval reads, each estimated once. KWh
+	// includes their energy.
 	Reads, Estimated int
 	// Interval is the interval each of the period's kW reads (and
 	// estimates) stood for. It is 0 if the energy comes from kWh reads,
@@ -89,7 +90,28 @@ type Energy struct {
 // also a meter with only kWh reads in the range, where they leave part of
 // it uncovered), a day without reads on the interval of the days around
 // it (with Options.Interval, on the grid from its local midnight), so
-// that a day's estimates do not depend on the range. With f.Export, its
+// that a day's estimates do not depend on the range. A kWh interval
+// channel (NEM12, Green Button, wide CSV, MRASCo) is estimated too: the
+// intervals its lost reads leave uncovered between two of its reads (a
+// gap of at least 1.5 times the interval that the gaps around it agree
+// on, at most 26 hours: one lost read, a run of them, a whole lost day of
+// 30-minute reads, 46 or 50 of them on a DST day) are estimated in kWh per
+// interval, on the grid of the interval that the read after them
+// covers, from the channel's interval reads of that interval (linear
+// from the reads around, like-day from the same interval of the previous
+// weeks); for all meters, a meter whose kWh reads around the range leave
+// such a gap in it is estimated too. The intervals of a gap up to the
+// meter's last kW read in it are not (the kW reads count, and the kW
+// channel's missing reads are estimated as kW), and a kW estimate in an
+// interval estimated as kWh is left out, so that each interval is
+// estimated once. A kWh read after a longer gap (a register or daily
+// read that counts whole, the first read after an outage or of a
+// channel) may hold the gap's energy: the gap is not estimated, nor one
+// before a channel's first interval read. For the meters with such gaps
+// in the range, the kWh reads of Estimate.History() and 130 hours before
+// the range are read too, and for gaps across an edge the kW reads of the
+// 26 hours beyond it (both count against Options.MaxReads), so that a
+// day's estimates do not depend on the range. With f.Export, its
 // kwh_export reads are summed instead.
 func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats, error) {
 	if err := checkRange(f); err != nil {
@@ -211,6 +233,9 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 	// intervals no kWh read covers counted, and a range cut anywhere gives
 	// the same sums.
 	covers := make(map[string][]cover)
+	// The lost kWh interval reads estimated (Estimate), as covers: kW
+	// estimates in them are left out.
+	kwhEstimated := make(map[string][]cover)
 	for _, s := range byMeter {
 		// Sorted, so that a period's reads are summed in the same order
 		// whatever order the scan's pieces came in; one read per time.
@@ -247,16 +272,57 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 		}
 		coarse := make(map[string][]coarseRead)
 		var kwBefore []string // the meters of those within fineKWh of From
-		for id, s := range byMeter {
-			all := make([]meter.Reading, 0, len(s.kwh)+len(kctx.reads[id]))
-			all = append(append(all, s.kwh...), kctx.reads[id]...)
+		// With Estimate, the runs of lost kWh interval reads that reach
+		// into the range (kwhHoles), the kWh reads known around them, and
+		// the meters whose holes reach before From or after To, whose kW
+		// reads there tell which of the holes' intervals they hold. The
+		// meters known from the kWh reads around the range only are
+		// estimated too: a day whose kWh reads were all lost lies between
+		// those of the days around it.
+		holes := make(map[string][]kwhHole)
+		known := make(map[string][]meter.Reading)
+		var holesBefore, holesAfter []string
+		ids := slices.Collect(maps.Keys(byMeter))
+		if f.Estimate != nil {
+			for id := range kctx.reads {
+				if byMeter[id] == nil {
+					ids = append(ids, id)
+				}
+			}
+		}
+		for _, id := range ids {
+			s := byMeter[id]
+			var kwh []meter.Reading
+			if s != nil {
+				kwh = s.kwh
+			}
+			all := make([]meter.Reading, 0, len(kwh)+len(kctx.reads[id]))
+			all = append(append(all, kwh...), kctx.reads[id]...)
 			if len(all) == 0 {
 				continue
 			}
 			sortByTime(all)
 			all = dedup(all)
-			cv, fine := kwhCovers(all, loc)
-			if len(cv) > 0 {
+			own, fine := kwhSpans(all, loc)
+			if f.Estimate != nil {
+				if hs := kwhHoles(all, own, fine, f.From, f.To); len(hs) > 0 {
+					holes[id], known[id] = hs, all
+					if hs[0].first().Before(f.From) {
+						holesBefore = append(holesBefore, id)
+					}
+					if last := hs[len(hs)-1]; last.end().After(f.To) {
+						holesAfter = append(holesAfter, id)
+					}
+					if s == nil {
+						s = &series{}
+						byMeter[id] = s
+					}
+				}
+			}
+			if s == nil {
+				continue
+			}
+			if cv := mergeCovers(all, own, fine); len(cv) > 0 {
 				covers[id] = cv
 			}
 			var before bool
@@ -280,36 +346,40 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 			}
 		}
 		// The kW reads just before the range of the meters with such a
-		// read near From: in one scan, of those meters where they are
-		// few, else of the query's meters (the weekly or monthly register
-		// reads of many meters fall at one time).
-		near := make(map[string][]meter.Reading)
-		if len(kwBefore) > 0 {
-			want := make(map[string]bool, len(kwBefore))
-			for _, id := range kwBefore {
+		// read near From (and of those with holes before it), and just
+		// after it of those with holes after To: in one scan per side, of
+		// those meters where they are few, else of the query's meters (the
+		// weekly or monthly register reads of many meters fall at one
+		// time).
+		scanNear := func(meters []string, sp span, into map[string][]meter.Reading) error {
+			if len(meters) == 0 {
+				return nil
+			}
+			want := make(map[string]bool, len(meters))
+			for _, id := range meters {
 				want[id] = true
 			}
-			ids := kwBefore
+			ids := slices.Sorted(maps.Keys(want))
 			if len(ids) > maxListedMeters {
 				ids = f.MeterIDs
-			} else {
-				slices.Sort(ids)
 			}
-			nst, err := l.scanSpansOf(ctx, ids, []span{{f.From.Add(-fineKWh), f.From}}, budget, []meter.Type{meter.TypeKW}, func(rs []meter.Reading) error {
+			nst, err := l.scanSpansOf(ctx, ids, []span{sp}, budget, []meter.Type{meter.TypeKW}, func(rs []meter.Reading) error {
 				for _, r := range rs {
 					if want[r.MeterID] {
-						near[r.MeterID] = append(near[r.MeterID], r)
+						into[r.MeterID] = append(into[r.MeterID], r)
 					}
 				}
 				return nil
 			})
 			st.Add(nst)
-			if err != nil {
-				return nil, st, err
+			for _, rs := range into {
+				sortByTime(rs)
 			}
+			return err
 		}
-		for _, rs := range near {
-			sortByTime(rs)
+		near := make(map[string][]meter.Reading)
+		if err := scanNear(append(kwBefore, holesBefore...), span{f.From.Add(-fineKWh), f.From}, near); err != nil {
+			return nil, st, err
 		}
 		for id, rs := range coarse {
 			kw := byMeter[id].kw
@@ -328,6 +398,38 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 					continue
 				}
 				add(id, r.Time, r.Value, 0, false)
+			}
+		}
+		if len(holes) > 0 {
+			after := make(map[string][]meter.Reading)
+			if err := scanNear(holesAfter, span{f.To, f.To.Add(fineKWh)}, after); err != nil {
+				return nil, st, err
+			}
+			est, hst, err := l.estimateKWh(ctx, f, holes, known, budget)
+			st.Add(hst)
+			if err != nil {
+				return nil, st, err
+			}
+			// The intervals of a hole up to its last kW read are the kW
+			// channel's: its reads count (a kW read may hold more than
+			// one of them: hourly kW reads beside 30-minute kWh ones),
+			// and its missing ones are estimated as kW. Those after it
+			// hold no kW read that counts (the kW reads after the hole
+			// are the kWh read's after it), and are estimated as kWh; kW
+			// estimates in them are left out: each interval is estimated
+			// once.
+			for id, es := range est {
+				kw := [][]meter.Reading{byMeter[id].kw, near[id], after[id]}
+				for _, e := range es {
+					lo := e.t.Add(-e.iv)
+					if slices.ContainsFunc(kw, func(rs []meter.Reading) bool { return hasReadIn(rs, lo, e.end) }) {
+						continue
+					}
+					kwhEstimated[id] = append(kwhEstimated[id], cover{lo.UnixMilli(), e.t.UnixMilli()})
+					if e.t.After(f.From) && !e.t.After(f.To) {
+						add(id, e.t, e.kwh, 0, true)
+					}
+				}
 			}
 		}
 	}
@@ -432,6 +534,9 @@ func (l *Lake) Energy(ctx context.Context, f Filter, p Period) ([]Energy, Stats,
 			if cv := covers[g.id]; cv != nil && covered(cv, t) {
 				return
 			}
+			if cv := kwhEstimated[g.id]; cv != nil && covered(cv, t) {
+				return
+			}
 			add(g.id, t, kw*g.iv.Hours(), g.iv, true)
 		})
 		st.Add(est)
@@ -470,6 +575,33 @@ const fineKWh = 26 * time.Hour
 // seen (see Energy). Each read's part depends only on the reads within
 // 2*fineKWh before it and fineKWh after it.
 func kwhCovers(kwh []meter.Reading, loc *time.Location) (out []cover, fine []bool) {
+	own, fine := kwhSpans(kwh, loc)
+	return mergeCovers(kwh, own, fine), fine
+}
+
+// mergeCovers returns the spans that kWh reads (sorted by time) cover,
+// sorted and disjoint, from kwhSpans' own and fine.
+func mergeCovers(kwh []meter.Reading, own []time.Duration, fine []bool) (out []cover) {
+	for i := range kwh {
+		if !fine[i] {
+			continue
+		}
+		f, to := kwh[i].Time.Add(-own[i]).UnixMilli(), kwh[i].Time.UnixMilli()
+		if k := len(out) - 1; k >= 0 && f <= out[k].to {
+			out[k].to = max(out[k].to, to) // overlapping or adjacent
+			out[k].from = min(out[k].from, f)
+			continue
+		}
+		out = append(out, cover{f, to})
+	}
+	return out
+}
+
+// kwhSpans returns, for each of a meter's kWh reads (sorted by time, one
+// per time), whether it is fine (see kwhCovers) and, if it is, the length
+// of the span before its time that it covers: its own interval, the gap
+// to the previous read unless that is a lost read's.
+func kwhSpans(kwh []meter.Reading, loc *time.Location) (own []time.Duration, fine []bool) {
 	// A gap is its length, counted in whole local days where it is that
 	// (a 25-hour day's read is a daily one); none if it is not fine.
 	none := time.Duration(math.MaxInt64)
@@ -491,6 +623,7 @@ func kwhCovers(kwh []meter.Reading, loc *time.Location) (out []cover, fine []boo
 		return d
 	}
 	fine = make([]bool, len(kwh))
+	own = make([]time.Duration, len(kwh))
 	for i := range kwh {
 		t := kwh[i].Time
 		g := gap(i)
@@ -509,7 +642,7 @@ func kwhCovers(kwh []meter.Reading, loc *time.Location) (out []cover, fine []boo
 		// known (the latest read), it covers its gap. A lost daily read
 		// leaves a gap of two days, which is not fine.
 		a, b := gap(i-1), gap(i+1)
-		f := kwh[i-1].Time.UnixMilli()
+		own[i] = t.Sub(kwh[i-1].Time)
 		iv := none
 		switch {
 		case a != none && b != none && max(a, b) < min(a, b)+min(a, b)/2:
@@ -518,17 +651,128 @@ func kwhCovers(kwh []meter.Reading, loc *time.Location) (out []cover, fine []boo
 			iv = b
 		}
 		if iv != none && g >= iv+iv/2 {
-			f = t.Add(-iv).UnixMilli()
+			own[i] = iv
 		}
-		to := t.UnixMilli()
-		if k := len(out) - 1; k >= 0 && f <= out[k].to {
-			out[k].to = max(out[k].to, to) // overlapping or adjacent
-			out[k].from = min(out[k].from, f)
+	}
+	return own, fine
+}
+
+// kwhHole is a run of a meter's lost kWh interval reads: the n intervals
+// of iv before the one that its next read, at t, covers, (t-(n+1)*iv,
+// t-iv], which kwhSpans leaves uncovered.
+type kwhHole struct {
+	t  time.Time
+	iv time.Duration
+	n  int
+}
+
+// first returns the start of the hole's first interval, end the end of
+// its last.
+func (h kwhHole) first() time.Time { return h.t.Add(-time.Duration(h.n+1) * h.iv) }
+func (h kwhHole) end() time.Time   { return h.t.Add(-h.iv) }
+
+// kwhHoles returns the holes of a meter's kWh reads (sorted by time, one
+// per time; own and fine from kwhSpans) with an interval in (from, to],
+// in time order: the gaps of a fine read that covers less than its gap
+// (a lost read's, see kwhSpans), counted in whole intervals (to the
+// nearest, halves down: the reads around may be a minute or two off the
+// grid). A read after a longer gap is not fine: it may hold the gap's
+// energy (a register or daily read that counts whole), which is not
+// estimated.
+func kwhHoles(kwh []meter.Reading, own []time.Duration, fine []bool, from, to time.Time) []kwhHole {
+	var out []kwhHole
+	for i := 1; i < len(kwh); i++ {
+		t := kwh[i].Time
+		g := t.Sub(kwh[i-1].Time)
+		if !fine[i] || own[i] <= 0 || own[i] >= g {
 			continue
 		}
-		out = append(out, cover{f, to})
+		iv := own[i]
+		h := kwhHole{t: t, iv: iv, n: int((g - iv + iv/2 - 1) / iv)}
+		if h.n > 0 && h.first().Before(to) && h.end().After(from) {
+			out = append(out, h)
+		}
 	}
-	return out, fine
+	return out
+}
+
+// kwhEstimate is an estimated kWh interval read: the energy of (t-iv, t],
+// in the hole that ends at end.
+type kwhEstimate struct {
+	t, end time.Time
+	iv     time.Duration
+	kwh    float64
+}
+
+// estimateKWh estimates the intervals of the meters' holes with package
+// vee, each hole on the grid of its interval that ends at the read after
+// it, from Estimate.History() before it: known are the meters' kWh reads
+// of the range and of kwhContext's spans around it, to which it adds
+// those before, read in one scan. A slot holds the value of the kWh read
+// that ends there if that is an interval read of the hole's interval
+// (kwhSpans: one that covers just that), else it is missing; the read
+// after the hole closes it. The estimates of each meter are in time
+// order, those outside the range included.
+func (l *Lake) estimateKWh(ctx context.Context, f Filter, holes map[string][]kwhHole, known map[string][]meter.Reading, budget *atomic.Int64) (map[string][]kwhEstimate, Stats, error) {
+	opts := *f.Estimate
+	if opts.Location == nil {
+		opts.Location = l.opts.Location
+	}
+	hist := opts.History()
+	ids := slices.Sorted(maps.Keys(holes))
+	scanIDs := ids
+	if len(ids) > maxListedMeters {
+		scanIDs = f.MeterIDs
+	}
+	// A hole that reaches into the range starts less than fineKWh
+	// before From, its history hist and an interval (under fineKWh)
+	// before that, and whether a read of the history is an interval read
+	// depends on the 2*fineKWh before it: 5*fineKWh is enough.
+	// kwhContext read the 2*fineKWh before From already.
+	sp := span{f.From.Add(-hist - 5*fineKWh), f.From.Add(-2 * fineKWh)}
+	reads := make(map[string][]meter.Reading, len(ids))
+	st, err := l.scanSpansOf(ctx, scanIDs, []span{sp}, budget, []meter.Type{meter.TypeKWh}, func(rs []meter.Reading) error {
+		for _, r := range rs {
+			if holes[r.MeterID] != nil {
+				reads[r.MeterID] = append(reads[r.MeterID], r)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, st, err
+	}
+	out := make(map[string][]kwhEstimate, len(ids))
+	var v []float64
+	for _, id := range ids {
+		rs := append(reads[id], known[id]...)
+		sortByTime(rs)
+		rs = dedup(rs)
+		own, fine := kwhSpans(rs, l.opts.Location)
+		for _, h := range holes[id] {
+			// v: the history's slots, the read before the hole's, the
+			// hole's and the read after it's.
+			back := int((hist + h.iv - 1) / h.iv)
+			start := h.t.Add(-time.Duration(back+h.n+1) * h.iv)
+			v = slices.Grow(v[:0], back+h.n+2)[:back+h.n+2]
+			for k := range v {
+				v[k] = math.NaN()
+			}
+			for i := sort.Search(len(rs), func(i int) bool { return !rs[i].Time.Before(start) }); i < len(rs) && !rs[i].Time.After(h.t); i++ {
+				d := rs[i].Time.Sub(start)
+				if fine[i] && own[i] == h.iv && d%h.iv == 0 {
+					v[d/h.iv] = rs[i].Value
+				}
+			}
+			from := back + 1
+			for k, m := range vee.Estimate(v, from, start, h.iv, &opts)[:h.n] {
+				if m == vee.Linear || m == vee.LikeDay {
+					out[id] = append(out[id], kwhEstimate{t: start.Add(time.Duration(from+k) * h.iv), end: h.end(), iv: h.iv, kwh: v[from+k]})
+				}
+			}
+		}
+	}
+	return out, st, nil
 }
 
 // hasReadIn says whether rs (sorted by time) hold a read stamped in

@@ -85,11 +85,15 @@ type Filter struct {
 	// intervals, whose ends are the reading times (From, To]. Both are
 	// required by Energy and Voltage; Reads accepts zero (unbounded).
 	From, To time.Time
-	// Estimate, if set, makes Energy estimate the missing kW reads of
-	// each meter between its first and last read in the range (package
-	// vee: linear over short gaps, like-day over longer ones, none over
-	// gaps longer than Estimate.MaxGap), reading Estimate.History() more
-	// history, and count them in Energy.Estimated. Other calls ignore it.
+	// Estimate, if set, makes Energy estimate the missing reads of each
+	// meter between its reads (package vee: linear over short gaps,
+	// like-day over longer ones, none over gaps longer than
+	// Estimate.MaxGap, before a channel's first read or after its last),
+	// reading Estimate.History() more history, and count them in
+	// Energy.Estimated: the missing kW reads, and the intervals that a kWh
+	// interval channel's lost reads leave uncovered (an interval a kWh
+	// register or daily read counts whole, or a kW read holds, is not
+	// estimated; see Lake.Energy). Other calls ignore it.
 	Estimate *vee.Options
 	// Export makes Energy sum the energy the meters exported (kwh_export
 	// reads: the solar a household sends to the grid) instead of what

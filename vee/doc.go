@@ -20,6 +20,7 @@
 // Estimates are marked ([Method]) and never overwrite an actual read; a
 // read that arrives later replaces its estimate. Package query uses it for
 // consumption with estimates (query.Filter.Estimate; the API's
-// /consumption?estimate=true), counting the estimated reads of every
-// period beside the actual ones.
+// /consumption?estimate=true), of kW reads and of kWh interval channels'
+// lost reads, counting the estimated reads of every period beside the
+// actual ones.
 package vee
