@@ -55,7 +55,10 @@ func OpenBucket(ctx context.Context, urlstr string) (*blob.Bucket, error) {
 			}
 		}
 		u.RawQuery = q.Encode()
-		link = q.Get("metadata") == "skip" && !q.Has("dir_file_mode")
+		// Hard links name files by their path in the directory, which a
+		// bucket with a key prefix (?prefix=tenant-a/) would not add: its
+		// copies would land in another lake's partitions.
+		link = q.Get("metadata") == "skip" && !q.Has("dir_file_mode") && !q.Has("prefix")
 	}
 	b, err := blob.OpenBucket(ctx, u.String())
 	if err != nil {

@@ -528,7 +528,7 @@ func (p *Pipeline) scan(ctx context.Context, src *blob.Bucket, msg ranges.Messag
 		return nil, nil, err
 	}
 	for _, f := range files {
-		c.Files = append(c.Files, staging.File{Key: f.Path, Partition: f.Key.Path(), Reads: f.Rows, MinTime: f.MinTime, MaxTime: f.MaxTime, Verbatim: true})
+		c.Files = append(c.Files, staging.File{Key: f.Path, Partition: f.Key.Path(), Reads: f.Rows, Bytes: f.Bytes, MinTime: f.MinTime, MaxTime: f.MaxTime, Verbatim: true})
 		c.Reads += f.Rows
 	}
 	c.Duplicates = written - c.Reads // the writer keeps one read per key
@@ -615,7 +615,7 @@ func (p *Pipeline) scanWhole(ctx context.Context, src *blob.Bucket, msg ranges.M
 		return nil, nil, err
 	}
 	for _, f := range files {
-		c.Files = append(c.Files, staging.File{Key: f.Path, Partition: f.Key.Path(), Reads: f.Rows, MinTime: f.MinTime, MaxTime: f.MaxTime, Verbatim: true})
+		c.Files = append(c.Files, staging.File{Key: f.Path, Partition: f.Key.Path(), Reads: f.Rows, Bytes: f.Bytes, MinTime: f.MinTime, MaxTime: f.MaxTime, Verbatim: true})
 		c.Reads += f.Rows
 	}
 	c.Duplicates = written - c.Reads // the writer keeps one read per key

@@ -71,10 +71,15 @@ type Source struct {
 	Verbatim bool
 	// Rows, MinTime and MaxTime, if Rows > 0, are the file's row count and
 	// reading times as its writer reported them (Writer.Close's FileInfo,
-	// kept in a staging commit). A verbatim copy reports them instead of
-	// reading the file's footer for them: a tenth of the CPU time of
-	// integrating a small partition.
+	// kept in a staging commit), and Bytes its size then. A verbatim copy
+	// reports them instead of reading the file's footer for them (a tenth
+	// of the CPU time of integrating a small partition), but only while
+	// the file still has that size: a file torn or emptied since (a crash
+	// of a system that had not flushed it) is read, fails, and stays with
+	// its commit for a redelivery to repair, rather than being copied
+	// into the lake as its partition's data.
 	Rows             int64
+	Bytes            int64
 	MinTime, MaxTime time.Time
 }
 
@@ -314,7 +319,7 @@ func copyVerbatim(ctx context.Context, b *blob.Bucket, k Key, source Source, dst
 		return st, false, fmt.Errorf("partition: compact %s: %w", src, err)
 	}
 	rows, minT, maxT := source.Rows, source.MinTime, source.MaxTime
-	if rows <= 0 {
+	if rows <= 0 || source.Bytes <= 0 || source.Bytes != attrs.Size {
 		if rows, minT, maxT, err = fileRows(ctx, b, src, attrs.Size); err != nil {
 			return st, false, fmt.Errorf("partition: compact %s: %w", src, err)
 		}

@@ -44,8 +44,9 @@ const (
 // years touches tens of thousands of hourly partitions, and memblob sorts
 // every key of the bucket on every listing, which made a listing per
 // partition quadratic (90% of an ingest of 11,161 partitions). Partitions
-// too sparse for a shared listing are left out of the Listing, for their
-// Compact to list.
+// too sparse for a shared listing, and those of a directory whose listing
+// failed, are left out of the Listing, for their Compact to list; only a
+// cancelled ctx fails it.
 func ListPartitions(ctx context.Context, b *blob.Bucket, keys []Key) (*Listing, error) {
 	l := &Listing{files: make(map[Key][]string)}
 	byMonth := make(map[string][]Key)
@@ -61,8 +62,10 @@ func ListPartitions(ctx context.Context, b *blob.Bucket, keys []Key) (*Listing, 
 	for _, m := range months {
 		ks := byMonth[m]
 		if len(ks) >= monthListMin {
-			if err := l.list(ctx, b, m, ks); err != nil {
-				return nil, err
+			if err := l.list(ctx, b, m, ks); ctx.Err() != nil {
+				return nil, ctx.Err()
+			} else if err != nil {
+				l.uncover(ks)
 			}
 			continue
 		}
@@ -80,12 +83,25 @@ func ListPartitions(ctx context.Context, b *blob.Bucket, keys []Key) (*Listing, 
 			if len(byDay[d]) < dayListMin {
 				continue
 			}
-			if err := l.list(ctx, b, d, byDay[d]); err != nil {
-				return nil, err
+			if err := l.list(ctx, b, d, byDay[d]); ctx.Err() != nil {
+				return nil, ctx.Err()
+			} else if err != nil {
+				l.uncover(byDay[d])
 			}
 		}
 	}
 	return l, nil
+}
+
+// uncover leaves keys out of the Listing, for their Compact to list under
+// its lock. A shared listing is an optimisation and must not fail a run:
+// on a local lake, another integrator's temporary file renamed away
+// between reading a directory and its lstat fails the walk of a day
+// where each partition's own listing, under its lock, sees no writer.
+func (l *Listing) uncover(keys []Key) {
+	for _, k := range keys {
+		delete(l.files, k)
+	}
 }
 
 // list lists everything under prefix once and records the data files of

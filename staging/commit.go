@@ -73,11 +73,15 @@ func (c *Commit) integrated() bool { return c.Integrated }
 type File struct {
 	Key string `json:"key"` // the file's key in the lake bucket, under Prefix
 	// Partition is the partition's path, readings/reading_type=.../hour=HH/.
-	Partition string    `json:"partition"`
-	Reads     int64     `json:"reads"`    // reads in the file
-	Late      int64     `json:"late"`     // of them, the reads found late
-	MinTime   time.Time `json:"min_time"` // earliest reading time in the file
-	MaxTime   time.Time `json:"max_time"` // latest reading time in the file
+	Partition string `json:"partition"`
+	Reads     int64  `json:"reads"` // reads in the file
+	// Bytes is the file's size as written; 0 in commits written before
+	// it was kept. Integration trusts Reads, MinTime and MaxTime instead
+	// of the file's footer only while the file still has this size.
+	Bytes   int64     `json:"bytes,omitempty"`
+	Late    int64     `json:"late"`     // of them, the reads found late
+	MinTime time.Time `json:"min_time"` // earliest reading time in the file
+	MaxTime time.Time `json:"max_time"` // latest reading time in the file
 	// Verbatim marks a file that is sorted, de-duplicated and written with
 	// the lake's options, which integration may copy as it is.
 	Verbatim bool `json:"verbatim,omitempty"`

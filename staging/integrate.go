@@ -193,7 +193,7 @@ func Integrate(ctx context.Context, lake *blob.Bucket, opts *IntegrateOptions) (
 			// The commit says what the file holds: a verbatim copy need
 			// not read its footer for it.
 			byPart[f.Partition] = append(byPart[f.Partition], partition.Source{Bucket: lake, Key: f.Key, Verbatim: f.Verbatim,
-				Rows: f.Reads, MinTime: f.MinTime, MaxTime: f.MaxTime})
+				Rows: f.Reads, Bytes: f.Bytes, MinTime: f.MinTime, MaxTime: f.MaxTime})
 			stagedRows[f.Partition] += f.Reads
 			// A backfill does not move the watermark: see Watermark.
 			if !c.Backfill && f.MaxTime.After(maxTime) {
