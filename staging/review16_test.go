@@ -268,3 +268,58 @@ func TestReview16ConcurrentIntegratorsAndStagers(t *testing.T) {
 		})
 	}
 }
+
+// TestReview16DayListingRacesOtherWriters: Integrate now lists whole days
+// or months (partition.ListPartitions) before it takes any lock, so the
+// listing walks partitions that other integrators are writing at that
+// moment. On a file:// lake fileblob's List lstat()s every entry it read
+// from the directory, and a temporary file (fileblob's own
+// "name.<hex>.tmp" under no_tmp_dir, or blobio.Copy's link-then-rename
+// one) renamed away in between makes the whole listing fail with
+// NotFound, and the whole Integrate run with it: every partition of every
+// commit waits for the next run, however unrelated to the one being
+// written. Before 0e6db97 each partition was listed under its own lock,
+// where no other integrator writes.
+func TestReview16DayListingRacesOtherWriters(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	lake, err := fileblob.OpenBucket(dir, &fileblob.Options{Metadata: fileblob.MetadataDontWrite, NoTempDir: true, CreateDir: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lake.Close()
+	reads := review16Reads(1) // one day: 24 partitions, listed as one day
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	// Another integrator writing one partition of the same day, under its
+	// own lock, again and again (as a long run or a late-read handler).
+	other := "readings/reading_type=kwh/year=2019/month=06/day=22/hour=07/data.parquet"
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			lake.WriteAll(ctx, other, make([]byte, 1400), nil)
+		}
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	failed, runs := 0, 0
+	var first error
+	for i := 0; time.Now().Before(deadline); i++ {
+		review16Stage(t, lake, fmt.Sprintf("%016x", i+1), reads[:8]) // hours 00-03
+		runs++
+		if _, err := Integrate(ctx, lake, nil); err != nil {
+			failed++
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if failed > 0 {
+		t.Errorf("%d of %d Integrate runs failed while another integrator wrote hour 07 of the same day; first: %v", failed, runs, first)
+	}
+}
