@@ -3,6 +3,7 @@ package blobio
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -25,7 +26,9 @@ var dirs sync.Map // weak.Pointer[blob.Bucket] -> string
 // directory dir and opened with metadata=skip (fileblob.MetadataDontWrite)
 // and the default directory mode, so that [Copy] may make hard links in it
 // instead of copying bytes. It reports whether b was registered: it is not
-// when dir does not exist or is not the directory b reports (fileblob
+// when an object b writes is not the file of its key in dir (a bucket with
+// a key prefix; a read-only one), or when dir does not exist or is not the
+// directory b reports (fileblob
 // buckets answer As(*os.FileInfo) with their root; other drivers do not).
 //
 // Only register buckets opened with metadata=skip: a bucket that writes
@@ -49,11 +52,31 @@ func RegisterDir(b *blob.Bucket, dir string) bool {
 	if err != nil || !os.SameFile(root, fi) {
 		return false
 	}
+	if !keysAreFiles(b, abs) {
+		return false
+	}
 	wp := weak.Make(b)
 	if _, loaded := dirs.Swap(wp, abs); !loaded {
 		runtime.AddCleanup(b, func(wp weak.Pointer[blob.Bucket]) { dirs.Delete(wp) }, wp)
 	}
 	return true
+}
+
+// keysAreFiles reports whether an object b writes under a simple key is
+// the file of that name in dir. A bucket with a key prefix
+// (blob.PrefixedBucket, "?prefix=" in a URL) passes As through to the
+// fileblob below it but keeps its objects elsewhere: links made at dir/key
+// would read and write another lake's files. A bucket that cannot write
+// (a read-only lake) makes no copies either.
+func keysAreFiles(b *blob.Bucket, dir string) bool {
+	ctx := context.Background()
+	key := ".mda-link-probe-" + strconv.FormatUint(rand.Uint64(), 36)
+	if err := b.WriteAll(ctx, key, []byte("probe"), nil); err != nil {
+		return false
+	}
+	defer b.Delete(ctx, key)
+	data, err := os.ReadFile(filepath.Join(dir, key))
+	return err == nil && string(data) == "probe"
 }
 
 // registeredDir returns the directory RegisterDir recorded for b.
