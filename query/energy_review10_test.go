@@ -191,9 +191,8 @@ func TestEnergyFixedIntervalEstimatesLostDayAlone(t *testing.T) {
 	}
 }
 
-// kW meter plus a kWh channel (15 or 60 minutes, 3% lost) for days 2-6; sub-ranges cut on whole hours.
+// kW meter plus a kWh channel (15 or 60 minutes, 3% lost) for days 2-6; sub-ranges cut on quarter hours.
 func TestEnergyMixedKWAndKWhRangeIndependence(t *testing.T) {
-	ctx := context.Background()
 	loc, _ := time.LoadLocation("America/New_York")
 	start := time.Date(2024, 10, 30, 0, 0, 0, 0, loc)
 	for seed := int64(1); seed <= 4; seed++ {
@@ -206,41 +205,12 @@ func TestEnergyMixedKWAndKWhRangeIndependence(t *testing.T) {
 			}
 			rs = append(rs, meter.Reading{MeterID: "m", Type: meter.TypeKWh, Time: tm.Add(kstep), Value: float64(1+rng.Intn(4)) * kstep.Hours()})
 		}
+		b := lakeOf(t, rs)
 		for _, est := range []bool{false, true} {
-			l := query.New(lakeOf(t, rs), &query.Options{Location: loc})
-			base := query.Filter{From: start, To: start.AddDate(0, 0, 10)}
-			if est {
-				base.Estimate = &vee.Options{}
-			}
-			all, _, _ := l.Energy(ctx, base, query.Hour)
-			want := map[int64]query.Energy{}
-			for _, e := range all {
-				want[e.Start.UnixMilli()] = e
-			}
-			fails := 0
-			for trial := 0; trial < 20 && fails < 3; trial++ {
-				n := int(base.To.Sub(base.From) / (15 * time.Minute))
-				a := rng.Intn(n)
-				b := a + 1 + rng.Intn(min(n-a, 30))
-				f := base
-				f.From = base.From.Add(time.Duration(a) * 15 * time.Minute)
-				f.To = base.From.Add(time.Duration(b) * 15 * time.Minute)
-				got, _, err := l.Energy(ctx, f, query.Hour)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, g := range got {
-					if g.End.Sub(g.Start) != time.Hour {
-						continue
-					}
-					w := want[g.Start.UnixMilli()]
-					if math.Abs(w.KWh-g.KWh) > 1e-9 || w.Estimated != g.Estimated || w.Reads != g.Reads {
-						fails++
-						t.Errorf("seed %d kWh %v est=%v range [%s, %s): hour %s: %v kWh (%d r, %d e), in 10 days %v (%d r, %d e)", seed, kstep, est,
-							f.From.In(loc).Format("01-02 15:04"), f.To.In(loc).Format("01-02 15:04"), g.Start.In(loc).Format("01-02 15:04"), g.KWh, g.Reads, g.Estimated, w.KWh, w.Reads, w.Estimated)
-					}
-				}
-			}
+			l := query.New(b, &query.Options{Location: loc})
+			base := propWindow(start, est)
+			checkHoursIndependent(t, l, loc, base, 20, func() query.Filter { return slotRange(rng, base, 15*time.Minute, 30) },
+				fmt.Sprintf("seed %d kWh %v est=%v", seed, kstep, est))
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"gocloud.dev/blob"
+
 	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/query"
 )
@@ -14,14 +16,26 @@ import (
 // monthlyRegisterLake holds monthly register (kWh) reads at the 1st of each
 // month of 2024 and 15-minute kW reads of 1 kW.
 func monthlyRegisterLake(t *testing.T) *query.Lake {
-	from := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	to := time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC)
-	kw := every(meter.TypeKW, from, to, 15*time.Minute, 1)
-	var kwh []meter.Reading
-	for m := from.AddDate(0, 1, 0); !m.After(to); m = m.AddDate(0, 1, 0) {
-		kwh = append(kwh, meter.Reading{MeterID: "m", Type: meter.TypeKWh, Time: m, Value: m.Sub(m.AddDate(0, -1, 0)).Hours()})
-	}
-	return query.New(lakeOf(t, kw, kwh), nil)
+	return query.New(readLake(t, "monthly register", func() [][]meter.Reading {
+		from := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		to := time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC)
+		kw := every(meter.TypeKW, from, to, 15*time.Minute, 1)
+		var kwh []meter.Reading
+		for m := from.AddDate(0, 1, 0); !m.After(to); m = m.AddDate(0, 1, 0) {
+			kwh = append(kwh, meter.Reading{MeterID: "m", Type: meter.TypeKWh, Time: m, Value: m.Sub(m.AddDate(0, -1, 0)).Hours()})
+		}
+		return [][]meter.Reading{kw, kwh}
+	}), nil)
+}
+
+// weeklyRegisterLake holds weekly register reads (Mondays 00:00, 168 kWh)
+// and 15-minute kW reads of 1 kW, four weeks either side of Monday d0.
+func weeklyRegisterLake(t *testing.T, d0 time.Time) *query.Lake {
+	return query.New(readLake(t, "weekly register "+d0.String(), func() [][]meter.Reading {
+		kw := every(meter.TypeKW, d0.AddDate(0, 0, -28), d0.AddDate(0, 0, 28), 15*time.Minute, 1)
+		kwh := every(meter.TypeKWh, d0.AddDate(0, 0, -28), d0.AddDate(0, 0, 28), 7*24*time.Hour, 168)
+		return [][]meter.Reading{kw, kwh}
+	}), nil)
 }
 
 // A 31-day month between shorter ones is no lost kWh read: its register
@@ -60,9 +74,7 @@ func TestEnergyMonthlyRegisterRangeTiling(t *testing.T) {
 // read, so a week counts the same as the sum of its days.
 func TestEnergyWeeklyRegisterMidWeekDayCountsOnce(t *testing.T) {
 	d0 := time.Date(2024, 6, 3, 0, 0, 0, 0, time.UTC) // Monday
-	kw := every(meter.TypeKW, d0.AddDate(0, 0, -28), d0.AddDate(0, 0, 28), 15*time.Minute, 1)
-	kwh := every(meter.TypeKWh, d0.AddDate(0, 0, -28), d0.AddDate(0, 0, 28), 7*24*time.Hour, 168)
-	l := query.New(lakeOf(t, kw, kwh), nil)
+	l := weeklyRegisterLake(t, d0)
 	week, _, _ := e10Sum(e10Energy(t, l, query.Filter{From: d0, To: d0.AddDate(0, 0, 7)}, query.Day))
 	sum := 0.0
 	for i := 0; i < 7; i++ {
@@ -80,18 +92,7 @@ func TestEnergyWeeklyRegisterMidWeekDayCountsOnce(t *testing.T) {
 // its context holds.
 func TestEnergyTodayDoesNotWidenKWhContext(t *testing.T) {
 	d0 := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
-	var kw, kwh []meter.Reading
-	for _, id := range []string{"a", "b", "c"} {
-		for _, r := range every(meter.TypeKW, d0.AddDate(0, 0, -60), d0.AddDate(0, 0, 1), 15*time.Minute, 1) {
-			r.MeterID = id
-			kw = append(kw, r)
-		}
-		for _, r := range every(meter.TypeKWh, d0.AddDate(0, 0, -60), d0.AddDate(0, 0, 1), 15*time.Minute, 0.25) {
-			r.MeterID = id
-			kwh = append(kwh, r)
-		}
-	}
-	b := lakeOf(t, kw, kwh)
+	b := threeMeterLake(t, d0, d0.AddDate(0, 0, 1))
 	f := query.Filter{From: d0, To: d0.AddDate(0, 0, 1)}
 	got, st, err := query.New(b, nil).Energy(context.Background(), f, query.Hour)
 	if err != nil {
@@ -109,14 +110,29 @@ func TestEnergyTodayDoesNotWidenKWhContext(t *testing.T) {
 	}
 }
 
+// threeMeterLake holds meters a, b and c's 15-minute reads of the 60 days
+// to d0+1d, of 1 kW, and their 15-minute kWh reads up to kwhTo.
+func threeMeterLake(t *testing.T, d0, kwhTo time.Time) *blob.Bucket {
+	var kw, kwh []meter.Reading
+	for _, id := range []string{"a", "b", "c"} {
+		for _, r := range every(meter.TypeKW, d0.AddDate(0, 0, -60), d0.AddDate(0, 0, 1), 15*time.Minute, 1) {
+			r.MeterID = id
+			kw = append(kw, r)
+		}
+		for _, r := range every(meter.TypeKWh, d0.AddDate(0, 0, -60), kwhTo, 15*time.Minute, 0.25) {
+			r.MeterID = id
+			kwh = append(kwh, r)
+		}
+	}
+	return lakeOf(t, kw, kwh)
+}
+
 // Weekly register reads (Mondays 00:00) with 15-minute kW reads: a
 // Tuesday counts its kW reads, and reads its 96 kW reads and the Monday
 // read in the kWh context, each once.
 func TestEnergyWeeklyRegisterStatsCountOnce(t *testing.T) {
 	d0 := time.Date(2024, 6, 3, 0, 0, 0, 0, time.UTC) // Monday
-	kw := every(meter.TypeKW, d0.AddDate(0, 0, -28), d0.AddDate(0, 0, 28), 15*time.Minute, 1)
-	kwh := every(meter.TypeKWh, d0.AddDate(0, 0, -28), d0.AddDate(0, 0, 28), 7*24*time.Hour, 168)
-	l := query.New(lakeOf(t, kw, kwh), nil)
+	l := weeklyRegisterLake(t, d0)
 	f := query.Filter{From: d0.AddDate(0, 0, 1), To: d0.AddDate(0, 0, 2)}
 	got, st, err := l.Energy(context.Background(), f, query.Day)
 	if err != nil {

@@ -144,19 +144,7 @@ func TestEnergyMonthlyRegisterLostRead(t *testing.T) {
 // and the kWh reads around it, and fits a MaxReads of 4000.
 func TestEnergyLaggingKWhFeed(t *testing.T) {
 	d0 := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
-	var kw, kwh []meter.Reading
-	for _, id := range []string{"a", "b", "c"} {
-		for _, r := range every(meter.TypeKW, d0.AddDate(0, 0, -60), d0.AddDate(0, 0, 1), 15*time.Minute, 1) {
-			r.MeterID = id
-			kw = append(kw, r)
-		}
-		// kWh up to three days ago
-		for _, r := range every(meter.TypeKWh, d0.AddDate(0, 0, -60), d0.AddDate(0, 0, -3), 15*time.Minute, 0.25) {
-			r.MeterID = id
-			kwh = append(kwh, r)
-		}
-	}
-	b := lakeOf(t, kw, kwh)
+	b := threeMeterLake(t, d0, d0.AddDate(0, 0, -3)) // kWh up to three days ago
 	f := query.Filter{From: d0, To: d0.AddDate(0, 0, 1)}
 	got, st, err := query.New(b, nil).Energy(context.Background(), f, query.Hour)
 	if err != nil {

@@ -65,18 +65,7 @@ func TestEnergyKWhDailyReadHoursLate(t *testing.T) {
 	d0 := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	kw := every(meter.TypeKW, d0, d0.AddDate(0, 0, 30), 15*time.Minute, 1)
 	late := d0.AddDate(0, 0, 10).Add(3 * time.Hour)
-	var kwh []meter.Reading
-	for d := 1; d <= 30; d++ {
-		tm, v := d0.AddDate(0, 0, d), 24.0
-		switch d {
-		case 10:
-			tm, v = late, 27
-		case 11:
-			v = 21
-		}
-		kwh = append(kwh, kwh13kwh(tm, v))
-	}
-	l := query.New(lakeOf(t, kw, kwh), nil)
+	l := query.New(lakeOf(t, kw, lateDailyKWh(d0, late)), nil)
 	a, b := d0.AddDate(0, 0, 5), d0.AddDate(0, 0, 15)
 	if got := kwh13Sum(t, l, query.Filter{From: a, To: b}, query.Day); got != 240 {
 		t.Errorf("UTC, a read 3 h late: 10 days = %v, want 240", got)
@@ -87,7 +76,7 @@ func TestEnergyKWhDailyReadHoursLate(t *testing.T) {
 	ny, _ := time.LoadLocation("America/New_York")
 	n0 := time.Date(2024, 10, 20, 0, 0, 0, 0, ny)
 	kw = every(meter.TypeKW, n0, n0.AddDate(0, 0, 30), 15*time.Minute, 1)
-	kwh = nil
+	var kwh []meter.Reading
 	prev := n0
 	for d := 1; d <= 30; d++ {
 		tm := n0.AddDate(0, 0, d)
@@ -106,6 +95,23 @@ func TestEnergyKWhDailyReadHoursLate(t *testing.T) {
 	if got, want := kwh13Sum(t, l, query.Filter{From: a, To: b}, query.Day), b.Sub(a).Hours(); got > want+1e-9 || got < want-0.25 {
 		t.Errorf("New York, the read after the 25 h day 65 min late: Nov 1-8 = %.4f, want %v (less at most 0.25)", got, want)
 	}
+}
+
+// lateDailyKWh is daily reads of 24 kWh over the 30 days from d0, the
+// 10th late, at late, with 27 kWh, and so the 11th 21.
+func lateDailyKWh(d0, late time.Time) []meter.Reading {
+	var kwh []meter.Reading
+	for d := 1; d <= 30; d++ {
+		tm, v := d0.AddDate(0, 0, d), 24.0
+		switch d {
+		case 10:
+			tm, v = late, 27
+		case 11:
+			v = 21
+		}
+		kwh = append(kwh, kwh13kwh(tm, v))
+	}
+	return kwh
 }
 
 // TestEnergyKWhStandardTimeDailyReadsSpringForward: daily reads 24 hours
@@ -244,16 +250,8 @@ func kwh13KWh(seed int64, start time.Time, loc *time.Location) []meter.Reading {
 // TestEnergyKWhRangeIndependenceRandomChannels: TestEnergyRangeIndependence's
 // check on meters with kW reads and a random kWh channel.
 func TestEnergyKWhRangeIndependenceRandomChannels(t *testing.T) {
-	ctx := context.Background()
 	for _, zone := range []string{"UTC", "America/New_York", "Australia/Sydney"} {
-		loc, _ := time.LoadLocation(zone)
-		start := time.Date(2024, 10, 25, 0, 0, 0, 0, loc)
-		if zone == "America/New_York" {
-			start = time.Date(2024, 10, 30, 0, 0, 0, 0, loc)
-		}
-		if zone == "Australia/Sydney" {
-			start = time.Date(2024, 10, 1, 0, 0, 0, 0, loc)
-		}
+		loc, start := kwh13Zone(zone)
 		for seed := int64(1); seed <= lastSeed(3, 6); seed++ {
 			outageP := 0.0
 			if seed%2 == 0 {
@@ -264,50 +262,30 @@ func TestEnergyKWhRangeIndependenceRandomChannels(t *testing.T) {
 				kw = nil // a kWh-only meter
 			}
 			kwh := kwh13KWh(seed*13+int64(len(zone)), start, loc)
+			b := lakeOf(t, kw, kwh)
 			for _, est := range []bool{false, true} {
-				l := query.New(lakeOf(t, kw, kwh), &query.Options{Location: loc})
-				base := query.Filter{From: start, To: start.AddDate(0, 0, 10)}
-				if est {
-					base.Estimate = &vee.Options{}
-				}
-				all, _, err := l.Energy(ctx, base, query.Hour)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want := map[int64]query.Energy{}
-				for _, e := range all {
-					want[e.Start.UnixMilli()] = e
-				}
+				l := query.New(b, &query.Options{Location: loc})
+				base := propWindow(start, est)
 				rng := rand.New(rand.NewSource(seed))
-				fails := 0
-				for trial := 0; trial < 12 && fails < 3; trial++ {
-					n := int(base.To.Sub(base.From) / (30 * time.Minute))
-					a := rng.Intn(n)
-					b := a + 1 + rng.Intn(min(n-a, 96))
-					f := base
-					f.From = base.From.Add(time.Duration(a) * 30 * time.Minute)
-					f.To = base.From.Add(time.Duration(b) * 30 * time.Minute)
-					got, _, err := l.Energy(ctx, f, query.Hour)
-					if err != nil {
-						t.Fatal(err)
-					}
-					for _, g := range got {
-						hs, he := query.Hour.Bucket(g.Start, loc)
-						if !hs.Equal(g.Start) || !he.Equal(g.End) {
-							continue
-						}
-						w, ok := want[g.Start.UnixMilli()]
-						if !ok || math.Abs(w.KWh-g.KWh) > 1e-9 || w.Estimated != g.Estimated || w.Reads != g.Reads {
-							fails++
-							t.Errorf("%s seed %d est=%v range [%s, %s): hour %s: %v kWh (%d reads, %d est), in the 10 days %v kWh (%d reads, %d est)",
-								zone, seed, est, f.From.In(loc).Format("01-02 15:04"), f.To.In(loc).Format("01-02 15:04"), g.Start.In(loc).Format("01-02 15:04 MST"),
-								g.KWh, g.Reads, g.Estimated, w.KWh, w.Reads, w.Estimated)
-						}
-					}
-				}
+				checkHoursIndependent(t, l, loc, base, 12, func() query.Filter { return slotRange(rng, base, 30*time.Minute, 96) },
+					fmt.Sprintf("%s seed %d est=%v", zone, seed, est))
 			}
 		}
 	}
+}
+
+// kwh13Zone is the zone of the random kWh channels' tests and the start
+// of their 10 days, by a DST change.
+func kwh13Zone(zone string) (*time.Location, time.Time) {
+	loc, _ := time.LoadLocation(zone)
+	start := time.Date(2024, 10, 25, 0, 0, 0, 0, loc)
+	if zone == "America/New_York" {
+		start = time.Date(2024, 10, 30, 0, 0, 0, 0, loc)
+	}
+	if zone == "Australia/Sydney" {
+		start = time.Date(2024, 10, 1, 0, 0, 0, 0, loc)
+	}
+	return loc, start
 }
 
 // A meter whose kW channel ended a week before the range and whose weekly
@@ -340,33 +318,19 @@ func TestEnergyKWhEstimateAfterKWStopped(t *testing.T) {
 // minute (also at kWh read times and 26 to 78 hours from them), sum to the
 // whole, with random kW and kWh channels, in three zones.
 func TestEnergyKWhTilingRandomChannels(t *testing.T) {
-	ctx := context.Background()
 	for _, zone := range []string{"UTC", "America/New_York", "Australia/Sydney"} {
-		loc, _ := time.LoadLocation(zone)
-		start := time.Date(2024, 10, 25, 0, 0, 0, 0, loc)
-		if zone == "America/New_York" {
-			start = time.Date(2024, 10, 30, 0, 0, 0, 0, loc)
-		}
-		if zone == "Australia/Sydney" {
-			start = time.Date(2024, 10, 1, 0, 0, 0, 0, loc)
-		}
+		loc, start := kwh13Zone(zone)
 		for seed := int64(1); seed <= lastSeed(2, 4); seed++ {
 			kw := randomMeter(seed*7+int64(len(zone)), start, 0.0005*float64(seed%2))
 			if seed%4 == 0 {
 				kw = nil
 			}
 			kwh := kwh13KWh(seed*17+int64(len(zone)), start, loc)
+			b := lakeOf(t, kw, kwh)
 			for _, est := range []bool{false, true} {
-				l := query.New(lakeOf(t, kw, kwh), &query.Options{Location: loc})
-				base := query.Filter{From: start, To: start.AddDate(0, 0, 10)}
-				if est {
-					base.Estimate = &vee.Options{}
-				}
-				whole, _, err := l.Energy(ctx, base, query.Day)
-				if err != nil {
-					t.Fatal(err)
-				}
-				wk, _, we := e10Sum(whole)
+				l := query.New(b, &query.Options{Location: loc})
+				base := propWindow(start, est)
+				wk, we := daySum(t, l, base)
 				rng := rand.New(rand.NewSource(seed))
 				for trial := 0; trial < 3; trial++ {
 					var cuts []time.Time
@@ -382,18 +346,7 @@ func TestEnergyKWhTilingRandomChannels(t *testing.T) {
 						tm = minTime13(next, base.To)
 					}
 					cuts = append(cuts, base.To)
-					sk, se := 0.0, 0
-					for i := 0; i+1 < len(cuts); i++ {
-						f := base
-						f.From, f.To = cuts[i], cuts[i+1]
-						got, _, err := l.Energy(ctx, f, query.Day)
-						if err != nil {
-							t.Fatal(err)
-						}
-						k, _, e := e10Sum(got)
-						sk += k
-						se += e
-					}
+					sk, se := tiledSum(t, l, base, cuts)
 					if math.Abs(sk-wk) > 1e-6 || (!est && se != we) {
 						t.Errorf("%s seed %d est=%v: %d pieces sum to %.4f kWh (%d est), the whole %.4f (%d est)", zone, seed, est, len(cuts)-1, sk, se, wk, we)
 					}

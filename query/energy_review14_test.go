@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"gocloud.dev/blob"
+
 	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/query"
 	"github.com/openmda/mda/vee"
@@ -53,6 +55,28 @@ func TestEnergyRegisterKWOutageAfter(t *testing.T) {
 	}
 }
 
+// kwFeedBehindLake is the lake at Jun 1 2024 00:30 of a meter with monthly
+// register reads (kwh14Monthly up to Jun 1) and 15-minute kW reads of 1 kW
+// from Jan 1, loaded up to Jun 1 00:00 only.
+func kwFeedBehindLake(t *testing.T) *blob.Bucket {
+	return readLake(t, "kW feed behind", func() [][]meter.Reading {
+		from := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		jun1 := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+		return [][]meter.Reading{every(meter.TypeKW, from, jun1, 15*time.Minute, 1), kwh14MonthlyTo(jun1)}
+	})
+}
+
+// kwh14MonthlyTo is kwh14Monthly up to upTo.
+func kwh14MonthlyTo(upTo time.Time) []meter.Reading {
+	var kwh []meter.Reading
+	for _, r := range kwh14Monthly() {
+		if !r.Time.After(upTo) {
+			kwh = append(kwh, r)
+		}
+	}
+	return kwh
+}
+
 // TestEnergyRegisterKWFeedBehind: a lake whose kW reads are loaded later
 // than the kWh register: May, asked for just after it closed, counts its
 // kW reads once, as it does once the later kW reads arrive.
@@ -60,15 +84,9 @@ func TestEnergyRegisterKWFeedBehind(t *testing.T) {
 	from := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	jun1 := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	may1 := jun1.AddDate(0, -1, 0)
-	var kwh []meter.Reading
-	for _, r := range kwh14Monthly() {
-		if !r.Time.After(jun1) {
-			kwh = append(kwh, r)
-		}
-	}
+	kwh := kwh14MonthlyTo(jun1)
 	// the lake at Jun 1 00:30: kW loaded up to Jun 1 00:00 only
-	kw := every(meter.TypeKW, from, jun1, 15*time.Minute, 1)
-	l := query.New(lakeOf(t, kw, kwh), nil)
+	l := query.New(kwFeedBehindLake(t), nil)
 	early := kwh13Sum(t, l, query.Filter{From: may1, To: jun1}, query.Month)
 	// the lake at Jun 1 01:00: kW up to 01:00
 	kw2 := every(meter.TypeKW, from, jun1.Add(time.Hour), 15*time.Minute, 1)
@@ -90,18 +108,7 @@ func TestEnergyLateDailyReadKWOutageAfter(t *testing.T) {
 		skip = append(skip, tm)
 	}
 	kw := every(meter.TypeKW, d0, d0.AddDate(0, 0, 30), 15*time.Minute, 1, skip...)
-	var kwh []meter.Reading
-	for d := 1; d <= 30; d++ {
-		tm, v := d0.AddDate(0, 0, d), 24.0
-		switch d {
-		case 10:
-			tm, v = late, 27
-		case 11:
-			v = 21
-		}
-		kwh = append(kwh, kwh13kwh(tm, v))
-	}
-	l := query.New(lakeOf(t, kw, kwh), nil)
+	l := query.New(lakeOf(t, kw, lateDailyKWh(d0, late)), nil)
 	// Jun 6 - Jun 11 00:00: all of it in kW reads or daily reads; the
 	// late read's 27 h are (Jun 9 00:00, Jun 10 03:00].
 	a, b := d0.AddDate(0, 0, 5), d0.AddDate(0, 0, 10).Add(3*time.Hour)
@@ -245,7 +252,6 @@ func TestEnergyNearScansMaxReads(t *testing.T) {
 // 26 h / 52 h before and after them, with kW outages of up to 30 h, sum to
 // the whole.
 func TestEnergyKWhTilingExactEdges(t *testing.T) {
-	_ = context.Background()
 	for _, zone := range []string{"UTC", "Australia/Sydney", "America/Santiago"} {
 		loc, _ := time.LoadLocation(zone)
 		start := time.Date(2024, 10, 1, 0, 0, 0, 0, loc)
@@ -257,7 +263,7 @@ func TestEnergyKWhTilingExactEdges(t *testing.T) {
 			kwh := kwh13KWh(seed*37+int64(len(zone)), start, loc)
 			l := query.New(lakeOf(t, kw, kwh), &query.Options{Location: loc})
 			base := query.Filter{From: start, To: start.AddDate(0, 0, 10)}
-			wk, _, _ := e10Sum(e10Energy(t, l, base, query.Day))
+			wk, _ := daySum(t, l, base)
 			for _, k := range []time.Duration{0, 26 * time.Hour, -26 * time.Hour, 52 * time.Hour, -52 * time.Hour} {
 				var cuts []time.Time
 				last := base.From
@@ -270,14 +276,7 @@ func TestEnergyKWhTilingExactEdges(t *testing.T) {
 					}
 				}
 				cuts = append(cuts, base.To)
-				sk := 0.0
-				for i := 0; i+1 < len(cuts); i++ {
-					f := base
-					f.From, f.To = cuts[i], cuts[i+1]
-					s, _, _ := e10Sum(e10Energy(t, l, f, query.Day))
-					sk += s
-				}
-				if math.Abs(sk-wk) > 1e-6 {
+				if sk, _ := tiledSum(t, l, base, cuts); math.Abs(sk-wk) > 1e-6 {
 					t.Errorf("%s seed %d shift %v: %d pieces %.4f, whole %.4f", zone, seed, k, len(cuts)-1, sk, wk)
 				}
 			}

@@ -1,8 +1,7 @@
 package query_test
 
 import (
-	"context"
-	"github.com/openmda/mda/vee"
+	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -35,9 +34,9 @@ func TestEnergyRegisterOffGridKWFeedBehind(t *testing.T) {
 	jun1 := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	may1 := jun1.AddDate(0, -1, 0)
 	kwh := kwh15MonthlyAt(5*time.Minute, jun1)
-	// at-grid, as in TestEnergyRegisterKWFeedBehind: 744
+	// at-grid, as in TestEnergyRegisterKWFeedBehind (its lake): 744
 	kw := every(meter.TypeKW, from, jun1, 15*time.Minute, 1)
-	l0 := query.New(lakeOf(t, kw, kwh15MonthlyAt(0, jun1)), nil)
+	l0 := query.New(kwFeedBehindLake(t), nil)
 	on := kwh13Sum(t, l0, query.Filter{From: may1, To: jun1.AddDate(0, 0, 1)}, query.Day)
 	// the lake at Jun 1 00:10: kW up to 00:00, register at 00:05
 	l := query.New(lakeOf(t, kw, kwh), nil)
@@ -136,7 +135,6 @@ func kwh15KWh(seed int64, start time.Time, loc *time.Location) []meter.Reading {
 // kWh channels whose reads come a few minutes early or late, at :05, or
 // stop for hours, in several zones.
 func TestEnergyKWhRangeIndependenceJitter(t *testing.T) {
-	ctx := context.Background()
 	zones := []struct {
 		zone     string
 		y, mo, d int
@@ -152,29 +150,15 @@ func TestEnergyKWhRangeIndependenceJitter(t *testing.T) {
 			} else {
 				kwh = kwh13KWh(seed*19+int64(z.mo), start, loc)
 			}
+			b := lakeOf(t, kw, kwh)
 			for _, est := range []bool{false, true} {
-				l := query.New(lakeOf(t, kw, kwh), &query.Options{Location: loc})
-				base := query.Filter{From: start, To: start.AddDate(0, 0, 10)}
-				if est {
-					base.Estimate = &vee.Options{}
-				}
-				all, _, err := l.Energy(ctx, base, query.Hour)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want := map[int64]query.Energy{}
-				for _, e := range all {
-					want[e.Start.UnixMilli()] = e
-				}
+				l := query.New(b, &query.Options{Location: loc})
+				base := propWindow(start, est)
 				rng := rand.New(rand.NewSource(seed))
-				fails := 0
-				for trial := 0; trial < 10 && fails < 3; trial++ {
-					n := int(base.To.Sub(base.From) / time.Minute)
-					a := rng.Intn(n)
-					b := a + 1 + rng.Intn(min(n-a, 3*24*60))
-					f := base
-					f.From = base.From.Add(time.Duration(a) * time.Minute)
-					f.To = base.From.Add(time.Duration(b) * time.Minute)
+				// a range of up to 3 days cut at any minute, or one that
+				// starts or ends at a kWh read, 26 h before it or after it
+				pick := func() query.Filter {
+					f := slotRange(rng, base, time.Minute, 3*24*60)
 					if rng.Intn(2) == 0 { // cut at a kWh read ± 26 h
 						r := kwh[rng.Intn(len(kwh))]
 						c := r.Time.Add(time.Duration(rng.Intn(3)-1) * 26 * time.Hour)
@@ -191,24 +175,9 @@ func TestEnergyKWhRangeIndependenceJitter(t *testing.T) {
 							}
 						}
 					}
-					got, _, err := l.Energy(ctx, f, query.Hour)
-					if err != nil {
-						t.Fatal(err)
-					}
-					for _, g := range got {
-						hs, he := query.Hour.Bucket(g.Start, loc)
-						if !hs.Equal(g.Start) || !he.Equal(g.End) {
-							continue
-						}
-						w, ok := want[g.Start.UnixMilli()]
-						if !ok || math.Abs(w.KWh-g.KWh) > 1e-9 || w.Estimated != g.Estimated || w.Reads != g.Reads {
-							fails++
-							t.Errorf("%s seed %d est=%v range [%s, %s): hour %s: %v kWh (%d r, %d e), in 10 days %v (%d r, %d e)",
-								z.zone, seed, est, f.From.In(loc).Format("01-02 15:04"), f.To.In(loc).Format("01-02 15:04"), g.Start.In(loc).Format("01-02 15:04 MST"),
-								g.KWh, g.Reads, g.Estimated, w.KWh, w.Reads, w.Estimated)
-						}
-					}
+					return f
 				}
+				checkHoursIndependent(t, l, loc, base, 10, pick, fmt.Sprintf("%s seed %d est=%v", z.zone, seed, est))
 			}
 		}
 	}
@@ -217,7 +186,6 @@ func TestEnergyKWhRangeIndependenceJitter(t *testing.T) {
 // TestEnergyKWhTilingJitter: random tilings of the same channels sum to
 // the whole.
 func TestEnergyKWhTilingJitter(t *testing.T) {
-	_ = context.Background()
 	for _, z := range []struct {
 		zone     string
 		y, mo, d int
@@ -229,7 +197,7 @@ func TestEnergyKWhTilingJitter(t *testing.T) {
 			kwh := kwh15KWh(seed*23+int64(z.mo), start, loc)
 			l := query.New(lakeOf(t, kw, kwh), &query.Options{Location: loc})
 			base := query.Filter{From: start, To: start.AddDate(0, 0, 10)}
-			wk, _, _ := e10Sum(e10Energy(t, l, base, query.Day))
+			wk, _ := daySum(t, l, base)
 			rng := rand.New(rand.NewSource(seed))
 			for trial := 0; trial < 3; trial++ {
 				cuts := []time.Time{base.From}
@@ -243,14 +211,7 @@ func TestEnergyKWhTilingJitter(t *testing.T) {
 					tm = minTime13(next, base.To)
 					cuts = append(cuts, tm)
 				}
-				sk := 0.0
-				for i := 0; i+1 < len(cuts); i++ {
-					f := base
-					f.From, f.To = cuts[i], cuts[i+1]
-					s, _, _ := e10Sum(e10Energy(t, l, f, query.Day))
-					sk += s
-				}
-				if math.Abs(sk-wk) > 1e-6 {
+				if sk, _ := tiledSum(t, l, base, cuts); math.Abs(sk-wk) > 1e-6 {
 					t.Errorf("%s seed %d: %d pieces %.4f, whole %.4f", z.zone, seed, len(cuts)-1, sk, wk)
 				}
 			}

@@ -2,12 +2,14 @@ package query_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"gocloud.dev/blob"
 
+	"github.com/openmda/mda/internal/sortedmem"
 	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/partition"
 	"github.com/openmda/mda/query"
@@ -30,25 +32,60 @@ func every(typ meter.Type, from, to time.Time, step time.Duration, v float64, sk
 	return out
 }
 
-// lakeOf writes reads to a new memory lake with a partition.Writer.
+// lakeOf writes reads to a new memory lake with a partition.Writer, closed
+// when t ends.
 func lakeOf(t *testing.T, reads ...[]meter.Reading) *blob.Bucket {
 	t.Helper()
-	ctx := context.Background()
-	b, err := blob.OpenBucket(ctx, "mem://")
+	b, err := writeLake(reads...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// writeLake writes reads to a new memory lake with a partition.Writer.
+// The lake is a sortedmem bucket, memblob's but for its listings, which do
+// not sort every key of the lake: the tests' lakes of months of hourly
+// partitions spent most of their time sorting keys on mem://.
+func writeLake(reads ...[]meter.Reading) (*blob.Bucket, error) {
+	ctx := context.Background()
+	b := sortedmem.Open()
 	w := partition.NewWriter(b, "t", nil)
 	for _, rs := range reads {
 		if _, err := w.Write(rs); err != nil {
-			t.Fatal(err)
+			b.Close()
+			return nil, err
 		}
 	}
 	if _, err := w.Close(ctx); err != nil {
-		t.Fatal(err)
+		b.Close()
+		return nil, err
 	}
-	return b
+	return b, nil
+}
+
+// readLakes holds the lakes of readLake, by name.
+var readLakes sync.Map // string -> *readLakeOnce
+
+type readLakeOnce struct {
+	once sync.Once
+	b    *blob.Bucket
+	err  error
+}
+
+// readLake is lakeOf(reads()) for the tests that read the same lake,
+// built once per test binary under name: a year of 15-minute reads takes
+// a second to write. The tests must not write to it.
+func readLake(t *testing.T, name string, reads func() [][]meter.Reading) *blob.Bucket {
+	t.Helper()
+	v, _ := readLakes.LoadOrStore(name, &readLakeOnce{})
+	s := v.(*readLakeOnce)
+	s.once.Do(func() { s.b, s.err = writeLake(reads()...) })
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	return s.b
 }
 
 func concat(rss ...[]meter.Reading) []meter.Reading {
