@@ -63,15 +63,16 @@ func TestIngestRealExports(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			if tt.format == meter.NEM12Format && os.Getenv("MDA_LONG_TESTS") == "" {
-				// 1,034 days are 24,816 hourly partitions: half a minute.
+				// 1,034 days are 24,816 hourly partitions: 15 seconds.
 				// The meter package decodes this file in every run.
-				t.Skip("set MDA_LONG_TESTS=1 to ingest the NEM12 export (30 s)")
+				t.Skip("set MDA_LONG_TESTS=1 to ingest the NEM12 export (15 s)")
 			}
 			ctx := context.Background()
 			in := openBucket(t, "file://"+dir+"?metadata=skip")
-			// A file lake: memblob sorts every key of the bucket on each
-			// listing, which a year of hourly partitions makes quadratic.
-			lake := openBucket(t, "file://"+t.TempDir())
+			// A sortedmem lake: memblob sorts every key of the bucket on
+			// each listing, which a year of hourly partitions makes
+			// quadratic, and a file lake syncs a lock file per partition.
+			lake := memLake(t)
 			st, err := mda.Ingest(ctx, lake, in, tt.file, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -125,7 +126,7 @@ func TestSeriesOrderedFormatsAreNotLate(t *testing.T) {
 // day's, so de-duplication drops nothing.
 func TestWideCSVIngestDSTDays(t *testing.T) {
 	if testing.Short() {
-		t.Skip("writes 11,000 hourly partitions (15-20 s)")
+		t.Skip("writes 11,000 hourly partitions (4 s)")
 	}
 	dir, _ := filepath.Abs(filepath.Join("..", "shared", "datasets", "au-household-meter-exports"))
 	if _, err := os.Stat(filepath.Join(dir, "meter03.csv")); err != nil {
@@ -137,7 +138,7 @@ func TestWideCSVIngestDSTDays(t *testing.T) {
 	}
 	ctx := context.Background()
 	in := openBucket(t, "file://"+dir+"?metadata=skip")
-	lake := openBucket(t, "file://"+t.TempDir())
+	lake := memLake(t) // as in TestIngestRealExports
 	st, err := mda.Ingest(ctx, lake, in, "meter03.csv", &mda.IngestOptions{Formats: &mda.FormatOptions{Location: mel}})
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/openmda/mda"
+	"github.com/openmda/mda/internal/sortedmem"
 	"github.com/openmda/mda/meter"
 	"github.com/openmda/mda/partition"
 	"github.com/openmda/mda/ranges"
@@ -72,6 +73,42 @@ func openBucket(t testing.TB, url string) *blob.Bucket {
 	}
 	t.Cleanup(func() { b.Close() })
 	return b
+}
+
+// memLake is a new memory lake, closed when t ends: a sortedmem bucket,
+// memblob's (mem://) but for its listings, which do not sort every key of
+// the bucket, so that a lake of a year of hourly partitions is not
+// quadratic to write and read.
+func memLake(t testing.TB) *blob.Bucket {
+	t.Helper()
+	b := sortedmem.Open()
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// diffReads is cmp.Diff(want, got), with a fast path for equal reads:
+// go-cmp's reflection over the reads of a whole lake took half of a round
+// trip's time.
+func diffReads(want, got []meter.Reading) string {
+	// every field of a Reading, compared as cmp compares it: this stops
+	// compiling if Reading gains a field that same would not compare
+	_ = struct {
+		MeterID string
+		Type    meter.Type
+		Value   float64
+		Time    time.Time
+		Source  string
+		Arrival time.Time
+		Quality meter.Quality
+	}(meter.Reading{})
+	same := func(a, b meter.Reading) bool {
+		return a.MeterID == b.MeterID && a.Type == b.Type && a.Value == b.Value && a.Time.Equal(b.Time) &&
+			a.Source == b.Source && a.Arrival.Equal(b.Arrival) && a.Quality == b.Quality
+	}
+	if (want == nil) == (got == nil) && slices.EqualFunc(want, got, same) {
+		return ""
+	}
+	return cmp.Diff(want, got)
 }
 
 // quarantined returns the lines quarantined under ErrorsPrefix.
@@ -171,7 +208,7 @@ func TestIngestRoundTrip(t *testing.T) {
 					t.Fatal(err)
 				}
 				got := allReads(t, lake)
-				if diff := cmp.Diff(want, got); diff != "" {
+				if diff := diffReads(want, got); diff != "" {
 					t.Fatalf("lake differs from the generator (-want +got):\n%s", diff)
 				}
 				if stats.Lines != st.Lines || stats.Reads != st.Reads || stats.Quarantined != 0 || stats.Compression != "gzip" || stats.Duplicates != 0 {
