@@ -50,9 +50,13 @@ func (o *Options) withDefaults() Options {
 }
 
 // History is how far before the first interval to estimate Estimate looks:
-// the like-day weeks.
+// the like-day weeks, plus an hour, because "the same time of the week"
+// is the same wall-clock time in Location, and a week that holds the day
+// daylight saving time ends is 169 hours long (without it, a day after
+// that change had three weeks of history instead of four when queried
+// alone, and four inside a longer range: review 17).
 func (o *Options) History() time.Duration {
-	return time.Duration(o.withDefaults().Weeks) * 7 * 24 * time.Hour
+	return time.Duration(o.withDefaults().Weeks)*7*24*time.Hour + time.Hour
 }
 
 // Method says how a value was obtained.
