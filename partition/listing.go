@@ -49,48 +49,54 @@ const (
 // cancelled ctx fails it.
 func ListPartitions(ctx context.Context, b *blob.Bucket, keys []Key) (*Listing, error) {
 	l := &Listing{files: make(map[Key][]string)}
-	byMonth := make(map[string][]Key)
-	var months []string
-	for _, k := range keys {
-		m := monthDir(k.Path())
-		if byMonth[m] == nil {
-			months = append(months, m)
-		}
-		byMonth[m] = append(byMonth[m], k)
-	}
-	slices.Sort(months)
+	months, byMonth := groupKeys(keys, monthDir)
 	for _, m := range months {
 		ks := byMonth[m]
 		if len(ks) >= monthListMin {
-			if err := l.list(ctx, b, m, ks); ctx.Err() != nil {
-				return nil, ctx.Err()
-			} else if err != nil {
-				l.uncover(ks)
+			if err := l.tryList(ctx, b, m, ks); err != nil {
+				return nil, err
 			}
 			continue
 		}
-		byDay := make(map[string][]Key)
-		var days []string
-		for _, k := range ks {
-			d := dayDir(k.Path())
-			if byDay[d] == nil {
-				days = append(days, d)
-			}
-			byDay[d] = append(byDay[d], k)
-		}
-		slices.Sort(days)
+		days, byDay := groupKeys(ks, dayDir)
 		for _, d := range days {
 			if len(byDay[d]) < dayListMin {
 				continue
 			}
-			if err := l.list(ctx, b, d, byDay[d]); ctx.Err() != nil {
-				return nil, ctx.Err()
-			} else if err != nil {
-				l.uncover(byDay[d])
+			if err := l.tryList(ctx, b, d, byDay[d]); err != nil {
+				return nil, err
 			}
 		}
 	}
 	return l, nil
+}
+
+// groupKeys groups keys by the directory dirOf cuts from their path, and
+// returns the directories sorted.
+func groupKeys(keys []Key, dirOf func(path string) string) ([]string, map[string][]Key) {
+	by := make(map[string][]Key)
+	var dirs []string
+	for _, k := range keys {
+		d := dirOf(k.Path())
+		if by[d] == nil {
+			dirs = append(dirs, d)
+		}
+		by[d] = append(by[d], k)
+	}
+	slices.Sort(dirs)
+	return dirs, by
+}
+
+// tryList lists prefix for keys, or leaves them uncovered if the listing
+// fails; only a cancelled ctx is an error.
+func (l *Listing) tryList(ctx context.Context, b *blob.Bucket, prefix string, keys []Key) error {
+	if err := l.list(ctx, b, prefix, keys); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		l.uncover(keys)
+	}
+	return nil
 }
 
 // uncover leaves keys out of the Listing, for their Compact to list under
